@@ -1,0 +1,59 @@
+"""Error types shared by the analytics core, the refresh job and the dashboard.
+
+Every error a user can see derives from :class:`AppError`; its message is meant to be shown as is,
+without a traceback.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AppError",
+    "ConfigError",
+    "InputDataError",
+    "LockedError",
+    "SnapshotError",
+    "StaleLockError",
+    "StoreUnavailableError",
+]
+
+
+class AppError(Exception):
+    """Base class: a failure explained in one message for the user."""
+
+    exit_code = 1
+
+
+class InputDataError(AppError):
+    """The transaction file is missing, unreadable or malformed (names file, column, rows)."""
+
+    exit_code = 2
+
+
+class ConfigError(AppError):
+    """The configuration (environment, YAML, segment scheme) is invalid."""
+
+    exit_code = 3
+
+
+class SnapshotError(AppError):
+    """A stored snapshot is missing, corrupt, or of an unknown schema version."""
+
+    exit_code = 4
+
+
+class StoreUnavailableError(AppError):
+    """The snapshot store cannot be reached (Redis down or hung, directory unwritable)."""
+
+    exit_code = 5
+
+
+class LockedError(AppError):
+    """Another refresh holds the lock: this run was skipped."""
+
+    exit_code = 75  # EX_TEMPFAIL: try again later
+
+
+class StaleLockError(AppError):
+    """This run lost its lock before publishing (paused past expiry): its switch was refused."""
+
+    exit_code = 6

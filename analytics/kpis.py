@@ -1,0 +1,113 @@
+"""Business KPIs: headline figures, the 80/20 curve, monthly trend and per-segment summaries."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from analytics import schema as s
+from analytics.segments import SegmentScheme
+
+__all__ = ["headline_kpis", "pareto_curve", "pareto_share", "monthly_trend", "summarise_segments",
+           "segment_top_products"]
+
+_PARETO_POINTS = 201
+
+
+def pareto_share(monetary: pd.Series, target: float = 0.8) -> float:
+    """Smallest share of customers (best first) whose revenue reaches ``target`` of the total."""
+    values = np.sort(monetary.clip(lower=0).to_numpy())[::-1]
+    total = values.sum()
+    if len(values) == 0 or total <= 0:
+        return float("nan")
+    reached = np.searchsorted(np.cumsum(values) / total, target - 1e-12) + 1
+    return float(reached / len(values))
+
+
+def pareto_curve(monetary: pd.Series) -> pd.DataFrame:
+    """Cumulative revenue share against customer share (best customers first), ~200 points."""
+    values = np.sort(monetary.clip(lower=0).to_numpy())[::-1]
+    if len(values) == 0 or values.sum() <= 0:
+        return pd.DataFrame({"customer_share": [0.0], "revenue_share": [0.0]})
+    customer_share = np.arange(1, len(values) + 1) / len(values)
+    revenue_share = np.cumsum(values) / values.sum()
+    grid = np.linspace(0, 1, _PARETO_POINTS)
+    return pd.DataFrame({"customer_share": grid,
+                         "revenue_share": np.interp(grid, np.r_[0, customer_share], np.r_[0, revenue_share])})
+
+
+def monthly_trend(sales: pd.DataFrame) -> pd.DataFrame:
+    """month (first day), revenue, orders, customers."""
+    month = sales[s.INVOICE_DATE].dt.to_period("M").dt.to_timestamp()
+    grouped = sales.assign(month=month).groupby("month")
+    return grouped.agg(revenue=(s.REVENUE, "sum"), orders=(s.INVOICE, "nunique"),
+                       customers=(s.CUSTOMER_ID, "nunique")).reset_index()
+
+
+def headline_kpis(customers: pd.DataFrame, sales: pd.DataFrame, returns: pd.DataFrame, active_days: int,
+                  currency: str = "") -> pd.DataFrame:
+    """One row per KPI: kpi, label, value, unit, definition."""
+    revenue = float(sales[s.REVENUE].sum())
+    orders = int(sales[s.INVOICE].nunique())
+    n_customers = len(customers)
+    active = int((customers["recency_days"] <= active_days).sum())
+    at_risk = customers[customers["at_risk"]]
+    rows = [
+        ("revenue", "Revenue", revenue, "money", "Sum of quantity × unit price over customer sale lines."),
+        ("customers", "Customers", n_customers, "count", "Customers with at least one sale."),
+        ("active_customers", "Active customers", active, "count",
+         f"Customers who bought within the last {active_days} days before the analysis date."),
+        ("active_share", "Active share", active / n_customers if n_customers else np.nan, "share",
+         "Active customers / customers."),
+        ("orders", "Orders", orders, "count", "Distinct invoices with at least one sale line."),
+        ("avg_basket", "Average basket", revenue / orders if orders else np.nan, "money", "Revenue / orders."),
+        ("avg_customer_value", "Average customer value", revenue / n_customers if n_customers else np.nan,
+         "money", "Revenue / customers over the analysed period."),
+        ("pareto_share", "Customers making 80 % of revenue", pareto_share(customers["monetary"]), "share",
+         "Smallest share of customers, best first, whose revenue adds up to 80 % of the total."),
+        ("at_risk_customers", "High-value customers at risk", len(at_risk), "count",
+         "High-value customers whose risk score reached the threshold (see the risk formula)."),
+        ("revenue_at_stake", "Revenue at stake", float(at_risk["monetary"].sum()), "money",
+         "Revenue of the high-value customers at risk over the analysed period."),
+        ("returns_value", "Returns", float(-returns[s.REVENUE].sum()) if len(returns) else 0.0, "money",
+         "Value of cancelled lines of known customers."),
+    ]
+    return pd.DataFrame(rows, columns=["kpi", "label", "value", "unit", "definition"]).astype({"value": float})
+
+
+def summarise_segments(customers: pd.DataFrame, scheme: SegmentScheme) -> pd.DataFrame:
+    """One row per segment of the scheme (empty segments included), most urgent priority first."""
+    total_revenue = customers["monetary"].sum()
+    grouped = customers.groupby("segment")
+    stats = grouped.agg(
+        customers=(s.CUSTOMER_ID, "size"), revenue=("monetary", "sum"), orders=("frequency", "sum"),
+        mean_recency_days=("recency_days", "mean"), mean_frequency=("frequency", "mean"),
+        mean_monetary=("monetary", "mean"), mean_r_score=("r_score", "mean"), mean_f_score=("f_score", "mean"),
+        mean_m_score=("m_score", "mean"), at_risk_customers=("at_risk", "sum"),
+    )
+    stats["revenue_at_stake"] = customers[customers["at_risk"]].groupby("segment")["monetary"].sum()
+    table = scheme.table().drop(columns=["cells"]).merge(stats, left_on="segment", right_index=True, how="left")
+    counts = ["customers", "orders", "at_risk_customers"]
+    table[counts] = table[counts].fillna(0).astype("int64")
+    table[["revenue", "revenue_at_stake"]] = table[["revenue", "revenue_at_stake"]].fillna(0.0)
+    table["customer_share"] = table["customers"] / max(len(customers), 1)
+    table["revenue_share"] = table["revenue"] / total_revenue if total_revenue else 0.0
+    table["avg_basket"] = (table["revenue"] / table["orders"].replace(0, np.nan))
+    table = table.sort_values(["priority_rank", "revenue"], ascending=[True, False], kind="stable")
+    return table[list(s.TABLES["segments"]) + ["description", "orders"]].reset_index(drop=True)
+
+
+def segment_top_products(sales: pd.DataFrame, customers: pd.DataFrame, names: pd.Series, top: int) -> pd.DataFrame:
+    """Top products by revenue within each segment: segment, rank, stock_code, description, revenue,
+    quantity, customers."""
+    products = sales[~sales["is_service"]]
+    segment_of = customers.set_index(s.CUSTOMER_ID)["segment"]
+    grouped = products.assign(segment=segment_of.reindex(products[s.CUSTOMER_ID]).to_numpy()).groupby(
+        ["segment", s.STOCK_CODE])
+    table = grouped.agg(revenue=(s.REVENUE, "sum"), quantity=(s.QUANTITY, "sum"),
+                        customers=(s.CUSTOMER_ID, "nunique")).reset_index()
+    table = table.sort_values(["segment", "revenue", s.STOCK_CODE], ascending=[True, False, True])
+    table = table.groupby("segment").head(top).copy()
+    table["rank"] = table.groupby("segment").cumcount() + 1
+    table["description"] = names.reindex(table[s.STOCK_CODE]).fillna(table[s.STOCK_CODE]).to_numpy()
+    return table[list(s.TABLES["segment_products"])].reset_index(drop=True)

@@ -1,0 +1,140 @@
+"""Wiring of the analytics stages: canonical transaction lines in, snapshot tables out.
+
+Each stage is a pure function of tables; this module only calls them in order, times them and
+collects the meta. A different engine can replace any stage as long as it returns the same tables.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from contextlib import contextmanager
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any, Iterator
+
+import pandas as pd
+
+from analytics import schema as s
+from analytics.clean import clean_transactions
+from analytics.kpis import headline_kpis, monthly_trend, pareto_curve, segment_top_products, summarise_segments
+from analytics.orders import order_history, returns_by_customer
+from analytics.products import product_names, summarise_products
+from analytics.recommend import recommend
+from analytics.rfm import as_of_date, score_rfm, summarise_customers
+from analytics.risk import score_risk
+from analytics.rules import mine_rules
+from analytics.segments import SegmentScheme, assign_segments
+from analytics.settings import Settings
+from analytics.snapshot import Snapshot
+
+__all__ = ["build_snapshot", "StageHook"]
+
+StageHook = Callable[[str, float, Mapping[str, int]], None]
+_LIBRARIES = ("pandas", "numpy", "pyarrow", "mlxtend", "scipy")
+
+
+def build_snapshot(lines: pd.DataFrame, settings: Settings, scheme: SegmentScheme,
+                   source: Mapping[str, Any] | None = None, on_stage: StageHook | None = None) -> Snapshot:
+    """Run every analytics stage on canonical transaction lines.
+
+    Args:
+        lines: output of ``analytics.load.read_transactions``.
+        settings: full settings; each stage receives its own slice.
+        scheme: validated segment scheme.
+        source: description of the input (path, sha256, bytes) recorded in the meta.
+        on_stage: called after each stage with (stage name, seconds, row counts).
+    """
+    timer = _StageTimer(on_stage)
+    with timer.stage("clean") as rows:
+        cleaned = clean_transactions(lines, settings.cleaning, settings.baskets)
+        names = product_names(lines)
+        rows.update(sales=len(cleaned.sales), returns=len(cleaned.returns), basket_lines=len(cleaned.basket_lines))
+    if cleaned.sales.empty:
+        from analytics.errors import InputDataError
+        raise InputDataError("No sale lines left after cleaning: every line is a cancellation, has a quantity or "
+                             "price ≤ 0, or has no customer id. Check the input file and the column mapping.")
+    with timer.stage("rfm") as rows:
+        as_of = as_of_date(cleaned.sales, settings.rfm.as_of)
+        customers = score_rfm(summarise_customers(cleaned.sales, as_of))
+        rows.update(customers=len(customers))
+    with timer.stage("segments") as rows:
+        customers = score_risk(assign_segments(customers, scheme), settings.risk)
+        customers = _with_returns(customers, returns_by_customer(cleaned.returns))
+        rows.update(segments=customers["segment"].nunique(), at_risk=int(customers["at_risk"].sum()))
+    with timer.stage("rules") as rows:
+        rules = mine_rules(cleaned.basket_lines, settings.rules, names)
+        rows.update(baskets=int(cleaned.basket_lines[s.INVOICE].nunique()), rules=len(rules))
+    with timer.stage("recommendations") as rows:
+        recommendations = recommend(customers, cleaned.sales, rules, names, settings.recommendations)
+        rows.update(recommendations=len(recommendations))
+    with timer.stage("kpis") as rows:
+        tables = {
+            "customers": customers[list(s.TABLES["customers"])],
+            "segments": summarise_segments(customers, scheme),
+            "segment_products": segment_top_products(cleaned.sales, customers, names, settings.segments.top_products),
+            "products": summarise_products(cleaned.sales, cleaned.basket_lines, names),
+            "rules": rules,
+            "recommendations": recommendations,
+            "orders": order_history(cleaned.sales, cleaned.returns),
+            "kpis": headline_kpis(customers, cleaned.sales, cleaned.returns, settings.rfm.active_days),
+            "pareto": pareto_curve(customers["monetary"]),
+            "monthly": monthly_trend(cleaned.sales),
+        }
+        rows.update({name: len(frame) for name, frame in tables.items()})
+    meta = {
+        "source": dict(source or {}),
+        "as_of": as_of.date().isoformat(),
+        "period": {"start": cleaned.sales[s.INVOICE_DATE].min().isoformat(),
+                   "end": cleaned.sales[s.INVOICE_DATE].max().isoformat()},
+        "currency": settings.dashboard.currency,
+        "segment_scheme": scheme.name,
+        "parameters": settings.analytics_parameters(),
+        "cleaning": cleaned.report,
+        "coverage": _coverage(recommendations, len(customers)),
+        "durations_s": timer.durations,
+        "rows": timer.rows,
+        "libraries": _library_versions(),
+    }
+    return Snapshot(tables=tables, meta=meta)
+
+
+def _with_returns(customers: pd.DataFrame, returns: pd.DataFrame) -> pd.DataFrame:
+    merged = customers.merge(returns, left_on=s.CUSTOMER_ID, right_index=True, how="left")
+    return merged.assign(returns_count=merged["returns_count"].fillna(0).astype("int64"),
+                         returns_value=merged["returns_value"].fillna(0.0))
+
+
+def _coverage(recommendations: pd.DataFrame, n_customers: int) -> dict[str, float]:
+    """Share of customers with at least one rule-based recommendation, and with a full list."""
+    by_rule = recommendations.loc[recommendations["source"] == "rule", s.CUSTOMER_ID].nunique()
+    return {"rule_based_share": by_rule / n_customers if n_customers else 0.0,
+            "customers_with_recommendations": int(recommendations[s.CUSTOMER_ID].nunique())}
+
+
+def _library_versions() -> dict[str, str]:
+    found = {}
+    for name in _LIBRARIES:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = "unknown"
+    return found
+
+
+class _StageTimer:
+    """Times named stages and reports them to a hook."""
+
+    def __init__(self, hook: StageHook | None) -> None:
+        self.hook = hook
+        self.durations: dict[str, float] = {}
+        self.rows: dict[str, dict[str, int]] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[dict[str, int]]:
+        rows: dict[str, int] = {}
+        start = time.perf_counter()
+        yield rows
+        self.durations[name] = round(time.perf_counter() - start, 3)
+        self.rows[name] = {k: int(v) for k, v in rows.items()}
+        if self.hook:
+            self.hook(name, self.durations[name], self.rows[name])

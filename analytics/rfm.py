@@ -1,0 +1,82 @@
+"""RFM: per-customer recency, frequency and monetary value, and their 1–5 scores.
+
+- as-of date: the day after the last invoice unless configured;
+- R = whole days from the customer's last purchase day to the as-of date;
+- F = distinct invoices; M = revenue (sum of quantity × unit price);
+- scores 1–5 by quintiles of the ranks, higher is better for all three (low recency is good).
+  Ties share a score: a value's score is decided by the rank of the first customer holding it,
+  so one-time buyers are never split by id order.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+
+from analytics import schema as s
+
+__all__ = ["as_of_date", "summarise_customers", "quintile_scores", "score_rfm"]
+
+
+def as_of_date(sales: pd.DataFrame, configured: date | None = None) -> pd.Timestamp:
+    """The analysis date: ``configured``, or the day after the last invoice (midnight)."""
+    if configured is not None:
+        return pd.Timestamp(configured)
+    return pd.Timestamp(sales[s.INVOICE_DATE].max().normalize() + timedelta(days=1))
+
+
+def summarise_customers(sales: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """One row per customer from sale lines.
+
+    Returns:
+        customer_id, country (most frequent), first_purchase, last_purchase, recency_days, frequency,
+        monetary, avg_basket — sorted by customer_id.
+    """
+    invoice_codes = pd.factorize(sales[s.INVOICE])[0]
+    grouped = sales.assign(_invoice=invoice_codes).groupby(s.CUSTOMER_ID, sort=True)
+    summary = grouped.agg(
+        first_purchase=(s.INVOICE_DATE, "min"),
+        last_purchase=(s.INVOICE_DATE, "max"),
+        frequency=("_invoice", "nunique"),
+        monetary=(s.REVENUE, "sum"),
+    )
+    summary["recency_days"] = (as_of - summary["last_purchase"].dt.normalize()).dt.days.astype("int64")
+    summary["avg_basket"] = summary["monetary"] / summary["frequency"]
+    summary["country"] = _main_country(sales)
+    columns = ["country", "first_purchase", "last_purchase", "recency_days", "frequency", "monetary",
+               "avg_basket"]
+    return summary[columns].reset_index()
+
+
+def quintile_scores(values: pd.Series, higher_is_better: bool = True) -> pd.Series:
+    """Score values 1–5 by quintile of their rank; equal values always get equal scores.
+
+    score = 1 + floor(5 × (min-rank − 1) / n), ranking so that better values rank higher.
+    """
+    if values.empty:
+        return pd.Series([], dtype="int8", index=values.index)
+    ranks = values.rank(method="min", ascending=higher_is_better)
+    scores = 1 + np.floor(5 * (ranks.to_numpy() - 1) / len(values))
+    return pd.Series(scores.astype("int8"), index=values.index)
+
+
+def score_rfm(customers: pd.DataFrame) -> pd.DataFrame:
+    """Add r_score, f_score, m_score (1–5, 5 best) and rfm_cell ("545") to a customer summary."""
+    scored = customers.assign(
+        r_score=quintile_scores(customers["recency_days"], higher_is_better=False),
+        f_score=quintile_scores(customers["frequency"]),
+        m_score=quintile_scores(customers["monetary"]),
+    )
+    cell = (scored["r_score"].astype(str) + scored["f_score"].astype(str) + scored["m_score"].astype(str))
+    return scored.assign(rfm_cell=cell)
+
+
+def _main_country(sales: pd.DataFrame) -> pd.Series:
+    """Each customer's most frequent country (ties: alphabetical first)."""
+    if s.COUNTRY not in sales or sales[s.COUNTRY].isna().all():
+        return pd.Series(dtype="str")
+    counts = sales.groupby([s.CUSTOMER_ID, s.COUNTRY], sort=True).size().rename("n").reset_index()
+    best = counts.sort_values([s.CUSTOMER_ID, "n"], ascending=[True, False], kind="stable")
+    return best.drop_duplicates(s.CUSTOMER_ID).set_index(s.CUSTOMER_ID)[s.COUNTRY]

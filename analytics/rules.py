@@ -1,0 +1,111 @@
+"""Association rules between products: baskets are invoices, items are stock codes.
+
+All baskets are mined (no sampling). Items below ``min_support`` cannot belong to a frequent
+itemset, so they are dropped before mining; support is still computed over every basket.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from mlxtend.frequent_patterns import apriori, association_rules, fpgrowth
+
+from analytics import schema as s
+from analytics.errors import ConfigError
+from analytics.settings import RulesParams
+
+__all__ = ["Baskets", "basket_matrix", "frequent_itemsets", "mine_rules", "RULE_COLUMNS"]
+
+RULE_COLUMNS = list(s.TABLES["rules"])
+_MINERS = {"fpgrowth": fpgrowth, "apriori": apriori}
+
+
+@dataclass(frozen=True)
+class Baskets:
+    """Sparse basket × item incidence matrix."""
+
+    matrix: sp.csr_matrix  # bool, one row per basket
+    items: np.ndarray  # item label (Python str) per column
+
+    @property
+    def count(self) -> int:
+        """Number of baskets (the support denominator)."""
+        return int(self.matrix.shape[0])
+
+
+def basket_matrix(basket_lines: pd.DataFrame) -> Baskets:
+    """Build the incidence matrix from lines with ``invoice`` and ``stock_code``."""
+    rows, _ = pd.factorize(basket_lines[s.INVOICE])
+    cols, items = pd.factorize(basket_lines[s.STOCK_CODE])
+    shape = (int(rows.max()) + 1 if len(rows) else 0, len(items))
+    matrix = sp.csr_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=shape)
+    matrix.data[:] = 1  # duplicate lines of one item in a basket count once
+    labels = np.array([str(item) for item in items], dtype=object)  # mlxtend needs Python str
+    return Baskets(matrix=matrix.astype(bool), items=labels)
+
+
+def frequent_itemsets(baskets: Baskets, params: RulesParams) -> pd.DataFrame:
+    """Frequent itemsets (``support``, ``itemsets`` as frozensets of item labels) with mlxtend."""
+    if params.algorithm not in _MINERS:
+        raise ConfigError(f"rules.algorithm {params.algorithm!r} is not one of {sorted(_MINERS)}.")
+    if baskets.count == 0:
+        return pd.DataFrame({"support": pd.Series(dtype=float), "itemsets": pd.Series(dtype=object)})
+    support = np.asarray(baskets.matrix.sum(axis=0)).ravel() / baskets.count
+    keep = np.flatnonzero(support >= params.min_support)
+    onehot = pd.DataFrame.sparse.from_spmatrix(baskets.matrix[:, keep], columns=list(baskets.items[keep]))
+    miner = _MINERS[params.algorithm]
+    return miner(onehot, min_support=params.min_support, use_colnames=True, max_len=params.max_len)
+
+
+def mine_rules(basket_lines: pd.DataFrame, params: RulesParams, names: pd.Series) -> pd.DataFrame:
+    """Association rules with lift above ``min_lift`` and confidence ≥ ``min_confidence``.
+
+    Returns:
+        antecedents, consequents (sorted lists of codes), antecedent_names, consequent_names,
+        antecedent_support, consequent_support, support, confidence, lift, leverage, conviction —
+        sorted by lift then confidence, descending.
+    """
+    baskets = basket_matrix(basket_lines)
+    itemsets = frequent_itemsets(baskets, params)
+    if len(itemsets) == 0 or itemsets["itemsets"].map(len).max() < 2:
+        return _empty_rules()
+    rules = association_rules(itemsets, num_itemsets=baskets.count, metric="confidence",
+                              min_threshold=params.min_confidence)
+    rules = rules[rules["lift"] > params.min_lift]
+    return _to_table(rules, names)
+
+
+def _to_table(rules: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
+    if rules.empty:
+        return _empty_rules()
+    antecedents = rules["antecedents"].map(sorted)
+    consequents = rules["consequents"].map(sorted)
+    table = pd.DataFrame({
+        "antecedents": antecedents.to_list(),
+        "consequents": consequents.to_list(),
+        "antecedent_names": [_names(items, names) for items in antecedents],
+        "consequent_names": [_names(items, names) for items in consequents],
+        "antecedent_support": rules["antecedent support"].to_numpy(dtype=float),
+        "consequent_support": rules["consequent support"].to_numpy(dtype=float),
+        "support": rules["support"].to_numpy(dtype=float),
+        "confidence": rules["confidence"].to_numpy(dtype=float),
+        "lift": rules["lift"].to_numpy(dtype=float),
+        "leverage": rules["leverage"].to_numpy(dtype=float),
+        "conviction": rules["conviction"].to_numpy(dtype=float),
+    })
+    order = table.assign(_key=table["antecedents"].map(" ".join) + "|" + table["consequents"].map(" ".join))
+    order = order.sort_values(["lift", "confidence", "_key"], ascending=[False, False, True], kind="stable")
+    return order.drop(columns="_key").reset_index(drop=True)
+
+
+def _names(items: list[str], names: pd.Series) -> list[str]:
+    return [str(names.get(item, item)) for item in items]
+
+
+def _empty_rules() -> pd.DataFrame:
+    columns = {c: pd.Series(dtype=object if c.endswith(("cedents", "quents", "names")) else float)
+               for c in RULE_COLUMNS}
+    return pd.DataFrame(columns)

@@ -1,0 +1,108 @@
+"""Column names of the transaction input and of the snapshot tables: the contract, declared once.
+
+The dashboard and the store know the snapshot only through these declarations.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = [
+    "FIELDS",
+    "REQUIRED_FIELDS",
+    "OPTIONAL_FIELDS",
+    "FIELD_ALIASES",
+    "normalise_header",
+    "SCHEMA_VERSION",
+    "TABLES",
+    "TABLE_NAMES",
+]
+
+# --- canonical transaction fields ------------------------------------------------------------------
+INVOICE = "invoice"
+STOCK_CODE = "stock_code"
+DESCRIPTION = "description"
+QUANTITY = "quantity"
+INVOICE_DATE = "invoice_date"
+UNIT_PRICE = "unit_price"
+CUSTOMER_ID = "customer_id"
+COUNTRY = "country"
+
+REQUIRED_FIELDS = (INVOICE, STOCK_CODE, QUANTITY, INVOICE_DATE, UNIT_PRICE, CUSTOMER_ID)
+OPTIONAL_FIELDS = (DESCRIPTION, COUNTRY)
+FIELDS = REQUIRED_FIELDS + OPTIONAL_FIELDS
+
+# Spellings seen in real exports, compared after normalise_header (lower case, letters and digits only).
+FIELD_ALIASES: dict[str, tuple[str, ...]] = {
+    INVOICE: ("invoice", "invoiceno", "invoicenumber", "invoiceid", "order", "orderid", "orderno",
+              "ordernumber", "transactionid", "receipt", "receiptno"),
+    STOCK_CODE: ("stockcode", "stock", "productcode", "productid", "product", "sku", "itemcode", "itemid",
+                 "article", "articleid"),
+    DESCRIPTION: ("description", "productname", "productdescription", "itemname", "itemdescription", "name"),
+    QUANTITY: ("quantity", "qty", "units", "quantityordered"),
+    INVOICE_DATE: ("invoicedate", "date", "orderdate", "transactiondate", "invoicedatetime", "datetime",
+                   "purchasedate", "timestamp"),
+    UNIT_PRICE: ("unitprice", "price", "priceeach", "priceperunit", "unitcost", "saleprice"),
+    CUSTOMER_ID: ("customerid", "customer", "customerno", "customernumber", "clientid", "client", "memberid"),
+    COUNTRY: ("country", "countryname", "countrycode"),
+}
+
+
+def normalise_header(name: object) -> str:
+    """Reduce a column header to lower-case letters and digits (`Customer ID` → `customerid`)."""
+    return re.sub(r"[^0-9a-z]", "", str(name).lower())
+
+
+# --- sale flags added by cleaning --------------------------------------------------------------------
+REVENUE = "revenue"
+
+# --- snapshot tables ----------------------------------------------------------------------------------
+SCHEMA_VERSION = 1
+
+# Each table: column -> logical type. Logical types: str, int, float, bool, datetime, list[str].
+TABLES: dict[str, dict[str, str]] = {
+    "customers": {
+        "customer_id": "str", "country": "str", "first_purchase": "datetime", "last_purchase": "datetime",
+        "recency_days": "int", "frequency": "int", "monetary": "float", "avg_basket": "float",
+        "r_score": "int", "f_score": "int", "m_score": "int", "rfm_cell": "str", "segment": "str",
+        "usual_gap_days": "float", "risk_score": "float", "at_risk": "bool",
+        "returns_count": "int", "returns_value": "float",
+    },
+    "segments": {
+        "segment": "str", "label_fr": "str", "priority": "str", "priority_rank": "int", "action": "str",
+        "tactic": "str", "customers": "int", "customer_share": "float", "revenue": "float",
+        "revenue_share": "float", "mean_recency_days": "float", "mean_frequency": "float",
+        "mean_monetary": "float", "mean_r_score": "float", "mean_f_score": "float", "mean_m_score": "float",
+        "avg_basket": "float", "at_risk_customers": "int", "revenue_at_stake": "float",
+    },
+    "segment_products": {
+        "segment": "str", "rank": "int", "stock_code": "str", "description": "str", "revenue": "float",
+        "quantity": "int", "customers": "int",
+    },
+    "products": {
+        "stock_code": "str", "description": "str", "revenue": "float", "quantity": "int",
+        "customers": "int", "baskets": "int",
+    },
+    "rules": {
+        "antecedents": "list[str]", "consequents": "list[str]", "antecedent_names": "list[str]",
+        "consequent_names": "list[str]", "antecedent_support": "float", "consequent_support": "float",
+        "support": "float", "confidence": "float", "lift": "float", "leverage": "float",
+        "conviction": "float",
+    },
+    "recommendations": {
+        "customer_id": "str", "rank": "int", "stock_code": "str", "description": "str", "score": "float",
+        "confidence": "float", "lift": "float", "source": "str", "because": "list[str]",
+    },
+    "orders": {
+        "customer_id": "str", "invoice": "str", "invoice_date": "datetime", "items": "int",
+        "quantity": "int", "total": "float", "is_return": "bool",
+    },
+    "kpis": {
+        "kpi": "str", "label": "str", "value": "float", "unit": "str", "definition": "str",
+    },
+    "pareto": {"customer_share": "float", "revenue_share": "float"},
+    "monthly": {"month": "datetime", "revenue": "float", "orders": "int", "customers": "int"},
+}
+TABLE_NAMES = tuple(TABLES)
+
+RECOMMENDATION_SOURCES = ("rule", "segment_bestseller")

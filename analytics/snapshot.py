@@ -1,0 +1,165 @@
+"""The snapshot contract: tables encoded as Parquet bytes plus a JSON manifest. Pure, no I/O.
+
+A snapshot is what the refresh job publishes and the only thing the dashboard reads. Its manifest
+records, per table, the row count, the columns with their logical types and the sha256 of the bytes,
+so a reader can verify what it got.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from analytics.errors import SnapshotError
+from analytics.schema import SCHEMA_VERSION, TABLES
+
+__all__ = [
+    "Snapshot",
+    "encode_table",
+    "decode_table",
+    "encode_snapshot",
+    "make_version",
+    "validate_tables",
+    "verify_table",
+    "parse_manifest",
+    "manifest_json",
+]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Tables plus meta (parameters, cleaning report, durations...), before encoding."""
+
+    tables: Mapping[str, pd.DataFrame]
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+
+def encode_table(frame: pd.DataFrame) -> bytes:
+    """Serialise a table to Parquet bytes (zstd), without the pandas index."""
+    sink = io.BytesIO()
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), sink, compression="zstd")
+    return sink.getvalue()
+
+
+def decode_table(data: bytes) -> pd.DataFrame:
+    """Read Parquet bytes back into a DataFrame.
+
+    Raises:
+        SnapshotError: the bytes are not a Parquet table.
+    """
+    try:
+        return pq.read_table(pa.BufferReader(data)).to_pandas()
+    except (pa.ArrowException, OSError, ValueError, TypeError) as exc:
+        raise SnapshotError(f"Stored table is not valid Parquet ({exc}).") from exc
+
+
+def make_version(created_at: datetime, digest: str) -> str:
+    """Version id: UTC time plus a short hash (the run id), e.g. ``20261125T061012Z-3f2a9c``."""
+    return created_at.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + digest[:6]
+
+
+def validate_tables(tables: Mapping[str, pd.DataFrame]) -> None:
+    """Check that every declared table is present with at least its declared columns.
+
+    Raises:
+        SnapshotError: a table or column is missing.
+    """
+    for name, columns in TABLES.items():
+        if name not in tables:
+            raise SnapshotError(f"Snapshot table '{name}' is missing.")
+        missing = [c for c in columns if c not in tables[name].columns]
+        if missing:
+            raise SnapshotError(f"Snapshot table '{name}' lacks column(s) {missing}.")
+
+
+def encode_snapshot(snapshot: Snapshot, version: str, created_at: datetime | None = None) -> tuple[dict[str, bytes], dict]:
+    """Encode all tables and build the manifest.
+
+    Returns:
+        ({table: parquet bytes}, manifest dict).
+    """
+    validate_tables(snapshot.tables)
+    created_at = created_at or datetime.now(timezone.utc)
+    blobs = {name: encode_table(frame) for name, frame in snapshot.tables.items()}
+    digests = {name: hashlib.sha256(blob).hexdigest() for name, blob in blobs.items()}
+    content = hashlib.sha256("".join(digests[n] for n in sorted(digests)).encode()).hexdigest()
+    manifest = {
+        "schema_version": SCHEMA_VERSION,
+        "version": version,
+        "created_at": created_at.astimezone(timezone.utc).isoformat(timespec="seconds"),
+        "content_sha256": content,
+        "tables": {
+            name: {
+                "rows": int(len(frame)),
+                "bytes": len(blobs[name]),
+                "sha256": digests[name],
+                "columns": {str(c): str(t) for c, t in frame.dtypes.items()},
+            }
+            for name, frame in snapshot.tables.items()
+        },
+        **_jsonable(dict(snapshot.meta)),
+    }
+    return blobs, manifest
+
+
+def parse_manifest(data: bytes | str) -> dict:
+    """Parse and check a manifest.
+
+    Raises:
+        SnapshotError: not JSON, not a manifest, or a schema version this code does not know.
+    """
+    try:
+        manifest = json.loads(data)
+    except (ValueError, TypeError) as exc:
+        raise SnapshotError(f"Snapshot manifest is not valid JSON ({exc}).") from exc
+    if not isinstance(manifest, dict) or "version" not in manifest or "tables" not in manifest:
+        raise SnapshotError("Snapshot manifest lacks 'version' or 'tables'.")
+    if manifest.get("schema_version") != SCHEMA_VERSION:
+        raise SnapshotError(
+            f"Snapshot {manifest.get('version')} has schema_version {manifest.get('schema_version')!r}; "
+            f"this code reads schema_version {SCHEMA_VERSION}."
+        )
+    return manifest
+
+
+def verify_table(manifest: Mapping[str, Any], name: str, data: bytes) -> pd.DataFrame:
+    """Check bytes against the manifest digest, then decode them.
+
+    Raises:
+        SnapshotError: unknown table, digest mismatch or undecodable bytes.
+    """
+    entry = manifest.get("tables", {}).get(name)
+    if entry is None:
+        raise SnapshotError(f"Snapshot {manifest.get('version')} has no table '{name}'.")
+    if hashlib.sha256(data).hexdigest() != entry.get("sha256"):
+        raise SnapshotError(f"Table '{name}' of snapshot {manifest.get('version')} does not match its digest.")
+    return decode_table(data)
+
+
+def manifest_json(manifest: Mapping[str, Any]) -> bytes:
+    """Canonical JSON bytes of a manifest."""
+    return json.dumps(manifest, sort_keys=True, ensure_ascii=False).encode("utf-8")
+
+
+def _jsonable(value: Any) -> Any:
+    """Make meta JSON-safe: numpy scalars, timestamps and tuples become plain values."""
+    return json.loads(json.dumps(value, default=_json_default))
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")

@@ -1,0 +1,1 @@
+"""Entry points and I/O around the analytics core: the snapshot store, the refresh job, the scheduler."""

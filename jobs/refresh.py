@@ -1,0 +1,190 @@
+"""The refresh job: read transactions, run the analytics, publish a snapshot atomically.
+
+    python -m jobs.refresh [--input PATH] [--config PATH] [--store URL] [--map SRC=FIELD ...]
+
+It is the only writer of the store. One run at a time (the store lock); a run that finds the lock
+taken exits with status 75 and publishes nothing. Any failure leaves the previous snapshot current.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import logging
+import os
+import socket
+import sys
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from analytics.errors import AppError, LockedError
+from analytics.load import read_transactions
+from analytics.pipeline import build_snapshot
+from analytics.segments import load_scheme
+from analytics.settings import Settings, load_settings
+from analytics.snapshot import encode_snapshot, make_version, manifest_json
+from jobs.logs import bind, configure_logging, event
+from jobs.store import Store, open_store
+
+__all__ = ["run", "main", "parse_mapping"]
+
+log = logging.getLogger("jobs.refresh")
+
+
+def run(settings: Settings, trigger: str = "manual", store: Store | None = None) -> str:
+    """Run one refresh and return the published version.
+
+    Raises:
+        LockedError: another refresh is running (nothing published).
+        AppError: bad input, bad config or store failure (nothing published, run recorded as failed).
+    """
+    started = datetime.now(timezone.utc)
+    run_id = uuid.uuid4().hex
+    version = make_version(started, run_id)
+    store = store or open_store(settings.store)
+    record = {"run_id": run_id, "version": version, "trigger": trigger, "input": settings.input.path,
+              "started_at": started.isoformat(timespec="seconds"), "status": "running", "host": socket.gethostname()}
+    with bind(run_id=run_id, version=version, trigger=trigger):
+        try:
+            lock = store.acquire_lock(owner=f"{socket.gethostname()}:{os.getpid()}")
+        except LockedError as exc:
+            _finish(store, record, "skipped", error=str(exc))
+            raise
+        with lock:
+            event(log, "refresh started", input=settings.input.path, store=_safe_url(settings.store.url),
+                  fence=lock.fence)
+            store.record_run(record)
+            t0 = time.perf_counter()
+            try:
+                rows = _refresh(settings, store, lock, version, record)
+            except AppError as exc:
+                _finish(store, record, "failed", error=str(exc))
+                raise
+            except Exception as exc:  # a bug: record it, then let the CLI report it
+                _finish(store, record, "failed", error=f"internal error: {type(exc).__name__}: {exc}")
+                raise
+        _finish(store, record, "success", rows=rows, seconds=round(time.perf_counter() - t0, 3))
+    return version
+
+
+def _refresh(settings: Settings, store: Store, lock: Any, version: str, record: dict) -> dict[str, int]:
+    timings: dict[str, float] = {}
+
+    def on_stage(name: str, seconds: float, rows: Mapping[str, int]) -> None:
+        timings[name] = seconds
+        event(log, "stage done", stage=name, seconds=seconds, **rows)
+
+    t = time.perf_counter()
+    path = Path(settings.input.path)
+    lines = read_transactions(path, settings.input)
+    source = {"path": str(path), "bytes": path.stat().st_size, "sha256": _sha256(path), "rows": len(lines)}
+    on_stage("load", round(time.perf_counter() - t, 3), {"lines": len(lines)})
+    scheme = load_scheme(settings.segments.scheme)
+    snapshot = build_snapshot(lines, settings, scheme, source=source, on_stage=on_stage)
+    for rule in snapshot.meta["cleaning"]:
+        event(log, "cleaning", rule=rule["rule"], rows=rule["rows"], effect=rule["effect"])
+
+    t = time.perf_counter()
+    meta = {**snapshot.meta, "run_id": record["run_id"], "trigger": record["trigger"]}
+    blobs, manifest = encode_snapshot(replace(snapshot, meta=meta), version=version)
+    on_stage("serialize", round(time.perf_counter() - t, 3), {"bytes": sum(map(len, blobs.values()))})
+
+    t = time.perf_counter()
+    store.publish(lock, version, blobs, manifest_json(manifest))
+    on_stage("publish", round(time.perf_counter() - t, 3), {"tables": len(blobs)})
+    record["durations_s"] = timings
+    return {name: entry["rows"] for name, entry in manifest["tables"].items()} | {"input_lines": len(lines)}
+
+
+def _finish(store: Store, record: dict, status: str, **fields: Any) -> None:
+    record.update(status=status, finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), **fields)
+    try:
+        store.record_run(record)
+    except AppError as exc:  # the run's own outcome matters more than its history line
+        event(log, "could not record run", level=logging.WARNING, error=str(exc))
+    level = logging.INFO if status == "success" else logging.WARNING if status == "skipped" else logging.ERROR
+    event(log, f"refresh {status}", level=level, status=status, **({"error": fields["error"]} if "error" in fields else {}))
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _safe_url(url: str) -> str:
+    """The store URL without its password."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.rsplit('@', 1)[1]}"
+    return url
+
+
+def parse_mapping(pairs: Sequence[str]) -> dict[str, str]:
+    """Turn ``["Bon=invoice", ...]`` into ``{"Bon": "invoice"}``."""
+    mapping = {}
+    for pair in pairs:
+        source, sep, field = pair.rpartition("=")
+        if not sep or not source or not field:
+            raise SystemExit(f"--map expects SOURCE=FIELD, got {pair!r}")
+        mapping[source.strip()] = field.strip()
+    return mapping
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Command-line options of ``python -m jobs.refresh``."""
+    parser = argparse.ArgumentParser(prog="python -m jobs.refresh", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--input", help="transactions file (CSV, Parquet or XLSX); default: the bundled demo data")
+    parser.add_argument("--config", help="YAML config file (default: $CONFIG_FILE or config/settings.yaml)")
+    parser.add_argument("--store", help="store URL: redis://…, rediss://… or file://DIR (default: $STORE_URL)")
+    parser.add_argument("--map", action="append", default=[], metavar="SRC=FIELD",
+                        help="map a source column to a field (invoice, stock_code, quantity, invoice_date, "
+                             "unit_price, customer_id, description, country); repeatable")
+    parser.add_argument("--if-missing", action="store_true", help="do nothing when a snapshot is already published")
+    parser.add_argument("--trigger", default="manual", help=argparse.SUPPRESS)
+    return parser
+
+
+def settings_from_args(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> Settings:
+    """Settings from env + YAML, then command-line overrides."""
+    settings = load_settings(environ, args.config)
+    input_params = settings.input
+    if args.input:
+        input_params = replace(input_params, path=args.input)
+    if args.map:
+        input_params = replace(input_params, mapping={**input_params.mapping, **parse_mapping(args.map)})
+    store_params = replace(settings.store, url=args.store) if args.store else settings.store
+    return replace(settings, input=input_params, store=store_params)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """CLI entry point; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        settings = settings_from_args(args)
+        configure_logging(settings.log_format)
+        if args.if_missing:
+            store = open_store(settings.store)
+            if store.current_version():
+                print(f"snapshot {store.current_version()} already published; nothing to do (--if-missing)")
+                return 0
+        version = run(settings, trigger=args.trigger)
+    except LockedError as exc:
+        print(f"skipped: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except AppError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    print(f"published snapshot {version}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,84 @@
+"""KPIs, Pareto, segment summaries and order history on the handmade frame."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analytics.clean import clean_transactions
+from analytics.kpis import headline_kpis, monthly_trend, pareto_curve, pareto_share, summarise_segments
+from analytics.orders import order_history, returns_by_customer
+from analytics.rfm import as_of_date, score_rfm, summarise_customers
+from analytics.risk import score_risk
+from analytics.segments import assign_segments, parse_scheme
+from analytics.settings import BasketParams, CleaningParams, RiskParams
+
+TWO = parse_scheme({"segments": [
+    {"name": "Recent", "priority": "High", "action": "Retain", "tactic": "t", "cells": [{"r": "3-5"}]},
+    {"name": "Old", "priority": "Critical", "action": "Reactivate", "tactic": "t", "cells": [{"r": "1-2"}]},
+]})
+
+
+@pytest.fixture
+def tables(lines):
+    cleaned = clean_transactions(lines, CleaningParams(), BasketParams())
+    customers = score_rfm(summarise_customers(cleaned.sales, as_of_date(cleaned.sales)))
+    customers = score_risk(assign_segments(customers, TWO), RiskParams())
+    return cleaned, customers
+
+
+def test_pareto_share_by_hand():
+    # 50 + 30 = 80 % of 100 is reached by the best 2 of 5 customers
+    assert pareto_share(pd.Series([50.0, 30.0, 10.0, 5.0, 5.0])) == 0.4
+    assert pareto_share(pd.Series([20.0] * 5)) == 0.8
+    assert pareto_share(pd.Series([25.0] * 4)) == 1.0  # three customers make only 75 %
+    assert np.isnan(pareto_share(pd.Series([], dtype=float)))
+
+
+def test_pareto_curve_is_cumulative():
+    curve = pareto_curve(pd.Series([50.0, 30.0, 10.0, 5.0, 5.0]))
+    assert curve["revenue_share"].is_monotonic_increasing
+    assert curve.iloc[0].tolist() == [0.0, 0.0] and curve.iloc[-1].tolist() == [1.0, 1.0]
+    assert curve.loc[np.isclose(curve["customer_share"], 0.4), "revenue_share"].item() == pytest.approx(0.8)
+
+
+def test_headline_kpis(tables):
+    cleaned, customers = tables
+    kpis = headline_kpis(customers, cleaned.sales, cleaned.returns, active_days=5).set_index("kpi")["value"]
+    assert kpis["revenue"] == 100.0
+    assert kpis["customers"] == 4
+    assert kpis["active_customers"] == 2  # A (1 day) and E (3 days)
+    assert kpis["orders"] == 5  # invoices 1, 2, 3, 4, 8
+    assert kpis["avg_basket"] == 20.0
+    assert kpis["avg_customer_value"] == 25.0
+    assert kpis["returns_value"] == 5.0
+
+
+def test_segment_summary(tables):
+    _, customers = tables
+    table = summarise_segments(customers, TWO).set_index("segment")
+    assert table.index.tolist() == ["Old", "Recent"]  # Critical first
+    assert table.loc["Recent", "customers"] == 2  # A (r=4), E (r=3)
+    assert table.loc["Recent", "revenue"] == 55.0
+    assert table.loc["Old", "revenue_share"] == pytest.approx(0.45)
+    assert table.loc["Recent", "mean_recency_days"] == 2.0
+    assert table.loc["Recent", "avg_basket"] == pytest.approx(55.0 / 3)
+    assert table["customer_share"].sum() == pytest.approx(1.0)
+
+
+def test_monthly_trend(tables):
+    cleaned, _ = tables
+    monthly = monthly_trend(cleaned.sales)
+    assert monthly["month"].tolist() == [pd.Timestamp("2024-01-01")]
+    assert monthly[["revenue", "orders", "customers"]].iloc[0].tolist() == [100.0, 5, 4]
+
+
+def test_order_history_flags_returns(tables):
+    cleaned, _ = tables
+    orders = order_history(cleaned.sales, cleaned.returns)
+    a = orders[orders["customer_id"] == "A"]
+    assert a["invoice"].tolist() == ["2", "C5", "1"]  # newest first
+    assert a["is_return"].tolist() == [False, True, False]
+    assert a["total"].tolist() == [5.0, -5.0, 20.0]
+    assert a["items"].tolist() == [1, 1, 2]
+    returns = returns_by_customer(cleaned.returns)
+    assert returns.loc["A"].tolist() == [1, 5.0]

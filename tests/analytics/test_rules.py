@@ -1,0 +1,76 @@
+"""Association rules on the handmade baskets.
+
+Basket lines (guests included, POST excluded): invoices 1 {X,Y}, 2 {X}, 3 {X,Y}, 4 {Y}, 7 {X,Y}, 8 {Z}.
+support(X) = support(Y) = 4/6, support(XY) = 3/6, support(Z) = 1/6.
+X→Y: confidence = (3/6)/(4/6) = 0.75, lift = 0.75 / (4/6) = 1.125.
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analytics.clean import clean_transactions
+from analytics.errors import ConfigError
+from analytics.products import product_names
+from analytics.rules import basket_matrix, mine_rules
+from analytics.settings import BasketParams, CleaningParams, RulesParams
+
+
+@pytest.fixture
+def basket_lines(lines):
+    return clean_transactions(lines, CleaningParams(), BasketParams(include_guests=True)).basket_lines
+
+
+def test_basket_matrix(basket_lines):
+    baskets = basket_matrix(basket_lines)
+    assert baskets.count == 6
+    assert sorted(baskets.items) == ["X", "Y", "Z"]
+    assert all(type(item) is str for item in baskets.items)  # mlxtend fails on np.str_
+    assert baskets.matrix.sum() == 9
+
+
+@pytest.mark.parametrize("algorithm", ["fpgrowth", "apriori"])
+def test_rules_by_hand(basket_lines, lines, algorithm):
+    rules = mine_rules(basket_lines, RulesParams(algorithm=algorithm, min_support=0.3, min_confidence=0.5,
+                                                 min_lift=1.0), product_names(lines))
+    assert rules["antecedents"].tolist() == [["X"], ["Y"]]
+    assert rules["consequents"].tolist() == [["Y"], ["X"]]
+    assert rules["antecedent_names"].tolist() == [["MUG"], ["TEAPOT"]]
+    assert rules["consequent_names"].tolist() == [["TEAPOT"], ["MUG"]]
+    np.testing.assert_allclose(rules["support"], [0.5, 0.5])
+    np.testing.assert_allclose(rules["confidence"], [0.75, 0.75])
+    np.testing.assert_allclose(rules["lift"], [1.125, 1.125])
+    np.testing.assert_allclose(rules["leverage"], [0.5 - 4 / 9] * 2)
+    np.testing.assert_allclose(rules["conviction"], [(1 - 4 / 6) / (1 - 0.75)] * 2)
+
+
+def test_lift_threshold_is_strict(basket_lines, lines):
+    rules = mine_rules(basket_lines, RulesParams(min_support=0.3, min_confidence=0.1, min_lift=1.125),
+                       product_names(lines))
+    assert rules.empty
+    assert list(rules.columns)[:2] == ["antecedents", "consequents"]
+
+
+def test_unknown_algorithm(basket_lines, lines):
+    with pytest.raises(ConfigError, match="rules.algorithm 'magic' is not one of"):
+        mine_rules(basket_lines, RulesParams(algorithm="magic"), product_names(lines))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sets(st.sampled_from("ABCDEF"), min_size=1, max_size=4), min_size=3, max_size=30))
+def test_rule_metrics_are_consistent(baskets):
+    lines = pd.DataFrame([(str(i), item) for i, basket in enumerate(baskets) for item in sorted(basket)],
+                         columns=["invoice", "stock_code"])
+    rules = mine_rules(lines, RulesParams(min_support=0.1, min_confidence=0.0, min_lift=0.0, max_len=3),
+                       pd.Series(dtype="str"))
+    sets = [set(b) for b in baskets]
+    for row in rules.itertuples():
+        both = set(row.antecedents) | set(row.consequents)
+        support = sum(both <= b for b in sets) / len(sets)
+        antecedent = sum(set(row.antecedents) <= b for b in sets) / len(sets)
+        consequent = sum(set(row.consequents) <= b for b in sets) / len(sets)
+        assert row.support == pytest.approx(support)
+        assert row.confidence == pytest.approx(support / antecedent)
+        assert row.lift == pytest.approx(row.confidence / consequent)
