@@ -18,6 +18,8 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 ## demo: set up, refresh on the bundled data (once), serve the dashboard on http://$(HOST):$(PORT)
 demo: setup
 	$(BIN)/python -m jobs.refresh --if-missing
+	@echo "Dashboard on http://$(HOST):$(PORT)  (Ctrl+C to stop)"
+	$(BIN)/gunicorn dashboard.wsgi:server --bind $(HOST):$(PORT) --workers 2 --no-control-socket
 
 ## refresh: publish a new snapshot from the configured input (default: bundled data)
 refresh: setup
@@ -26,7 +28,7 @@ refresh: setup
 ## test: every test (unit, Redis, browser); installs redis-server/chromium when missing and root
 test: setup
 	scripts/system-deps.sh
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --headless
 
 clean:
 	rm -rf $(VENV) .store .pytest_cache .hypothesis

@@ -16,9 +16,10 @@ import logging
 import re
 import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -321,19 +322,11 @@ class XlsxSource:
     """
 
     def __init__(self, path: Path, sheet: str | None, accepts: Callable[[list[str]], bool]) -> None:
-        import openpyxl  # only needed for workbooks
-
         self.path = path
-        try:
-            workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises zipfile, KeyError, XML and its own errors
-            raise InputDataError(f"{path} is not a readable .xlsx workbook: {exc}") from exc
-        try:
+        with _workbook(path, data_only=True) as workbook:
             self.sheet = self._choose_sheet(workbook, sheet, accepts)
             self.label = f"{path}, sheet '{self.sheet}'"
             rows = list(_worksheet(workbook, self.sheet).iter_rows(min_row=1, values_only=True))
-        finally:
-            workbook.close()
         self.headers, self._columns, self._lines, positions = _split_sheet(rows, accepts)
         uncached = self._find_uncached_formulas(rows) if len(self._lines) and self._has_formulas() else {}
         self._uncached = {i: uncached[p] for i, p in enumerate(positions) if p in uncached}
@@ -346,7 +339,7 @@ class XlsxSource:
         uncached = {name: tuple(self._uncached[index[name]]) for name in columns if index[name] in self._uncached}
         return RawTable(frame, lambda positions: [f"line {lines[p]}" for p in positions], uncached)
 
-    def _choose_sheet(self, workbook, sheet: str | None, accepts: Callable[[list[str]], bool]) -> str:
+    def _choose_sheet(self, workbook: Any, sheet: str | None, accepts: Callable[[list[str]], bool]) -> str:
         names = [worksheet.title for worksheet in workbook.worksheets]  # chart sheets hold no rows
         if sheet is not None:
             if sheet not in names:
@@ -371,21 +364,36 @@ class XlsxSource:
 
     def _find_uncached_formulas(self, rows: list[tuple]) -> dict[int, list[str]]:
         """Column position -> data cells whose formula has no saved value (they would read as empty)."""
-        import openpyxl
-
         found: dict[int, list[str]] = {}
-        workbook = openpyxl.load_workbook(self.path, read_only=True, data_only=False)
-        try:
+        with _workbook(self.path, data_only=False) as workbook:
             for cells in _worksheet(workbook, self.sheet).iter_rows(min_row=int(self._lines[0])):
                 for cell in cells:
                     if getattr(cell, "data_type", None) == "f" and _value_at(rows, cell.row, cell.column) is None:
                         found.setdefault(cell.column - 1, []).append(cell.coordinate)
-        finally:
-            workbook.close()
         return found
 
 
-def _worksheet(workbook, name: str):
+@contextmanager
+def _workbook(path: Path, data_only: bool) -> Iterator[Any]:
+    """A read-only openpyxl workbook; any failure inside becomes an InputDataError naming the file."""
+    import openpyxl  # only needed for workbooks
+
+    with path.open("rb") as handle:  # a file object: openpyxl then does not insist on the extension
+        try:
+            workbook = openpyxl.load_workbook(handle, read_only=True, data_only=data_only)
+        except Exception as exc:  # openpyxl raises zipfile, KeyError, XML and its own errors
+            raise InputDataError(f"{path} is not a readable .xlsx workbook: {exc}") from exc
+        try:
+            yield workbook
+        except InputDataError:
+            raise
+        except Exception as exc:
+            raise InputDataError(f"Cannot read workbook {path}: {exc}") from exc
+        finally:
+            workbook.close()
+
+
+def _worksheet(workbook: Any, name: str) -> Any:
     """The sheet, not trusting the size it declares (some exporters write a wrong one)."""
     worksheet = workbook[name]
     if hasattr(worksheet, "reset_dimensions"):  # read-only worksheets
@@ -393,7 +401,7 @@ def _worksheet(workbook, name: str):
     return worksheet
 
 
-def _top_rows(worksheet, count: int = 50) -> list[tuple]:
+def _top_rows(worksheet: Any, count: int = 50) -> list[tuple]:
     return list(worksheet.iter_rows(min_row=1, max_row=count, values_only=True))
 
 

@@ -125,7 +125,6 @@ class DashboardParams:
     """Web app behaviour."""
 
     currency: str = "£"
-    cache_seconds: int = 3600  # in-worker cache of deserialised tables (keyed by version anyway)
     version_poll_s: float = 2.0  # how long a worker trusts the current pointer before asking again
     page_size: int = 25
 

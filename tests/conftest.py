@@ -59,3 +59,17 @@ def bundled_lines() -> pd.DataFrame:
 def bundled_path() -> Path:
     """Path of the bundled demo data."""
     return BUNDLED
+
+
+@pytest.fixture(scope="session")
+def published_store(tmp_path_factory) -> str:
+    """A file store holding one snapshot of the bundled data, published by the real refresh job."""
+    from dataclasses import replace
+
+    from analytics.settings import load_settings
+    from jobs.refresh import run
+
+    url = "file://" + str(tmp_path_factory.mktemp("store"))
+    settings = load_settings({})
+    run(replace(settings, store=replace(settings.store, url=url)))
+    return url

@@ -1,0 +1,1 @@
+"""The Dash dashboard: reads published snapshots only (through dashboard.data), never recomputes."""

@@ -1,0 +1,79 @@
+"""App factory: the Dash multi-page app, its shell and its server-wide callbacks.
+
+    app = create_app(settings)        # settings from analytics.settings.load_settings()
+    server = app.server               # what gunicorn serves (see dashboard/wsgi.py)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, dcc, html
+
+from analytics.settings import PROJECT_ROOT, Settings, load_settings
+from dashboard import data
+from dashboard.components.shell import page_href
+
+__all__ = ["create_app"]
+
+PAGES = Path(__file__).resolve().parent / "pages"
+ASSETS = PROJECT_ROOT / "assets"
+
+
+def create_app(settings: Settings | None = None) -> dash.Dash:
+    """Build the Dash app (debug off, assets served locally) around the snapshot reader."""
+    settings = settings or load_settings()
+    app = dash.Dash(
+        __name__,
+        use_pages=True,
+        pages_folder=str(PAGES),
+        assets_folder=str(ASSETS),
+        serve_locally=True,
+        suppress_callback_exceptions=True,
+        title="Customer segments",
+        update_title=None,
+        url_base_pathname=None if settings.web.requests_pathname_prefix else settings.web.url_base_pathname,
+        requests_pathname_prefix=settings.web.requests_pathname_prefix,
+        routes_pathname_prefix="/" if settings.web.requests_pathname_prefix else None,
+        meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
+    )
+    app.server.config["MAX_CONTENT_LENGTH"] = int(settings.web.max_upload_mb * 1024 * 1024)
+    data.init_app(app.server, settings)
+    app.layout = _shell
+    _register_callbacks(app)
+    return app
+
+
+def _shell() -> html.Div:
+    """The layout around every page: location, the cross-filter store, the page container."""
+    return html.Div([
+        dcc.Location(id="url", refresh="callback-nav"),
+        dcc.Store(id="filters", storage_type="session"),
+        dash.page_container,
+    ])
+
+
+def _register_callbacks(app: dash.Dash) -> None:
+    @app.callback(Output("filters", "data"), Input("url", "search"), State("filters", "data"))
+    def remember_filters(search: str | None, current: dict | None) -> dict:
+        """Keep the selected segment (ids and filters only, never tables) in the session store."""
+        from urllib.parse import parse_qs
+
+        query = {k: v[0] for k, v in parse_qs((search or "").lstrip("?")).items()}
+        return {"segment": query.get("segment"), "embed": query.get("embed")}
+
+    @app.callback(Output("url", "href", allow_duplicate=True),
+                  Input("nav-search", "value"), Input("nav-search-go", "n_clicks"),
+                  State("nav-search", "value"), State("filters", "data"), prevent_initial_call=True)
+    def open_customer(_value: str | None, _clicks: int | None, value: str | None, filters: dict | None) -> str:
+        """Navbar search: open Client 360 for the typed id."""
+        customer = (value or "").strip()
+        if not customer:
+            raise dash.exceptions.PreventUpdate
+        from urllib.parse import quote
+
+        return page_href(f"/client/{quote(customer, safe='')}", filters or {})
+
+

@@ -1,0 +1,1 @@
+"""Reusable pieces: pure functions that turn tables into components or figures."""

@@ -1,0 +1,61 @@
+"""Plotly figures for the executive summary, and the common chart style."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+__all__ = ["styled", "pareto_figure", "segment_share_figure", "monthly_figure", "PALETTE"]
+
+PALETTE = {"customers": "#6c8ebf", "revenue": "#2f6f4f", "highlight": "#d9822b", "muted": "#b8c2cc"}
+
+
+def styled(fig: go.Figure, title: str, height: int = 320) -> go.Figure:
+    """Common look: white template, title with units, compact margins, no mode bar clutter."""
+    fig.update_layout(template="plotly_white", title={"text": title, "x": 0, "font": {"size": 15}},
+                      height=height, margin={"l": 10, "r": 10, "t": 48, "b": 10},
+                      legend={"orientation": "h", "y": -0.15}, font={"family": "system-ui, sans-serif"})
+    return fig
+
+
+def pareto_figure(pareto: pd.DataFrame, pareto_share: float) -> go.Figure:
+    """Cumulative revenue share against customer share, with the 80 % mark."""
+    fig = go.Figure(go.Scatter(
+        x=pareto["customer_share"] * 100, y=pareto["revenue_share"] * 100, mode="lines",
+        line={"color": PALETTE["revenue"], "width": 3}, name="Cumulative revenue",
+        hovertemplate="Best %{x:.0f} % of customers → %{y:.1f} % of revenue<extra></extra>"))
+    fig.add_hline(y=80, line_dash="dot", line_color=PALETTE["muted"])
+    fig.add_vline(x=pareto_share * 100, line_dash="dot", line_color=PALETTE["highlight"])
+    fig.add_annotation(x=pareto_share * 100, y=80, text=f"{pareto_share * 100:.1f} % of customers → 80 %",
+                       showarrow=True, arrowhead=2, ax=60, ay=30)
+    fig.update_xaxes(title="Customers, best first (%)", range=[0, 100], ticksuffix=" %")
+    fig.update_yaxes(title="Cumulative revenue (%)", range=[0, 101], ticksuffix=" %")
+    return styled(fig, "Pareto curve: share of revenue by share of customers (%)")
+
+
+def segment_share_figure(segments: pd.DataFrame, selected: str | None = None) -> go.Figure:
+    """Share of customers and of revenue per segment (horizontal bars, click a bar to select)."""
+    ordered = segments.sort_values("revenue_share")
+    opacity = [1.0 if not selected or name == selected else 0.35 for name in ordered["segment"]]
+    fig = go.Figure([
+        go.Bar(y=ordered["segment"], x=ordered["customer_share"] * 100, orientation="h", name="Customers",
+               marker={"color": PALETTE["customers"], "opacity": opacity}, customdata=ordered["segment"],
+               hovertemplate="%{y}: %{x:.1f} % of customers<extra></extra>"),
+        go.Bar(y=ordered["segment"], x=ordered["revenue_share"] * 100, orientation="h", name="Revenue",
+               marker={"color": PALETTE["revenue"], "opacity": opacity}, customdata=ordered["segment"],
+               hovertemplate="%{y}: %{x:.1f} % of revenue<extra></extra>"),
+    ])
+    fig.update_layout(barmode="group", clickmode="event")
+    fig.update_xaxes(title="Share (%)", ticksuffix=" %")
+    return styled(fig, "Customers and revenue by segment (% of total) — click a segment", height=360)
+
+
+def monthly_figure(monthly: pd.DataFrame, currency: str) -> go.Figure:
+    """Monthly revenue bars."""
+    fig = go.Figure(go.Bar(x=monthly["month"], y=monthly["revenue"], marker_color=PALETTE["revenue"],
+                           customdata=monthly[["orders", "customers"]],
+                           hovertemplate=f"%{{x|%b %Y}}: {currency}%{{y:,.0f}}<br>%{{customdata[0]:,}} orders, "
+                                         "%{customdata[1]:,} customers<extra></extra>"))
+    fig.update_xaxes(title=None, tickformat="%b %Y")
+    fig.update_yaxes(title=f"Revenue ({currency})", tickprefix=currency, separatethousands=True)
+    return styled(fig, f"Monthly revenue ({currency})")

@@ -1,0 +1,111 @@
+"""The page chrome: navbar with the snapshot's dates, filter chip, data-source banner, empty state."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from urllib.parse import urlencode
+
+import dash_bootstrap_components as dbc
+from dash import dcc, get_relative_path, html
+
+from dashboard.components.format import day, moment
+
+__all__ = ["NAV_PAGES", "page_href", "navbar", "snapshot_caption", "filter_chip", "source_banner", "empty_state",
+           "not_found"]
+
+# (label, path) of the main pages, in navbar order.
+NAV_PAGES = (("Executive summary", "/"), ("Segments", "/segments"), ("Actions", "/actions"),
+             ("Client 360", "/client"))
+STATE_KEYS = ("segment", "embed")  # query parameters that follow the user from page to page
+
+
+def page_href(path: str, state: Mapping[str, object] | None = None, **extra: object) -> str:
+    """Link to ``path`` under the app's prefix, carrying the cross-filter state (segment, embed)."""
+    query = {k: v for k, v in {**(state or {}), **extra}.items() if k in STATE_KEYS + tuple(extra) and v}
+    return get_relative_path(path) + (f"?{urlencode(query)}" if query else "")
+
+
+def navbar(state: Mapping[str, object], active: str, caption: object) -> dbc.Navbar:
+    """Top navigation: brand, page links (carrying the filter state), customer search, snapshot caption."""
+    links = [dbc.NavItem(dbc.NavLink(label, href=page_href(path, state), active=_is_active(path, active),
+                                     id=f"nav-{path.strip('/') or 'home'}"))
+             for label, path in NAV_PAGES]
+    search = dbc.InputGroup([
+        dbc.Input(id="nav-search", placeholder="Customer id", type="search", debounce=True, size="sm",
+                  autocomplete="off", maxlength=40),
+        dbc.Button("Open", id="nav-search-go", size="sm", color="light"),
+    ], size="sm", class_name="nav-search")
+    return dbc.Navbar(dbc.Container([
+        dbc.NavbarBrand("Customer segments", href=page_href("/", state), class_name="fw-semibold"),
+        dbc.Nav(links, navbar=True, class_name="me-auto"),
+        html.Div(search, className="me-3"),
+        html.Small(caption, id="snapshot-caption", className="text-light-emphasis"),
+    ], fluid=True), color="dark", dark=True, class_name="mb-3 app-navbar")
+
+
+def _is_active(path: str, active: str) -> bool:
+    return active == path or (path != "/" and active.startswith(path))
+
+
+def snapshot_caption(manifest: Mapping | None) -> object:
+    """``Data 1 Dec 2010 – 9 Dec 2011 · refreshed 25 Nov 2026 07:25 UTC`` (with the version on hover)."""
+    if not manifest:
+        return "No snapshot published yet"
+    period = manifest.get("period", {})
+    return html.Span([
+        f"Data {day(period.get('start'))} – {day(period.get('end'))} · refreshed {moment(manifest.get('created_at'))}",
+    ], title=f"Snapshot version {manifest.get('version')}")
+
+
+def filter_chip(state: Mapping[str, object], path: str) -> object:
+    """A removable chip for the selected segment, or nothing."""
+    segment = state.get("segment")
+    if not segment:
+        return None
+    remove = page_href(path, {k: v for k, v in state.items() if k != "segment"})
+    return dbc.Badge([f"Segment: {segment} ", dcc.Link("×", href=remove, className="chip-remove text-white",
+                                                       title="Remove this filter", id="chip-remove")],
+                     color="primary", pill=True, class_name="filter-chip", id="filter-chip")
+
+
+def source_banner(unavailable_since: object, version: str | None) -> object:
+    """Warning shown while the store cannot be read."""
+    if not unavailable_since:
+        return None
+    since = moment(unavailable_since)
+    kept = f" — showing the last loaded snapshot ({version})" if version else ""
+    return dbc.Alert(f"Data source unavailable since {since}{kept}.", color="warning", class_name="py-2",
+                     id="source-banner")
+
+
+def empty_state() -> dbc.Card:
+    """Shown when no snapshot has been published yet."""
+    return dbc.Card(dbc.CardBody([
+        html.H4("No data yet", className="card-title"),
+        html.P("No snapshot has been published to the store this dashboard reads. Publish one with the refresh "
+               "job, then reload this page:"),
+        html.Pre("python -m jobs.refresh            # bundled demo data\n"
+                 "python -m jobs.refresh --input your_transactions.csv", className="bg-light p-2"),
+        html.P(["or ", html.Code("make refresh"), " from the project folder."], className="mb-0"),
+    ]), class_name="empty-state mx-auto mt-4", id="empty-state")
+
+
+def not_found(message: str) -> dbc.Alert:
+    """A clear not-found message."""
+    return dbc.Alert(message, color="secondary", id="not-found")
+
+
+def page_frame(path: str, state: Mapping[str, object], body: object, manifest: Mapping | None,
+               unavailable_since: object = None, version: str | None = None) -> html.Div:
+    """Everything around a page's body: navbar (not when embedded), source banner, filter chip."""
+    embedded = bool(state.get("embed"))
+    top = [] if embedded else [navbar(state, path, snapshot_caption(manifest))]
+    chip = filter_chip(state, path)
+    return html.Div([
+        *top,
+        dbc.Container([
+            source_banner(unavailable_since, version),
+            html.Div(chip, className="mb-2") if chip else None,
+            body,
+        ], fluid=True, class_name="embedded" if embedded else "page-body"),
+    ], className="embed-frame" if embedded else "app-frame")

@@ -1,0 +1,1 @@
+"""One module per page (Dash pages). Modules starting with "_" are helpers, not pages."""

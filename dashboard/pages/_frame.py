@@ -1,0 +1,43 @@
+"""Common page rendering: pin one snapshot version per page load, frame the body, handle no-data."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+
+from dash import dcc, html
+
+from analytics.errors import AppError
+from dashboard import data
+from dashboard.components.shell import empty_state, not_found, page_frame
+
+__all__ = ["render", "page_state"]
+
+log = logging.getLogger("dashboard")
+Body = Callable[[str, Mapping], object]  # (version, manifest) -> page body
+
+
+def page_state(query: Mapping[str, object]) -> dict[str, object]:
+    """The cross-filter state carried by the URL (segment, embed)."""
+    return {"segment": query.get("segment") or None, "embed": query.get("embed") or None}
+
+
+def render(path: str, state: Mapping[str, object], body: Body) -> html.Div:
+    """Build a page for the current snapshot version; friendly states for no data and store failures.
+
+    The version is read once and stored in the page (``page-version``), so the page's callbacks read
+    the same snapshot as its layout.
+    """
+    status = data.status()
+    if status.version is None:
+        content = empty_state() if status.unavailable_since is None else not_found(
+            f"The data source is unavailable and this server holds no snapshot yet ({status.error}).")
+        return page_frame(path, state, content, None, status.unavailable_since)
+    try:
+        manifest = data.manifest(status.version)
+        content = body(status.version, manifest)
+    except AppError as exc:
+        log.warning("page %s failed: %s", path, exc)
+        manifest, content = None, not_found(f"This page cannot be shown right now: {exc}")
+    return page_frame(path, state, html.Div([dcc.Store(id="page-version", data=status.version), content]),
+                      manifest, status.unavailable_since, status.version)

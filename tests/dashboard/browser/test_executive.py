@@ -1,0 +1,31 @@
+"""Executive summary in a real browser, served by gunicorn on the bundled snapshot."""
+
+from tests.dashboard.browser.conftest import severe_logs
+
+
+def test_executive_summary_shows_real_figures(dash_duo, live_server):
+    dash_duo.server_url = live_server + "/"
+    dash_duo.wait_for_text_to_equal("#kpi-revenue", "£8,911,408", timeout=20)
+    assert dash_duo.find_element("#kpi-avg-basket").text == "£480.87"
+    dash_duo.wait_for_contains_text("#at-risk-alert", "high-value customers at risk")
+    dash_duo.wait_for_element("#pareto-graph .main-svg")
+    dash_duo.wait_for_element("#segment-share-graph .main-svg")
+    assert "Data 1 Dec 2010 – 9 Dec 2011" in dash_duo.find_element("#snapshot-caption").text
+    assert severe_logs(dash_duo) == []
+
+
+def test_segment_filter_narrows_the_summary(dash_duo, live_server):
+    dash_duo.server_url = live_server + "/?segment=Champions"
+    dash_duo.wait_for_contains_text("#filter-chip", "Segment: Champions", timeout=20)
+    revenue = dash_duo.find_element("#kpi-revenue").text
+    assert revenue.startswith("£") and revenue != "£8,911,408"
+    dash_duo.find_element("#chip-remove").click()
+    dash_duo.wait_for_text_to_equal("#kpi-revenue", "£8,911,408")
+    assert not dash_duo.find_elements("#filter-chip")
+    assert severe_logs(dash_duo) == []
+
+
+def test_empty_store_shows_how_to_refresh(dash_duo, empty_server):
+    dash_duo.server_url = empty_server + "/"
+    dash_duo.wait_for_contains_text("#empty-state", "python -m jobs.refresh", timeout=20)
+    assert severe_logs(dash_duo) == []
