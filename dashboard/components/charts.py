@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-__all__ = ["styled", "pareto_figure", "segment_share_figure", "monthly_figure", "PALETTE"]
+__all__ = ["GRAPH_CONFIG", "styled", "pareto_figure", "segment_share_figure", "monthly_figure", "PALETTE"]
 
+GRAPH_CONFIG = {"displayModeBar": False, "responsive": True}  # dcc.Graph config used on every page
 PALETTE = {"customers": "#6c8ebf", "revenue": "#2f6f4f", "highlight": "#d9822b", "muted": "#b8c2cc"}
 
 

@@ -10,15 +10,13 @@ from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import data
 from dashboard.components import format as fmt
-from dashboard.components.charts import monthly_figure, pareto_figure, segment_share_figure
+from dashboard.components.charts import GRAPH_CONFIG, monthly_figure, pareto_figure, segment_share_figure
 from dashboard.components.kpi import kpi_card
 from dashboard.components.shell import page_href
 from dashboard.pages._frame import page_state, render
 
 dash.register_page(__name__, path="/", name="Executive summary", title="Executive summary · Customer segments",
                    order=0)
-
-GRAPH_CONFIG = {"displayModeBar": False, "responsive": True}
 
 
 def layout(**query: str) -> html.Div:
