@@ -17,7 +17,7 @@ from analytics import schema as s
 from analytics.errors import ConfigError
 from analytics.settings import RulesParams
 
-__all__ = ["Baskets", "basket_matrix", "frequent_itemsets", "mine_rules", "RULE_COLUMNS"]
+__all__ = ["Baskets", "basket_matrix", "effective_support", "frequent_itemsets", "mine_rules", "RULE_COLUMNS"]
 
 RULE_COLUMNS = list(s.TABLES["rules"])
 _MINERS = {"fpgrowth": fpgrowth, "apriori": apriori}
@@ -53,11 +53,21 @@ def frequent_itemsets(baskets: Baskets, params: RulesParams) -> pd.DataFrame:
         raise ConfigError(f"rules.algorithm {params.algorithm!r} is not one of {sorted(_MINERS)}.")
     if baskets.count == 0:
         return pd.DataFrame({"support": pd.Series(dtype=float), "itemsets": pd.Series(dtype=object)})
+    threshold = effective_support(params, baskets.count)
     support = np.asarray(baskets.matrix.sum(axis=0)).ravel() / baskets.count
-    keep = np.flatnonzero(support >= params.min_support)
+    keep = np.flatnonzero(support >= threshold)
     onehot = pd.DataFrame.sparse.from_spmatrix(baskets.matrix[:, keep], columns=list(baskets.items[keep]))
     miner = _MINERS[params.algorithm]
-    return miner(onehot, min_support=params.min_support, use_colnames=True, max_len=params.max_len)
+    return miner(onehot, min_support=threshold, use_colnames=True, max_len=params.max_len)
+
+
+def effective_support(params: RulesParams, n_baskets: int) -> float:
+    """The support threshold used: ``min_support``, raised so an itemset needs ``min_baskets`` baskets.
+
+    On small inputs a share like 1 % is one or two baskets, and a single large basket would then make
+    every combination of its items "frequent" (millions of itemsets); the basket floor prevents that.
+    """
+    return max(params.min_support, params.min_baskets / n_baskets) if n_baskets else params.min_support
 
 
 def mine_rules(basket_lines: pd.DataFrame, params: RulesParams, names: pd.Series) -> pd.DataFrame:

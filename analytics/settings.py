@@ -96,6 +96,7 @@ class RulesParams:
 
     algorithm: str = "fpgrowth"  # fpgrowth | apriori
     min_support: float = 0.01
+    min_baskets: int = 10  # and at least this many baskets: guards small data against itemset explosion
     min_confidence: float = 0.1
     min_lift: float = 1.0  # rules kept only when lift is strictly above this
     max_len: int = 3

@@ -90,7 +90,8 @@ def _refresh(settings: Settings, store: Store, lock: Any, version: str, record: 
         event(log, "cleaning", rule=rule["rule"], rows=rule["rows"], effect=rule["effect"])
 
     t = time.perf_counter()
-    meta = {**snapshot.meta, "run_id": record["run_id"], "trigger": record["trigger"]}
+    meta = {**snapshot.meta, "run_id": record["run_id"], "trigger": record["trigger"],
+            "durations_s": {"load": timings["load"], **snapshot.meta["durations_s"]}}
     blobs, manifest = encode_snapshot(replace(snapshot, meta=meta), version=version)
     on_stage("serialize", round(time.perf_counter() - t, 3), {"bytes": sum(map(len, blobs.values()))})
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from analytics.clean import clean_transactions
 from analytics.errors import ConfigError
 from analytics.products import product_names
-from analytics.rules import basket_matrix, mine_rules
+from analytics.rules import basket_matrix, effective_support, mine_rules
 from analytics.settings import BasketParams, CleaningParams, RulesParams
 
 
@@ -33,7 +33,7 @@ def test_basket_matrix(basket_lines):
 
 @pytest.mark.parametrize("algorithm", ["fpgrowth", "apriori"])
 def test_rules_by_hand(basket_lines, lines, algorithm):
-    rules = mine_rules(basket_lines, RulesParams(algorithm=algorithm, min_support=0.3, min_confidence=0.5,
+    rules = mine_rules(basket_lines, RulesParams(algorithm=algorithm, min_support=0.3, min_baskets=1, min_confidence=0.5,
                                                  min_lift=1.0), product_names(lines))
     assert rules["antecedents"].tolist() == [["X"], ["Y"]]
     assert rules["consequents"].tolist() == [["Y"], ["X"]]
@@ -47,7 +47,7 @@ def test_rules_by_hand(basket_lines, lines, algorithm):
 
 
 def test_lift_threshold_is_strict(basket_lines, lines):
-    rules = mine_rules(basket_lines, RulesParams(min_support=0.3, min_confidence=0.1, min_lift=1.125),
+    rules = mine_rules(basket_lines, RulesParams(min_support=0.3, min_baskets=1, min_confidence=0.1, min_lift=1.125),
                        product_names(lines))
     assert rules.empty
     assert list(rules.columns)[:2] == ["antecedents", "consequents"]
@@ -63,7 +63,7 @@ def test_unknown_algorithm(basket_lines, lines):
 def test_rule_metrics_are_consistent(baskets):
     lines = pd.DataFrame([(str(i), item) for i, basket in enumerate(baskets) for item in sorted(basket)],
                          columns=["invoice", "stock_code"])
-    rules = mine_rules(lines, RulesParams(min_support=0.1, min_confidence=0.0, min_lift=0.0, max_len=3),
+    rules = mine_rules(lines, RulesParams(min_support=0.1, min_baskets=1, min_confidence=0.0, min_lift=0.0, max_len=3),
                        pd.Series(dtype="str"))
     sets = [set(b) for b in baskets]
     for row in rules.itertuples():
@@ -74,3 +74,16 @@ def test_rule_metrics_are_consistent(baskets):
         assert row.support == pytest.approx(support)
         assert row.confidence == pytest.approx(support / antecedent)
         assert row.lift == pytest.approx(row.confidence / consequent)
+
+
+def test_one_huge_basket_in_small_data_does_not_explode():
+    # 150 baskets; one holds 120 items. At 1 % support every pair and triple of that basket would be
+    # "frequent" (~280,000 itemsets); the min_baskets floor keeps only real co-occurrences.
+    rows = [("big", f"I{i}") for i in range(120)]
+    rows += [(f"b{n}", item) for n in range(149) for item in (("A", "B") if n % 3 else ("A", "C"))]
+    lines = pd.DataFrame(rows, columns=["invoice", "stock_code"])
+    params = RulesParams(min_support=0.01, min_baskets=10, min_confidence=0.1, min_lift=0.0)
+    assert effective_support(params, 150) == pytest.approx(10 / 150)
+    rules = mine_rules(lines, params, pd.Series(dtype="str"))
+    assert {tuple(r) for r in rules["antecedents"]} <= {("A",), ("B",), ("C",)}
+    assert len(rules) == 4  # A->B, B->A, A->C, C->A

@@ -1,0 +1,345 @@
+"""Client 360 builders: customer lookup and search, profile header, R/F/M cards, purchase history,
+recommendations. Pure functions from snapshot rows to components; the pages only wire them.
+
+Customer ids are untrusted input (URL, search box): they are handled as plain strings, capped at
+``MAX_ID_LENGTH`` characters and only ever rendered as text children, which Dash escapes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from urllib.parse import quote
+
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import dcc, html
+
+from dashboard.components import format as fmt
+from dashboard.components.shell import not_found, page_href
+
+__all__ = ["MAX_ID_LENGTH", "HISTORY_PAGE", "SUGGESTIONS", "clean_id", "customer_href", "find_customer",
+           "suggest_ids", "search_box", "suggestion_list", "quick_links", "not_found_view", "profile_header",
+           "rfm_cards", "purchase_facts", "customer_orders", "history_table", "more_label", "history_summary",
+           "customer_recommendations", "recommendation_list"]
+
+MAX_ID_LENGTH = 40  # longest id accepted from a URL or the search box (the navbar search uses the same)
+HISTORY_PAGE = 50  # invoices shown at first, and added by each "Show more"
+SUGGESTIONS = 10  # ids suggested while typing
+PRIORITY_COLORS = {"Critical": "danger", "High": "primary", "Medium": "info", "Low": "secondary"}
+CONFIDENCE_HELP = ("Confidence: the probability that a customer buys this product when they bought the "
+                   "product(s) it is recommended with.")
+LIFT_HELP = ("Lift: how much more likely than chance. Above ×1 the products are bought together more often "
+             "than if they were unrelated; ×3 means three times as often.")
+
+
+# --- lookup and search -----------------------------------------------------------------------------
+
+def clean_id(raw: object) -> str:
+    """An untrusted customer id as a plain, trimmed string of at most ``MAX_ID_LENGTH`` characters."""
+    return ("" if raw is None else str(raw)).strip()[:MAX_ID_LENGTH]
+
+
+def customer_href(customer_id: str, state: Mapping[str, object] | None) -> str:
+    """Link to a customer's Client 360 page (the id percent-encoded), carrying the filter state."""
+    return page_href(f"/client/{quote(customer_id, safe='')}", state)
+
+
+def find_customer(customers: pd.DataFrame, customer_id: str) -> pd.Series | None:
+    """The ``customers`` row of ``customer_id``, or None when the snapshot has no such customer."""
+    if not customer_id:
+        return None
+    rows = customers[customers["customer_id"] == customer_id]
+    return None if rows.empty else rows.iloc[0]
+
+
+def suggest_ids(customers: pd.DataFrame, text: str, limit: int = SUGGESTIONS) -> pd.DataFrame:
+    """At most ``limit`` customers whose id starts with ``text`` (first, by id) or contains it (case-insensitive).
+
+    Returns the columns customer_id, country, segment.
+    """
+    needle = clean_id(text).lower()
+    if not needle:
+        return customers.iloc[:0][["customer_id", "country", "segment"]]
+    ids = customers["customer_id"].str.lower()
+    starts = ids.str.startswith(needle)
+    contains = ids.str.contains(needle, regex=False) & ~starts
+    ranked = pd.concat([customers[starts].sort_values("customer_id"), customers[contains].sort_values("customer_id")])
+    return ranked.head(limit)[["customer_id", "country", "segment"]]
+
+
+def search_box(value: str = "", autofocus: bool = False, suggestions: object = None) -> html.Div:
+    """Customer search: an input whose suggestions appear below it (filled by a callback) and an Open button."""
+    return html.Div([
+        dbc.InputGroup([
+            dbc.InputGroupText("Customer id"),
+            dbc.Input(id="client-search-input", type="search", value=value, placeholder="Type an id, e.g. 12347",
+                      autocomplete="off", maxlength=MAX_ID_LENGTH, autofocus=autofocus, debounce=False),
+            dbc.Button("Open", id="client-search-go", color="primary"),
+        ]),
+        html.Div(suggestions, id="client-search-suggestions", className="client-suggestions"),
+    ], className="client-search", id="client-search")
+
+
+def suggestion_list(matches: pd.DataFrame, text: str, state: Mapping[str, object] | None) -> object:
+    """The suggestions under the search box: one link per matching customer, or a no-match note."""
+    if not clean_id(text):
+        return None
+    if matches.empty:
+        return html.Div(f"No customer id contains “{clean_id(text)}”.",
+                        className="list-group-item text-body-secondary", id="client-search-none")
+    return html.Div([
+        dcc.Link([html.Span(row.customer_id, className="fw-semibold me-2"),
+                  html.Span(f"{row.country} · {row.segment}", className="small text-body-secondary")],
+                 href=customer_href(row.customer_id, state), className="list-group-item list-group-item-action")
+        for row in matches.itertuples(index=False)
+    ], className="list-group shadow-sm")
+
+
+def quick_links(customers: pd.DataFrame, state: Mapping[str, object] | None, currency: str,
+                link_id: str) -> html.Div:
+    """Customers as a list of links with their country, segment, revenue and risk score."""
+    if customers.empty:
+        return html.Div("No customer to show.", className="text-body-secondary")
+    return html.Div([
+        dcc.Link([
+            html.Div([html.Span(row.customer_id, className="fw-semibold me-2"),
+                      html.Span(f"{row.country} · {row.segment}", className="small text-body-secondary")]),
+            html.Div([html.Span(fmt.money(row.monetary, currency), className="me-3"),
+                      html.Span(f"risk {fmt.count(row.risk_score)}/100", className="small text-body-secondary")],
+                     className="text-end text-nowrap"),
+        ], href=customer_href(row.customer_id, state),
+            className="list-group-item list-group-item-action d-flex justify-content-between align-items-center")
+        for row in customers.itertuples(index=False)
+    ], className="list-group list-group-flush", id=link_id)
+
+
+def not_found_view(customer_id: str, manifest: Mapping, suggestions: object = None) -> html.Div:
+    """Unknown id: a clear message naming the snapshot, and the search box (with ``suggestions``) to try again."""
+    shown = customer_id if customer_id else "(empty)"
+    data_end = fmt.day(manifest.get("period", {}).get("end"))
+    return html.Div([
+        not_found(f"No customer with id “{shown}” in the snapshot of {fmt.moment(manifest.get('created_at'))} "
+                  f"(data up to {data_end}). Check the id or search for the customer below."),
+        dbc.Card(dbc.CardBody([html.H2("Find a customer", className="h6"), search_box(customer_id, suggestions=suggestions)]),
+                 class_name="client-search-card"),
+    ])
+
+
+# --- profile ---------------------------------------------------------------------------------------
+
+def profile_header(customer: pd.Series, segment: pd.Series | None, state: Mapping[str, object]) -> dbc.Card:
+    """Customer id, country, segment badge (→ Segments page), what to do, and the at-risk flag."""
+    name = customer["segment"]
+    badge = dcc.Link(dbc.Badge(name, color=PRIORITY_COLORS.get(_get(segment, "priority"), "secondary"),
+                               class_name="client-segment-badge"),
+                     href=page_href("/segments", state, segment=name), id="client-segment-link",
+                     title=f"See the {name} segment")
+    return dbc.Card(dbc.CardBody(dbc.Row([
+        dbc.Col([
+            html.Div("Customer", className="kpi-label text-body-secondary"),
+            html.H2(customer["customer_id"], className="h3 mb-1", id="client-title"),
+            html.Div(customer["country"], id="client-country", className="mb-1"),
+            html.Div([badge,
+                      html.Span(f"FR: {_get(segment, 'label_fr', '–')}", className="small text-body-secondary ms-2",
+                                id="client-segment-fr", title="French label of the segment")],
+                     className="d-flex align-items-center flex-wrap"),
+        ], xs=12, md=6, lg=4),
+        dbc.Col(_what_to_do(segment), xs=12, md=6, lg=4),
+        dbc.Col(_risk_block(customer), xs=12, lg=4),
+    ], class_name="g-3")), class_name="mb-3", id="client-profile")
+
+
+def _get(row: pd.Series | None, key: str, default: object = None) -> object:
+    return default if row is None else row.get(key, default)
+
+
+def _what_to_do(segment: pd.Series | None) -> list:
+    if segment is None:
+        return [html.Div("What to do", className="kpi-label text-body-secondary"),
+                html.Div("No action defined for this segment.", className="text-body-secondary")]
+    return [
+        html.Div("What to do", className="kpi-label text-body-secondary"),
+        html.Div([html.Span(f"{segment['priority']} priority", className="fw-semibold me-2"),
+                  html.Span("·", className="me-2"), html.Span(segment["action"], className="fw-semibold")],
+                 id="client-action"),
+        html.Div(segment["tactic"], className="small", id="client-tactic"),
+        html.Div(segment.get("description", ""), className="small text-body-secondary"),
+    ]
+
+
+def _risk_block(customer: pd.Series) -> list:
+    at_risk = bool(customer["at_risk"])
+    flag = dbc.Badge("At risk" if at_risk else "Not at risk", color="danger" if at_risk else "success",
+                     class_name="me-2", id="client-risk-flag")
+    gap, recency = customer["usual_gap_days"], customer["recency_days"]
+    return [
+        html.Div("Churn risk", className="kpi-label text-body-secondary"),
+        html.Div([flag, html.Span(f"risk score {fmt.count(customer['risk_score'])}/100", id="client-risk-score",
+                                  className="fw-semibold")], className="d-flex align-items-center"),
+        html.Div(f"Usual gap between orders: {_days(gap)}; last order {_days(recency)} ago.",
+                 className="small", id="client-risk-meaning"),
+        html.Div("The score grows with the customer's value and with how far the last order is past their usual "
+                 "gap (0 = ordering on rhythm).", className="small text-body-secondary"),
+    ]
+
+
+def _days(value: float) -> str:
+    days = int(round(value))
+    return f"{days:,} day" + ("" if days == 1 else "s")
+
+
+def rfm_cards(customer: pd.Series, currency: str) -> dbc.Row:
+    """Three cards: Recency (days), Frequency (orders), Monetary (revenue), each with its score out of 5."""
+    cards = [
+        ("recency", "Recency", _days(customer["recency_days"]),
+         f"since the last purchase ({fmt.day(customer['last_purchase'])})", customer["r_score"]),
+        ("frequency", "Frequency", f"{fmt.count(customer['frequency'])} order"
+         + ("" if customer["frequency"] == 1 else "s"), "distinct invoices over the period", customer["f_score"]),
+        ("monetary", "Monetary", fmt.money(customer["monetary"], currency), f"revenue over the period ({currency})",
+         customer["m_score"]),
+    ]
+    return dbc.Row([dbc.Col(_rfm_card(*card), xs=12, md=4) for card in cards], class_name="g-3 mb-3")
+
+
+def _rfm_card(key: str, label: str, value: str, note: str, score: int) -> dbc.Card:
+    score = int(score)
+    pips = [html.Span(className="client-pip" + (" client-pip-on" if i < score else "")) for i in range(5)]
+    return dbc.Card(dbc.CardBody([
+        html.Div(label, className="kpi-label text-body-secondary"),
+        html.Div(value, className="kpi-value", id=f"client-{key}"),
+        html.Div(note, className="small text-body-secondary mb-2"),
+        html.Div([html.Span(pips, className="client-pips me-2"),
+                  html.Span(f"Score {score}/5", id=f"client-{key}-score", className="fw-semibold")],
+                 className="d-flex align-items-center",
+                 title="Quintile score among all customers, 5 = best 20 %"),
+    ]), class_name="h-100 client-rfm-card")
+
+
+def purchase_facts(customer: pd.Series, currency: str) -> dbc.Card:
+    """First and last purchase, average basket, RFM cell, returns (count and value)."""
+    facts = [
+        ("First purchase", fmt.day(customer["first_purchase"]), "first"),
+        ("Last purchase", fmt.day(customer["last_purchase"]), "last"),
+        ("Average basket", fmt.money(customer["avg_basket"], currency), "avg-basket"),
+        ("RFM cell", customer["rfm_cell"], "cell"),
+        ("Returns", f"{fmt.count(customer['returns_count'])} · {fmt.money(customer['returns_value'], currency)}",
+         "returns"),
+    ]
+    return dbc.Card(dbc.CardBody(html.Dl([
+        html.Div([html.Dt(label, className="small text-body-secondary fw-normal"),
+                  html.Dd(value, className="mb-0 fw-semibold", id=f"client-{key}")], className="client-fact")
+        for label, value, key in facts
+    ], className="client-facts mb-0")), class_name="mb-3")
+
+
+# --- purchase history ------------------------------------------------------------------------------
+
+def customer_orders(orders: pd.DataFrame, customer_id: str) -> pd.DataFrame:
+    """The customer's invoices from the ``orders`` table, newest first."""
+    mine = orders[orders["customer_id"] == customer_id]
+    return mine.sort_values(["invoice_date", "invoice"], ascending=False)
+
+
+def history_table(orders: pd.DataFrame, currency: str, limit: int = HISTORY_PAGE) -> object:
+    """The first ``limit`` invoices (newest first): date, invoice, items, quantity, total; returns flagged."""
+    if orders.empty:
+        return html.Div("No invoice for this customer.", className="text-body-secondary", id="client-history-empty")
+    header = html.Thead(html.Tr([html.Th("Date"), html.Th("Invoice"),
+                                 html.Th("Items", className="text-end", title="Distinct products"),
+                                 html.Th("Quantity", className="text-end"),
+                                 html.Th(f"Total ({currency})", className="text-end")]))
+    table = dbc.Table([header, html.Tbody([_order_row(row, currency) for row in orders.head(limit).itertuples()])],
+                      hover=True, size="sm", class_name="client-history mb-0", id="client-history-table")
+    return html.Div(table, className="client-history-scroll mb-2")
+
+
+def _order_row(row, currency: str) -> html.Tr:
+    invoice = [html.Span(row.invoice)]
+    if row.is_return:
+        invoice.append(dbc.Badge("Return", color="danger", class_name="ms-2 client-return-badge"))
+    return html.Tr([
+        html.Td(fmt.day(row.invoice_date)),
+        html.Td(invoice),
+        html.Td(fmt.count(row.items), className="text-end"),
+        html.Td(fmt.count(row.quantity), className="text-end"),
+        html.Td(fmt.money(row.total, currency, decimals=2),
+                className="text-end fw-semibold" + (" text-danger" if row.is_return else "")),
+    ], className="client-order-row" + (" client-order-return" if row.is_return else ""))
+
+
+def more_label(total: int, shown: int) -> str | None:
+    """Text of the "Show more" button, or None when every invoice is shown."""
+    left = total - shown
+    return None if left <= 0 else f"Show {min(left, HISTORY_PAGE):,} more ({left:,} not shown)"
+
+
+def history_summary(orders: pd.DataFrame) -> str:
+    """``11 invoices · 3 returns``."""
+    returns = int(orders["is_return"].sum())
+    return (f"{len(orders):,} invoice" + ("" if len(orders) == 1 else "s")
+            + f" · {returns:,} return" + ("" if returns == 1 else "s"))
+
+
+# --- recommendations -------------------------------------------------------------------------------
+
+def customer_recommendations(recommendations: pd.DataFrame, customer_id: str) -> pd.DataFrame:
+    """The customer's recommendations in rank order."""
+    return recommendations[recommendations["customer_id"] == customer_id].sort_values("rank")
+
+
+def recommendation_list(recs: pd.DataFrame, segment: str) -> object:
+    """Recommended products: product, confidence, lift and why (a rule, or the segment's best sellers)."""
+    if recs.empty:
+        return html.Div("No recommendation for this customer in this snapshot.", className="text-body-secondary",
+                        id="client-reco-empty")
+    header = html.Thead(html.Tr([
+        html.Th("#"), html.Th("Product"),
+        html.Th(["Confidence ", _help("client-help-confidence")], className="text-end"),
+        html.Th(["Lift ", _help("client-help-lift")], className="text-end"),
+        html.Th("Why"),
+    ]))
+    return html.Div([
+        dbc.Table([header, html.Tbody([_reco_row(row, segment) for row in recs.itertuples()])],
+                  hover=True, size="sm", responsive=True, class_name="client-recos mb-0", id="client-reco-table"),
+        dbc.Tooltip(CONFIDENCE_HELP, target="client-help-confidence"),
+        dbc.Tooltip(LIFT_HELP, target="client-help-lift"),
+    ])
+
+
+def _help(help_id: str) -> html.Span:
+    return html.Span("?", id=help_id, className="client-help", tabIndex="0")
+
+
+def _reco_row(row, segment: str) -> html.Tr:
+    is_rule = row.source == "rule"
+    return html.Tr([
+        html.Td(row.rank, className="text-body-secondary"),
+        html.Td([html.Div(row.description, className="client-product"),
+                 html.Div(f"Code {row.stock_code}", className="small text-body-secondary")]),
+        html.Td(_confidence(row.confidence) if is_rule else "–", className="text-end client-reco-confidence"),
+        html.Td(f"×{row.lift:.2f}" if is_rule and pd.notna(row.lift) else "–", className="text-end client-reco-lift"),
+        html.Td(_reason(row, segment), className="small client-reco-source"),
+    ], className="client-reco-row")
+
+
+def _confidence(value: float) -> object:
+    if pd.isna(value):
+        return "–"
+    return html.Div([html.Span(fmt.share(value)),
+                     html.Div(html.Div(className="client-bar-fill", style={"width": f"{100 * value:.0f}%"}),
+                              className="client-bar")])
+
+
+def _reason(row, segment: str) -> str:
+    if row.source == "rule":
+        return "Bought with " + _names(row.because)
+    share = f" (bought by {fmt.share(row.score, 0)} of them)" if pd.notna(row.score) else ""
+    return f"Popular in {segment}{share}"
+
+
+def _names(because: Iterable[str] | None, most: int = 3) -> str:
+    names = [str(name) for name in (because if because is not None else [])]
+    if not names:
+        return "products they bought"
+    extra = f" and {len(names) - most} more" if len(names) > most else ""
+    return ", ".join(names[:most]) + extra

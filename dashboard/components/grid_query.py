@@ -1,0 +1,199 @@
+"""Server-side paging for AG Grid's infinite row model: filter, sort and slice a DataFrame.
+
+Everything here treats the grid's request as **untrusted input** (it comes from the browser):
+row bounds are coerced to ints and clamped, sort and filter column ids must be in an allow-list
+(``columns``: column id -> kind ``text`` | ``number`` | ``date``), filter types must be known for the
+column's kind, and anything else is ignored rather than raised — a tampered request gets a valid
+answer, never a 500.
+
+Filter semantics follow AG Grid's defaults: text filters are case-insensitive; ``inRange`` is
+inclusive of both bounds (set ``inRangeInclusive`` in the column's ``filterParams`` so the grid's
+own wording matches); date filters compare calendar days; blank/notBlank test for missing values.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+
+__all__ = ["MAX_BLOCK_ROWS", "TEXT_FILTERS", "NUMBER_FILTERS", "DATE_FILTERS", "row_window", "sort_rows",
+           "filter_rows", "query_rows"]
+
+MAX_BLOCK_ROWS = 500  # most rows one request may ask for
+MAX_TEXT = 200  # longest filter text considered (longer is cut)
+MAX_CONDITIONS = 10  # most conditions in one combined filter
+TEXT_FILTERS = ("contains", "notContains", "equals", "notEqual", "startsWith", "endsWith", "blank", "notBlank")
+NUMBER_FILTERS = ("equals", "notEqual", "greaterThan", "greaterThanOrEqual", "lessThan", "lessThanOrEqual",
+                  "inRange", "blank", "notBlank")
+DATE_FILTERS = ("equals", "notEqual", "greaterThan", "lessThan", "inRange", "blank", "notBlank")
+Kinds = Mapping[str, str]  # column id -> "text" | "number" | "date"
+
+
+def _as_int(value: object) -> int | None:
+    """An int from an int or an integral float (never bool, str or anything else)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    return None
+
+
+def row_window(start: object, end: object, total: int, max_rows: int = MAX_BLOCK_ROWS) -> tuple[int, int]:
+    """Safe ``[start, end)`` bounds within ``0..total``, at most ``max_rows`` long.
+
+    Missing or invalid values fall back to ``start=0`` and ``end=start+max_rows``.
+    """
+    first = _as_int(start)
+    first = min(max(first if first is not None else 0, 0), total)
+    last = _as_int(end)
+    last = first + max_rows if last is None else last
+    return first, min(max(last, first), first + max_rows, total)
+
+
+def _sort_keys(sort_model: object, columns: Kinds) -> list[tuple[str, bool]]:
+    """Valid ``(column, ascending)`` pairs of a sort model, each column once."""
+    keys: dict[str, bool] = {}
+    for entry in sort_model if isinstance(sort_model, list) else []:
+        if not isinstance(entry, Mapping):
+            continue
+        col, direction = entry.get("colId"), entry.get("sort")
+        if isinstance(col, str) and col in columns and col not in keys and direction in ("asc", "desc"):
+            keys[col] = direction == "asc"
+    return list(keys.items())
+
+
+def sort_rows(frame: pd.DataFrame, sort_model: object, columns: Kinds,
+              default: Sequence[tuple[str, bool]] = (), tiebreak: str | None = None) -> pd.DataFrame:
+    """``frame`` sorted by the grid's sort model (``[{colId, sort: asc|desc}, ...]``, first key first).
+
+    Invalid entries are ignored. The ``default`` ``(column, ascending)`` keys follow the grid's keys
+    (they are the whole order when the model has no valid entry), then ``tiebreak`` (ascending) makes
+    the order total, so pages never overlap. Text sorts ignore case; missing values go last.
+    """
+    keys = _sort_keys(sort_model, columns)
+    for col, ascending in [*default, *([(tiebreak, True)] if tiebreak else [])]:
+        if col in frame.columns and col not in dict(keys):
+            keys.append((col, ascending))
+    if not keys:
+        return frame
+    return frame.sort_values([c for c, _ in keys], ascending=[a for _, a in keys], kind="mergesort",
+                             na_position="last", key=_sort_key)
+
+
+def _sort_key(series: pd.Series) -> pd.Series:
+    return series.str.lower() if pd.api.types.is_string_dtype(series) else series
+
+
+def filter_rows(frame: pd.DataFrame, filter_model: object, columns: Kinds) -> pd.DataFrame:
+    """Rows of ``frame`` passing every valid column filter of the grid's filter model.
+
+    A column filter is ``{filterType, type, filter[, filterTo]}`` (dates: ``dateFrom``/``dateTo``) or a
+    combination ``{filterType, operator: AND|OR, conditions: [...]}``. Unknown columns, kinds, types or
+    values are ignored.
+    """
+    mask = pd.Series(True, index=frame.index)
+    for col, model in filter_model.items() if isinstance(filter_model, Mapping) else []:
+        if isinstance(col, str) and col in columns and col in frame.columns and isinstance(model, Mapping):
+            column_mask = _model_mask(frame[col], columns[col], model)
+            if column_mask is not None:
+                mask &= column_mask
+    return frame[mask]
+
+
+def _model_mask(series: pd.Series, kind: str, model: Mapping) -> pd.Series | None:
+    if model.get("filterType") != kind:
+        return None
+    if "conditions" in model or "condition1" in model:
+        found = model.get("conditions")
+        found = found if isinstance(found, list) else [model.get("condition1"), model.get("condition2")]
+        masks = [m for m in (_condition_mask(series, kind, c) for c in found[:MAX_CONDITIONS]
+                             if isinstance(c, Mapping)) if m is not None]
+        if not masks:
+            return None
+        combined = masks[0]
+        for mask in masks[1:]:
+            combined = (combined | mask) if model.get("operator") == "OR" else (combined & mask)
+        return combined
+    return _condition_mask(series, kind, model)
+
+
+def _condition_mask(series: pd.Series, kind: str, cond: Mapping) -> pd.Series | None:
+    kind_of = cond.get("filterType", kind)
+    op = cond.get("type")
+    if kind_of != kind or not isinstance(op, str):
+        return None
+    if op in ("blank", "notBlank"):
+        blank = series.isna() | (series.astype("string").str.strip() == "") if kind == "text" else series.isna()
+        return blank.fillna(True) if op == "blank" else ~blank.fillna(True)
+    if kind == "text" and op in TEXT_FILTERS:
+        return _text_mask(series, op, cond.get("filter"))
+    if kind == "number" and op in NUMBER_FILTERS:
+        return _compare(series, op, _as_number(cond.get("filter")), _as_number(cond.get("filterTo")))
+    if kind == "date" and op in DATE_FILTERS:
+        days = pd.to_datetime(series, errors="coerce").dt.normalize()
+        return _compare(days, op, _as_day(cond.get("dateFrom")), _as_day(cond.get("dateTo")))
+    return None
+
+
+def _text_mask(series: pd.Series, op: str, value: object) -> pd.Series | None:
+    if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+        return None
+    needle = str(value)[:MAX_TEXT].lower()
+    text = series.astype("string").str.lower().fillna("")
+    masks = {
+        "contains": lambda: text.str.contains(needle, regex=False),
+        "notContains": lambda: ~text.str.contains(needle, regex=False),
+        "equals": lambda: text == needle,
+        "notEqual": lambda: text != needle,
+        "startsWith": lambda: text.str.startswith(needle),
+        "endsWith": lambda: text.str.endswith(needle),
+    }
+    return masks[op]().astype(bool)
+
+
+def _as_number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _as_day(value: object) -> pd.Timestamp | None:
+    if not isinstance(value, str) or len(value) > 40:
+        return None
+    stamp = pd.to_datetime(value, errors="coerce")
+    return None if pd.isna(stamp) else stamp.normalize()
+
+
+def _compare(series: pd.Series, op: str, low: object, high: object) -> pd.Series | None:
+    """Comparison of ``series`` with ``low`` (and ``high`` for inRange); missing values never match."""
+    if low is None or (op == "inRange" and high is None):
+        return None
+    if op == "inRange":
+        low, high = min(low, high), max(low, high)
+        mask = (series >= low) & (series <= high)
+    else:
+        mask = {"equals": series == low, "notEqual": series != low, "greaterThan": series > low,
+                "greaterThanOrEqual": series >= low, "lessThan": series < low,
+                "lessThanOrEqual": series <= low}[op]
+    return mask.fillna(False).astype(bool) & series.notna()
+
+
+def query_rows(frame: pd.DataFrame, request: object, columns: Kinds, default_sort: Sequence[tuple[str, bool]] = (),
+               tiebreak: str | None = None, max_rows: int = MAX_BLOCK_ROWS) -> tuple[pd.DataFrame, int]:
+    """One block of rows for a ``getRowsRequest``: filtered, sorted, sliced; and the filtered row count.
+
+    Returns ``(rows, row_count)``; ``rows`` has at most ``max_rows`` rows.
+    """
+    request = request if isinstance(request, Mapping) else {}
+    filtered = filter_rows(frame, request.get("filterModel"), columns)
+    ordered = sort_rows(filtered, request.get("sortModel"), columns, default_sort, tiebreak)
+    start, end = row_window(request.get("startRow"), request.get("endRow"), len(ordered), max_rows)
+    return ordered.iloc[start:end], len(ordered)

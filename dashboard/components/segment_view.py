@@ -1,0 +1,284 @@
+"""Segments page builders: pure functions turning snapshot tables into components and figures.
+
+Inputs are the snapshot's ``segments`` rows (one row per segment, columns as in docs/SNAPSHOT.md),
+``segment_products`` rows and display means of the ``customers`` table; nothing here reads the store.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+import dash_bootstrap_components as dbc
+import pandas as pd
+import plotly.graph_objects as go
+from dash import dcc, html
+
+from dashboard.components import format as fmt
+from dashboard.components.charts import PALETTE, styled
+from dashboard.components.kpi import kpi_card
+from dashboard.components.shell import page_href
+
+__all__ = ["PRIORITY_COLORS", "SCORE_AXES", "slug", "overall_profile", "priority_badge", "segment_picker",
+           "segment_header", "segment_cards", "radar_figure", "comparison_figure", "products_table",
+           "action_card", "overview_grid", "unknown_segment"]
+
+# Bootstrap colour of each priority of the segment schemes (unknown priorities are grey).
+PRIORITY_COLORS = {"Critical": "danger", "High": "warning", "Medium": "info", "Low": "secondary"}
+_PRIORITY_HEX = {"Critical": "#c0392b", "High": "#d9822b", "Medium": "#6c8ebf", "Low": "#98a4b0"}
+# (score column, raw mean column, axis label) of the radar, in drawing order.
+SCORE_AXES = (("r_score", "mean_recency_days", "Recency (R)"),
+              ("f_score", "mean_frequency", "Frequency (F)"),
+              ("m_score", "mean_monetary", "Monetary (M)"))
+PROFILE_COLUMNS = ("r_score", "f_score", "m_score", "recency_days", "frequency", "monetary")
+
+
+def slug(name: str) -> str:
+    """``Can't Lose Them`` → ``cant-lose-them`` (safe inside element ids)."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower().replace("'", "")).strip("-") or "segment"
+
+
+def overall_profile(customers: pd.DataFrame) -> pd.Series:
+    """All-customer means of r/f/m scores, recency_days, frequency and monetary (a display aggregate)."""
+    return customers[list(PROFILE_COLUMNS)].mean()
+
+
+def priority_badge(priority: str, rank: int | None = None) -> dbc.Badge:
+    """A coloured badge: ``Critical priority``."""
+    title = f"Priority rank {rank} (1 = most urgent)" if rank is not None else None
+    color = PRIORITY_COLORS.get(priority, "secondary")
+    return dbc.Badge(f"{priority} priority", color=color, pill=True, class_name="priority-badge", title=title,
+                     text_color="dark" if color in ("warning", "info") else None)
+
+
+def segment_picker(segments: pd.DataFrame, selected: str | None, state: Mapping) -> html.Nav:
+    """Pills of the scheme's segments, most urgent first, each with its customer count; links keep the state."""
+    pills = [dcc.Link(["Overview"], href=page_href("/segments", {**state, "segment": None}), id="segment-pill-all",
+                      className="segment-pill" + (" active" if not selected else ""))]
+    for row in segments.sort_values("priority_rank", kind="stable").itertuples():
+        pills.append(dcc.Link([
+            html.Span(className=f"priority-dot priority-{slug(row.priority)}", title=f"{row.priority} priority"),
+            row.segment, html.Span(fmt.count(row.customers), className="pill-count"),
+        ], href=page_href("/segments", state, segment=row.segment), id=f"segment-pill-{slug(row.segment)}",
+            className="segment-pill" + (" active" if row.segment == selected else ""),
+            title=f"{row.segment} · {fmt.count(row.customers)} customers · {row.priority} priority"))
+    return html.Nav(pills, className="segment-picker mb-3", id="segment-picker", **{"aria-label": "Segments"})
+
+
+def segment_header(row: pd.Series) -> html.Div:
+    """Segment name, French label, priority badge and its one-line description."""
+    return html.Div([
+        html.H2([row["segment"], html.Small(row["label_fr"], className="segment-label-fr ms-2", lang="fr",
+                                            id="segment-label-fr") if row["label_fr"] != row["segment"] else None],
+                className="h4 mb-1 d-inline-block me-2", id="segment-title"),
+        priority_badge(row["priority"], int(row["priority_rank"])),
+        html.P(row["description"], className="text-body-secondary mb-0", id="segment-description"),
+    ], className="segment-header mb-3")
+
+
+def segment_cards(row: pd.Series, overall: pd.Series, overall_basket: float, currency: str) -> list[dbc.Col]:
+    """Metric cards of one segment, each compared with the whole customer base where it helps."""
+    at_risk = int(row["at_risk_customers"])
+    cards = [
+        kpi_card("customers", "Customers", fmt.count(row["customers"]),
+                 "Customers whose RFM scores put them in this segment.",
+                 note=f"{fmt.share(row['customer_share'])} of all customers"),
+        kpi_card("revenue", "Revenue", fmt.money(row["revenue"], currency),
+                 "Revenue of the segment's customers over the analysed period.",
+                 note=f"{fmt.share(row['revenue_share'])} of total revenue"),
+        kpi_card("avg-basket", "Average basket", fmt.money(row["avg_basket"], currency),
+                 "Revenue of the segment divided by its number of orders.",
+                 note=f"all customers: {fmt.money(overall_basket, currency)}"),
+        kpi_card("at-risk", "At-risk customers", fmt.count(at_risk),
+                 "High-value customers of the segment whose risk score is above the threshold; revenue at "
+                 "stake is their revenue over the analysed period.",
+                 note=f"{fmt.money(row['revenue_at_stake'], currency)} at stake" if at_risk else "nothing at stake"),
+        kpi_card("recency", "Mean recency", f"{fmt.number(row['mean_recency_days'], 0)} days",
+                 "Average number of days since the customer's last purchase (lower is better).",
+                 note=f"all customers: {fmt.number(overall['recency_days'], 0)} days"),
+        kpi_card("frequency", "Mean frequency", f"{fmt.number(row['mean_frequency'])} orders",
+                 "Average number of distinct orders per customer over the analysed period.",
+                 note=f"all customers: {fmt.number(overall['frequency'])} orders"),
+        kpi_card("monetary", "Mean monetary value", fmt.money(row["mean_monetary"], currency),
+                 "Average revenue per customer of the segment over the analysed period.",
+                 note=f"all customers: {fmt.money(overall['monetary'], currency)}"),
+        kpi_card("scores", "Mean R / F / M scores",
+                 " / ".join(fmt.number(row[f"mean_{axis}"]) for axis, _, _ in SCORE_AXES),
+                 "Average quintile scores from 1 to 5 (5 = most recent, most frequent, highest spend).",
+                 note="all customers: " + " / ".join(fmt.number(overall[axis]) for axis, _, _ in SCORE_AXES)),
+    ]
+    return [dbc.Col(card, xs=12, sm=6, xl=3) for card in cards]
+
+
+def _raw_text(column: str, value: float, currency: str) -> str:
+    if column == "mean_recency_days":
+        return f"{fmt.number(value, 0)} days since last order"
+    if column == "mean_frequency":
+        return f"{fmt.number(value)} orders"
+    return f"{fmt.money(value, currency)} spent"
+
+
+def radar_figure(segment_row: pd.Series, overall_means: pd.Series, currency: str = "£") -> go.Figure:
+    """Mean R/F/M scores (1–5) of a segment against the all-customer means, on one radar.
+
+    ``segment_row`` is a ``segments`` row (mean_*_score, mean_recency_days, …); ``overall_means`` is
+    :func:`overall_profile` (r_score, …, recency_days, frequency, monetary). Trace 0 is the segment,
+    trace 1 all customers; each closes its loop by repeating the first axis.
+    """
+    segment = _radar_trace(segment_row["segment"], [segment_row[f"mean_{score}"] for score, _, _ in SCORE_AXES],
+                           [_raw_text(raw, segment_row[raw], currency) for _, raw, _ in SCORE_AXES],
+                           PALETTE["revenue"], 0.35)
+    overall = _radar_trace("All customers", [overall_means[score] for score, _, _ in SCORE_AXES],
+                           [_raw_text(raw, overall_means[raw.removeprefix("mean_")], currency)
+                            for _, raw, _ in SCORE_AXES], PALETTE["highlight"], 0.08, dash="dash")
+    fig = go.Figure([segment, overall])
+    fig.update_layout(polar={"radialaxis": {"range": [0, 5], "tickvals": [1, 2, 3, 4, 5], "angle": 30,
+                                            "tickangle": 30, "gridcolor": "#dde2e8", "tickfont": {"size": 10}},
+                             "angularaxis": {"rotation": 90, "direction": "clockwise", "gridcolor": "#dde2e8"},
+                             "domain": {"y": [0.06, 1]}})
+    fig = styled(fig, "RFM profile: mean scores (1–5, 5 = best)", height=360)
+    return fig.update_layout(margin={"l": 70, "r": 70, "t": 60, "b": 10},
+                             legend={"orientation": "h", "x": 0.5, "xanchor": "center", "y": 0, "yanchor": "top"})
+
+
+def _radar_trace(name: str, values: list[float], raws: list[str], color: str, fill: float,
+                 dash: str = "solid") -> go.Scatterpolar:
+    labels = [label for _, _, label in SCORE_AXES]
+    return go.Scatterpolar(
+        r=[*values, values[0]], theta=[*labels, labels[0]], name=name, customdata=[*raws, raws[0]],
+        fill="toself", fillcolor=_rgba(color, fill), line={"color": color, "width": 2.5, "dash": dash},
+        mode="lines+markers", marker={"size": 7},
+        hovertemplate=f"<b>{name}</b><br>%{{theta}} score: %{{r:.2f}} / 5<br>%{{customdata}}<extra></extra>")
+
+
+def _rgba(hex_color: str, alpha: float) -> str:
+    red, green, blue = (int(hex_color[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({red},{green},{blue},{alpha})"
+
+
+def comparison_figure(segments: pd.DataFrame, selected: str | None, currency: str = "£") -> go.Figure:
+    """Share of revenue against share of customers per segment (bubble size: mean monetary); click selects.
+
+    Segments above the dotted diagonal bring more revenue than their weight in customers.
+    """
+    faded = [0.95 if not selected or name == selected else 0.3 for name in segments["segment"]]
+    sizes = segments["mean_monetary"].clip(lower=0)
+    fig = go.Figure(go.Scatter(
+        x=segments["customer_share"] * 100, y=segments["revenue_share"] * 100, mode="markers+text",
+        text=segments["segment"], textposition="middle right", customdata=segments[["segment", "customers",
+                                                                                   "revenue", "mean_monetary"]],
+        marker={"size": sizes, "sizemode": "area", "sizeref": 2.0 * max(float(sizes.max()), 1.0) / 55 ** 2,
+                "sizemin": 8, "color": [_PRIORITY_HEX.get(p, PALETTE["muted"]) for p in segments["priority"]],
+                "opacity": faded, "line": {"width": [3 if n == selected else 1 for n in segments["segment"]],
+                                            "color": "#1f2d3d"}},
+        hovertemplate=("<b>%{customdata[0]}</b><br>%{customdata[1]:,} customers (%{x:.1f} %)<br>"
+                       f"{currency}%{{customdata[2]:,.0f}} revenue (%{{y:.1f}} %)<br>"
+                       f"{currency}%{{customdata[3]:,.0f}} per customer<extra></extra>"),
+        showlegend=False))
+    x_max = float(segments["customer_share"].max() or 0.01) * 100 * 1.3
+    y_max = float(segments["revenue_share"].max() or 0.01) * 100 * 1.15
+    fig.add_shape(type="line", x0=0, y0=0, x1=min(x_max, y_max), y1=min(x_max, y_max), layer="below",
+                  line={"dash": "dot", "color": PALETTE["muted"]})
+    fig.add_annotation(x=min(x_max, y_max) * 0.92, y=min(x_max, y_max) * 0.92, text="revenue share = customer share",
+                       showarrow=False, font={"size": 10, "color": "#7a8794"}, textangle=0, yshift=10, xanchor="right")
+    fig.update_layout(clickmode="event")
+    fig.update_xaxes(title="Share of customers (%)", ticksuffix=" %", range=[0, x_max])
+    fig.update_yaxes(title="Share of revenue (%)", ticksuffix=" %", range=[-y_max * 0.04, y_max])
+    fig = styled(fig, "Revenue vs customers by segment (% of total)", height=390)
+    return fig.update_layout(title_subtitle_text="Bubble size: mean spend per customer · colour: priority "
+                                                 "(red critical → grey low) · click a bubble to open its segment",
+                             margin_t=70)
+
+
+def products_table(products: pd.DataFrame, currency: str) -> object:
+    """Top products of a segment: rank, description, stock code, revenue with a data bar, customers."""
+    if products.empty:
+        return html.P("No product sales recorded for this segment.", className="text-body-secondary",
+                      id="segment-products-empty")
+    ordered = products.sort_values("rank")
+    top = float(ordered["revenue"].max()) or 1.0
+    head = html.Thead(html.Tr([html.Th("#"), html.Th("Product"), html.Th("Stock code"),
+                               html.Th(f"Revenue ({currency})", className="text-end"),
+                               html.Th("Customers", className="text-end")]))
+    rows = [html.Tr([
+        html.Td(int(p.rank), className="text-body-secondary"),
+        html.Td(str(p.description).capitalize() if pd.notna(p.description) else "–", title=p.description),
+        html.Td(html.Code(p.stock_code)),
+        html.Td(html.Div([html.Div(html.Div(className="data-bar", style={"width": f"{100 * p.revenue / top:.0f}%"}),
+                                   className="bar-track"),
+                          html.Span(fmt.money(p.revenue, currency, 0), className="bar-value")], className="bar-cell")),
+        html.Td(fmt.count(p.customers), className="text-end"),
+    ]) for p in ordered.itertuples()]
+    return dbc.Table([head, html.Tbody(rows)], size="sm", hover=True, responsive=True,
+                     class_name="products-table mb-0", id="segment-products")
+
+
+def action_card(row: pd.Series, state: Mapping) -> dbc.Card:
+    """The segment's recommended action and tactic, with links to the action plan and its at-risk list."""
+    segment = row["segment"]
+    at_risk = int(row["at_risk_customers"])
+    links = [dcc.Link("See the action plan →", href=page_href("/actions", state, segment=segment),
+                      id="segment-action-link", className="btn btn-primary btn-sm")]
+    if at_risk:
+        links.append(dcc.Link(f"Customers at risk in this segment ({fmt.count(at_risk)}) →",
+                              href=page_href("/actions", state, segment=segment, view="at-risk"),
+                              id="segment-at-risk-link", className="btn btn-outline-danger btn-sm"))
+    else:
+        links.append(html.Span("No customer at risk in this segment", className="small text-body-secondary",
+                               id="segment-at-risk-none"))
+    color = PRIORITY_COLORS.get(row["priority"], "secondary")
+    return dbc.Card(dbc.CardBody(dbc.Row([
+        dbc.Col([
+            html.Div("Recommended action", className="kpi-label text-body-secondary"),
+            html.Div([html.Span(row["action"], className="h5 mb-0 me-2", id="segment-action"),
+                      html.Span(row["tactic"], id="segment-tactic")], className="mt-1"),
+        ], xs=12, lg=True),
+        dbc.Col(html.Div(links, className="d-flex flex-wrap align-items-center gap-2 justify-content-lg-end"),
+                xs=12, lg="auto", class_name="mt-2 mt-lg-0"),
+    ], align="center")), class_name=f"action-card border-start border-4 border-{color}", id="segment-action-card")
+
+
+def overview_grid(segments: pd.DataFrame, currency: str, state: Mapping) -> dbc.Row:
+    """One clickable card per segment, most urgent first: customers, revenue share, mean R/F/M, action."""
+    cols = [dbc.Col(dcc.Link(_overview_card(row, currency), href=page_href("/segments", state, segment=row["segment"]),
+                             id=f"segment-card-{slug(row['segment'])}", className="segment-card-link"),
+                    xs=12, md=6, xl=4)
+            for _, row in segments.sort_values("priority_rank", kind="stable").iterrows()]
+    return dbc.Row(cols, class_name="g-3", id="segment-overview")
+
+
+def _overview_card(row: pd.Series, currency: str) -> dbc.Card:
+    at_risk = int(row["at_risk_customers"])
+    stake = f" · {fmt.count(at_risk)} at risk ({fmt.money(row['revenue_at_stake'], currency)} at stake)"
+    return dbc.Card(dbc.CardBody([
+        html.Div([html.Span(row["segment"], className="fw-semibold me-2"),
+                  priority_badge(row["priority"], int(row["priority_rank"]))],
+                 className="d-flex flex-wrap align-items-center"),
+        html.Div(row["label_fr"], className="small text-body-secondary mb-2", lang="fr"),
+        html.Div([_figure("Customers", fmt.count(row["customers"]), f"{fmt.share(row['customer_share'])} of all"),
+                  _figure("Revenue", fmt.money(row["revenue"], currency),
+                          f"{fmt.share(row['revenue_share'])} of total")],
+                 className="d-flex gap-4 mb-2 segment-weight"),
+        html.Div([_figure("Mean recency", f"{fmt.number(row['mean_recency_days'], 0)} days"),
+                  _figure("Mean orders", fmt.number(row["mean_frequency"])),
+                  _figure("Mean spend", fmt.money(row["mean_monetary"], currency))],
+                 className="d-flex gap-4 mb-2 segment-rfm"),
+        html.Div([html.Span("Action: ", className="text-body-secondary"), html.Strong(row["action"]),
+                  html.Span(stake, className="text-danger") if at_risk else None], className="small"),
+    ]), class_name="segment-card h-100")
+
+
+def _figure(label: str, value: str, note: str | None = None) -> html.Div:
+    return html.Div([html.Div(label, className="small text-body-secondary"),
+                     html.Div(value, className="fw-semibold lh-sm figure-value"),
+                     html.Div(note, className="small text-body-secondary") if note else None])
+
+
+def unknown_segment(name: str, segments: pd.DataFrame, state: Mapping) -> dbc.Alert:
+    """A clear message for a segment that is not in the scheme, with links to the valid ones."""
+    links = [dcc.Link(segment, href=page_href("/segments", state, segment=segment), className="alert-link me-3")
+             for segment in segments.sort_values("priority_rank", kind="stable")["segment"]]
+    return dbc.Alert([
+        html.Strong(f"There is no segment called “{name}” in this snapshot."),
+        html.Div(["Valid segments: ", *links], className="mt-1"),
+    ], color="warning", id="segment-unknown")

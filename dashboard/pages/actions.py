@@ -1,0 +1,173 @@
+"""Actions: the priority action matrix and the high-value customers at risk, paged on the server."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from urllib.parse import quote
+
+import dash
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import Input, Output, State, callback, dcc, html
+
+from analytics.errors import AppError
+from dashboard import data
+from dashboard.components import action_view
+from dashboard.components.export import csv_download, safe_filename
+from dashboard.components.grid_query import query_rows
+from dashboard.components.shell import page_href
+from dashboard.pages._frame import page_state, render
+
+dash.register_page(__name__, path="/actions", name="Actions", title="Actions · Customer segments", order=2)
+
+EXPORT_MAX_ROWS = 100_000  # most rows one CSV export holds
+
+
+def layout(**query: str) -> html.Div:
+    """Page layout for ``/actions?segment=…&view=at-risk|all``."""
+    state = page_state(query)
+    return render("/actions", state, lambda version, manifest: _body(version, manifest, state, query.get("view")))
+
+
+def _page_size() -> int:
+    """``dashboard.page_size`` from the app's settings (25 when unset)."""
+    settings = getattr(data, "_state", {}).get("settings")
+    size = getattr(getattr(settings, "dashboard", None), "page_size", None)
+    return size if isinstance(size, int) and 0 < size <= 500 else 25
+
+
+def _scope(segments: pd.DataFrame, segment: object, view: object) -> tuple[str | None, str]:
+    """A known segment (or None) and a known view, whatever the URL or the browser sent."""
+    segment = segment if isinstance(segment, str) and segment in set(segments["segment"]) else None
+    return segment, view if view in action_view.VIEWS else action_view.VIEWS[0]
+
+
+def _body(version: str, manifest: Mapping, state: Mapping, view: str | None) -> html.Div:
+    currency = manifest.get("currency", "")
+    segments = data.table("segments", version)
+    segment, view = _scope(segments, state.get("segment"), view)
+    state = {**state, "segment": segment}
+    links = {name: page_href("/actions", {**state, "segment": None if name == segment else name}, view=view)
+             for name in segments["segment"]}
+    scope_rows = len(action_view.customer_list(data.table("customers", version), segments, segment, view))
+    return html.Div([
+        dcc.Store(id="actions-scope", data={"segment": segment, "view": view, "embed": state.get("embed")}),
+        html.H2(f"Actions — {segment}" if segment else "Actions", className="h4 mb-3"),
+        action_view.headline(*action_view.scope_totals(segments, segment), currency, segment),
+        dbc.Card(dbc.CardBody([
+            html.H3("Priority action matrix", className="h6 mb-1"),
+            html.P("Most urgent segments first. Click a segment to focus the customer list on it"
+                   + (" (click it again to show every segment)." if segment else "."),
+                   className="small text-body-secondary mb-2"),
+            action_view.action_matrix(segments, currency, segment, links),
+        ]), class_name="mb-3"),
+        dbc.Card(dbc.CardBody(_list_section(segment, view, state, currency, scope_rows))),
+    ], className="actions-page")
+
+
+def _list_section(segment: str | None, view: str, state: Mapping, currency: str, scope_rows: int) -> list:
+    what = "High-value customers at risk" if view == "at-risk" else "All customers"
+    title = f"{what} — {segment}" if segment else what
+    hrefs = {name: page_href("/actions", state, view=name) for name in action_view.VIEWS}
+    tools = html.Div([
+        action_view.view_toggle(view, hrefs, segment),
+        dbc.Button("Export CSV", id="export-csv", color="secondary", outline=True, size="sm",
+                   disabled=not scope_rows, title="Download every row matching the current filters and sort"),
+        dcc.Loading(dcc.Download(id="export-download"), type="dot", parent_className="d-inline-block ms-2"),
+    ], className="d-flex flex-wrap align-items-center gap-1")
+    header = html.Div([html.H3(title, className="h6 mb-0 me-3", id="list-title"), tools],
+                      className="d-flex flex-wrap align-items-center justify-content-between gap-2 mb-2")
+    if not scope_rows:
+        return [header, action_view.empty_list(view, segment, hrefs["all"])]
+    return [header, _grid(currency),
+            html.Div([html.Span(id="list-count"), " · Click a customer to open Client 360. Sort by clicking a "
+                      "header (Shift+click to add a sort), filter with the boxes under the headers."],
+                     className="small text-body-secondary mt-2")]
+
+
+def _grid(currency: str) -> dag.AgGrid:
+    size = _page_size()
+    return dag.AgGrid(
+        id="at-risk-grid",
+        columnDefs=action_view.column_defs(currency),
+        defaultColDef={"sortable": True, "resizable": True, "floatingFilter": True, "suppressHeaderMenuButton": True,
+                       "wrapHeaderText": True, "autoHeaderHeight": True},
+        rowModelType="infinite",
+        getRowId="params.data.customer_id",
+        dashGridOptions={"pagination": True, "paginationPageSize": size, "cacheBlockSize": size,
+                         "paginationPageSizeSelector": False, "maxBlocksInCache": 20, "rowHeight": 34,
+                         "floatingFiltersHeight": 34, "tooltipShowDelay": 300,
+                         "suppressCellFocus": False, "rowClass": "customer-row"},
+        style={"height": f"{size * 34 + 56 + 34 + 50}px", "width": "100%"},
+        className="at-risk-grid",
+    )
+
+
+def _list_frame(version: object, scope: object) -> tuple[pd.DataFrame, Mapping, str | None, str]:
+    """The scoped customer list at the pinned version, with the manifest and the validated scope."""
+    if not isinstance(version, str):
+        raise dash.exceptions.PreventUpdate
+    scope = scope if isinstance(scope, Mapping) else {}
+    segments = data.table("segments", version)
+    segment, view = _scope(segments, scope.get("segment"), scope.get("view"))
+    rows = action_view.customer_list(data.table("customers", version), segments, segment, view)
+    return rows, data.manifest(version), segment, view
+
+
+def _query(rows: pd.DataFrame, request: object, **limits: int) -> tuple[pd.DataFrame, int]:
+    """The grid's (untrusted) request applied to the list, columns limited to the allow-list."""
+    return query_rows(rows, request, action_view.GRID_COLUMNS, action_view.DEFAULT_SORT, action_view.TIEBREAK,
+                      **limits)
+
+
+@callback(Output("at-risk-grid", "getRowsResponse"), Output("list-count", "children"),
+          Input("at-risk-grid", "getRowsRequest"), State("page-version", "data"), State("actions-scope", "data"))
+def get_rows(request: dict | None, version: str | None, scope: dict | None) -> tuple[dict, str]:
+    """One block of the customer list for the grid: filtered, sorted and paged on the server."""
+    if not isinstance(request, dict):
+        raise dash.exceptions.PreventUpdate
+    try:
+        rows, manifest, _, _ = _list_frame(version, scope)
+    except AppError:
+        return {"rowData": [], "rowCount": 0}, "This list cannot be loaded right now."
+    block, total = _query(rows, request)
+    rows_shown = action_view.grid_rows(block, manifest.get("currency", ""))
+    return {"rowData": rows_shown, "rowCount": total}, action_view.list_count(total, len(rows))
+
+
+@callback(Output("url", "href", allow_duplicate=True), Input("at-risk-grid", "cellClicked"),
+          State("page-version", "data"), State("actions-scope", "data"), prevent_initial_call=True)
+def open_client(cell: dict | None, version: str | None, scope: dict | None) -> str:
+    """Clicking a customer's row opens Client 360 on that customer (only ids of the pinned snapshot)."""
+    customer = cell.get("rowId") if isinstance(cell, dict) else None
+    if not isinstance(customer, str) or not isinstance(version, str) or not 0 < len(customer) <= 40:
+        raise dash.exceptions.PreventUpdate
+    try:
+        known = customer in set(data.table("customers", version)["customer_id"])
+    except AppError:
+        known = False
+    if not known:
+        raise dash.exceptions.PreventUpdate
+    scope = scope if isinstance(scope, dict) else {}
+    state = {"segment": scope.get("segment"), "embed": scope.get("embed")}
+    return page_href(f"/client/{quote(customer, safe='')}", state)
+
+
+@callback(Output("export-download", "data"), Input("export-csv", "n_clicks"),
+          State("at-risk-grid", "getRowsRequest"), State("page-version", "data"), State("actions-scope", "data"),
+          prevent_initial_call=True)
+def export_csv(clicks: int | None, request: dict | None, version: str | None, scope: dict | None) -> dict:
+    """CSV of the list shown: every row matching the grid's current filters and sort (not just one page)."""
+    if not clicks:
+        raise dash.exceptions.PreventUpdate
+    try:
+        rows, manifest, segment, view = _list_frame(version, scope)
+    except AppError as exc:
+        raise dash.exceptions.PreventUpdate from exc
+    request = request if isinstance(request, dict) else {}
+    everything = {"filterModel": request.get("filterModel"), "sortModel": request.get("sortModel"),
+                  "startRow": 0, "endRow": EXPORT_MAX_ROWS}
+    block, _ = _query(rows, everything, max_rows=EXPORT_MAX_ROWS)
+    name = safe_filename("customers", (segment or "all").lower(), view, version)
+    return csv_download(action_view.export_frame(block, manifest.get("currency", "")), name)

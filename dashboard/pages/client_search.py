@@ -1,0 +1,89 @@
+"""Client 360 search (``/client``): find a customer by id, or open one of the example customers.
+
+Also holds the callbacks of the Client 360 search box, which ``/client/<customer_id>`` shows too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, dcc, html
+
+from dashboard import data
+from dashboard.components import client_view as cv
+from dashboard.components.shell import page_href
+from dashboard.pages._frame import page_state, render
+
+dash.register_page(__name__, path="/client", name="Client 360", title="Client 360 · Customer segments", order=3)
+
+EXAMPLES = 5  # customers in each example list
+
+
+def layout(**query: str) -> html.Div:
+    """Page layout for ``/client?segment=…``."""
+    state = page_state(query)
+    return render("/client", state, lambda version, manifest: _body(version, manifest, state))
+
+
+def _body(version: str, manifest: Mapping, state: Mapping) -> html.Div:
+    currency = manifest.get("currency", "")
+    customers = data.table("customers", version)
+    segment = state.get("segment")
+    scope = customers[customers["segment"] == segment] if segment else customers
+    suffix = f" in {segment}" if segment else ""
+    at_risk = scope[scope["at_risk"]].nlargest(EXAMPLES, "risk_score")
+    best = scope.nlargest(EXAMPLES, "monetary")
+    full_list = dcc.Link("See the full at-risk list →", href=page_href("/actions", state, view="at-risk"),
+                         id="client-at-risk-list-link", className="small")
+    return html.Div([
+        html.H2("Client 360", className="h4 mb-1", id="client-search-title"),
+        html.P("Everything about one customer: segment and what to do, recency, frequency and spend, purchase "
+               f"history and personalised product recommendations. Search among the {len(customers):,} customers "
+               "of the snapshot by id.", className="text-body-secondary mb-3"),
+        dbc.Card(dbc.CardBody(cv.search_box(autofocus=True)), class_name="mb-3 client-search-card"),
+        dbc.Row([
+            dbc.Col(_examples(f"At-risk customers to call first{suffix}", "highest risk score",
+                              cv.quick_links(at_risk, state, currency, "client-examples-at-risk"), full_list),
+                    xs=12, lg=6),
+            dbc.Col(_examples(f"Best customers by revenue ({currency}){suffix}", "highest revenue over the period",
+                              cv.quick_links(best, state, currency, "client-examples-best")), xs=12, lg=6),
+        ], class_name="g-3"),
+    ])
+
+
+def _examples(title: str, subtitle: str, links: object, footer: object = None) -> dbc.Card:
+    return dbc.Card([
+        dbc.CardHeader([html.H3(title, className="h6 mb-0"), html.Small(subtitle, className="text-body-secondary")],
+                       class_name="bg-white"),
+        links,
+        dbc.CardFooter(footer, class_name="bg-white") if footer else None,
+    ], class_name="h-100")
+
+
+@callback(Output("client-search-suggestions", "children"), Input("client-search-input", "value"),
+          State("page-version", "data"), State("filters", "data"), prevent_initial_call=True)
+def suggest(text: str | None, version: str | None, filters: dict | None) -> object:
+    """Suggestions while typing: up to 10 ids starting with (first) or containing the text."""
+    if not version:
+        raise dash.exceptions.PreventUpdate
+    return cv.suggestion_list(cv.suggest_ids(data.table("customers", version), text or ""), text or "", filters)
+
+
+@callback(Output("url", "href", allow_duplicate=True), Input("client-search-input", "n_submit"),
+          Input("client-search-go", "n_clicks"), State("client-search-input", "value"),
+          State("page-version", "data"), State("filters", "data"), prevent_initial_call=True)
+def open_customer(_submit: int | None, _clicks: int | None, text: str | None, version: str | None,
+                  filters: dict | None) -> str:
+    """Enter or Open: go to the typed customer, or to the only matching one; otherwise stay on the suggestions."""
+    typed = cv.clean_id(text)
+    if not typed or not version:
+        raise dash.exceptions.PreventUpdate
+    customers = data.table("customers", version)
+    if cv.find_customer(customers, typed) is None:
+        matches = cv.suggest_ids(customers, typed)
+        if len(matches) != 1:
+            raise dash.exceptions.PreventUpdate
+        typed = matches.iloc[0]["customer_id"]
+    return cv.customer_href(typed, filters)

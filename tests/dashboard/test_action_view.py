@@ -1,0 +1,292 @@
+"""Actions page on the bundled snapshot: the action matrix, the server-side customer list, the CSV export."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+
+import dash
+import pandas as pd
+import plotly
+import pytest
+
+from dashboard import data
+from dashboard.components import action_view
+from dashboard.components import format as fmt
+
+FIRST_AT_RISK = ["17850", "16745", "15939", "16553", "17061"]  # verified on the bundled data
+
+
+@pytest.fixture
+def page(dash_app, in_request):
+    """The registered Actions page module (imported by Dash from dashboard/pages)."""
+    module = next(p["module"] for p in dash.page_registry.values() if p["path"] == "/actions")
+    return sys.modules[module]
+
+
+@pytest.fixture
+def version(in_request) -> str:
+    return data.current_version()
+
+
+@pytest.fixture
+def customers(version) -> pd.DataFrame:
+    return data.table("customers", version)
+
+
+@pytest.fixture
+def segments(version) -> pd.DataFrame:
+    return data.table("segments", version)
+
+
+def find(component, component_id: str):
+    """The component with ``component_id`` in a layout tree (or None)."""
+    if getattr(component, "id", None) == component_id:
+        return component
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, (list, tuple)) else [children]:
+        if child is not None and not isinstance(child, (str, int, float)):
+            found = find(child, component_id)
+            if found is not None:
+                return found
+    return None
+
+
+def text_of(component) -> str:
+    if component is None:
+        return ""
+    if isinstance(component, (str, int, float)):
+        return str(component)
+    children = getattr(component, "children", None)
+    return "".join(text_of(c) for c in (children if isinstance(children, (list, tuple)) else [children]))
+
+
+def request(start: int = 0, end: int = 25, sort=None, filters=None) -> dict:
+    return {"startRow": start, "endRow": end, "sortModel": sort if sort is not None else
+            [{"colId": "risk_score", "sort": "desc"}], "filterModel": filters or {}}
+
+
+# --- the action matrix ----------------------------------------------------------------------------------
+
+def test_matrix_lists_the_six_segments_critical_first_with_the_snapshot_figures(segments):
+    links = {name: f"/actions?segment={name}" for name in segments["segment"]}
+    table = action_view.action_matrix(segments, "£", None, links)
+    rows = table.children[1].children
+    assert len(rows) == 6
+    assert [r.children[0].children[0].children for r in rows] == segments.sort_values("priority_rank")[
+        "segment"].tolist()
+    assert rows[0].children[0].children[0].children == "Can't Lose Them"
+    assert rows[0].children[1].children.children == "Critical"
+    assert rows[0].children[1].children.color == "danger"
+    ranks = segments.sort_values("priority_rank")["priority_rank"].tolist()
+    assert ranks == sorted(ranks) and ranks[0] == 1
+    for row, seg in zip(rows, segments.sort_values("priority_rank").to_dict("records")):
+        cells = [text_of(c) for c in row.children]
+        assert cells[2] == seg["action"] and cells[3] == seg["tactic"]
+        assert cells[4] == fmt.count(seg["customers"])
+        assert cells[5] == (fmt.money(seg["revenue_at_stake"], "£") if seg["revenue_at_stake"] else "–")
+        assert row.children[0].children[0].href == links[seg["segment"]]
+    assert [text_of(c) for c in rows[0].children][4:] == ["531", "£353,512", "115"]  # pinned literals
+
+
+def test_matrix_highlights_the_selected_segment(segments):
+    links = {name: "#" for name in segments["segment"]}
+    rows = action_view.action_matrix(segments, "£", "Loyal", links).children[1].children
+    classes = {r.children[0].children[0].children: r.className for r in rows}
+    assert "selected" in classes["Loyal"]
+    assert all("dimmed" in c for name, c in classes.items() if name != "Loyal")
+
+
+def test_scope_totals_match_the_snapshot(segments, customers):
+    assert action_view.scope_totals(segments, None) == (134, pytest.approx(customers.loc[
+        customers["at_risk"], "monetary"].sum()))
+    assert action_view.scope_totals(segments, "Loyal")[0] == 17
+
+
+def test_column_defs_match_the_server_allow_list():
+    defs = action_view.column_defs("£")
+    assert [d["colId"] for d in defs] == list(action_view.GRID_COLUMNS)
+    filters = {"text": "agTextColumnFilter", "number": "agNumberColumnFilter", "date": "agDateColumnFilter"}
+    assert all(d["filter"] == filters[action_view.GRID_COLUMNS[d["colId"]]] for d in defs)
+    assert [d["headerName"] for d in defs if "£" in d["headerName"]] == ["Monetary (£)", "Revenue at stake (£)"]
+    assert next(d for d in defs if d["colId"] == "risk_score")["sort"] == "desc"  # the default order, shown
+
+
+def test_list_count_wording():
+    assert action_view.list_count(134, 134) == "134 customers"
+    assert action_view.list_count(1, 134) == "1 customer of 134"
+    assert action_view.list_count(1_234, 4_338) == "1,234 customers of 4,338"
+    assert action_view.list_count(0, 134) == "No customer matches these filters"
+
+
+# --- the layout -----------------------------------------------------------------------------------------
+
+def test_layout_headline_grid_and_payload(page):
+    layout = page.layout(view="at-risk")
+    assert text_of(find(layout, "actions-headline")) == "134 high-value customers at risk — £505,135 at stake"
+    grid = find(layout, "at-risk-grid")
+    assert grid.rowModelType == "infinite"
+    assert grid.dashGridOptions["pagination"] is True and grid.dashGridOptions["paginationPageSize"] == 25
+    assert not getattr(grid, "rowData", None)  # rows come from the server, page by page
+    assert find(layout, "actions-scope").data == {"segment": None, "view": "at-risk", "embed": None}
+    size = len(json.dumps(layout, cls=plotly.utils.PlotlyJSONEncoder))
+    assert size < 50_000, size
+
+
+def test_layout_narrows_to_a_segment_and_ignores_unknown_values(page):
+    layout = page.layout(segment="Loyal", view="all")
+    assert find(layout, "actions-scope").data["segment"] == "Loyal"
+    assert find(layout, "actions-scope").data["view"] == "all"
+    assert "in Loyal" in text_of(find(layout, "actions-headline"))
+    tampered = page.layout(segment="<script>", view="everything")
+    assert find(tampered, "actions-scope").data == {"segment": None, "view": "at-risk", "embed": None}
+
+
+def test_layout_links_keep_the_state_and_the_view(page):
+    layout = page.layout(segment="Loyal", view="all", embed="1")
+    assert find(layout, "view-at-risk").href == "/actions?segment=Loyal&embed=1&view=at-risk"
+    assert find(layout, "view-all").href == "/actions?segment=Loyal&embed=1&view=all"
+    assert find(layout, "view-all").active is True and find(layout, "view-at-risk").outline is True
+    links = {a.children: a.href for a in (row.children[0].children[0]
+                                          for row in find(layout, "action-matrix").children[1].children)}
+    assert links["Champions"] == "/actions?segment=Champions&embed=1&view=all"
+    assert links["Loyal"] == "/actions?embed=1&view=all"  # clicking the selected segment again clears it
+
+
+def test_layout_empty_state_when_nobody_is_at_risk(page):
+    layout = page.layout(segment="Champions")
+    assert find(layout, "at-risk-grid") is None
+    assert "No high-value customer at risk in Champions." in text_of(find(layout, "list-empty"))
+    assert find(layout, "list-empty").children[1].href == "/actions?segment=Champions&view=all"
+    assert find(layout, "export-csv").disabled is True
+
+
+# --- the getRows callback -------------------------------------------------------------------------------
+
+def test_get_rows_returns_the_first_page_of_at_risk_customers(page, version, customers):
+    response, count = page.get_rows(request(), version, {"segment": None, "view": "at-risk"})
+    at_risk = customers[customers["at_risk"]]
+    assert response["rowCount"] == len(at_risk) == 134
+    rows = response["rowData"]
+    assert len(rows) == 25
+    assert [r["customer_id"] for r in rows[:5]] == FIRST_AT_RISK
+    scores = [float(r["risk_score"]) for r in rows]
+    assert scores == sorted(scores, reverse=True)
+    assert scores[0] == at_risk["risk_score"].max()
+    expected = at_risk.sort_values(["risk_score", "monetary", "customer_id"], ascending=[False, False, True])
+    assert [r["customer_id"] for r in rows] == expected["customer_id"].head(25).tolist()
+    assert rows[0] == {"customer_id": "17850", "segment": "Can't Lose Them", "risk_score": "96.8",
+                       "last_purchase": "2 Dec 2010", "recency_days": 373, "frequency": 34,
+                       "monetary": "£5,391.21", "revenue_at_stake": "£5,391.21", "action": "Reactivate"}
+    assert count == "134 customers"
+
+
+def test_get_rows_pages_cover_the_list_once(page, version):
+    seen = []
+    for start in range(0, 150, 25):
+        response, _ = page.get_rows(request(start, start + 25), version, {"view": "at-risk"})
+        seen += [r["customer_id"] for r in response["rowData"]]
+    assert len(seen) == len(set(seen)) == 134
+
+
+def test_get_rows_applies_sort_and_filter_models(page, version, customers):
+    by_money = request(sort=[{"colId": "monetary", "sort": "desc"}])
+    rows = page.get_rows(by_money, version, {"view": "at-risk"})[0]["rowData"]
+    richest = customers[customers["at_risk"]].nlargest(1, "monetary")["customer_id"].iloc[0]
+    assert rows[0]["customer_id"] == richest
+    loyal = request(filters={"segment": {"filterType": "text", "type": "contains", "filter": "loyal"}})
+    response, count = page.get_rows(loyal, version, {"view": "at-risk"})
+    assert response["rowCount"] == 17 + 2  # Loyal and Potential Loyalists
+    assert count == "19 customers of 134"
+
+
+def test_get_rows_narrows_to_the_segment(page, version, customers):
+    response, _ = page.get_rows(request(), version, {"segment": "Loyal", "view": "at-risk"})
+    assert response["rowCount"] == 17 and {r["segment"] for r in response["rowData"]} == {"Loyal"}
+    response, _ = page.get_rows(request(), version, {"segment": "Loyal", "view": "all"})
+    assert response["rowCount"] == int((customers["segment"] == "Loyal").sum()) == 705
+    response, _ = page.get_rows(request(), version, {"segment": None, "view": "all"})
+    assert response["rowCount"] == len(customers) == 4338
+
+
+@pytest.mark.parametrize("scope", [None, "x", {"segment": "nope", "view": "all'; drop"}, {"segment": ["Loyal"]}])
+def test_get_rows_falls_back_to_the_default_scope_on_tampered_state(page, version, scope):
+    response, _ = page.get_rows(request(), version, scope)
+    assert response["rowCount"] == 134
+
+
+@pytest.mark.parametrize("bad", [
+    {"startRow": -50, "endRow": 10**12, "sortModel": [{"colId": "__class__", "sort": "asc"}]},
+    {"startRow": "0; drop", "endRow": None, "filterModel": {"monetary": {"filterType": "number", "type": "eval"}}},
+    {"startRow": 10**9, "endRow": 10**9 + 25},
+])
+def test_get_rows_survives_malicious_requests(page, version, bad):
+    response, _ = page.get_rows(bad, version, {"view": "at-risk"})
+    assert response["rowCount"] == 134 and len(response["rowData"]) <= 500
+
+
+def test_get_rows_ignores_a_missing_request_and_answers_a_bad_version(page):
+    with pytest.raises(dash.exceptions.PreventUpdate):
+        page.get_rows(None, "v", {})
+    with pytest.raises(dash.exceptions.PreventUpdate):
+        page.get_rows(request(), None, {})
+    response, count = page.get_rows(request(), "00000000T000000Z-000000", {})
+    assert response == {"rowData": [], "rowCount": 0} and "cannot be loaded" in count
+
+
+# --- opening a customer ---------------------------------------------------------------------------------
+
+def test_clicking_a_customer_opens_client_360(page, version):
+    cell = {"value": "17850", "colId": "customer_id", "rowIndex": 0, "rowId": "17850"}
+    assert page.open_client(cell, version, {"segment": None, "view": "at-risk"}) == "/client/17850"
+    assert page.open_client({**cell, "colId": "monetary"}, version, {"segment": "Loyal", "embed": "1"}) == \
+        "/client/17850?segment=Loyal&embed=1"
+
+
+@pytest.mark.parametrize("cell", [None, {}, {"rowId": 17850}, {"rowId": "../../ops"}, {"rowId": "x" * 41}])
+def test_clicking_garbage_does_not_navigate(page, version, cell):
+    with pytest.raises(dash.exceptions.PreventUpdate):
+        page.open_client(cell, version, {})
+
+
+# --- CSV export -----------------------------------------------------------------------------------------
+
+def read_download(download: dict) -> pd.DataFrame:
+    assert download["content"].startswith("\ufeff")
+    return pd.read_csv(io.StringIO(download["content"][1:]), dtype={"Customer": str})
+
+
+def test_export_has_every_row_of_the_list_shown(page, version, customers):
+    download = page.export_csv(1, request(), version, {"segment": None, "view": "at-risk"})
+    assert download["filename"] == f"customers-all-at-risk-{version}.csv"
+    frame = read_download(download)
+    assert len(frame) == 134  # all pages, not just the 25 rows visible
+    assert frame["Customer"].head(5).tolist() == FIRST_AT_RISK
+    assert list(frame.columns) == ["Customer", "Segment", "Risk score (0-100)", "Last purchase", "Recency (days)",
+                                   "Orders", "Monetary (£)", "Revenue at stake (£)", "At risk", "Action"]
+    assert frame["Revenue at stake (£)"].sum() == pytest.approx(customers.loc[customers["at_risk"], "monetary"].sum(),
+                                                                abs=0.05)
+    assert frame.iloc[0]["Last purchase"] == "2010-12-02"
+
+
+def test_export_follows_the_grid_filters_sort_and_segment(page, version, customers):
+    grid = request(25, 50, sort=[{"colId": "recency_days", "sort": "asc"}],
+                   filters={"frequency": {"filterType": "number", "type": "greaterThan", "filter": 2}})
+    download = page.export_csv(1, grid, version, {"segment": "Can't Lose Them", "view": "all"})
+    assert download["filename"] == f"customers-cant-lose-them-all-{version}.csv"
+    frame = read_download(download)
+    expected = customers[(customers["segment"] == "Can't Lose Them") & (customers["frequency"] > 2)]
+    assert len(frame) == len(expected) > 25
+    assert frame["Recency (days)"].is_monotonic_increasing
+    assert set(frame["Customer"]) == set(expected["customer_id"])
+
+
+def test_export_without_a_grid_request_uses_the_default_order(page, version):
+    frame = read_download(page.export_csv(1, None, version, {"segment": "Loyal"}))
+    assert len(frame) == 17 and frame["Risk score (0-100)"].is_monotonic_decreasing
+
+
+def test_export_needs_a_click(page, version):
+    with pytest.raises(dash.exceptions.PreventUpdate):
+        page.export_csv(None, request(), version, {})

@@ -1,0 +1,240 @@
+"""Segments page: builders of dashboard/components/segment_view.py and the page layout, on the bundled snapshot."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import dash
+import pandas as pd
+import plotly.utils
+import pytest
+
+from dashboard import data
+from dashboard.components import segment_view as view
+
+
+# --- helpers -------------------------------------------------------------------------------------------
+
+def _walk(component):
+    """Every component and string in a Dash component tree."""
+    yield component
+    children = getattr(component, "children", None)
+    if isinstance(component, (list, tuple)):
+        children = component
+    if children is None:
+        return
+    for child in children if isinstance(children, (list, tuple)) else [children]:
+        yield from _walk(child)
+
+
+def _find(tree, component_id: str):
+    matches = [c for c in _walk(tree) if getattr(c, "id", None) == component_id]
+    assert matches, f"no component with id {component_id!r}"
+    return matches[0]
+
+
+def _ids(tree) -> set:
+    return {c.id for c in _walk(tree) if isinstance(getattr(c, "id", None), str)}
+
+
+def _text(tree) -> str:
+    return " ".join(str(c) for c in _walk(tree) if isinstance(c, (str, int, float)) and not isinstance(c, bool))
+
+
+@pytest.fixture
+def tables(in_request):
+    """The snapshot tables the page uses, at the current version."""
+    version = data.current_version()
+    return {name: data.table(name, version) for name in ("segments", "segment_products", "customers", "kpis")}
+
+
+@pytest.fixture
+def segments(tables) -> pd.DataFrame:
+    return tables["segments"]
+
+
+@pytest.fixture
+def champions(segments) -> pd.Series:
+    return segments.set_index("segment", drop=False).loc["Champions"]
+
+
+@pytest.fixture
+def overall(tables) -> pd.Series:
+    return view.overall_profile(tables["customers"])
+
+
+@pytest.fixture
+def page(dash_app):
+    """The registered Segments page module (Dash imports page files under its own module name)."""
+    entry = next(p for p in dash.page_registry.values() if p["path"] == "/segments")
+    return sys.modules[entry["module"]]
+
+
+# --- builders ------------------------------------------------------------------------------------------
+
+def test_slug_is_safe_for_ids():
+    assert view.slug("Can't Lose Them") == "cant-lose-them"
+    assert view.slug("Potential Loyalists") == "potential-loyalists"
+    assert view.slug("???") == "segment"
+
+
+def test_overall_profile_is_the_mean_of_customer_scores(tables, overall):
+    customers = tables["customers"]
+    assert overall["r_score"] == pytest.approx(customers["r_score"].mean())
+    assert overall["f_score"] == pytest.approx(customers["f_score"].mean())
+    assert overall["m_score"] == pytest.approx(customers["m_score"].mean())
+    assert overall["recency_days"] == pytest.approx(93.06, abs=0.01)  # pinned on the bundled data
+    assert overall["frequency"] == pytest.approx(4.272, abs=0.001)
+
+
+def test_radar_carries_segment_and_overall_scores(champions, overall):
+    fig = view.radar_figure(champions, overall, "£")
+    assert [trace.name for trace in fig.data] == ["Champions", "All customers"]
+    segment, everyone = fig.data
+    expected = [champions["mean_r_score"], champions["mean_f_score"], champions["mean_m_score"]]
+    assert list(segment.r) == pytest.approx(expected + expected[:1])  # closed loop
+    assert list(segment.r[:3]) == pytest.approx([4.589, 4.632, 4.658], abs=0.001)
+    assert list(everyone.r) == pytest.approx([overall["r_score"], overall["f_score"], overall["m_score"],
+                                              overall["r_score"]])
+    assert list(segment.theta) == ["Recency (R)", "Frequency (F)", "Monetary (M)", "Recency (R)"]
+    assert tuple(fig.layout.polar.radialaxis.range) == (0, 5)
+    assert segment.customdata[0] == "13 days since last order"
+    assert everyone.customdata[2] == "£2,054 spent"
+    assert everyone.line.dash == "dash"
+
+
+def test_segment_cards_show_formatted_figures(champions, overall, tables):
+    basket = float(tables["kpis"].set_index("kpi").loc["avg_basket", "value"])
+    cards = view.segment_cards(champions, overall, basket, "£")
+    assert _find(cards, "kpi-customers").children == f"{int(champions['customers']):,}" == "896"
+    assert _find(cards, "kpi-revenue").children == "£5,646,375"
+    assert _find(cards, "kpi-avg-basket").children == "£543.86"
+    assert _find(cards, "kpi-recency").children == "13 days"
+    assert _find(cards, "kpi-frequency").children == "11.6 orders"
+    assert _find(cards, "kpi-monetary").children == "£6,302"
+    assert _find(cards, "kpi-at-risk").children == "0"
+    assert _find(cards, "kpi-scores").children == "4.6 / 4.6 / 4.7"
+    text = _text(cards)
+    assert "20.7 % of all customers" in text and "63.4 % of total revenue" in text
+    assert "all customers: £480.87" in text and "all customers: 93 days" in text
+
+
+def test_segment_cards_show_revenue_at_stake(segments, overall):
+    row = segments.set_index("segment", drop=False).loc["Can't Lose Them"]
+    cards = view.segment_cards(row, overall, 480.87, "£")
+    assert _find(cards, "kpi-at-risk").children == f"{int(row['at_risk_customers']):,}" == "115"
+    assert "£353,512 at stake" in _text(cards)
+
+
+def test_products_table_lists_top_products_in_rank_order(tables):
+    products = tables["segment_products"]
+    champions = products[products["segment"] == "Champions"]
+    table = view.products_table(champions.sample(frac=1, random_state=1), "£")
+    rows = _find(table, "segment-products").children[1].children
+    assert len(rows) == len(champions) == 10
+    first = _text(rows[0])
+    assert "Regency cakestand 3 tier" in first and "22423" in first and "£103,118" in first and "305" in first
+    assert _text(rows[-1]).startswith("10")
+
+
+def test_products_table_empty_state():
+    empty = pd.DataFrame(columns=["segment", "rank", "stock_code", "description", "revenue", "quantity", "customers"])
+    assert view.products_table(empty, "£").id == "segment-products-empty"
+
+
+def test_picker_lists_segments_by_priority_with_counts(in_request, segments):
+    picker = view.segment_picker(segments, "Loyal", {"embed": "1"})
+    pills = picker.children
+    names = [p.id for p in pills]
+    assert names[0] == "segment-pill-all"
+    ordered = segments.sort_values("priority_rank", kind="stable")
+    assert names[1:] == [f"segment-pill-{view.slug(s)}" for s in ordered["segment"]]
+    assert names[1] == "segment-pill-cant-lose-them"  # Critical first
+    loyal = _find(picker, "segment-pill-loyal")
+    assert "active" in loyal.className and "705" in _text(loyal)
+    assert loyal.href == "/segments?embed=1&segment=Loyal"
+    assert _find(picker, "segment-pill-cant-lose-them").href == "/segments?embed=1&segment=Can%27t+Lose+Them"
+    assert _find(picker, "segment-pill-all").href == "/segments?embed=1"
+
+
+def test_action_card_links_to_the_action_plan(in_request, segments):
+    by_name = segments.set_index("segment", drop=False)
+    card = view.action_card(by_name.loc["Can't Lose Them"], {})
+    assert _find(card, "segment-action").children == "Reactivate"
+    assert _find(card, "segment-action-link").href == "/actions?segment=Can%27t+Lose+Them"
+    assert _find(card, "segment-at-risk-link").href == "/actions?segment=Can%27t+Lose+Them&view=at-risk"
+    champions = view.action_card(by_name.loc["Champions"], {})
+    assert "segment-at-risk-link" not in _ids(champions) and "segment-at-risk-none" in _ids(champions)
+
+
+def test_comparison_figure_highlights_the_selected_segment(segments):
+    fig = view.comparison_figure(segments, "Loyal", "£")
+    trace = fig.data[0]
+    names = [row[0] for row in trace.customdata]
+    assert names == list(segments["segment"])
+    assert list(trace.x) == pytest.approx(list(segments["customer_share"] * 100))
+    assert list(trace.y) == pytest.approx(list(segments["revenue_share"] * 100))
+    widths = dict(zip(names, trace.marker.line.width))
+    assert widths["Loyal"] == 3 and widths["Champions"] == 1
+    assert fig.layout.clickmode == "event"
+
+
+def test_unknown_segment_lists_valid_ones(in_request, segments):
+    alert = view.unknown_segment("Nope", segments, {})
+    text = _text(alert)
+    assert "Nope" in text
+    for name in segments["segment"]:
+        assert name in text
+
+
+# --- page ----------------------------------------------------------------------------------------------
+
+def test_page_for_a_valid_segment(page, in_request, segments):
+    tree = page.layout(segment="Champions")
+    ids = _ids(tree)
+    assert {"segment-radar", "segment-products", "segment-action-card", "segment-comparison-graph",
+            "segment-picker", "filter-chip"} <= ids
+    assert "segment-unknown" not in ids
+    assert _find(tree, "kpi-customers").children == "896"
+    assert _find(tree, "segment-title").children[0] == "Champions"
+    radar = _find(tree, "segment-radar").figure
+    assert radar.data[0].r[0] == pytest.approx(segments.set_index("segment").loc["Champions", "mean_r_score"])
+
+
+def test_page_for_a_segment_with_an_apostrophe(page, in_request):
+    tree = page.layout(segment="Can't Lose Them")
+    assert _find(tree, "kpi-customers").children == "531"
+    assert _find(tree, "segment-label-fr").children == "À ne pas perdre"
+
+
+def test_page_for_an_unknown_segment(page, in_request):
+    tree = page.layout(segment="Nope")
+    ids = _ids(tree)
+    assert "segment-unknown" in ids and "segment-radar" not in ids and "kpi-customers" not in ids
+    assert "Champions" in _text(_find(tree, "segment-unknown"))
+
+
+def test_overview_without_a_segment(page, in_request, segments):
+    tree = page.layout()
+    ids = _ids(tree)
+    assert "segment-overview" in ids and "segment-comparison-graph" in ids and "segment-radar" not in ids
+    cards = [i for i in ids if i.startswith("segment-card-")]
+    assert len(cards) == len(segments) == 6
+    assert _find(tree, "segment-card-champions").href == "/segments?segment=Champions"
+
+
+def test_page_payload_is_small(page, in_request):
+    for query in ({}, {"segment": "Hibernating"}):
+        size = len(json.dumps(page.layout(**query), cls=plotly.utils.PlotlyJSONEncoder))
+        assert size < 150_000, (query, size)
+
+
+def test_clicking_a_bubble_selects_its_segment(page, in_request):
+    click = {"points": [{"customdata": ["Loyal", 705, 1228935.5, 1743.2], "text": "Loyal"}]}
+    assert page.select_segment(click, {"segment": "Champions", "embed": "1"}) == "/segments?segment=Loyal&embed=1"
+    assert page.select_segment({"points": [{"text": "Champions"}]}, None) == "/segments?segment=Champions"
+    with pytest.raises(dash.exceptions.PreventUpdate):
+        page.select_segment(None, {})
+    with pytest.raises(dash.exceptions.PreventUpdate):
+        page.select_segment({"points": []}, {})

@@ -1,0 +1,124 @@
+"""The refresh job end to end on the bundled data, to both store kinds, and its failure modes."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from dataclasses import replace
+
+import pandas as pd
+import pytest
+
+from analytics.errors import LockedError
+from analytics.settings import PROJECT_ROOT, load_settings
+from analytics.snapshot import parse_manifest, verify_table
+from jobs.refresh import main as refresh_main
+from jobs.refresh import run
+from jobs.snapshot import main as snapshot_main
+from jobs.store import open_store
+
+SIX = {"Champions", "Loyal", "Potential Loyalists", "New Customers", "Can't Lose Them", "Hibernating"}
+
+
+def _settings(store_url: str, **input_changes):
+    settings = load_settings({})
+    return replace(settings, store=replace(settings.store, url=store_url),
+                   input=replace(settings.input, **input_changes))
+
+
+def _table(store, name):
+    manifest = parse_manifest(store.read_manifest(store.current_version()))
+    return verify_table(manifest, name, store.read_table(manifest["version"], name))
+
+
+def test_bundled_data_published_to_file_store(published_store):
+    store = open_store(_settings(published_store).store)
+    manifest = parse_manifest(store.read_manifest(store.current_version()))
+    customers = _table(store, "customers")
+    assert len(customers) == 4_338 and customers["customer_id"].is_unique
+    assert set(customers["segment"]) == SIX
+    kpis = _table(store, "kpis").set_index("kpi")["value"]
+    assert round(kpis["revenue"], 2) == 8_911_407.90
+    assert manifest["source"]["sha256"] == "328ec74afc3a3333548a8f038bf2a38b3711b2056c153fc73555ba7724840884"
+    assert manifest["coverage"]["rule_based_share"] >= 0.90
+    assert {r["rule"]: r["rows"] for r in manifest["cleaning"]}["customer_sale_lines"] == 397_884
+    assert set(manifest["durations_s"]) == {"load", "clean", "rfm", "segments", "rules", "recommendations", "kpis"}
+    recs = _table(store, "recommendations")
+    assert recs.groupby("customer_id").size().max() == 10
+    runs = store.runs()
+    assert runs[0]["status"] == "success" and runs[0]["version"] == manifest["version"]
+    assert {"load", "serialize", "publish"} <= set(runs[0]["durations_s"])
+    assert runs[0]["rows"]["customers"] == 4_338
+
+
+def test_bundled_data_published_to_redis(redis_url):
+    settings = _settings(redis_url)
+    version = run(settings)
+    store = open_store(settings.store)
+    assert store.current_version() == version
+    customers = _table(store, "customers")
+    assert len(customers) == 4_338 and set(customers["segment"]) == SIX
+    assert snapshot_main(["--store", redis_url, "list"]) == 0
+
+
+def test_snapshot_export_shows_every_customer_in_one_segment(published_store, capsysbinary):
+    assert snapshot_main(["--store", published_store, "export", "customers"]) == 0
+    exported = pd.read_csv(io.BytesIO(capsysbinary.readouterr().out), dtype={"customer_id": str})
+    assert len(exported) == 4_338 and exported["customer_id"].is_unique
+    assert exported["segment"].notna().all() and set(exported["segment"]) == SIX
+
+
+def test_snapshot_show_and_runs(published_store, capsys):
+    assert snapshot_main(["--store", published_store, "show"]) == 0
+    shown = capsys.readouterr().out
+    assert "customer_sale_lines" in shown and "397,884" in shown and "customers" in shown
+    assert snapshot_main(["--store", published_store, "runs"]) == 0
+    assert "success" in capsys.readouterr().out
+
+
+def test_bad_input_exits_non_zero_and_keeps_previous_snapshot(tmp_path, redis_url, capsys):
+    settings = _settings(redis_url)
+    version = run(settings)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("InvoiceNo,StockCode,Quantity,InvoiceDate,UnitPrice\n1,A,1,2011-01-01,2.0\n", encoding="utf-8")
+    status = refresh_main(["--store", redis_url, "--input", str(bad)])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "bad.csv" in err and "customer_id" in err and "Traceback" not in err
+    store = open_store(settings.store)
+    assert store.current_version() == version
+    assert store.runs()[0]["status"] == "failed" and "bad.csv" in store.runs()[0]["error"]
+
+
+def test_second_refresh_is_skipped_while_locked(tmp_path, capsys):
+    settings = _settings("file://" + str(tmp_path))
+    store = open_store(settings.store)
+    with store.acquire_lock(owner="someone-else"):
+        with pytest.raises(LockedError):
+            run(settings)
+        status = refresh_main(["--store", settings.store.url])
+    assert status == LockedError.exit_code == 75
+    assert "skipped" in capsys.readouterr().err
+    assert store.current_version() is None
+    assert store.runs()[0]["status"] == "skipped"
+
+
+def test_column_mapping_from_the_command_line(tmp_path):
+    source = pd.read_parquet(PROJECT_ROOT / "data" / "online_retail.parquet").head(3000)
+    renamed = source.rename(columns={"InvoiceNo": "Bon", "StockCode": "Article", "Quantity": "Qte",
+                                     "InvoiceDate": "Jour", "UnitPrice": "PU", "CustomerID": "Client"})
+    path = tmp_path / "export.parquet"
+    renamed.to_parquet(path)
+    store_url = "file://" + str(tmp_path / "store")
+    args = ["--store", store_url, "--input", str(path), "--map", "Bon=invoice", "--map", "Article=stock_code",
+            "--map", "Qte=quantity", "--map", "Jour=invoice_date", "--map", "PU=unit_price",
+            "--map", "Client=customer_id"]
+    assert refresh_main(args) == 0
+    assert open_store(_settings(store_url).store).current_version() is not None
+
+
+def test_command_line_entry_point_runs(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "jobs.refresh", "--help"], capture_output=True, text=True,
+                            cwd=PROJECT_ROOT, check=True)
+    assert "--map SRC=FIELD" in result.stdout
