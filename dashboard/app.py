@@ -26,7 +26,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     """Build the Dash app (debug off, assets served locally) around the snapshot reader."""
     settings = settings or load_settings()
     app = dash.Dash(
-        __name__,
+        "dashboard",  # page modules then import as dashboard.pages.<name>, like everywhere else
         use_pages=True,
         pages_folder=str(PAGES),
         assets_folder=str(ASSETS),
@@ -63,6 +63,12 @@ def _register_callbacks(app: dash.Dash) -> None:
 
         query = {k: v[0] for k, v in parse_qs((search or "").lstrip("?")).items()}
         return {"segment": query.get("segment"), "embed": query.get("embed")}
+
+    @app.callback(Output("nav-collapse", "is_open"), Input("nav-toggler", "n_clicks"),
+                  State("nav-collapse", "is_open"), prevent_initial_call=True)
+    def toggle_menu(_clicks: int, is_open: bool) -> bool:
+        """Open or close the navbar menu on narrow screens."""
+        return not is_open
 
     @app.callback(Output("url", "href", allow_duplicate=True),
                   Input("nav-search", "value"), Input("nav-search-go", "n_clicks"),

@@ -30,7 +30,7 @@ from analytics.settings import Settings
 from analytics.snapshot import parse_manifest, verify_table
 from jobs.store import Store, open_store
 
-__all__ = ["DataStatus", "init_app", "current_version", "manifest", "table", "status", "store"]
+__all__ = ["DataStatus", "init_app", "settings", "current_version", "manifest", "table", "status", "store"]
 
 cache = Cache()
 _state: dict[str, Any] = {"settings": None, "store": None, "store_pid": None}
@@ -69,6 +69,11 @@ def init_app(server: Flask, settings: Settings) -> None:
     })
     _state.update(settings=settings, store=None, store_pid=None)
     _pointer.__init__()
+
+
+def settings() -> Settings:
+    """The settings the app was built with."""
+    return _state["settings"]
 
 
 def store() -> Store:

@@ -35,12 +35,16 @@ def navbar(state: Mapping[str, object], active: str, caption: object) -> dbc.Nav
                   autocomplete="off", maxlength=40),
         dbc.Button("Open", id="nav-search-go", size="sm", color="light"),
     ], size="sm", class_name="nav-search")
+    collapsible = dbc.Collapse([
+        dbc.Nav(links, navbar=True, class_name="me-auto"),
+        html.Div(search, className="me-3 my-2 my-lg-0"),
+        html.Small(caption, id="snapshot-caption", className="text-light-emphasis"),
+    ], id="nav-collapse", navbar=True, is_open=False)
     return dbc.Navbar(dbc.Container([
         dbc.NavbarBrand("Customer segments", href=page_href("/", state), class_name="fw-semibold"),
-        dbc.Nav(links, navbar=True, class_name="me-auto"),
-        html.Div(search, className="me-3"),
-        html.Small(caption, id="snapshot-caption", className="text-light-emphasis"),
-    ], fluid=True), color="dark", dark=True, class_name="mb-3 app-navbar")
+        dbc.NavbarToggler(id="nav-toggler", n_clicks=0),
+        collapsible,
+    ], fluid=True), color="dark", dark=True, expand="lg", class_name="mb-3 app-navbar")
 
 
 def _is_active(path: str, active: str) -> bool:

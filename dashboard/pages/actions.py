@@ -32,9 +32,8 @@ def layout(**query: str) -> html.Div:
 
 def _page_size() -> int:
     """``dashboard.page_size`` from the app's settings (25 when unset)."""
-    settings = getattr(data, "_state", {}).get("settings")
-    size = getattr(getattr(settings, "dashboard", None), "page_size", None)
-    return size if isinstance(size, int) and 0 < size <= 500 else 25
+    size = data.settings().dashboard.page_size
+    return size if 0 < size <= 500 else 25
 
 
 def _scope(segments: pd.DataFrame, segment: object, view: object) -> tuple[str | None, str]:
