@@ -56,9 +56,10 @@ def run(settings: Settings, trigger: str = "manual", store: Store | None = None)
             _finish(store, record, "skipped", error=str(exc))
             raise
         with lock:
+            _close_interrupted_runs(store)
+            store.record_run(record)
             event(log, "refresh started", input=settings.input.path, store=_safe_url(settings.store.url),
                   fence=lock.fence)
-            store.record_run(record)
             t0 = time.perf_counter()
             try:
                 rows = _refresh(settings, store, lock, version, record)
@@ -110,6 +111,18 @@ def _finish(store: Store, record: dict, status: str, **fields: Any) -> None:
         event(log, "could not record run", level=logging.WARNING, error=str(exc))
     level = logging.INFO if status == "success" else logging.WARNING if status == "skipped" else logging.ERROR
     event(log, f"refresh {status}", level=level, status=status, **({"error": fields["error"]} if "error" in fields else {}))
+
+
+def _close_interrupted_runs(store: Store) -> None:
+    """Mark runs still "running" as failed: we hold the lock, so their process died (e.g. SIGKILL)."""
+    for stale in store.runs(limit=20):
+        if stale.get("status") == "running":
+            stale.update(status="failed", finished_at=None,
+                         error="interrupted: the run ended without finishing (killed or crashed); "
+                               "nothing was published by it")
+            store.record_run(stale)
+            event(log, "marked interrupted run as failed", level=logging.WARNING, interrupted_run=stale["run_id"],
+                  interrupted_version=stale.get("version"))
 
 
 def _sha256(path: Path) -> str:
