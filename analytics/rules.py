@@ -67,7 +67,8 @@ def effective_support(params: RulesParams, n_baskets: int) -> float:
     On small inputs a share like 1 % is one or two baskets, and a single large basket would then make
     every combination of its items "frequent" (millions of itemsets); the basket floor prevents that.
     """
-    return max(params.min_support, params.min_baskets / n_baskets) if n_baskets else params.min_support
+    floor = min(params.min_baskets / n_baskets, 1.0) if n_baskets else 0.0  # fewer baskets than the floor: all
+    return max(params.min_support, floor)
 
 
 def mine_rules(basket_lines: pd.DataFrame, params: RulesParams, names: pd.Series) -> pd.DataFrame:

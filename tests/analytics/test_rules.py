@@ -87,3 +87,11 @@ def test_one_huge_basket_in_small_data_does_not_explode():
     rules = mine_rules(lines, params, pd.Series(dtype="str"))
     assert {tuple(r) for r in rules["antecedents"]} <= {("A",), ("B",), ("C",)}
     assert len(rules) == 4  # A->B, B->A, A->C, C->A
+
+
+def test_fewer_baskets_than_the_floor_gives_no_rules_not_an_error():
+    lines = pd.DataFrame({"invoice": ["1", "1", "2", "2"], "stock_code": ["A", "B", "A", "B"]})
+    params = RulesParams(min_support=0.01, min_baskets=10)
+    assert effective_support(params, 2) == 1.0
+    rules = mine_rules(lines, params, pd.Series(dtype="str"))
+    assert rules.empty  # A and B are in every basket: lift 1, no rule above chance
