@@ -4,7 +4,6 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8050
-PIP_INSTALL := $(BIN)/pip install --quiet --disable-pip-version-check
 
 .PHONY: setup demo refresh serve test test-fast bench clean
 
@@ -12,14 +11,15 @@ setup: $(VENV)/.installed
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PIP_INSTALL) -r requirements.txt -r requirements-dev.txt
+	scripts/install.sh $(BIN)/python requirements.txt requirements-dev.txt
 	touch $@
 
 ## demo: set up, refresh on the bundled data (once), serve the dashboard on http://$(HOST):$(PORT)
+##       (workers, threads, timeouts, logs: gunicorn.conf.py)
 demo: setup
 	$(BIN)/python -m jobs.refresh --if-missing
 	@echo "Dashboard on http://$(HOST):$(PORT)  (Ctrl+C to stop)"
-	$(BIN)/gunicorn dashboard.wsgi:server --bind $(HOST):$(PORT) --workers 2 --no-control-socket
+	$(BIN)/gunicorn dashboard.wsgi:server --bind $(HOST):$(PORT)
 
 ## refresh: publish a new snapshot from the configured input (default: bundled data)
 refresh: setup
@@ -32,3 +32,13 @@ test: setup
 
 clean:
 	rm -rf $(VENV) .store .pytest_cache .hypothesis
+
+## bench-dashboard: dashboard speed (cold start, latency at 1/10/20 users, payloads, Redis size), the load test
+##       (20 users, 60 s, zero errors, flat worker memory) and the soak (a refresh every 2 s for 5 min, 4 readers,
+##       file store and private Redis). Results: bench/out/{load,soak,dashboard}.json and bench/out/dashboard.md
+.PHONY: bench-dashboard
+bench-dashboard: setup
+	scripts/system-deps.sh
+	$(BIN)/python -m bench.load --users 20 --seconds 60
+	$(BIN)/python -m bench.soak --seconds 300 --every 2 --readers 4 --store both
+	$(BIN)/python -m bench.dashboard

@@ -15,6 +15,8 @@ from dash import Input, Output, State, dcc, html
 from analytics.settings import PROJECT_ROOT, Settings, load_settings
 from dashboard import data
 from dashboard.components.shell import page_href
+from dashboard.health import register_health
+from dashboard.security import apply_security
 
 __all__ = ["create_app"]
 
@@ -41,6 +43,8 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     )
     app.server.config["MAX_CONTENT_LENGTH"] = int(settings.web.max_upload_mb * 1024 * 1024)
     data.init_app(app.server, settings)
+    register_health(app.server)
+    apply_security(app, settings)
     app.layout = _shell
     _register_callbacks(app)
     return app
