@@ -42,3 +42,13 @@ bench-dashboard: setup
 	$(BIN)/python -m bench.load --users 20 --seconds 60
 	$(BIN)/python -m bench.soak --seconds 300 --every 2 --readers 4 --store both
 	$(BIN)/python -m bench.dashboard
+
+## bench: refresh speed (every stage against a lower bound and a seed-style baseline), scale (1/5/10 M synthetic
+##        lines), recommendation quality (time split, variants tried); then docs/PERFORMANCE.md sections 1 and 3.
+##        Results: bench/out/{refresh_stages,scale,recommendations}.json, docs/scale.png
+bench: setup
+	scripts/install.sh $(BIN)/python requirements-bench.txt
+	$(BIN)/python -m bench.refresh_stages --rounds 7
+	$(BIN)/python -m bench.scale --lines 1000000 5000000 10000000 --repeat 2
+	$(BIN)/python -m bench.recommendations
+	$(BIN)/python -m bench.report

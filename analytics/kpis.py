@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from analytics import schema as s
+from analytics._categories import as_text, first_occurrence, positions
 from analytics.segments import SegmentScheme
 
 __all__ = ["headline_kpis", "pareto_curve", "pareto_share", "monthly_trend", "summarise_segments",
@@ -38,10 +39,12 @@ def pareto_curve(monetary: pd.Series) -> pd.DataFrame:
 
 def monthly_trend(sales: pd.DataFrame) -> pd.DataFrame:
     """month (first day), revenue, orders, customers."""
-    month = sales[s.INVOICE_DATE].dt.to_period("M").dt.to_timestamp()
-    grouped = sales.assign(month=month).groupby("month")
-    return grouped.agg(revenue=(s.REVENUE, "sum"), orders=(s.INVOICE, "nunique"),
-                       customers=(s.CUSTOMER_ID, "nunique")).reset_index()
+    month = pd.Series(sales[s.INVOICE_DATE].to_numpy().astype("datetime64[M]").astype("datetime64[us]"),
+                      index=sales.index)
+    grouped = sales.assign(month=month, _order=first_occurrence(month, sales[s.INVOICE]),
+                           _customer=first_occurrence(month, sales[s.CUSTOMER_ID])).groupby("month")
+    return grouped.agg(revenue=(s.REVENUE, "sum"), orders=("_order", "sum"),
+                       customers=("_customer", "sum")).reset_index()
 
 
 def headline_kpis(customers: pd.DataFrame, sales: pd.DataFrame, returns: pd.DataFrame, active_days: int,
@@ -100,12 +103,16 @@ def summarise_segments(customers: pd.DataFrame, scheme: SegmentScheme) -> pd.Dat
 def segment_top_products(sales: pd.DataFrame, customers: pd.DataFrame, names: pd.Series, top: int) -> pd.DataFrame:
     """Top products by revenue within each segment: segment, rank, stock_code, description, revenue,
     quantity, customers."""
-    products = sales[~sales["is_service"]]
-    segment_of = customers.set_index(s.CUSTOMER_ID)["segment"]
-    grouped = products.assign(segment=segment_of.reindex(products[s.CUSTOMER_ID]).to_numpy()).groupby(
-        ["segment", s.STOCK_CODE])
-    table = grouped.agg(revenue=(s.REVENUE, "sum"), quantity=(s.QUANTITY, "sum"),
-                        customers=(s.CUSTOMER_ID, "nunique")).reset_index()
+    products = sales[~sales["is_service"].to_numpy()]
+    segment_code, segments = pd.factorize(customers["segment"])
+    segment = pd.Series(segment_code[positions(pd.Index(customers[s.CUSTOMER_ID]), products[s.CUSTOMER_ID])],
+                        index=products.index)
+    grouped = products.assign(_segment=segment, _buyer=first_occurrence(segment, products[s.STOCK_CODE],
+                                                                        products[s.CUSTOMER_ID]))
+    table = grouped.groupby(["_segment", s.STOCK_CODE]).agg(
+        revenue=(s.REVENUE, "sum"), quantity=(s.QUANTITY, "sum"), customers=("_buyer", "sum")).reset_index()
+    table = table.assign(segment=np.asarray(segments, dtype=object)[table["_segment"].to_numpy()],
+                         **{s.STOCK_CODE: as_text(table[s.STOCK_CODE])}).astype({"segment": "str"})
     table = table.sort_values(["segment", "revenue", s.STOCK_CODE], ascending=[True, False, True])
     table = table.groupby("segment").head(top).copy()
     table["rank"] = table.groupby("segment").cumcount() + 1

@@ -214,14 +214,24 @@ def _show(value: object) -> str:
 
 
 def _to_text(values: pd.Series, drop_point_zero: bool = False) -> pd.Series:
-    """Strip text; numbers become their digits (17850.0 -> "17850"); empty -> null."""
+    """Strip text; numbers become their digits (17850.0 -> "17850"); empty -> null.
+
+    Text is cleaned on its distinct values (a file has far fewer than lines); a column that needs no
+    change is returned as it is, without a copy.
+    """
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
         text = _numbers_to_text(values)
-    else:
-        text = values.astype("str").str.strip()
-        if drop_point_zero and text.str.contains(".", regex=False).any():
-            text = text.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
-    return text.mask(text == "")
+        return text.mask(text == "") if (text == "").any() else text
+    text = values.astype("str")
+    codes, distinct = pd.factorize(text)
+    distinct = pd.Series(distinct, dtype="str")
+    cleaned = distinct.str.strip()
+    if drop_point_zero:
+        cleaned = cleaned.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
+    cleaned = cleaned.mask(cleaned == "")
+    if cleaned.equals(distinct):
+        return text
+    return pd.Series(cleaned.array.take(codes, allow_fill=True), index=values.index, dtype="str")
 
 
 def _numbers_to_text(values: pd.Series) -> pd.Series:

@@ -15,14 +15,16 @@ from typing import Any, Iterator
 import pandas as pd
 
 from analytics import schema as s
+from analytics._categories import as_categories
 from analytics.clean import clean_transactions
+from analytics.evaluate import evaluate_recommendations
 from analytics.kpis import headline_kpis, monthly_trend, pareto_curve, segment_top_products, summarise_segments
 from analytics.orders import order_history, returns_by_customer
 from analytics.products import product_names, summarise_products
 from analytics.recommend import recommend
 from analytics.rfm import as_of_date, score_rfm, summarise_customers
 from analytics.risk import score_risk
-from analytics.rules import mine_rules
+from analytics.rules import basket_matrix, rules_from_baskets
 from analytics.segments import SegmentScheme, assign_segments
 from analytics.settings import Settings
 from analytics.snapshot import Snapshot
@@ -46,6 +48,7 @@ def build_snapshot(lines: pd.DataFrame, settings: Settings, scheme: SegmentSchem
     """
     timer = _StageTimer(on_stage)
     with timer.stage("clean") as rows:
+        lines = as_categories(lines)  # text keys as integer codes from here on (analytics/_categories.py)
         cleaned = clean_transactions(lines, settings.cleaning, settings.baskets)
         names = product_names(lines)
         rows.update(sales=len(cleaned.sales), returns=len(cleaned.returns), basket_lines=len(cleaned.basket_lines))
@@ -61,12 +64,22 @@ def build_snapshot(lines: pd.DataFrame, settings: Settings, scheme: SegmentSchem
         customers = score_risk(assign_segments(customers, scheme), settings.risk)
         customers = _with_returns(customers, returns_by_customer(cleaned.returns))
         rows.update(segments=customers["segment"].nunique(), at_risk=int(customers["at_risk"].sum()))
-    with timer.stage("rules") as rows:
-        rules = mine_rules(cleaned.basket_lines, settings.rules, names)
-        rows.update(baskets=int(cleaned.basket_lines[s.INVOICE].nunique()), rules=len(rules))
+    with timer.stage("baskets") as rows:
+        baskets = basket_matrix(cleaned.basket_lines)
+        rows.update(baskets=baskets.count, items=len(baskets.items))
+    with timer.stage("mining") as rows:
+        rules = rules_from_baskets(baskets, settings.rules, names)
+        rows.update(rules=len(rules))
     with timer.stage("recommendations") as rows:
         recommendations = recommend(customers, cleaned.sales, rules, names, settings.recommendations)
         rows.update(recommendations=len(recommendations))
+    quality = None
+    if settings.evaluation.enabled:
+        with timer.stage("evaluation") as rows:
+            quality = evaluate_recommendations(cleaned, names, settings, scheme,
+                                               split=as_of - pd.Timedelta(days=settings.evaluation.holdout_days),
+                                               until=as_of)
+            rows.update(customers=quality["customers_evaluated"])
     with timer.stage("kpis") as rows:
         tables = {
             "customers": customers[list(s.TABLES["customers"])],
@@ -91,6 +104,7 @@ def build_snapshot(lines: pd.DataFrame, settings: Settings, scheme: SegmentSchem
         "parameters": settings.analytics_parameters(),
         "cleaning": cleaned.report,
         "coverage": _coverage(recommendations, len(customers)),
+        "recommendation_quality": quality,
         "durations_s": timer.durations,
         "rows": timer.rows,
         "libraries": _library_versions(),

@@ -1,9 +1,10 @@
 """Per-customer recommendations: the top N products a customer has not bought yet.
 
-Rule-based first: a rule applies to a customer who bought every item of its antecedent; each
-candidate product is scored by the best applicable rule (highest confidence, then lift). When rules
+Rule-based first: a rule applies to a customer who bought every item of its antecedent. Each
+candidate product is scored from the rules that recommend it (``recommendations.scoring``; default:
+the best rule's confidence) and shown with its best rule (highest confidence, then lift). When rules
 give fewer than N products, the customer's segment best sellers (share of the segment's customers who
-bought them) fill the list. Everything is matrix and group-by work: no Python loop over rules or
+bought them) fill the list. Everything is matrix and array work: no Python loop over rules or
 customers.
 """
 
@@ -14,22 +15,29 @@ import pandas as pd
 import scipy.sparse as sp
 
 from analytics import schema as s
+from analytics._categories import as_text, positions
+from analytics.errors import ConfigError
 from analytics.settings import RecommendParams
 
-__all__ = ["recommend", "bought_pairs", "RECOMMENDATION_COLUMNS"]
+__all__ = ["recommend", "bought_pairs", "RECOMMENDATION_COLUMNS", "SCORINGS"]
 
 RECOMMENDATION_COLUMNS = list(s.TABLES["recommendations"])
+SCORINGS = ("confidence", "confidence_sum", "noisy_or", "lift")
+FALLBACKS = ("segment_bestseller", "none")
 _FALLBACK_POOL = 60  # best sellers considered per segment
 
 
 def bought_pairs(sales: pd.DataFrame) -> pd.DataFrame:
-    """Distinct (customer_id, stock_code) product purchases, service codes excluded."""
-    products = sales.loc[~sales["is_service"], [s.CUSTOMER_ID, s.STOCK_CODE]]
-    return products.drop_duplicates().reset_index(drop=True)
+    """Distinct (customer_id, stock_code) product purchases, service codes excluded (first occurrences)."""
+    products = sales.loc[~sales["is_service"].to_numpy(), [s.CUSTOMER_ID, s.STOCK_CODE]]
+    customer = pd.factorize(products[s.CUSTOMER_ID])[0].astype(np.int64)
+    item, items = pd.factorize(products[s.STOCK_CODE])
+    repeated = pd.Series(customer * (len(items) + 1) + item).duplicated().to_numpy()
+    return products[~repeated].reset_index(drop=True)
 
 
 def recommend(customers: pd.DataFrame, sales: pd.DataFrame, rules: pd.DataFrame, names: pd.Series,
-              params: RecommendParams) -> pd.DataFrame:
+              params: RecommendParams, only: pd.Index | None = None) -> pd.DataFrame:
     """Top ``params.top_n`` recommendations per customer.
 
     Args:
@@ -37,96 +45,143 @@ def recommend(customers: pd.DataFrame, sales: pd.DataFrame, rules: pd.DataFrame,
         sales: customer sale lines (customer_id, stock_code, is_service).
         rules: the rules table (antecedents, consequents, confidence, lift, antecedent_names).
         names: description per stock code.
+        only: recommend to these customers only (segment best sellers still count every customer).
 
     Returns:
         customer_id, rank (1 = best), stock_code, description, score, confidence, lift,
-        source ("rule" | "segment_bestseller"), because (antecedent names of the rule used).
+        source ("rule" | "segment_bestseller"), because (antecedent names of the best rule).
+
+    Raises:
+        ConfigError: unknown ``scoring`` or ``fallback``.
     """
+    if params.scoring not in SCORINGS:
+        raise ConfigError(f"recommendations.scoring {params.scoring!r} is not one of {list(SCORINGS)}.")
+    if params.fallback not in FALLBACKS:
+        raise ConfigError(f"recommendations.fallback {params.fallback!r} is not one of {list(FALLBACKS)}.")
     bought = bought_pairs(sales)
-    ids = pd.Index(customers[s.CUSTOMER_ID])
-    from_rules = _rule_candidates(ids, bought, rules)
-    top = _top_n(from_rules, params.top_n)
-    if params.fallback == "segment_bestseller":
-        missing = params.top_n - top.groupby(s.CUSTOMER_ID).size().reindex(ids, fill_value=0)
-        fill = _bestseller_candidates(customers, bought, top, missing[missing > 0])
-        top = pd.concat([top, fill], ignore_index=True)
-    return _finish(top, ids, names)
-
-
-def _rule_candidates(ids: pd.Index, bought: pd.DataFrame, rules: pd.DataFrame) -> pd.DataFrame:
-    """(customer, product) candidates from single-consequent rules whose antecedent they bought."""
+    ids = pd.Index(as_text(customers[s.CUSTOMER_ID]))
     single = rules[rules["consequents"].map(len) == 1].reset_index(drop=True)
-    if single.empty or bought.empty:
-        return _empty_candidates()
-    items = pd.Index(pd.unique(np.concatenate([
-        bought[s.STOCK_CODE].to_numpy(dtype=object),
-        np.concatenate(single["antecedents"].to_numpy()).astype(object),
-        single["consequents"].str[0].to_numpy(dtype=object),
-    ])))
-    owner_idx, owned_idx = ids.get_indexer(bought[s.CUSTOMER_ID]), items.get_indexer(bought[s.STOCK_CODE])
-    owned = _incidence(owner_idx, owned_idx, (len(ids), len(items)))
-    sizes = single["antecedents"].map(len).to_numpy()
-    antecedent_items = items.get_indexer(np.concatenate(single["antecedents"].to_numpy()))
-    antecedents = _incidence(np.repeat(np.arange(len(single)), sizes), antecedent_items, (len(single), len(items)))
-    hits = (owned.astype(np.int32) @ antecedents.T.astype(np.int32)).tocoo()
-    applies = hits.data == sizes[hits.col]
-    customer_idx, rule_idx = hits.row[applies], hits.col[applies]
-    item_idx = items.get_indexer(single["consequents"].str[0])[rule_idx]
-    new = ~np.isin(customer_idx.astype(np.int64) * len(items) + item_idx,
-                   owner_idx.astype(np.int64) * len(items) + owned_idx)
-    chosen = rule_idx[new]
+    items = pd.Index(np.sort(pd.unique(np.concatenate([  # sorted: item order is stock-code order
+        np.asarray(pd.unique(bought[s.STOCK_CODE]), dtype=object),
+        *(single["antecedents"].to_numpy()), single["consequents"].str[0].to_numpy(dtype=object),
+    ]).astype(object))), dtype="str")
+    owned = _incidence(positions(ids, bought[s.CUSTOMER_ID]), positions(items, bought[s.STOCK_CODE]),
+                       (len(ids), len(items)))
+    targets = np.arange(len(ids)) if only is None else np.flatnonzero(ids.isin(only))
+    top = _rule_recommendations(owned[targets], single, items, params)
+    top["_customer"] = targets[top["_customer"].to_numpy()]
+    if params.fallback == "segment_bestseller":
+        fill = _bestseller_fill(customers, owned, top, items, params.top_n, targets)
+        top = pd.concat([top, fill], ignore_index=True)
+    return _finish(top, ids, items, names)
+
+
+def _rule_recommendations(owned: sp.csr_matrix, single: pd.DataFrame, items: pd.Index,
+                          params: RecommendParams) -> pd.DataFrame:
+    """The best ``top_n`` rule-based products per customer (_customer, _item, score, rule columns)."""
+    customer, item, rule = _applicable(owned, single, items)
+    if len(rule) == 0:
+        return _empty()
+    confidence, lift = single["confidence"].to_numpy(float), single["lift"].to_numpy(float)
+    primary, secondary = (lift, confidence) if params.scoring == "lift" else (confidence, lift)
+    rule_rank = np.empty(len(single), dtype=np.int64)  # 0 = best rule: primary, then secondary metric
+    rule_rank[np.lexsort((np.arange(len(single)), -secondary, -primary))] = np.arange(len(single))
+    pair = customer * len(items) + item
+    order = np.argsort(pair * len(single) + rule_rank[rule])  # unique keys: by pair, its best rule first
+    pair, rule = pair[order], rule[order]
+    starts = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]])
+    best = rule[starts]
+    score = _aggregate(params.scoring, confidence[rule], lift[rule], starts)
+    customer, item = pair[starts] // len(items), pair[starts] % len(items)
+    order = np.lexsort((item, -lift[best], -score, customer))  # ties: higher lift, then stock code
+    keep = order[_rank_within(customer[order]) <= params.top_n]
     return pd.DataFrame({
-        s.CUSTOMER_ID: ids.to_numpy()[customer_idx[new]],
-        s.STOCK_CODE: items.to_numpy()[item_idx[new]],
-        "score": single["confidence"].to_numpy()[chosen],
-        "confidence": single["confidence"].to_numpy()[chosen],
-        "lift": single["lift"].to_numpy()[chosen],
-        "because": single["antecedent_names"].to_numpy()[chosen],
-        "source": "rule",
+        "_customer": customer[keep], "_item": item[keep], "score": score[keep],
+        "confidence": confidence[best[keep]], "lift": lift[best[keep]],
+        "because": single["antecedent_names"].to_numpy()[best[keep]], "source": "rule",
     })
 
 
-def _top_n(candidates: pd.DataFrame, n: int) -> pd.DataFrame:
-    """Best rule per (customer, product), then the n best products per customer."""
-    ordered = candidates.sort_values([s.CUSTOMER_ID, "score", "lift", s.STOCK_CODE],
-                                     ascending=[True, False, False, True], kind="stable")
-    best = ordered.drop_duplicates([s.CUSTOMER_ID, s.STOCK_CODE])
-    return best.groupby(s.CUSTOMER_ID, sort=False).head(n).reset_index(drop=True)
+def _applicable(owned: sp.csr_matrix, single: pd.DataFrame, items: pd.Index
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(customer, item, rule) for every rule whose whole antecedent the customer bought, item new to them."""
+    if single.empty or owned.nnz == 0:
+        return (np.zeros(0, dtype=np.int64),) * 3
+    sizes = single["antecedents"].map(len).to_numpy()
+    antecedents = _incidence(np.repeat(np.arange(len(single)), sizes),
+                             items.get_indexer(np.concatenate(single["antecedents"].to_numpy())),
+                             (len(single), len(items)))
+    hits = (owned.astype(np.int32) @ antecedents.T.astype(np.int32)).tocoo()
+    applies = hits.data == sizes[hits.col]
+    customer, rule = hits.row[applies].astype(np.int64), hits.col[applies].astype(np.int64)
+    item = items.get_indexer(single["consequents"].str[0])[rule]
+    new = ~_holds(owned, customer, item)
+    return customer[new], item[new], rule[new]
 
 
-def _bestseller_candidates(customers: pd.DataFrame, bought: pd.DataFrame, chosen: pd.DataFrame,
-                           missing: pd.Series) -> pd.DataFrame:
-    """Segment best sellers the customer has neither bought nor been recommended, up to ``missing``."""
-    if missing.empty or bought.empty:
-        return _empty_candidates()
-    segment_of = customers.set_index(s.CUSTOMER_ID)["segment"]
-    popular = (bought.assign(segment=segment_of.reindex(bought[s.CUSTOMER_ID]).to_numpy())
-               .groupby(["segment", s.STOCK_CODE]).size().rename("buyers").reset_index())
-    popular["score"] = popular["buyers"] / popular["segment"].map(segment_of.value_counts())
-    popular = popular.sort_values(["segment", "score", s.STOCK_CODE], ascending=[True, False, True])
-    pool = popular.groupby("segment").head(_FALLBACK_POOL)
-    wanted = pd.DataFrame({s.CUSTOMER_ID: missing.index, "missing": missing.to_numpy(),
-                           "segment": segment_of.reindex(missing.index).to_numpy()})
-    pairs = wanted.merge(pool[["segment", s.STOCK_CODE, "score"]], on="segment")
-    taken = pd.concat([bought[[s.CUSTOMER_ID, s.STOCK_CODE]], chosen[[s.CUSTOMER_ID, s.STOCK_CODE]]])
-    pairs = pairs.merge(taken.assign(_taken=True), on=[s.CUSTOMER_ID, s.STOCK_CODE], how="left")
-    pairs = pairs[pairs["_taken"].isna()].sort_values([s.CUSTOMER_ID, "score", s.STOCK_CODE],
-                                                      ascending=[True, False, True], kind="stable")
-    pairs = pairs[pairs.groupby(s.CUSTOMER_ID).cumcount() < pairs["missing"]]
-    return pairs.assign(confidence=np.nan, lift=np.nan, because=[[] for _ in range(len(pairs))],
-                        source="segment_bestseller")[_empty_candidates().columns]
+def _aggregate(scoring: str, confidence: np.ndarray, lift: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """One score per (customer, product) group of rules; ``starts`` are the groups' first rows."""
+    if scoring == "confidence":
+        return confidence[starts]
+    if scoring == "lift":
+        return lift[starts]
+    if scoring == "confidence_sum":
+        return np.add.reduceat(confidence, starts)
+    with np.errstate(divide="ignore"):  # noisy-OR: 1 - Π(1 - confidence); confidence 1 gives 1
+        return -np.expm1(np.add.reduceat(np.log1p(-confidence), starts))
 
 
-def _finish(top: pd.DataFrame, ids: pd.Index, names: pd.Series) -> pd.DataFrame:
-    """Order by customer then rank, add rank and descriptions."""
-    order = pd.Series(np.arange(len(ids)), index=ids)
-    top = top.assign(_order=order.reindex(top[s.CUSTOMER_ID]).to_numpy(),
-                     _fallback=top["source"] != "rule")
-    top = top.sort_values(["_order", "_fallback", "score", "lift", s.STOCK_CODE],
-                          ascending=[True, True, False, False, True], kind="stable")
-    top["rank"] = top.groupby(s.CUSTOMER_ID).cumcount() + 1
-    top["description"] = names.reindex(top[s.STOCK_CODE]).fillna(top[s.STOCK_CODE]).to_numpy()
-    return top[RECOMMENDATION_COLUMNS].reset_index(drop=True)
+def _bestseller_fill(customers: pd.DataFrame, owned: sp.csr_matrix, chosen: pd.DataFrame, items: pd.Index,
+                     top_n: int, targets: np.ndarray) -> pd.DataFrame:
+    """Segment best sellers the target customers have neither bought nor been recommended, up to
+    ``top_n`` in all (rows sorted by customer, then best seller first)."""
+    segment, segments = pd.factorize(customers["segment"])
+    if owned.nnz == 0 or len(segments) == 0:
+        return _empty()
+    members = _incidence(segment, np.arange(len(segment)), (len(segments), len(segment)))
+    by_segment = (members.astype(np.int32) @ owned.astype(np.int32)).toarray()
+    share = by_segment / np.bincount(segment, minlength=len(segments))[:, None]
+    pool = np.argsort(-share, axis=1, kind="stable")[:, :_FALLBACK_POOL]  # columns = stock-code order
+    missing = top_n - np.bincount(chosen["_customer"], minlength=len(segment))
+    short = targets[missing[targets] > 0]
+    customer, item = np.repeat(short, pool.shape[1]), pool[segment[short]].ravel()
+    score = share[segment[customer], item]
+    taken = _holds(owned, customer, item) | np.isin(customer * len(items) + item,
+                                                    chosen["_customer"] * len(items) + chosen["_item"])
+    free = (score > 0) & ~taken
+    customer, item, score = customer[free], item[free], score[free]
+    keep = _rank_within(customer) <= missing[customer]
+    return pd.DataFrame({"_customer": customer[keep], "_item": item[keep], "score": score[keep],
+                         "confidence": np.nan, "lift": np.nan,
+                         "because": [[] for _ in range(int(keep.sum()))], "source": "segment_bestseller"})
+
+
+def _finish(top: pd.DataFrame, ids: pd.Index, items: pd.Index, names: pd.Series) -> pd.DataFrame:
+    """Customers in the given order, rules then best sellers (each already in rank order); add rank,
+    ids and descriptions."""
+    top = top.iloc[np.argsort(top["_customer"].to_numpy(), kind="stable")].reset_index(drop=True)
+    customer, item = top["_customer"].to_numpy(), top["_item"].to_numpy()
+    described = names.reindex(items)
+    described = described.fillna(pd.Series(items, index=items)) if described.isna().any() else described
+    return top.assign(**{
+        s.CUSTOMER_ID: ids.take(customer).array, s.STOCK_CODE: items.take(item).array,
+        "rank": _rank_within(customer), "description": pd.Index(described.array, dtype="str").take(item).array,
+    })[RECOMMENDATION_COLUMNS]
+
+
+def _rank_within(groups: np.ndarray) -> np.ndarray:
+    """1, 2, 3... within each run of equal values of a sorted array."""
+    if len(groups) == 0:
+        return np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+    return np.arange(len(groups)) - np.repeat(starts, np.diff(np.r_[starts, len(groups)])) + 1
+
+
+def _holds(matrix: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """True where matrix[row, col] is non-zero, for aligned arrays of rows and columns."""
+    if len(rows) == 0:
+        return np.zeros(0, dtype=bool)
+    return np.asarray(matrix[rows, cols]).ravel() != 0
 
 
 def _incidence(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:
@@ -135,9 +190,9 @@ def _incidence(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> sp
     return matrix
 
 
-def _empty_candidates() -> pd.DataFrame:
+def _empty() -> pd.DataFrame:
     return pd.DataFrame({
-        s.CUSTOMER_ID: pd.Series(dtype="str"), s.STOCK_CODE: pd.Series(dtype="str"),
+        "_customer": pd.Series(dtype=np.int64), "_item": pd.Series(dtype=np.int64),
         "score": pd.Series(dtype=float), "confidence": pd.Series(dtype=float), "lift": pd.Series(dtype=float),
         "because": pd.Series(dtype=object), "source": pd.Series(dtype="str"),
     })

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from analytics import schema as s
+from analytics._categories import as_text, first_occurrence
 
 __all__ = ["as_of_date", "summarise_customers", "quintile_scores", "score_rfm"]
 
@@ -34,16 +35,17 @@ def summarise_customers(sales: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFram
         customer_id, country (most frequent), first_purchase, last_purchase, recency_days, frequency,
         monetary, avg_basket — sorted by customer_id.
     """
-    invoice_codes = pd.factorize(sales[s.INVOICE])[0]
-    grouped = sales.assign(_invoice=invoice_codes).groupby(s.CUSTOMER_ID, sort=True)
+    new_invoice = first_occurrence(sales[s.CUSTOMER_ID], sales[s.INVOICE])
+    grouped = sales.assign(_invoice=new_invoice).groupby(s.CUSTOMER_ID, sort=True)
     summary = grouped.agg(
         first_purchase=(s.INVOICE_DATE, "min"),
         last_purchase=(s.INVOICE_DATE, "max"),
-        frequency=("_invoice", "nunique"),
+        frequency=("_invoice", "sum"),
         monetary=(s.REVENUE, "sum"),
     )
     summary["recency_days"] = (as_of - summary["last_purchase"].dt.normalize()).dt.days.astype("int64")
     summary["avg_basket"] = summary["monetary"] / summary["frequency"]
+    summary.index = as_text(summary.index)
     summary["country"] = _main_country(sales)
     columns = ["country", "first_purchase", "last_purchase", "recency_days", "frequency", "monetary",
                "avg_basket"]
@@ -79,4 +81,5 @@ def _main_country(sales: pd.DataFrame) -> pd.Series:
         return pd.Series(dtype="str")
     counts = sales.groupby([s.CUSTOMER_ID, s.COUNTRY], sort=True).size().rename("n").reset_index()
     best = counts.sort_values([s.CUSTOMER_ID, "n"], ascending=[True, False], kind="stable")
-    return best.drop_duplicates(s.CUSTOMER_ID).set_index(s.CUSTOMER_ID)[s.COUNTRY]
+    best = best.drop_duplicates(s.CUSTOMER_ID)
+    return pd.Series(as_text(best[s.COUNTRY]).to_numpy(), index=as_text(best[s.CUSTOMER_ID]), name=s.COUNTRY)

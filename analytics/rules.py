@@ -2,6 +2,11 @@
 
 All baskets are mined (no sampling). Items below ``min_support`` cannot belong to a frequent
 itemset, so they are dropped before mining; support is still computed over every basket.
+
+Miners (``rules.algorithm``): ``numpy`` (default; :mod:`analytics.miner`, exact, level by level with
+sparse products and bitsets), or mlxtend's ``fpgrowth`` and ``apriori``. All three give the same
+itemsets and supports (``tests/analytics/test_miner.py``); rule metrics come from mlxtend's
+``association_rules`` in every case.
 """
 
 from __future__ import annotations
@@ -15,12 +20,15 @@ from mlxtend.frequent_patterns import apriori, association_rules, fpgrowth
 
 from analytics import schema as s
 from analytics.errors import ConfigError
+from analytics.miner import mine_itemsets
 from analytics.settings import RulesParams
 
-__all__ = ["Baskets", "basket_matrix", "effective_support", "frequent_itemsets", "mine_rules", "RULE_COLUMNS"]
+__all__ = ["ALGORITHMS", "Baskets", "basket_matrix", "effective_support", "frequent_itemsets", "mine_rules",
+           "rules_from_baskets", "RULE_COLUMNS"]
 
 RULE_COLUMNS = list(s.TABLES["rules"])
-_MINERS = {"fpgrowth": fpgrowth, "apriori": apriori}
+_MLXTEND_MINERS = {"fpgrowth": fpgrowth, "apriori": apriori}
+ALGORITHMS = ("numpy", *_MLXTEND_MINERS)
 
 
 @dataclass(frozen=True)
@@ -48,16 +56,25 @@ def basket_matrix(basket_lines: pd.DataFrame) -> Baskets:
 
 
 def frequent_itemsets(baskets: Baskets, params: RulesParams) -> pd.DataFrame:
-    """Frequent itemsets (``support``, ``itemsets`` as frozensets of item labels) with mlxtend."""
-    if params.algorithm not in _MINERS:
-        raise ConfigError(f"rules.algorithm {params.algorithm!r} is not one of {sorted(_MINERS)}.")
+    """Frequent itemsets: ``support`` (share of baskets) and ``itemsets`` (frozensets of item labels).
+
+    Raises:
+        ConfigError: ``params.algorithm`` is not one of :data:`ALGORITHMS`.
+    """
+    if params.algorithm not in ALGORITHMS:
+        raise ConfigError(f"rules.algorithm {params.algorithm!r} is not one of {sorted(ALGORITHMS)}.")
     if baskets.count == 0:
         return pd.DataFrame({"support": pd.Series(dtype=float), "itemsets": pd.Series(dtype=object)})
     threshold = effective_support(params, baskets.count)
+    if params.algorithm == "numpy":
+        levels = mine_itemsets(baskets.matrix, threshold, params.max_len)
+        itemsets = [frozenset(baskets.items[row]) for columns, _ in levels for row in columns]
+        counts = np.concatenate([counts for _, counts in levels]) if levels else np.zeros(0)
+        return pd.DataFrame({"support": counts / float(baskets.count), "itemsets": itemsets})
     support = np.asarray(baskets.matrix.sum(axis=0)).ravel() / baskets.count
     keep = np.flatnonzero(support >= threshold)
     onehot = pd.DataFrame.sparse.from_spmatrix(baskets.matrix[:, keep], columns=list(baskets.items[keep]))
-    miner = _MINERS[params.algorithm]
+    miner = _MLXTEND_MINERS[params.algorithm]
     return miner(onehot, min_support=threshold, use_colnames=True, max_len=params.max_len)
 
 
@@ -79,7 +96,11 @@ def mine_rules(basket_lines: pd.DataFrame, params: RulesParams, names: pd.Series
         antecedent_support, consequent_support, support, confidence, lift, leverage, conviction —
         sorted by lift then confidence, descending.
     """
-    baskets = basket_matrix(basket_lines)
+    return rules_from_baskets(basket_matrix(basket_lines), params, names)
+
+
+def rules_from_baskets(baskets: Baskets, params: RulesParams, names: pd.Series) -> pd.DataFrame:
+    """:func:`mine_rules` on an incidence matrix already built (``basket_matrix``)."""
     itemsets = frequent_itemsets(baskets, params)
     if len(itemsets) == 0 or itemsets["itemsets"].map(len).max() < 2:
         return _empty_rules()
@@ -92,13 +113,14 @@ def mine_rules(basket_lines: pd.DataFrame, params: RulesParams, names: pd.Series
 def _to_table(rules: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
     if rules.empty:
         return _empty_rules()
-    antecedents = rules["antecedents"].map(sorted)
-    consequents = rules["consequents"].map(sorted)
+    antecedents = [sorted(items) for items in rules["antecedents"]]
+    consequents = [sorted(items) for items in rules["consequents"]]
+    lookup = dict(zip(names.index, names.to_numpy()))
     table = pd.DataFrame({
-        "antecedents": antecedents.to_list(),
-        "consequents": consequents.to_list(),
-        "antecedent_names": [_names(items, names) for items in antecedents],
-        "consequent_names": [_names(items, names) for items in consequents],
+        "antecedents": antecedents,
+        "consequents": consequents,
+        "antecedent_names": [_names(items, lookup) for items in antecedents],
+        "consequent_names": [_names(items, lookup) for items in consequents],
         "antecedent_support": rules["antecedent support"].to_numpy(dtype=float),
         "consequent_support": rules["consequent support"].to_numpy(dtype=float),
         "support": rules["support"].to_numpy(dtype=float),
@@ -112,8 +134,8 @@ def _to_table(rules: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
     return order.drop(columns="_key").reset_index(drop=True)
 
 
-def _names(items: list[str], names: pd.Series) -> list[str]:
-    return [str(names.get(item, item)) for item in items]
+def _names(items: list[str], lookup: dict) -> list[str]:
+    return [str(lookup.get(item, item)) for item in items]
 
 
 def _empty_rules() -> pd.DataFrame:

@@ -80,7 +80,7 @@ def wait_lock_free(url: str) -> None:
     assert not client.exists("seg:lock:refresh"), "the killed run's lock never expired"
 
 
-@pytest.mark.parametrize("kill_after", ["refresh started", "stage=load", "stage=clean", "stage=rules",
+@pytest.mark.parametrize("kill_after", ["refresh started", "stage=load", "stage=clean", "stage=mining",
                                         "stage=kpis"])
 def test_sigkill_at_any_stage_keeps_the_previous_snapshot(redis_url, config, small_input, kill_after):
     first = refresh(redis_url, config, small_input)

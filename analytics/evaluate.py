@@ -1,0 +1,177 @@
+"""Offline evaluation of the recommendations with a time split.
+
+Recommendations are built by the usual stages (RFM, segments, rules, recommend) from the sales
+before a split date only. A customer is evaluated when they bought before the split and bought at
+least one product after it that they had never bought before (service codes excluded); those new
+products are the relevant items. For each evaluated customer and their top ``k`` recommendations:
+
+- hit rate@k: 1 if at least one recommendation is relevant (then averaged over customers);
+- precision@k: relevant recommendations / k;
+- NDCG@k: Σ 1/log2(rank + 1) over relevant recommendations, divided by the same sum for a perfect
+  list (the first min(k, relevant items) ranks all relevant); binary relevance.
+
+The baseline recommends the top sellers (most distinct buyers before the split, ties by stock code)
+that the customer has not bought yet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from analytics import schema as s
+from analytics._categories import positions, shared_codes
+from analytics.clean import CleanResult
+from analytics.recommend import bought_pairs, recommend
+from analytics.rfm import score_rfm, summarise_customers
+from analytics.rules import mine_rules
+from analytics.segments import SegmentScheme, assign_segments
+from analytics.settings import RecommendParams, Settings
+
+__all__ = ["evaluate_recommendations", "new_purchases", "popularity_baseline", "ranking_metrics",
+           "split_cleaned"]
+
+
+def split_cleaned(cleaned: CleanResult, split: pd.Timestamp) -> tuple[CleanResult, pd.DataFrame]:
+    """The cleaned sales and basket lines before ``split`` (no returns: recommendations do not use them),
+    and the sale lines from ``split`` on."""
+    before = CleanResult(
+        sales=cleaned.sales[cleaned.sales[s.INVOICE_DATE] < split].reset_index(drop=True),
+        returns=cleaned.returns.iloc[:0],
+        basket_lines=cleaned.basket_lines[cleaned.basket_lines[s.INVOICE_DATE] < split].reset_index(drop=True),
+        report=cleaned.report,
+    )
+    return before, cleaned.sales[cleaned.sales[s.INVOICE_DATE] >= split].reset_index(drop=True)
+
+
+def new_purchases(before: pd.DataFrame, after: pd.DataFrame, customers: pd.Series) -> pd.DataFrame:
+    """Products bought after the split by known customers who had never bought them before.
+
+    Args:
+        before, after: distinct customer_id, stock_code purchases (``recommend.bought_pairs``) before
+            and after the split.
+        customers: ids of the customers known before the split (the ones that get recommendations).
+
+    Returns:
+        the rows of ``after`` that are new purchases of known customers.
+    """
+    old_customer, new_customer, known = shared_codes(before[s.CUSTOMER_ID], after[s.CUSTOMER_ID], customers)
+    old_item, new_item = shared_codes(before[s.STOCK_CODE], after[s.STOCK_CODE])
+    width = int(max(old_item.max(initial=0), new_item.max(initial=0))) + 1
+    fresh = ~np.isin(new_customer * width + new_item, old_customer * width + old_item)
+    return after[fresh & np.isin(new_customer, known)].reset_index(drop=True)
+
+
+def ranking_metrics(recommended: pd.DataFrame, relevant: pd.DataFrame, k: int) -> dict[str, float]:
+    """Hit rate, precision and NDCG at ``k`` over the customers of ``relevant``.
+
+    Args:
+        recommended: customer_id, rank (1 = best), stock_code; customers without any count as misses.
+        relevant: customer_id, stock_code (distinct pairs).
+
+    Returns:
+        customers, hit_rate, precision, ndcg.
+    """
+    customers = pd.Index(relevant[s.CUSTOMER_ID].unique())
+    if customers.empty:
+        return {"customers": 0, "hit_rate": float("nan"), "precision": float("nan"), "ndcg": float("nan")}
+    top = recommended[recommended["rank"] <= k]
+    who, owner = positions(customers, top[s.CUSTOMER_ID]), positions(customers, relevant[s.CUSTOMER_ID])
+    item, wanted = shared_codes(top[s.STOCK_CODE], relevant[s.STOCK_CODE])
+    width = int(max(item.max(initial=0), wanted.max(initial=0))) + 1
+    hit = (who >= 0) & np.isin(who * width + item, owner * width + wanted)
+    hits = np.bincount(who[hit], minlength=len(customers))
+    dcg = np.bincount(who[hit], weights=1 / np.log2(top["rank"].to_numpy()[hit] + 1), minlength=len(customers))
+    discounts = np.cumsum(1 / np.log2(np.arange(2, k + 2)))
+    ideal = discounts[np.minimum(np.bincount(owner, minlength=len(customers)), k) - 1]
+    return {"customers": len(customers), "hit_rate": float(np.mean(hits > 0)),
+            "precision": float(np.mean(hits / k)), "ndcg": float(np.mean(dcg / ideal))}
+
+
+def popularity_baseline(bought: pd.DataFrame, customer_ids: pd.Index, k: int) -> pd.DataFrame:
+    """The ``k`` best sellers (most distinct buyers, ties by stock code) each customer has not bought.
+
+    Args:
+        bought: distinct customer_id, stock_code purchases.
+        customer_ids: the customers to recommend to.
+
+    Returns:
+        customer_id, rank, stock_code.
+    """
+    code, items = pd.factorize(bought[s.STOCK_CODE])
+    items = np.asarray(items, dtype=object)
+    ranking = np.lexsort((items, -np.bincount(code, minlength=len(items))))  # item codes, best seller first
+    place = np.empty(len(items), dtype=np.int64)
+    place[ranking] = np.arange(len(items))
+    who = positions(customer_ids, bought[s.CUSTOMER_ID])
+    owner, owned = who[who >= 0].astype(np.int64), place[code[who >= 0]]
+    pool = np.minimum(k + np.bincount(owner, minlength=len(customer_ids)), len(items))  # enough places
+    customer = np.repeat(np.arange(len(customer_ids), dtype=np.int64), pool)
+    position = np.arange(len(customer)) - np.repeat(np.cumsum(pool) - pool, pool)
+    free = ~np.isin(customer * len(items) + position, owner * len(items) + owned)
+    customer, position = customer[free], position[free]
+    rank = np.arange(len(customer)) - np.searchsorted(customer, customer) + 1
+    keep = rank <= k
+    return pd.DataFrame({s.CUSTOMER_ID: customer_ids.to_numpy()[customer[keep]], "rank": rank[keep],
+                         s.STOCK_CODE: pd.array(items[ranking[position[keep]]], dtype="str")})
+
+
+def evaluate_recommendations(cleaned: CleanResult, names: pd.Series, settings: Settings, scheme: SegmentScheme,
+                             split: pd.Timestamp, until: pd.Timestamp | None = None) -> dict:
+    """Build recommendations from the sales before ``split`` and score them on the purchases after it.
+
+    Args:
+        cleaned: the cleaned tables of the whole period (basket lines with their invoice_date).
+        names: description per stock code.
+        settings: the settings of the run (rules, recommendations; ``evaluation.k``).
+        scheme: the segment scheme (the fallback uses segments).
+        split: first day held out; ``until``: end of the holdout (exclusive), default: no end.
+
+    Returns:
+        split_date, holdout_end, k, customers_qualifying (bought something new), customers_evaluated
+        (all of them, or a fixed sample of ``evaluation.max_customers``), hit_rate, precision, ndcg,
+        rule_based_share (of evaluated customers) and baseline {name, hit_rate, precision, ndcg},
+        scored on the same customers.
+    """
+    k = settings.evaluation.k
+    before, after = split_cleaned(cleaned, split)
+    if until is not None:
+        after = after[after[s.INVOICE_DATE] < until]
+    bought = bought_pairs(before.sales)
+    relevant = new_purchases(bought, bought_pairs(after), before.sales[s.CUSTOMER_ID])
+    qualifying = relevant[s.CUSTOMER_ID].nunique()
+    evaluated = _sample(pd.Index(relevant[s.CUSTOMER_ID].unique()), settings.evaluation.max_customers)
+    relevant = relevant[relevant[s.CUSTOMER_ID].isin(evaluated)]
+    recommendations = _recommend_from(before, names, replace(settings.recommendations, top_n=k), settings,
+                                      scheme, split, evaluated)
+    ours = ranking_metrics(recommendations, relevant, k)
+    baseline = ranking_metrics(popularity_baseline(bought, evaluated, k), relevant, k)
+    by_rule = recommendations.loc[recommendations["source"] == "rule", s.CUSTOMER_ID]
+    return {
+        "split_date": split.date().isoformat(), "holdout_end": None if until is None else until.date().isoformat(),
+        "k": k, "customers_evaluated": ours["customers"], "customers_qualifying": int(qualifying),
+        "hit_rate": ours["hit_rate"], "precision": ours["precision"], "ndcg": ours["ndcg"],
+        "rule_based_share": float(evaluated.isin(set(by_rule)).mean()) if len(evaluated) else float("nan"),
+        "baseline": {"name": "top sellers not yet bought", "hit_rate": baseline["hit_rate"],
+                     "precision": baseline["precision"], "ndcg": baseline["ndcg"]},
+    }
+
+
+def _sample(customers: pd.Index, most: int) -> pd.Index:
+    """All customers, or a fixed random sample of ``most`` of them (seeded: the same on every run)."""
+    if not most or len(customers) <= most:
+        return customers
+    chosen = np.random.default_rng(0).choice(len(customers), size=most, replace=False)
+    return customers.sort_values()[np.sort(chosen)]
+
+
+def _recommend_from(before: CleanResult, names: pd.Series, params: RecommendParams, settings: Settings,
+                    scheme: SegmentScheme, as_of: pd.Timestamp, only: pd.Index) -> pd.DataFrame:
+    """The pipeline's own stages on the sales before the split: customers, rules, recommendations."""
+    if before.sales.empty:
+        return pd.DataFrame({s.CUSTOMER_ID: [], s.STOCK_CODE: [], "rank": [], "source": []})
+    customers = assign_segments(score_rfm(summarise_customers(before.sales, as_of)), scheme)
+    rules = mine_rules(before.basket_lines, settings.rules, names)
+    return recommend(customers, before.sales, rules, names, params, only=only)
