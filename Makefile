@@ -5,13 +5,13 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8050
 
-.PHONY: setup demo refresh serve test test-fast bench clean
+.PHONY: setup demo refresh serve test test-fast bench clean lock audit
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
-	scripts/install.sh $(BIN)/python requirements.txt requirements-dev.txt
+	scripts/install.sh $(BIN)/python requirements-dev.txt
 	touch $@
 
 ## demo: set up, refresh on the bundled data (once), serve the dashboard on http://$(HOST):$(PORT)
@@ -29,6 +29,21 @@ refresh: setup
 test: setup
 	scripts/system-deps.sh
 	$(BIN)/python -m pytest --headless
+
+## lock: recompile the hash-pinned lock files from requirements*.in (needs the package index)
+TOOLS := .venv-tools/bin
+$(TOOLS)/pip-compile:
+	$(PYTHON) -m venv .venv-tools
+	$(TOOLS)/pip install --quiet pip-tools==7.6.2 pip-audit==2.10.1
+lock: $(TOOLS)/pip-compile
+	for f in requirements requirements-dev requirements-bench; do \
+	  $(TOOLS)/pip-compile --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+	    --no-emit-find-links --quiet -o $$f.txt $$f.in; done
+
+## audit: known vulnerabilities in the locked runtime packages (needs a vulnerability database online;
+##        this build machine has none, so CI does not run it)
+audit: $(TOOLS)/pip-compile
+	$(TOOLS)/pip-audit --require-hashes --disable-pip -r requirements.txt
 
 clean:
 	rm -rf $(VENV) .store .pytest_cache .hypothesis

@@ -3,7 +3,8 @@
 # Dockerfile (the image, runtime requirements only), so CI runs exactly the command the image build runs.
 #
 #   scripts/install.sh PYTHON REQUIREMENTS_FILE...
-#   scripts/install.sh .venv/bin/python requirements.txt requirements-dev.txt
+#   scripts/install.sh .venv/bin/python requirements-dev.txt     (runtime + test lock: make setup / CI)
+#   scripts/install.sh /opt/venv/bin/python requirements.txt     (runtime lock: the Docker image)
 set -euo pipefail
 if [ $# -lt 2 ]; then
   echo "usage: $0 PYTHON REQUIREMENTS_FILE..." >&2
@@ -15,4 +16,5 @@ args=()
 for file in "$@"; do
   args+=(--requirement "$file")
 done
-"$python" -m pip install --no-cache-dir --quiet --disable-pip-version-check "${args[@]}"
+# --require-hashes: every package pinned with its sha256 (lock files compiled by `make lock`).
+"$python" -m pip install --no-cache-dir --quiet --disable-pip-version-check --require-hashes "${args[@]}"
