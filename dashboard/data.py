@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import pandas as pd
+from cachelib.serializers import BaseSerializer
 from flask import Flask
 from flask_caching import Cache
 
@@ -36,6 +37,21 @@ cache = Cache()
 _state: dict[str, Any] = {"settings": None, "store": None, "store_pid": None}
 _lock = threading.Lock()
 _loaded: set[tuple[str, str]] = set()  # (table, version) pairs held in the cache
+
+
+class _InMemory(BaseSerializer):
+    """No serialisation: the cache holds the objects themselves.
+
+    SimpleCache's default serializer pickles on ``set`` and unpickles on every ``get``, under the cache's
+    lock: a full copy of the table per call (140 ms for ``recommendations``, whose list column pickles
+    slowly), with every thread of the worker waiting. Values here are never sent anywhere.
+    """
+
+    def dumps(self, value: Any, protocol: int = 0) -> Any:
+        return value
+
+    def loads(self, bvalue: Any) -> Any:
+        return bvalue
 
 
 @dataclass(frozen=True)
@@ -66,6 +82,7 @@ def init_app(server: Flask, settings: Settings) -> None:
         "CACHE_TYPE": "SimpleCache",
         "CACHE_DEFAULT_TIMEOUT": 0,
         "CACHE_THRESHOLD": 1000,
+        "CACHE_SERIALIZER": _InMemory,  # the same frame to every caller: callers must not modify it
     })
     _state.update(settings=settings, store=None, store_pid=None)
     _pointer.__init__()

@@ -1,0 +1,496 @@
+"""Dashboard speed: cold start, latency under load, payload sizes, snapshot size in Redis.
+
+    python -m bench.dashboard                     # everything; bench/out/dashboard.json and dashboard.md
+    python -m bench.dashboard --only latency --seconds 5
+
+1. **Cold start** (bundled snapshot and a much larger one): ``import dashboard.wsgi`` in a fresh
+   interpreter; gunicorn spawn -> first 200 on ``/`` -> first full page (the page-content callback of
+   ``/`` answered with a pinned version) -> first Actions and Client 360 content (their tables are
+   read on first use). The large snapshot comes from ``--big-input`` or, by default, ``--big-lines``
+   synthetic lines (bench/synth.py; without it, the bundled lines repeated with shifted ids).
+2. **Latency** at 1, 10 and 20 concurrent users (threads with keep-alive sessions, no think time, each
+   replaying whole page loads: HTML, layout, dependencies, callbacks; see bench/web_client.py) for
+   each page and for the Client 360 lookup from the navbar search, with gunicorn ``--workers 2
+   --threads 4`` (gthread) and the sync worker (``--workers 2``).
+3. **Payloads**: bytes of every data response of a page load (raw and gzip -6), and of the static
+   assets (raw, gzip, whether the server compressed them, Cache-Control).
+4. **Redis**: a private redis-server on a free port (never the one on 6379), one refresh published to
+   it, ``MEMORY USAGE`` per key and ``INFO memory``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from bench.load import (OUT, ROOT, PrivateRedis, RssSampler, machine, mixed_action, page_action, publish,
+                        run_users, serve, snapshot_sample, summarise)
+from bench.web_client import PAGES, DashClient
+
+__all__ = ["cold_start", "latency", "payloads", "redis_size", "big_input", "main"]
+
+BUNDLED = ROOT / "data" / "online_retail.parquet"
+SCENARIOS = ("executive", "segments", "actions", "client", "lookup", "mixed")
+THINK_S = 4.0  # mean think time of the extra "20 users with think time" cell (uniform 2-6 s)
+ASYNC_CHUNKS = ("/_dash-component-suites/dash/dcc/async-graph.js",
+                "/_dash-component-suites/plotly/package_data/plotly.min.js",
+                "/_dash-component-suites/dash_ag_grid/async-community.js")  # loaded on demand by the pages
+CONTENT_BODY = {"output": ".._pages_content.children..._pages_store.data..",
+                "outputs": [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}],
+                "changedPropIds": ["_pages_location.pathname", "_pages_location.search"]}
+
+
+# -- 1. cold start ------------------------------------------------------------------------------------------------
+def _content(url: str, path: str) -> requests.Response:
+    pathname, _, search = path.partition("?")
+    body = {**CONTENT_BODY, "inputs": [{"id": "_pages_location", "property": "pathname", "value": pathname},
+                                       {"id": "_pages_location", "property": "search",
+                                        "value": "?" + search if search else ""}]}
+    return requests.post(url + "/_dash-update-component", json=body, timeout=120)
+
+
+def import_time(store_url: str, runs: int = 3) -> dict[str, float]:
+    """Fresh ``python -c "import dashboard.wsgi"``: wall time (spawn -> exit) and the import itself, medians."""
+    code = "import time; t = time.perf_counter(); import dashboard.wsgi; print(time.perf_counter() - t)"
+    walls, imports = [], []
+    for _ in range(runs):
+        start = time.perf_counter()
+        done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                              env={**_env(), "STORE_URL": store_url}, timeout=120)
+        walls.append(time.perf_counter() - start)
+        if done.returncode != 0:
+            raise RuntimeError(f"import dashboard.wsgi failed: {done.stderr[-1000:]}")
+        imports.append(float(done.stdout.strip().splitlines()[-1]))
+    return {"process_s": round(statistics.median(walls), 3), "import_s": round(statistics.median(imports), 3)}
+
+
+def _env() -> dict[str, str]:
+    import os
+
+    return dict(os.environ)
+
+
+def _cold_run(store_url: str, client_path: str) -> dict[str, float]:
+    """One gunicorn (gthread 2x4) start: spawn -> first 200 on ``/`` -> first full page -> first Actions, Client 360."""
+    with serve({"STORE_URL": store_url}, log_name="cold-gunicorn.log") as server:
+        first_200 = server.ready_s
+        response = _content(server.url, "/")
+        full = time.monotonic() - server.spawned
+        if response.status_code != 200 or b"page-version" not in response.content:
+            raise RuntimeError(f"first page content: HTTP {response.status_code}")
+        timings = {"first_200_s": first_200, "first_full_page_s": full}
+        for name, path in (("actions", PAGES["actions"][0]), ("client", client_path)):
+            start = time.monotonic()
+            if _content(server.url, path).status_code != 200:
+                raise RuntimeError(f"first {name} content failed")
+            timings[f"first_{name}_content_s"] = time.monotonic() - start
+    return timings
+
+
+def cold_start(stores: Mapping[str, str], runs: int = 3) -> dict[str, Any]:
+    """Per store: medians of ``runs`` cold starts, the stores taking turns (a slow spell of the machine then
+    hits them alike), and the import time."""
+    paths = {label: f"/client/{snapshot_sample(url, n=1)['customer_ids'][0]}" for label, url in stores.items()}
+    rows: dict[str, list[dict[str, float]]] = {label: [] for label in stores}
+    for _ in range(runs):
+        for label, url in stores.items():
+            rows[label].append(_cold_run(url, paths[label]))
+    return {label: {key: round(statistics.median(r[key] for r in rows[label]), 3) for key in rows[label][0]}
+            | {"runs": runs, "import": import_time(stores[label])} for label in stores}
+
+
+# -- 2. latency ---------------------------------------------------------------------------------------------------
+def latency(store_url: str, users: Sequence[int] = (1, 10, 20), seconds: float = 10.0, warmup: float = 2.0,
+            servers: Sequence[str] = ("gthread", "sync"), think_users: int = 20) -> dict[str, Any]:
+    """Per server kind, scenario and user count: summaries from :func:`bench.load.summarise`; the mixed
+    scenario also with ``think_users`` users pausing ~THINK_S s between pages."""
+    sample = snapshot_sample(store_url)
+    results: dict[str, Any] = {}
+    for kind in servers:
+        with serve({"STORE_URL": store_url}, workers=2, threads=4, worker_class=kind,
+                   log_name=f"latency-{kind}-gunicorn.log") as server:
+            for scenario in SCENARIOS:
+                action = (mixed_action(sample["customer_ids"], sample["segments"]) if scenario == "mixed" else
+                          page_action(scenario, sample["customer_ids"], sample["segments"]))
+                run_users(server.url, 4, warmup, action, fresh_connections=True)  # every worker has read the tables
+                cells = [(str(count), count, 0.0, seconds) for count in users]
+                if scenario == "mixed" and think_users:
+                    cells.append((f"{think_users} (think {THINK_S:g} s)", think_users, THINK_S, max(3 * seconds, 30)))
+                for label, count, think, duration in cells:
+                    cpu0 = server.cpu_s()
+                    with RssSampler(server.proc.pid, every=max(duration / 5, 1.0)) as sampler:
+                        result = run_users(server.url, count, duration, action, seed=count, think=think,
+                                           warmup=2 * think)  # think: measured once every user has arrived
+                    summary = summarise(result, None if think else server.cpu_s() - cpu0)  # think: CPU spans the warm-up
+                    summary["worker_cpu_share"] = sorted(w["cpu_share"] for w in sampler.report()["workers"].values())
+                    results.setdefault(kind, {}).setdefault(scenario, {})[label] = summary
+                    print(f"  {kind:7s} {scenario:9s} {label:>14s} users: page p95 {summary['page']['p95']} ms, "
+                          f"requests p95 {summary['all_requests']['p95']} ms, {summary['page_loads_per_s']} pages/s, "
+                          f"{summary.get('server_cpu_ms_per_page', '-')} ms CPU/page, errors {summary['errors']}", flush=True)
+    return results
+
+
+# -- 3. payloads --------------------------------------------------------------------------------------------------
+def _gzip_size(data: bytes) -> int:
+    return len(gzip.compress(data, compresslevel=6))
+
+
+def payloads(url: str, customer_id: str) -> dict[str, Any]:
+    """Per page: bytes of each data response (raw, gzip); static assets (raw, gzip, served encoding, caching)."""
+    pages: dict[str, Any] = {}
+    session = requests.Session()
+    client = DashClient(url, session=session)
+    for name in ("executive", "segments", "actions", "client"):
+        path = PAGES[name][0].format(customer_id=customer_id)
+        bodies: list[tuple[str, bytes]] = []
+
+        def keep(response: requests.Response, *_: Any, **__: Any) -> None:
+            bodies.append((response.request.method + " " + response.request.path_url.split("?")[0], response.content))
+
+        session.hooks["response"] = [keep]
+        load = client.load_page(path, PAGES[name][1])
+        session.hooks["response"] = []
+        data = [{"request": r.name, "bytes": len(body), "gzip": _gzip_size(body)}
+                for r, (_, body) in zip(load.requests, bodies) if r.bytes]
+        pages[name] = {"path": path, "responses": data, "bytes": sum(d["bytes"] for d in data),
+                       "gzip": sum(d["gzip"] for d in data),
+                       "content_bytes": sum(d["bytes"] for d in data if d["request"] == "cb:content")}
+    html = session.get(url + "/", timeout=30).text
+    links = re.findall(r'<(?:script[^>]*\bsrc|link[^>]*\bhref)="([^"]+)"', html)
+    assets = []
+    for link in [*links, *ASYNC_CHUNKS]:
+        response = session.get(url + link if link.startswith("/") else link, timeout=60,
+                               headers={"Accept-Encoding": "gzip"})
+        raw = response.content  # requests decodes a gzip body: len() is the raw size
+        assets.append({"path": link.split("?")[0], "status": response.status_code, "bytes": len(raw),
+                       "gzip": _gzip_size(raw), "served_encoding": response.headers.get("Content-Encoding"),
+                       "cache_control": response.headers.get("Cache-Control"), "etag": bool(response.headers.get("ETag"))})
+    session.close()
+    return {"pages": pages, "assets": assets, "assets_bytes": sum(a["bytes"] for a in assets),
+            "assets_gzip": sum(a["gzip"] for a in assets),
+            "assets_served_compressed": any(a["served_encoding"] for a in assets)}
+
+
+# -- 4. redis -----------------------------------------------------------------------------------------------------
+def redis_size(input_path: Path | None = None) -> dict[str, Any]:
+    """Publish one snapshot to a private redis-server; memory per key and the server's used memory."""
+    with PrivateRedis() as redis_server:
+        client = redis_server.client
+        before = client.info("memory")["used_memory"]
+        version, seconds = publish(redis_server.url, input_path)
+        after = client.info("memory")
+        keys = {}
+        for key in sorted(client.scan_iter(count=1000)):
+            name = key.decode()
+            kind = client.type(key).decode()
+            keys[name] = {"type": kind, "memory_usage": client.memory_usage(key, samples=0),
+                          "value_bytes": client.strlen(key) if kind == "string" else None}
+        snap = {k: v for k, v in keys.items() if f":snap:{version}:" in k}
+        return {"version": version, "refresh_s": round(seconds, 2), "redis_version": client.info("server")["redis_version"],
+                "used_memory_before": before, "used_memory_after": after["used_memory"],
+                "used_memory_delta": after["used_memory"] - before, "used_memory_rss": after["used_memory_rss"],
+                "snapshot_keys": len(snap), "snapshot_memory_usage": sum(v["memory_usage"] for v in snap.values()),
+                "snapshot_value_bytes": sum(v["value_bytes"] or 0 for v in snap.values()), "keys": keys}
+
+
+# -- the large snapshot -------------------------------------------------------------------------------------------
+def big_input(lines: int, path: Path) -> Path:
+    """A large transactions file, written once to ``path``: ``lines`` synthetic lines from bench/synth.py, or,
+    without it, the bundled lines repeated until ``lines`` (copy k: customer ids + k*100000, invoice numbers
+    prefixed by k, cancellations keep their leading C)."""
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if (ROOT / "bench" / "synth.py").exists():
+        subprocess.run([sys.executable, "-m", "bench.synth", "--lines", str(lines), "--output", str(path)],
+                       cwd=ROOT, check=True, capture_output=True, timeout=1800)
+        return path
+    import pandas as pd
+
+    bundled = pd.read_parquet(BUNDLED)
+    copies = []
+    for k in range(max(1, round(lines / len(bundled)))):
+        copy = bundled.copy()
+        copy["CustomerID"] = copy["CustomerID"] + k * 100_000
+        invoice = copy["InvoiceNo"].astype(str)
+        copy["InvoiceNo"] = invoice.str.startswith("C").map({True: "C", False: ""}) + f"{k}" + invoice.str.lstrip("C")
+        copies.append(copy)
+    pd.concat(copies, ignore_index=True).to_parquet(path, index=False)
+    return path
+
+
+def _manifest(store_url: str) -> dict[str, Any]:
+    from analytics.settings import load_settings
+    from analytics.snapshot import parse_manifest
+    from jobs.store import open_store
+
+    store = open_store(load_settings({"STORE_URL": store_url}).store)
+    try:
+        return parse_manifest(store.read_manifest(store.current_version()))
+    finally:
+        store.close()
+
+
+def _snapshot_facts(store_url: str, seconds: float, input_path: Path) -> dict[str, Any]:
+    manifest = _manifest(store_url)
+    return {"input": str(input_path.relative_to(ROOT) if input_path.is_relative_to(ROOT) else input_path),
+            "input_lines": manifest["source"]["rows"], "refresh_s": round(seconds, 1),
+            "rows": {name: entry["rows"] for name, entry in manifest["tables"].items()},
+            "table_bytes": sum(entry["bytes"] for entry in manifest["tables"].values())}
+
+
+# -- report -------------------------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench.dashboard", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", action="append", choices=("cold", "latency", "payloads", "redis"),
+                        help="run only these parts (repeatable; default: all)")
+    parser.add_argument("--seconds", type=float, default=10, help="measured seconds per latency cell (default 10)")
+    parser.add_argument("--users", default="1,10,20", help="concurrent users (default 1,10,20)")
+    parser.add_argument("--servers", default="gthread,sync", help="gunicorn worker classes (default gthread,sync)")
+    parser.add_argument("--runs", type=int, default=3, help="cold-start runs, median reported (default 3)")
+    parser.add_argument("--big-input", type=Path, help="large transactions file for the cold start (default: "
+                        "--big-lines synthetic lines)")
+    parser.add_argument("--big-lines", type=int, default=2_000_000, help="lines of the large input (default 2000000)")
+    parser.add_argument("--output", type=Path, default=OUT / "dashboard.json")
+    parser.add_argument("--report", action="store_true", help="only rewrite the markdown from the JSON results "
+                        "(dashboard.json, load.json, soak.json in bench/out)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.report:
+        args.output.with_suffix(".md").write_text(markdown(json.loads(args.output.read_text())))
+        print(f"rewrote {args.output.with_suffix('.md')}")
+        return 0
+    parts = set(args.only or ("cold", "latency", "payloads", "redis"))
+    OUT.mkdir(parents=True, exist_ok=True)
+    # --only: update those parts of an existing report, keep the others
+    report: dict[str, Any] = json.loads(args.output.read_text()) if args.only and args.output.exists() else {}
+    report.update(machine=machine(), command="python -m bench.dashboard " + " ".join(
+        sys.argv[1:] if argv is None else argv))
+    workdir = Path(tempfile.mkdtemp(prefix="bench-dashboard-"))
+    try:
+        bundled = "file://" + str(workdir / "bundled")
+        print("publishing the bundled snapshot...", flush=True)
+        _, seconds = publish(bundled)
+        report.setdefault("snapshots", {})["bundled"] = _snapshot_facts(bundled, seconds, BUNDLED)
+        if "cold" in parts:
+            big_path = args.big_input or big_input(args.big_lines, OUT / f"dashboard-large-{args.big_lines}.parquet")
+            big = "file://" + str(workdir / "big")
+            print(f"publishing the large snapshot from {big_path}...", flush=True)
+            _, seconds = publish(big, big_path)
+            report["snapshots"]["large"] = _snapshot_facts(big, seconds, big_path)
+            print("cold start, bundled and large snapshots in turn...", flush=True)
+            report["cold_start"] = cold_start({"bundled": bundled, "large": big}, args.runs)
+            for label, cold in report["cold_start"].items():
+                print(f"   {label}: {cold}", flush=True)
+            with serve({"STORE_URL": big}, log_name="payload-gunicorn.log") as server:
+                sample = snapshot_sample(big, n=1)
+                report["payloads_large"] = {name: page["bytes"] for name, page in
+                                            payloads(server.url, sample["customer_ids"][0])["pages"].items()}
+        if "payloads" in parts:
+            print("payloads...", flush=True)
+            with serve({"STORE_URL": bundled}, log_name="payload-gunicorn.log") as server:
+                report["payloads"] = payloads(server.url, "12347")
+        if "redis" in parts:
+            print("snapshot size in Redis...", flush=True)
+            report["redis"] = redis_size()
+        if "latency" in parts:
+            print("latency...", flush=True)
+            report["latency"] = latency(bundled, [int(u) for u in args.users.split(",")], args.seconds,
+                                        servers=args.servers.split(","))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    args.output.write_text(json.dumps(report, indent=2))
+    md = args.output.with_suffix(".md")
+    md.write_text(markdown(report))
+    print(f"results: {args.output} and {md}")
+    errors = sum(cell["errors"] for kind in report.get("latency", {}).values() for sc in kind.values()
+                 for cell in sc.values())
+    return 1 if errors else 0
+
+
+def _mb(value: float) -> str:
+    return f"{value / 2**20:.2f} MB" if value >= 2**20 else f"{value / 1024:.1f} KB"
+
+
+def markdown(report: Mapping[str, Any]) -> str:
+    """The "## 2. Dashboard speed" section for docs/PERFORMANCE.md."""
+    m = report["machine"]
+    out = ["## 2. Dashboard speed", "",
+           f"Measured {m['date']} on {m['cores']} cores ({m['cpu']}), {m['ram_gb']} GB RAM, Python {m['python']}, "
+           f"load average at start {m['load_avg']} (a shared, noisy machine: compare ratios within one run). "
+           f"gunicorn with the repository's gunicorn.conf.py ({'present' if m['gunicorn_conf'] else 'absent'}); "
+           "workers/threads/worker class from the command line.", "",
+           "```", "make bench-dashboard   # = the three commands below; results in bench/out/",
+           "python -m bench.load --users 20 --seconds 60",
+           "python -m bench.soak --seconds 300 --every 2 --readers 4 --store both",
+           "python -m bench.dashboard   # cold start, latency, payloads, Redis size; writes this section", "```", ""]
+    out += _summary(report)
+    snaps = report.get("snapshots", {})
+    if snaps:
+        out += ["Snapshots: " + "; ".join(
+            f"{label}: {s['input_lines']:,} input lines, {s['rows']['customers']:,} customers, "
+            f"{s['rows']['orders']:,} orders, {s['rows']['recommendations']:,} recommendations, "
+            f"tables {_mb(s['table_bytes'])} (refresh {s['refresh_s']} s)" for label, s in snaps.items()), ""]
+    if "cold_start" in report:
+        out += ["### Cold start", "",
+                "| snapshot | `import dashboard.wsgi` (process / import) | gunicorn spawn → first 200 on `/` | → first full "
+                "page (`/` content callback) | first Actions content | first Client 360 content |",
+                "|---|---|---|---|---|---|"]
+        for label, c in report["cold_start"].items():
+            out.append(f"| {label} | {c['import']['process_s']} s / {c['import']['import_s']} s | {c['first_200_s']} s | "
+                       f"{c['first_full_page_s']} s | {c['first_actions_content_s']} s | {c['first_client_content_s']} s |")
+        out += ["", f"Medians of {next(iter(report['cold_start'].values()))['runs']} runs per snapshot, taking turns; "
+                "gthread 2 workers × 4 threads, `preload_app` from gunicorn.conf.py. The app reads no data at start-up: "
+                "tables are read on first use per worker, so the first page that needs a large table pays its read once.",
+                ""]
+    if "latency" in report:
+        out += ["### Latency under load (bundled snapshot)", "",
+                "Closed loop: each user replays whole page loads back to back with **no think time** (HTML, "
+                "`/_dash-layout`, `/_dash-dependencies`, every callback the page fires; Actions: + the grid's first "
+                "block; lookup: navbar search callback + in-app navigation to Client 360; mixed: the load-test mix "
+                "below). *Page* = the sum of a page load's sequential requests; *content* = the page-content "
+                "callback; *requests* = every request. Milliseconds; static assets excluded (cached by the browser). "
+                "*CPU/page* = gunicorn CPU time (all workers) per page load: the capacity of the 2 cores is about "
+                "2000 / CPU/page pages per second whatever the number of users; beyond it, latency is queueing.", ""]
+        for kind, scenarios in report["latency"].items():
+            out += [f"**gunicorn {kind}** ({'2 workers × 4 threads' if kind == 'gthread' else '2 workers'})", "",
+                    "| page | users | page p50 / p95 / p99 | content p50 / p95 / p99 | requests p50 / p95 / p99 | "
+                    "pages/s | requests/s | CPU/page (ms) | errors |", "|---|---|---|---|---|---|---|---|---|"]
+            for scenario, cells in scenarios.items():
+                for users, s in cells.items():
+                    content = s["by_request"].get("cb:content", {})
+                    out.append(f"| {scenario} | {users} | {_p(s['page'])} | {_p(content)} | {_p(s['all_requests'])} | "
+                               f"{s['page_loads_per_s']} | {s['requests_per_s']} | {s.get('server_cpu_ms_per_page', '—')} | "
+                               f"{s['errors']} |")
+            out.append("")
+    out += _load_section(OUT / "load.json") + _soak_section(OUT / "soak.json")
+    if "payloads" in report:
+        p = report["payloads"]
+        out += ["### Payloads (bundled snapshot)", "",
+                "| page | data responses (raw) | gzip | of which page content |", "|---|---|---|---|"]
+        for name, page in p["pages"].items():
+            out.append(f"| {name} (`{page['path']}`) | {_mb(page['bytes'])} | {_mb(page['gzip'])} | "
+                       f"{_mb(page['content_bytes'])} |")
+        if "payloads_large" in report:
+            out += ["", "Same pages on the large snapshot (raw): " + ", ".join(
+                f"{k} {_mb(v)}" for k, v in report["payloads_large"].items()) + "."]
+        out += ["", f"Static assets (first visit, then browser-cached): {_mb(p['assets_bytes'])} raw, "
+                f"{_mb(p['assets_gzip'])} gzipped; served compressed: {'yes' if p['assets_served_compressed'] else 'no'}.",
+                "", "| asset | raw | gzip | Cache-Control |", "|---|---|---|---|"]
+        for a in sorted(p["assets"], key=lambda a: -a["bytes"])[:8]:
+            out.append(f"| `{a['path'].rsplit('/', 1)[-1]}` | {_mb(a['bytes'])} | {_mb(a['gzip'])} | "
+                       f"{a['cache_control'] or '— (ETag only)' if a['etag'] else a['cache_control'] or '—'} |")
+        out.append("")
+    if "redis" in report:
+        r = report["redis"]
+        out += ["### Snapshot size in Redis (bundled data)", "",
+                f"Redis {r['redis_version']}, private server, one refresh published: {r['snapshot_keys']} snapshot keys, "
+                f"`MEMORY USAGE` total {_mb(r['snapshot_memory_usage'])} (values {_mb(r['snapshot_value_bytes'])}); "
+                f"`used_memory` grew by {_mb(r['used_memory_delta'])}.", "", "| key | MEMORY USAGE |", "|---|---|"]
+        for key, entry in sorted(r["keys"].items(), key=lambda kv: -kv[1]["memory_usage"]):
+            out.append(f"| `{re.sub(r'snap:[^:]+:', 'snap:<version>:', key)}` | {_mb(entry['memory_usage'])} |")
+        out.append("")
+    return "\n".join(out)
+
+
+def _summary(report: Mapping[str, Any]) -> list[str]:
+    """The headline figures against the targets (cold start < 1 s, p95 < 100 ms at 20 users, pages < 1 MB)."""
+    out = ["**Summary.**", ""]
+    for label, c in report.get("cold_start", {}).items():
+        out.append(f"- Cold start, {label} snapshot: first 200 on `/` after {c['first_200_s']} s, first full page after "
+                   f"{c['first_full_page_s']} s (target < 1 s, independent of data size).")
+    gthread = report.get("latency", {}).get("gthread", {})
+    if gthread:
+        single = ", ".join(f"{name} {cells['1']['by_request'].get('cb:content', {}).get('p95')}"
+                           for name, cells in gthread.items() if "1" in cells and name != "mixed")
+        out.append(f"- One user, page-content callback p95 (ms): {single}.")
+        think = next((cell for label, cell in gthread.get("mixed", {}).items() if "think" in label), None)
+        busy = gthread.get("mixed", {}).get("20")
+        if think:
+            out.append(f"- 20 users with think time (mixed pages, gthread): every request p95 "
+                       f"{think['all_requests']['p95']} ms, content callback p95 "
+                       f"{think['by_request'].get('cb:content', {}).get('p95')} ms, page load p95 {think['page']['p95']} ms, "
+                       f"{think['errors']} errors.")
+        if busy:
+            out.append(f"- 20 users without think time (saturation, mixed pages, gthread): {busy['page_loads_per_s']} "
+                       f"pages/s at {busy['server_cpu_ms_per_page']} ms of gunicorn CPU per page load, so the 2 cores "
+                       f"(shared with the load generator) are full and latency is queueing: request p95 "
+                       f"{busy['all_requests']['p95']} ms, page p95 {busy['page']['p95']} ms, {busy['errors']} errors.")
+    pages = report.get("payloads", {}).get("pages", {})
+    if pages:
+        biggest = max(pages.values(), key=lambda page: page["bytes"])
+        out.append(f"- Largest page payload {_mb(biggest['bytes'])} (`{biggest['path']}`; target < 1 MB); static assets "
+                   f"{_mb(report['payloads']['assets_bytes'])} once, not compressed by the server.")
+    if "redis" in report:
+        out.append(f"- Snapshot in Redis: {_mb(report['redis']['snapshot_memory_usage'])} (`MEMORY USAGE` of its keys).")
+    return out + [""] if len(out) > 2 else []
+
+
+def _load_section(path: Path) -> list[str]:
+    if not path.exists():
+        return []
+    r = json.loads(path.read_text())
+    s, mem = r["summary"], r.get("memory")
+    out = ["### Load test (reliability: 20 users for 60 s, zero errors, flat memory)", "", f"`{r['command']}` — {r['machine']['date']}, gunicorn "
+           f"{r['gunicorn']['worker_class']} {r['gunicorn']['workers']} workers × {r['gunicorn']['threads']} threads, "
+           f"{r['users']} users without think time for {r['seconds']:g} s after a {r['warmup']:g} s warm-up: "
+           f"**{s['errors']} errors**, {s['page_loads']:,} page loads ({s['page_loads_per_s']}/s), {s['requests']:,} "
+           f"requests ({s['requests_per_s']}/s); page p50 / p95 / p99 {_p(s['page'])} ms, requests {_p(s['all_requests'])} "
+           f"ms; gunicorn CPU {s.get('server_cpu_ms_per_page', '—')} ms per page load; load generator CPU "
+           f"{s['client_cpu_s']} s.", "",
+           "| scenario | pages | p50 / p95 / p99 (ms) |", "|---|---|---|"]
+    out += [f"| {name} | {d['count']} | {_p(d)} |" for name, d in s["by_scenario"].items()]
+    if mem:
+        out += ["", f"Worker memory (RSS): flat = {mem['criterion']}. **{'Flat' if mem['flat'] else 'NOT flat'}.**", "",
+                "| worker | start | end | max | growth | share of the workers' CPU |", "|---|---|---|---|---|---|"]
+        out += [f"| {pid} | {w['start_mb']} MB | {w['end_mb']} MB | {w['max_mb']} MB | {w['growth_mb']:+} MB | "
+                f"{w.get('cpu_share', 0):.0%} |" for pid, w in mem["workers"].items()]
+    return out + [""]
+
+
+def _soak_section(path: Path) -> list[str]:
+    if not path.exists():
+        return []
+    r = json.loads(path.read_text())
+    out = ["### Soak: a refresh every 2 s while readers load pages (reliability test 7)", "",
+           f"`{r['command']}` — {r['machine']['date']}; inputs alternate "
+           + " and ".join(f"`{Path(p).name}`" for p in r["inputs"]) + ".", "",
+           "| store | duration | refreshes published / run | start interval mean / max | refresh mean / max | "
+           "versions seen | page loads checked | requests | errors | version mixes | worker RSS at 30 s → end (max) | result |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for x in r["results"]:
+        f = x["refreshes"]
+        rss = ", ".join(f"{w['series_mb'][min(6, len(w['series_mb']) - 1)]:.0f} → {w['end_mb']:.0f} ({w['max_mb']:.0f}) MB"
+                        for w in x.get("memory", {}).get("workers", {}).values() if w.get("series_mb")) or "—"
+        out.append(f"| {x['store']} | {x['seconds']} s | {f['published']} / {f['runs']} | {f['mean_interval_s']} / "
+                   f"{f['max_interval_s']} s | {f['mean_duration_s']} / {f['max_duration_s']} s | {x['versions_seen']} | "
+                   f"{x['page_loads_checked']:,} | {x['requests']:,} | {x['errors']} | {x['mixes']} | {rss} | "
+                   f"{'pass' if x['pass'] else 'FAIL'} |")
+    return out + ["", "Every page load pinned one version; its navbar caption, KPI figures, grid row count and ids, "
+                  "and the customer's spend and invoice count were compared with that version's tables read from "
+                  "the store (digests verified). A refresh starts every `--every` s or, when the previous run "
+                  "took longer, at once: the columns give the cadence obtained.", ""]
+
+
+def _p(dist: Mapping[str, Any]) -> str:
+    return " / ".join(str(dist.get(k)) for k in ("p50", "p95", "p99")) if dist else "—"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
