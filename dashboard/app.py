@@ -14,6 +14,7 @@ from dash import Input, Output, State, dcc, html
 
 from analytics.settings import PROJECT_ROOT, Settings, load_settings
 from dashboard import data
+from dashboard.components.charts import use_chart_theme
 from dashboard.components.shell import page_href
 from dashboard.health import register_health
 from dashboard.security import apply_security
@@ -27,6 +28,7 @@ ASSETS = PROJECT_ROOT / "assets"
 def create_app(settings: Settings | None = None) -> dash.Dash:
     """Build the Dash app (debug off, assets served locally) around the snapshot reader."""
     settings = settings or load_settings()
+    use_chart_theme()
     app = dash.Dash(
         "dashboard",  # page modules then import as dashboard.pages.<name>, like everywhere else
         use_pages=True,
@@ -47,7 +49,18 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     apply_security(app, settings)
     app.layout = _shell
     _register_callbacks(app)
+    _finish_setup(app)
     return app
+
+
+def _finish_setup(app: dash.Dash) -> None:
+    """Let Dash finish its one-time setup now, in one thread, instead of on the first real request.
+
+    Dash completes its setup (assets, scripts, the pages' inline title script) on the first request;
+    concurrent first requests in a threaded worker could otherwise compute the CSP hashes before that
+    inline script exists. With gunicorn's preload_app this runs once in the master, before the fork.
+    """
+    app.server.test_client().get(app.config.routes_pathname_prefix + "_dash-layout")
 
 
 def _shell() -> html.Div:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Mapping
 
@@ -11,7 +12,7 @@ from analytics.errors import AppError
 from dashboard import data
 from dashboard.components.shell import empty_state, not_found, page_frame
 
-__all__ = ["render", "page_state"]
+__all__ = ["render", "render_cached", "page_state"]
 
 log = logging.getLogger("dashboard")
 Body = Callable[[str, Mapping], object]  # (version, manifest) -> page body
@@ -41,3 +42,21 @@ def render(path: str, state: Mapping[str, object], body: Body) -> html.Div:
         manifest, content = None, not_found(f"This page cannot be shown right now: {exc}")
     return page_frame(path, state, html.Div([dcc.Store(id="page-version", data=status.version), content]),
                       manifest, status.unavailable_since, status.version)
+
+
+StateBody = Callable[[str, Mapping, Mapping], object]  # (version, manifest, state) -> page body
+
+
+def render_cached(path: str, state: Mapping[str, object], body: StateBody) -> html.Div:
+    """:func:`render` for a page whose body depends only on the snapshot version and the URL state.
+
+    The body is built once per (version, state) and reused: building plotly figures is most of a
+    page's cost, and a snapshot never changes. A new version means new keys; old ones age out.
+    """
+    items = tuple(sorted(state.items(), key=lambda item: item[0]))
+    return render(path, state, lambda version, manifest: _cached_body(body, version, items))
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_body(body: StateBody, version: str, state_items: tuple) -> object:
+    return body(version, data.manifest(version), dict(state_items))

@@ -13,7 +13,7 @@ from dashboard.components import format as fmt
 from dashboard.components.charts import GRAPH_CONFIG, monthly_figure, pareto_figure, segment_share_figure
 from dashboard.components.kpi import kpi_card
 from dashboard.components.shell import page_href
-from dashboard.pages._frame import page_state, render
+from dashboard.pages._frame import page_state, render_cached
 
 dash.register_page(__name__, path="/", name="Executive summary", title="Executive summary · Customer segments",
                    order=0)
@@ -22,7 +22,7 @@ dash.register_page(__name__, path="/", name="Executive summary", title="Executiv
 def layout(**query: str) -> html.Div:
     """Page layout for ``/?segment=…``."""
     state = page_state(query)
-    return render("/", state, lambda version, manifest: _body(version, manifest, state))
+    return render_cached("/", state, _body)
 
 
 def _body(version: str, manifest: Mapping, state: Mapping) -> html.Div:

@@ -13,7 +13,7 @@ from dashboard import data
 from dashboard.components import segment_view as view
 from dashboard.components.charts import GRAPH_CONFIG
 from dashboard.components.shell import page_href
-from dashboard.pages._frame import page_state, render
+from dashboard.pages._frame import page_state, render_cached
 
 dash.register_page(__name__, path="/segments", name="Segments", title="Segments · Customer segments", order=1)
 
@@ -23,7 +23,7 @@ PATH = "/segments"
 def layout(**query: str) -> html.Div:
     """Page layout for ``/segments?segment=…`` (overview without a segment)."""
     state = page_state(query)
-    return render(PATH, state, lambda version, manifest: _body(version, manifest, state))
+    return render_cached(PATH, state, _body)
 
 
 def _body(version: str, manifest: Mapping, state: Mapping) -> html.Div:

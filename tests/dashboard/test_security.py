@@ -344,3 +344,27 @@ def test_log_handler_drops_lines_instead_of_blocking_on_a_full_pipe(monkeypatch)
             os.close(fd)
         if getattr(handler, "_fd", None) is not None:
             os.close(handler._fd)
+
+
+def test_csp_covers_every_inline_script_when_first_requests_arrive_together(published_store):
+    """A threaded worker's first requests race Dash's one-time setup; the CSP must still be complete."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import requests
+
+    from tests.dashboard.conftest import gunicorn
+
+    with gunicorn({"STORE_URL": published_store, "GUNICORN_THREADS": "8"}, workers=1) as url:
+        with ThreadPoolExecutor(8) as pool:
+            responses = list(pool.map(lambda path: requests.get(url + path, timeout=30),
+                                      ["/", "/actions", "/_dash-layout", "/segments"] * 2))
+    pages = [r for r in responses if r.headers["Content-Type"].startswith("text/html")]
+    assert pages and all(r.status_code == 200 for r in responses)
+    for page in pages:
+        html = re.sub(r"<!--.*?-->", "", page.text, flags=re.S)  # Dash's IE-only alert is a comment
+        inline = re.findall(r"<script>(.*?)</script>", html, flags=re.S)
+        assert inline  # the renderer and the pages' title script
+        policy = page.headers["Content-Security-Policy"]
+        for script in inline:
+            digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+            assert f"'sha256-{digest}'" in policy
