@@ -58,12 +58,19 @@ def segment_share_figure(segments: pd.DataFrame, selected: str | None = None) ->
     return styled(fig, "Customers and revenue by segment (% of total) — click a segment", height=360)
 
 
-def monthly_figure(monthly: pd.DataFrame, currency: str) -> go.Figure:
-    """Monthly revenue bars."""
-    fig = go.Figure(go.Bar(x=monthly["month"], y=monthly["revenue"], marker_color=PALETTE["revenue"],
+def monthly_figure(monthly: pd.DataFrame, currency: str, period_end: str | None = None) -> go.Figure:
+    """Monthly revenue bars; the last month is greyed and labelled when the data stops before its end."""
+    end = pd.Timestamp(period_end) if period_end else None
+    last = monthly["month"].max() if len(monthly) else None
+    partial = end is not None and last is not None and end.normalize() < last + pd.offsets.MonthEnd(0)
+    colours = [PALETTE["muted"] if partial and month == last else PALETTE["revenue"] for month in monthly["month"]]
+    fig = go.Figure(go.Bar(x=monthly["month"], y=monthly["revenue"], marker_color=colours,
                            customdata=monthly[["orders", "customers"]],
                            hovertemplate=f"%{{x|%b %Y}}: {currency}%{{y:,.0f}}<br>%{{customdata[0]:,}} orders, "
                                          "%{customdata[1]:,} customers<extra></extra>"))
+    if partial:
+        fig.add_annotation(x=last, y=float(monthly["revenue"].iloc[-1]), yanchor="bottom", showarrow=False,
+                           text=f"partial: to {end.day} {end.strftime('%b')}", font={"size": 11})
     fig.update_xaxes(title=None, tickformat="%b %Y")
     fig.update_yaxes(title=f"Revenue ({currency})", tickprefix=currency, separatethousands=True)
     return styled(fig, f"Monthly revenue ({currency})")

@@ -49,7 +49,8 @@ def _body(version: str, manifest: Mapping, state: Mapping) -> html.Div:
                 lg=6),
         ], class_name="g-3 mb-3"),
         dbc.Card(dbc.CardBody(dcc.Graph(id="monthly-graph", figure=monthly_figure(data.table("monthly", version),
-                                                                                   currency), config=GRAPH_CONFIG))),
+                                                                                   currency, manifest.get("period", {}).get("end")),
+                                        config=GRAPH_CONFIG))),
     ])
 
 

@@ -1,0 +1,37 @@
+"""Executive-summary figures on small frames with known answers."""
+
+import pandas as pd
+import pytest
+
+from dashboard.components.charts import monthly_figure, pareto_figure, segment_share_figure
+
+MONTHLY = pd.DataFrame({"month": pd.to_datetime(["2011-11-01", "2011-12-01"]), "revenue": [1000.0, 400.0],
+                        "orders": [10, 4], "customers": [8, 3]})
+
+
+def test_partial_last_month_is_greyed_and_labelled():
+    fig = monthly_figure(MONTHLY, "£", "2011-12-09T12:50:00")
+    colours = fig.data[0].marker.color
+    assert colours[0] != colours[1]
+    assert fig.layout.annotations[0].text == "partial: to 9 Dec"
+    assert fig.layout.title.text == "Monthly revenue (£)"
+
+
+def test_complete_last_month_is_not_flagged():
+    fig = monthly_figure(MONTHLY, "£", "2011-12-31T18:00:00")
+    assert len(set(fig.data[0].marker.color)) == 1 and not fig.layout.annotations
+
+
+def test_pareto_figure_marks_the_80_percent_point():
+    curve = pd.DataFrame({"customer_share": [0.0, 0.25, 1.0], "revenue_share": [0.0, 0.8, 1.0]})
+    fig = pareto_figure(curve, 0.25)
+    assert list(fig.data[0].y) == [0.0, 80.0, 100.0]
+    assert fig.layout.annotations[0].text == "25.0 % of customers → 80 %"
+
+
+def test_segment_shares_in_percent_and_selection_dims_others():
+    segments = pd.DataFrame({"segment": ["A", "B"], "customer_share": [0.75, 0.25], "revenue_share": [0.4, 0.6]})
+    fig = segment_share_figure(segments, selected="B")
+    customers = fig.data[0]
+    assert list(customers.y) == ["A", "B"] and list(customers.x) == pytest.approx([75.0, 25.0])
+    assert list(customers.marker.opacity) == [0.35, 1.0]
