@@ -36,14 +36,16 @@ from typing import Any
 
 import requests
 
-from bench.load import (OUT, ROOT, PrivateRedis, RssSampler, machine, mixed_action, page_action, publish,
-                        run_users, serve, snapshot_sample, summarise)
+from bench.load import (OUT, ROOT, RssSampler, machine, mixed_action, page_action, publish, run_users,
+                        snapshot_sample, summarise)
+from bench.servers import PrivateRedis, serve
 from bench.web_client import PAGES, DashClient
 
 __all__ = ["cold_start", "latency", "payloads", "redis_size", "big_input", "main"]
 
 BUNDLED = ROOT / "data" / "online_retail.parquet"
 SCENARIOS = ("executive", "segments", "actions", "client", "lookup", "mixed")
+GUNICORN = {"workers": 2, "threads": 4, "worker_timeout_s": 60}  # with worker_class: gthread or sync
 THINK_S = 4.0  # mean think time of the extra "20 users with think time" cell (uniform 2-6 s)
 ASYNC_CHUNKS = ("/_dash-component-suites/dash/dcc/async-graph.js",
                 "/_dash-component-suites/plotly/package_data/plotly.min.js",
@@ -85,7 +87,8 @@ def _env() -> dict[str, str]:
 
 def _cold_run(store_url: str, client_path: str) -> dict[str, float]:
     """One gunicorn (gthread 2x4) start: spawn -> first 200 on ``/`` -> first full page -> first Actions, Client 360."""
-    with serve({"STORE_URL": store_url}, log_name="cold-gunicorn.log") as server:
+    with serve({"STORE_URL": store_url}, OUT / "cold-gunicorn.log", worker_class="gthread", **GUNICORN,
+               probe="/") as server:  # ready_s: spawn -> first 200 on "/"
         first_200 = server.ready_s
         response = _content(server.url, "/")
         full = time.monotonic() - server.spawned
@@ -120,8 +123,8 @@ def latency(store_url: str, users: Sequence[int] = (1, 10, 20), seconds: float =
     sample = snapshot_sample(store_url)
     results: dict[str, Any] = {}
     for kind in servers:
-        with serve({"STORE_URL": store_url}, workers=2, threads=4, worker_class=kind,
-                   log_name=f"latency-{kind}-gunicorn.log") as server:
+        with serve({"STORE_URL": store_url}, OUT / f"latency-{kind}-gunicorn.log", worker_class=kind,
+                   **GUNICORN) as server:
             for scenario in SCENARIOS:
                 action = (mixed_action(sample["customer_ids"], sample["segments"]) if scenario == "mixed" else
                           page_action(scenario, sample["customer_ids"], sample["segments"]))
@@ -298,13 +301,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             report["cold_start"] = cold_start({"bundled": bundled, "large": big}, args.runs)
             for label, cold in report["cold_start"].items():
                 print(f"   {label}: {cold}", flush=True)
-            with serve({"STORE_URL": big}, log_name="payload-gunicorn.log") as server:
+            with serve({"STORE_URL": big}, OUT / "payload-gunicorn.log", worker_class="gthread", **GUNICORN) as server:
                 sample = snapshot_sample(big, n=1)
                 report["payloads_large"] = {name: page["bytes"] for name, page in
                                             payloads(server.url, sample["customer_ids"][0])["pages"].items()}
         if "payloads" in parts:
             print("payloads...", flush=True)
-            with serve({"STORE_URL": bundled}, log_name="payload-gunicorn.log") as server:
+            with serve({"STORE_URL": bundled}, OUT / "payload-gunicorn.log", worker_class="gthread",
+                       **GUNICORN) as server:
                 report["payloads"] = payloads(server.url, "12347")
         if "redis" in parts:
             print("snapshot size in Redis...", flush=True)

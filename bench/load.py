@@ -13,9 +13,9 @@ Memory: the RSS of each gunicorn worker (psutil over the master's children) is s
 loaded the tables). **Flat** means, for every worker, RSS at the end minus RSS at the start of the
 measured period ≤ max(20 MB, 10 % of the start). A worker replaced during the run fails the check.
 
-Also the shared helpers of the other benchmarks: :func:`serve` (gunicorn on a free port),
-:func:`run_users` (N users for T seconds, latency percentiles), :class:`RssSampler`,
-:func:`publish` (a refresh into a store), :class:`PrivateRedis`.
+Also the shared helpers of the other benchmarks: :func:`run_users` (N users for T seconds, latency
+percentiles), :class:`RssSampler`, :func:`publish` (a refresh into a store). The servers (gunicorn,
+a private redis-server) are started by bench/servers.py.
 
 Exit status: 0 pass, 1 errors, 2 memory not flat, 3 could not start.
 """
@@ -28,14 +28,12 @@ import os
 import platform
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -43,11 +41,11 @@ from typing import Any
 from urllib.parse import quote
 
 import psutil
-import requests
 
+from bench.servers import serve
 from bench.web_client import PAGES, CheckError, DashClient, PageLoad, Request
 
-__all__ = ["ROOT", "OUT", "free_port", "Server", "serve", "PrivateRedis", "publish", "snapshot_sample",
+__all__ = ["ROOT", "OUT", "publish", "snapshot_sample",
            "RunResult", "run_users", "mixed_action", "RssSampler", "machine", "percentile", "summarise", "main"]
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,127 +58,7 @@ GRID_FILTERS = ({}, {"segment": {"filterType": "text", "type": "contains", "filt
                 {"monetary": {"filterType": "number", "type": "greaterThan", "filter": 1000}})
 
 
-# -- processes ----------------------------------------------------------------------------------------------------
-def free_port() -> int:
-    """A TCP port that was free on 127.0.0.1 a moment ago."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class Server:
-    """A running gunicorn: its URL, process and when it was spawned (``time.monotonic``)."""
-
-    url: str
-    proc: subprocess.Popen
-    spawned: float
-    ready_s: float | None = None  # spawn -> first 200 on "/"
-    log: Path | None = None
-
-    def workers(self) -> list[psutil.Process]:
-        try:
-            return psutil.Process(self.proc.pid).children()
-        except psutil.NoSuchProcess:
-            return []
-
-    def cpu_s(self) -> float:
-        """CPU seconds (user + system) used so far by the master and its current workers."""
-        total = 0.0
-        for process in [psutil.Process(self.proc.pid), *self.workers()]:
-            try:
-                times = process.cpu_times()
-                total += times.user + times.system
-            except psutil.NoSuchProcess:
-                continue
-        return total
-
-
-def wait_ready(url: str, proc: subprocess.Popen, timeout_s: float = 60.0, every_s: float = 0.01) -> float:
-    """Poll ``GET url`` until it answers 200; the monotonic time it did."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            if requests.get(url, timeout=2).status_code == 200:
-                return time.monotonic()
-        except requests.RequestException:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"gunicorn on {url} did not answer 200 (exit code {proc.poll()})")
-        time.sleep(every_s)
-
-
-@contextmanager
-def serve(env: Mapping[str, str], workers: int = 2, threads: int = 4, worker_class: str = "gthread",
-          timeout_s: float = 60.0, log_name: str = "gunicorn.log") -> Iterator[Server]:
-    """gunicorn serving ``dashboard.wsgi:server`` on a free loopback port (the repo's gunicorn.conf.py, if any,
-    applies; workers, threads and worker class given here override it)."""
-    port = free_port()
-    OUT.mkdir(parents=True, exist_ok=True)
-    log = OUT / log_name
-    args = [sys.executable, "-m", "gunicorn", "dashboard.wsgi:server", "--bind", f"127.0.0.1:{port}",
-            "--workers", str(workers), "--worker-class", worker_class, "--no-control-socket", "--timeout", "60"]
-    if worker_class == "gthread":
-        args += ["--threads", str(threads)]
-    with log.open("wb") as handle:
-        spawned = time.monotonic()
-        proc = subprocess.Popen(args, cwd=ROOT, env={**os.environ, **env}, stdout=handle, stderr=subprocess.STDOUT)
-    server = Server(f"http://127.0.0.1:{port}", proc, spawned, log=log)
-    try:
-        server.ready_s = wait_ready(server.url + "/", proc, timeout_s) - spawned
-        yield server
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-class PrivateRedis:
-    """A private redis-server on a free loopback port (no persistence, temporary dir); never another Redis."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.dir = Path(tempfile.mkdtemp(prefix="bench-redis-"))
-        binary = shutil.which("redis-server") or "/usr/bin/redis-server"
-        self.proc = subprocess.Popen([binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                                      "--appendonly", "no", "--dir", str(self.dir)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        import redis
-
-        self.client = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=5)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                self.client.ping()
-                break
-            except redis.exceptions.ConnectionError:
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"redis-server on port {self.port} did not start") from None
-                time.sleep(0.05)
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def stop(self) -> None:
-        self.client.close()
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-    def __enter__(self) -> PrivateRedis:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
-
-
+# -- store --------------------------------------------------------------------------------------------------------
 def publish(store_url: str, input_path: str | Path | None = None, timeout_s: float = 1800) -> tuple[str, float]:
     """``python -m jobs.refresh --store URL [--input PATH]`` in a subprocess; (version, seconds)."""
     args = [sys.executable, "-m", "jobs.refresh", "--store", store_url]
@@ -488,8 +366,8 @@ def run_load(args: argparse.Namespace, store_url: str) -> dict[str, Any]:
     if args.url:
         result = run_users(args.url, args.users, args.seconds, action, warmup=args.warmup)
         return {"summary": summarise(result), "memory": None}
-    with serve({"STORE_URL": store_url}, args.workers, args.threads, args.worker_class,
-               log_name="load-gunicorn.log") as server:
+    with serve({"STORE_URL": store_url}, OUT / "load-gunicorn.log", workers=args.workers, threads=args.threads,
+               worker_class=args.worker_class, worker_timeout_s=60) as server:
         # warm-up on new connections each time: every worker loads every table before memory is measured
         run_users(server.url, args.users, args.warmup, action, fresh_connections=True)
         cpu0 = server.cpu_s()

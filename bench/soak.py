@@ -39,7 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.load import OUT, ROOT, PrivateRedis, RssSampler, machine, serve
+from bench.load import OUT, ROOT, RssSampler, machine
+from bench.servers import PrivateRedis, serve
 from bench.web_client import PAGES, CheckError, DashClient, PageLoad, walk_components
 
 __all__ = ["prepare_inputs", "Expected", "Expectations", "check_page", "run_soak", "main"]
@@ -262,7 +263,8 @@ def run_soak(store_url: str, inputs: Sequence[Path], seconds: float = 300, every
     tally, stop = _Tally(), threading.Event()
     runs: list[dict] = []
     OUT.mkdir(parents=True, exist_ok=True)
-    with serve({"STORE_URL": store_url}, workers, threads, "gthread", log_name=f"{log_name}-gunicorn.log") as server:
+    with serve({"STORE_URL": store_url}, OUT / f"{log_name}-gunicorn.log", workers=workers, threads=threads,
+               worker_class="gthread", worker_timeout_s=60) as server:
         code = ("import sys, json; from pathlib import Path; from bench.soak import refresher; "
                 f"refresher({store_url!r}, [Path(p) for p in {[str(p) for p in inputs]!r}], {every}, {seconds})")
         with (OUT / f"{log_name}-refresher.log").open("wb") as log:

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
-from analytics.settings import PROJECT_ROOT, load_settings
+from analytics.settings import load_settings
+from bench.servers import serve
 
 
 @pytest.fixture(scope="session")
@@ -31,41 +28,14 @@ def in_request(dash_app) -> Iterator[None]:
         yield
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
 def gunicorn(env: dict[str, str], workers: int = 2) -> Iterator[str]:
-    """Serve ``dashboard.wsgi:server`` with gunicorn on a free port; yields the base URL."""
-    port = free_port()
+    """Serve ``dashboard.wsgi:server`` with gunicorn on a free port (bench/servers.py); yields the base URL,
+    with DASH_REQUESTS_PATHNAME_PREFIX (no trailing slash) when set. The log goes to a temporary file."""
     prefix = env.get("DASH_REQUESTS_PATHNAME_PREFIX", "/")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "dashboard.wsgi:server", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers), "--no-control-socket", "--timeout", "60"],
-        cwd=PROJECT_ROOT, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    url = base + prefix.rstrip("/")
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(url + "/", timeout=2).read()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    output = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
-                    raise RuntimeError(f"gunicorn did not start:\n{output}") from None
-                time.sleep(0.2)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    with tempfile.TemporaryDirectory(prefix="gunicorn-") as logs, \
+            serve(env, Path(logs) / "gunicorn.log", workers=workers, worker_timeout_s=60, ready_timeout_s=30) as server:
+        yield server.url + prefix.rstrip("/")
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import sys
 
 import dash
 import pandas as pd
@@ -14,6 +13,7 @@ import pytest
 from dashboard import data
 from dashboard.components import action_view
 from dashboard.components import format as fmt
+from tests.dashboard.components import find, page_module, text
 
 FIRST_AT_RISK = ["17850", "16745", "15939", "16553", "17061"]  # verified on the bundled data
 
@@ -21,8 +21,7 @@ FIRST_AT_RISK = ["17850", "16745", "15939", "16553", "17061"]  # verified on the
 @pytest.fixture
 def page(dash_app, in_request):
     """The registered Actions page module (imported by Dash from dashboard/pages)."""
-    module = next(p["module"] for p in dash.page_registry.values() if p["path"] == "/actions")
-    return sys.modules[module]
+    return page_module("/actions")
 
 
 @pytest.fixture
@@ -38,28 +37,6 @@ def customers(version) -> pd.DataFrame:
 @pytest.fixture
 def segments(version) -> pd.DataFrame:
     return data.table("segments", version)
-
-
-def find(component, component_id: str):
-    """The component with ``component_id`` in a layout tree (or None)."""
-    if getattr(component, "id", None) == component_id:
-        return component
-    children = getattr(component, "children", None)
-    for child in children if isinstance(children, (list, tuple)) else [children]:
-        if child is not None and not isinstance(child, (str, int, float)):
-            found = find(child, component_id)
-            if found is not None:
-                return found
-    return None
-
-
-def text_of(component) -> str:
-    if component is None:
-        return ""
-    if isinstance(component, (str, int, float)):
-        return str(component)
-    children = getattr(component, "children", None)
-    return "".join(text_of(c) for c in (children if isinstance(children, (list, tuple)) else [children]))
 
 
 def request(start: int = 0, end: int = 25, sort=None, filters=None) -> dict:
@@ -82,12 +59,12 @@ def test_matrix_lists_the_six_segments_critical_first_with_the_snapshot_figures(
     ranks = segments.sort_values("priority_rank")["priority_rank"].tolist()
     assert ranks == sorted(ranks) and ranks[0] == 1
     for row, seg in zip(rows, segments.sort_values("priority_rank").to_dict("records")):
-        cells = [text_of(c) for c in row.children]
+        cells = [text(c) for c in row.children]
         assert cells[2] == seg["action"] and cells[3] == seg["tactic"]
         assert cells[4] == fmt.count(seg["customers"])
         assert cells[5] == (fmt.money(seg["revenue_at_stake"], "£") if seg["revenue_at_stake"] else "–")
         assert row.children[0].children[0].href == links[seg["segment"]]
-    assert [text_of(c) for c in rows[0].children][4:] == ["531", "£353,512", "115"]  # pinned literals
+    assert [text(c) for c in rows[0].children][4:] == ["531", "£353,512", "115"]  # pinned literals
 
 
 def test_matrix_highlights_the_selected_segment(segments):
@@ -124,7 +101,7 @@ def test_list_count_wording():
 
 def test_layout_headline_grid_and_payload(page):
     layout = page.layout(view="at-risk")
-    assert text_of(find(layout, "actions-headline")) == "134 high-value customers at risk — £505,135 at stake"
+    assert text(find(layout, "actions-headline")) == "134 high-value customers at risk — £505,135 at stake"
     grid = find(layout, "at-risk-grid")
     assert grid.rowModelType == "infinite"
     assert grid.dashGridOptions["pagination"] is True and grid.dashGridOptions["paginationPageSize"] == 25
@@ -138,7 +115,7 @@ def test_layout_narrows_to_a_segment_and_ignores_unknown_values(page):
     layout = page.layout(segment="Loyal", view="all")
     assert find(layout, "actions-scope").data["segment"] == "Loyal"
     assert find(layout, "actions-scope").data["view"] == "all"
-    assert "in Loyal" in text_of(find(layout, "actions-headline"))
+    assert "in Loyal" in text(find(layout, "actions-headline"))
     tampered = page.layout(segment="<script>", view="everything")
     assert find(tampered, "actions-scope").data == {"segment": None, "view": "at-risk", "embed": None}
 
@@ -157,7 +134,7 @@ def test_layout_links_keep_the_state_and_the_view(page):
 def test_layout_empty_state_when_nobody_is_at_risk(page):
     layout = page.layout(segment="Champions")
     assert find(layout, "at-risk-grid") is None
-    assert "No high-value customer at risk in Champions." in text_of(find(layout, "list-empty"))
+    assert "No high-value customer at risk in Champions." in text(find(layout, "list-empty"))
     assert find(layout, "list-empty").children[1].href == "/actions?segment=Champions&view=all"
     assert find(layout, "export-csv").disabled is True
 

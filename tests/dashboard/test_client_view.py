@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections import Counter
 
 import dash
@@ -13,50 +12,18 @@ import pytest
 
 from dashboard import data
 from dashboard.components import client_view as cv
+from tests.dashboard.components import by_id, find, page_module, text, walk
 
 
 # --- helpers ---------------------------------------------------------------------------------------
 
-def _page(path: str):
-    """The page module registered for ``path`` (or path template); Dash imports pages as ``pages.<name>``."""
-    for page in dash.page_registry.values():
-        if path in (page["path"], page["path_template"]):
-            return sys.modules[page["module"]]
-    raise LookupError(path)
-
-
-def _walk(component):
-    if isinstance(component, (list, tuple)):
-        for child in component:
-            yield from _walk(child)
-    elif isinstance(component, dash.development.base_component.Component):
-        yield component
-        yield from _walk(getattr(component, "children", None))
-
-
-def _by_id(component, component_id: str):
-    found = [c for c in _walk(component) if getattr(c, "id", None) == component_id]
-    assert found, f"no component with id {component_id!r}"
-    return found[0]
-
-
 def _by_class(component, name: str) -> list:
-    return [c for c in _walk(component)
+    return [c for c in walk(component)
             if name in f"{getattr(c, 'className', None) or ''} {getattr(c, 'class_name', None) or ''}".split()]
 
 
-def _text(component) -> str:
-    if component is None:
-        return ""
-    if isinstance(component, (str, int, float)):
-        return str(component)
-    if isinstance(component, (list, tuple)):
-        return "".join(_text(c) for c in component)
-    return _text(getattr(component, "children", None))
-
-
 def _cells(row) -> list[str]:
-    return [_text(cell) for cell in row.children]
+    return [text(cell) for cell in row.children]
 
 
 @pytest.fixture
@@ -66,12 +33,12 @@ def version(in_request) -> str:
 
 @pytest.fixture
 def client_page(dash_app):
-    return _page("/client/<customer_id>")
+    return page_module("/client/<customer_id>")
 
 
 @pytest.fixture
 def search_page(dash_app):
-    return _page("/client")
+    return page_module("/client")
 
 
 # --- profile, R/F/M, history, recommendations of customer 12347 ----------------------------------
@@ -80,53 +47,53 @@ def test_profile_of_12347_matches_the_snapshot(client_page, version):
     page = client_page.layout(customer_id="12347")
     row = data.table("customers", version).set_index("customer_id").loc["12347"]
     segment = data.table("segments", version).set_index("segment").loc[row["segment"]]
-    assert _text(_by_id(page, "client-title")) == "12347"
-    assert _text(_by_id(page, "client-country")) == row["country"] == "Iceland"
-    assert _text(_by_id(page, "client-segment-link")) == row["segment"] == "Champions"
-    assert _by_id(page, "client-segment-link").href == "/segments?segment=Champions"
-    assert _text(_by_id(page, "client-segment-fr")) == f"FR: {segment['label_fr']}"
-    assert segment["action"] in _text(_by_id(page, "client-action"))
-    assert _text(_by_id(page, "client-tactic")) == segment["tactic"]
-    assert _text(_by_id(page, "client-risk-flag")) == "Not at risk"
-    assert _text(_by_id(page, "client-risk-score")) == f"risk score {round(row['risk_score'])}/100"
-    assert _text(_by_id(page, "client-risk-meaning")) == (
+    assert text(by_id(page, "client-title")) == "12347"
+    assert text(by_id(page, "client-country")) == row["country"] == "Iceland"
+    assert text(by_id(page, "client-segment-link")) == row["segment"] == "Champions"
+    assert by_id(page, "client-segment-link").href == "/segments?segment=Champions"
+    assert text(by_id(page, "client-segment-fr")) == f"FR: {segment['label_fr']}"
+    assert segment["action"] in text(by_id(page, "client-action"))
+    assert text(by_id(page, "client-tactic")) == segment["tactic"]
+    assert text(by_id(page, "client-risk-flag")) == "Not at risk"
+    assert text(by_id(page, "client-risk-score")) == f"risk score {round(row['risk_score'])}/100"
+    assert text(by_id(page, "client-risk-meaning")) == (
         f"Usual gap between orders: {round(row['usual_gap_days'])} days; last order {row['recency_days']} days ago.")
-    assert not [c for c in _walk(page) if getattr(c, "id", None) == "client-back-at-risk"]
+    assert find(page, "client-back-at-risk") is None
 
 
 def test_rfm_cards_of_12347(client_page, version):
     page = client_page.layout(customer_id="12347")
     row = data.table("customers", version).set_index("customer_id").loc["12347"]
-    assert _text(_by_id(page, "client-recency")) == f"{row['recency_days']} days" == "3 days"
-    assert _text(_by_id(page, "client-frequency")) == f"{row['frequency']} orders" == "7 orders"
-    assert _text(_by_id(page, "client-monetary")) == "£4,310"
+    assert text(by_id(page, "client-recency")) == f"{row['recency_days']} days" == "3 days"
+    assert text(by_id(page, "client-frequency")) == f"{row['frequency']} orders" == "7 orders"
+    assert text(by_id(page, "client-monetary")) == "£4,310"
     assert row["monetary"] == pytest.approx(4310.0)
     for key, column in (("recency", "r_score"), ("frequency", "f_score"), ("monetary", "m_score")):
-        assert _text(_by_id(page, f"client-{key}-score")) == f"Score {row[column]}/5"
-    assert _text(_by_id(page, "client-first")) == "7 Dec 2010"
-    assert _text(_by_id(page, "client-last")) == "7 Dec 2011"
-    assert _text(_by_id(page, "client-avg-basket")) == "£615.71"
-    assert _text(_by_id(page, "client-returns")) == "0 · £0.00"
+        assert text(by_id(page, f"client-{key}-score")) == f"Score {row[column]}/5"
+    assert text(by_id(page, "client-first")) == "7 Dec 2010"
+    assert text(by_id(page, "client-last")) == "7 Dec 2011"
+    assert text(by_id(page, "client-avg-basket")) == "£615.71"
+    assert text(by_id(page, "client-returns")) == "0 · £0.00"
 
 
 def test_history_of_12347_is_newest_first(client_page, version):
     page = client_page.layout(customer_id="12347")
     orders = data.table("orders", version)
     mine = orders[orders["customer_id"] == "12347"]
-    rows = _by_class(_by_id(page, "client-history-table"), "client-order-row")
+    rows = _by_class(by_id(page, "client-history-table"), "client-order-row")
     assert len(rows) == len(mine) == 7
     assert _cells(rows[0]) == ["7 Dec 2011", "581180", "11", "192", "£224.82"]
     assert _cells(rows[-1]) == ["7 Dec 2010", "537626", "31", "319", "£711.79"]
     assert [_cells(r)[1] for r in rows] == mine.sort_values("invoice_date", ascending=False)["invoice"].tolist()
-    assert _text(_by_id(page, "client-history-summary")) == "7 invoices · 0 returns"
-    assert "d-none" in _by_id(page, "client-history-more").class_name  # nothing more to show
+    assert text(by_id(page, "client-history-summary")) == "7 invoices · 0 returns"
+    assert "d-none" in by_id(page, "client-history-more").class_name  # nothing more to show
 
 
 def test_recommendations_of_12347_in_rank_order(client_page, version):
     page = client_page.layout(customer_id="12347")
     recs = data.table("recommendations", version)
     mine = recs[recs["customer_id"] == "12347"].sort_values("rank")
-    rows = _by_class(_by_id(page, "client-reco-table"), "client-reco-row")
+    rows = _by_class(by_id(page, "client-reco-table"), "client-reco-row")
     assert len(rows) == len(mine) == 10
     first = _cells(rows[0])
     assert first == ["1", "RED RETROSPOT CHARLOTTE BAGCode 20724", "60.6 %", "×11.62",
@@ -144,7 +111,7 @@ def test_segment_bestsellers_say_popular_in_segment(client_page, version):
     customer_id = fallback["customer_id"].iloc[0]
     segment = data.table("customers", version).set_index("customer_id").loc[customer_id, "segment"]
     page = client_page.layout(customer_id=customer_id)
-    rows = _by_class(_by_id(page, "client-reco-table"), "client-reco-row")
+    rows = _by_class(by_id(page, "client-reco-table"), "client-reco-row")
     popular = [_cells(r) for r in rows if _cells(r)[4].startswith(f"Popular in {segment}")]
     assert len(popular) == (fallback["customer_id"] == customer_id).sum() > 0
     assert all(cells[2] == "–" and cells[3] == "–" for cells in popular)
@@ -158,13 +125,13 @@ def test_returns_are_flagged(client_page, version):
     customer_id = with_returns[(with_returns["returns"] > 0) & (with_returns["n"] <= cv.HISTORY_PAGE)].index[0]
     mine = orders[orders["customer_id"] == customer_id]
     page = client_page.layout(customer_id=customer_id)
-    table = _by_id(page, "client-history-table")
+    table = by_id(page, "client-history-table")
     flagged = _by_class(table, "client-order-return")
     assert len(flagged) == int(mine["is_return"].sum()) > 0
     for row in flagged:
         assert "Return" in _cells(row)[1]
         total = row.children[-1]
-        assert "text-danger" in total.className and _text(total).startswith("-£")
+        assert "text-danger" in total.className and text(total).startswith("-£")
     assert len(_by_class(table, "client-return-badge")) == len(flagged)
 
 
@@ -175,7 +142,7 @@ def test_show_more_pages_a_long_history(client_page, version):
     assert total == 248
     page = client_page.layout(customer_id=customer_id)
     assert len(_by_class(page, "client-order-row")) == cv.HISTORY_PAGE
-    assert _text(_by_id(page, "client-history-more")) == "Show 50 more (198 not shown)"
+    assert text(by_id(page, "client-history-more")) == "Show 50 more (198 not shown)"
     table, label, css = client_page.show_more(1, customer_id, version)
     assert len(_by_class(table, "client-order-row")) == 100 and label == "Show 50 more (148 not shown)"
     table, label, css = client_page.show_more(4, customer_id, version)
@@ -186,30 +153,30 @@ def test_at_risk_customer_links_back_to_the_at_risk_list(client_page, version):
     customers = data.table("customers", version)
     row = customers[customers["at_risk"]].nlargest(1, "risk_score").iloc[0]
     page = client_page.layout(customer_id=row["customer_id"], segment="Champions")
-    assert _by_id(page, "client-back-at-risk").href == "/actions?segment=Champions&view=at-risk"
-    assert _text(_by_id(page, "client-risk-flag")) == "At risk"
-    assert _text(_by_id(page, "client-risk-score")) == f"risk score {round(row['risk_score'])}/100"
+    assert by_id(page, "client-back-at-risk").href == "/actions?segment=Champions&view=at-risk"
+    assert text(by_id(page, "client-risk-flag")) == "At risk"
+    assert text(by_id(page, "client-risk-score")) == f"risk score {round(row['risk_score'])}/100"
 
 
 # --- unknown and untrusted ids -------------------------------------------------------------------------
 
 def test_unknown_id_shows_not_found_and_the_search_box(client_page, version):
     page = client_page.layout(customer_id="does-not-exist")
-    message = _text(_by_id(page, "not-found"))
+    message = text(by_id(page, "not-found"))
     assert message.startswith("No customer with id “does-not-exist” in the snapshot of ")
-    assert _by_id(page, "client-search-input").value == "does-not-exist"
+    assert by_id(page, "client-search-input").value == "does-not-exist"
     assert not _by_class(page, "client-order-row")
 
 
 def test_ids_are_decoded_capped_and_kept_as_text(client_page, version):
     hostile = "%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E" + "x" * 100
     page = client_page.layout(customer_id=hostile)
-    message = _text(_by_id(page, "not-found"))
+    message = text(by_id(page, "not-found"))
     shown = message.split("“")[1].split("”")[0]
     assert shown == ("<img src=x onerror=alert(1)>" + "x" * 100)[:cv.MAX_ID_LENGTH]
-    assert not [c for c in _walk(page) if type(c).__name__ == "Img"]  # plain text, no element built from it
+    assert not [c for c in walk(page) if type(c).__name__ == "Img"]  # plain text, no element built from it
     assert client_page.layout(customer_id="%2012347%20") is not None
-    assert _text(_by_id(client_page.layout(customer_id="%2012347%20"), "client-title")) == "12347"
+    assert text(by_id(client_page.layout(customer_id="%2012347%20"), "client-title")) == "12347"
 
 
 def test_page_payload_stays_small(client_page, version):
@@ -241,12 +208,12 @@ def test_suggest_ids_puts_prefix_matches_first():
 
 def test_suggest_callback_returns_at_most_ten_links(search_page, version):
     result = search_page.suggest("123", version, {"segment": "Champions"})
-    links = [c for c in _walk(result) if type(c).__name__ == "Link"]
+    links = [c for c in walk(result) if type(c).__name__ == "Link"]
     assert 0 < len(links) <= cv.SUGGESTIONS
-    ids = [_text(link.children[0]) for link in links]
+    ids = [text(link.children[0]) for link in links]
     assert all(i.startswith("123") for i in ids)
     assert links[0].href == f"/client/{ids[0]}?segment=Champions"
-    assert "No customer id contains “nope”" in _text(search_page.suggest("nope", version, {}))
+    assert "No customer id contains “nope”" in text(search_page.suggest("nope", version, {}))
     assert search_page.suggest("", version, {}) is None
 
 
@@ -269,17 +236,17 @@ def test_search_page_lists_example_customers(search_page, version):
     customers = data.table("customers", version)
     at_risk = customers[customers["at_risk"]].nlargest(5, "risk_score")["customer_id"].tolist()
     best = customers.nlargest(5, "monetary")["customer_id"].tolist()
-    links = _by_id(page, "client-examples-at-risk").children
+    links = by_id(page, "client-examples-at-risk").children
     assert [link.href for link in links] == [f"/client/{i}" for i in at_risk]
-    assert [link.href for link in _by_id(page, "client-examples-best").children] == [f"/client/{i}" for i in best]
+    assert [link.href for link in by_id(page, "client-examples-best").children] == [f"/client/{i}" for i in best]
     assert best[0] == "14646" and at_risk[0] == "17850"
-    assert _by_id(page, "client-search-input").value == ""
+    assert by_id(page, "client-search-input").value == ""
 
 
 def test_search_page_examples_follow_the_segment_filter(search_page, version):
     page = search_page.layout(segment="Loyal")
     customers = data.table("customers", version).set_index("customer_id")
-    hrefs = [link.href for link in _by_id(page, "client-examples-best").children]
+    hrefs = [link.href for link in by_id(page, "client-examples-best").children]
     assert hrefs and all(h.endswith("?segment=Loyal") for h in hrefs)
     assert {customers.loc[h.split("/")[2].split("?")[0], "segment"] for h in hrefs} == {"Loyal"}
 
@@ -300,5 +267,5 @@ def test_helpers_on_small_frames():
 
 def test_unknown_id_suggests_close_ids(client_page, version):
     page = client_page.layout(customer_id="1234")  # not an id, but the start of four
-    links = [c for c in _walk(_by_id(page, "client-search-suggestions")) if type(c).__name__ == "Link"]
+    links = [c for c in walk(by_id(page, "client-search-suggestions")) if type(c).__name__ == "Link"]
     assert [link.href for link in links] == ["/client/12346", "/client/12347", "/client/12348", "/client/12349"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
@@ -15,32 +14,10 @@ from analytics.settings import StoreParams
 from dashboard import data
 from dashboard.components import ops_view
 from jobs.store import FileStore
+from tests.dashboard.components import find, page_module, text, walk
 
 TOKEN = "correct horse battery staple"
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
-
-
-def _walk(component):
-    if isinstance(component, (list, tuple)):
-        for child in component:
-            yield from _walk(child)
-    elif isinstance(component, dash.development.base_component.Component):
-        yield component
-        yield from _walk(getattr(component, "children", None))
-
-
-def _find(component, component_id: str):
-    return next((c for c in _walk(component) if getattr(c, "id", None) == component_id), None)
-
-
-def _text(component) -> str:
-    if component is None:
-        return ""
-    if isinstance(component, (str, int, float)):
-        return str(component)
-    if isinstance(component, (list, tuple)):
-        return "".join(_text(c) for c in component)
-    return _text(getattr(component, "children", None))
 
 
 def _json(component) -> str:
@@ -50,8 +27,7 @@ def _json(component) -> str:
 @pytest.fixture
 def page(dash_app, in_request):
     """The registered /ops page module."""
-    module = next(p["module"] for p in dash.page_registry.values() if p["path"] == "/ops")
-    return sys.modules[module]
+    return page_module("/ops")
 
 
 @pytest.fixture
@@ -123,9 +99,9 @@ RUNS = [
 def test_history_lists_runs_newest_first_with_badges_rows_and_messages():
     table = ops_view.history_table(RUNS, NOW)
     rows = table.children[1].children
-    cells = [[_text(cell) for cell in row.children] for row in rows]
+    cells = [[text(cell) for cell in row.children] for row in rows]
     assert [c[3] for c in cells] == ["running", "failed", "success", "skipped"]
-    assert [b.color for b in _walk(table) if isinstance(b, dash.development.base_component.Component)
+    assert [b.color for b in walk(table) if isinstance(b, dash.development.base_component.Component)
             and type(b).__name__ == "Badge"] == ["primary", "danger", "success", "secondary"]
     assert cells[0][:3] == ["25 Nov 11:59:50", "–", "10 s"]  # still running: time so far
     assert cells[2][:3] == ["24 Nov 23:59:58", "25 Nov 00:00:03", "4.6 s"]  # finished the next day
@@ -138,7 +114,7 @@ def test_history_lists_runs_newest_first_with_badges_rows_and_messages():
 
 
 def test_empty_history_says_so():
-    assert _text(ops_view.history_table([], NOW)) == "No refresh has run yet."
+    assert text(ops_view.history_table([], NOW)) == "No refresh has run yet."
 
 
 def test_snapshot_card_shows_the_published_snapshot(in_request):
@@ -146,22 +122,22 @@ def test_snapshot_card_shows_the_published_snapshot(in_request):
     manifest = data.manifest(version)
     three_hours_later = datetime.fromisoformat(manifest["created_at"]) + timedelta(hours=3, minutes=5)
     card = ops_view.snapshot_card(manifest, three_hours_later)
-    assert _text(_find(card, "ops-version")) == version
-    assert _text(_find(card, "ops-period")) == "1 Dec 2010 – 9 Dec 2011"
-    assert _text(_find(card, "ops-input")) == "online_retail.parquet"
-    assert _text(_find(card, "ops-rows")) == "541,909 input lines · 4,338 customers"
-    assert _text(_find(card, "ops-published")).endswith(" UTC · 3 h ago")
-    assert "No snapshot published yet." in _text(ops_view.snapshot_card(None, NOW))
-    assert "Store unavailable: Redis down" in _text(ops_view.snapshot_card(manifest, NOW, "Redis down"))
+    assert text(find(card, "ops-version")) == version
+    assert text(find(card, "ops-period")) == "1 Dec 2010 – 9 Dec 2011"
+    assert text(find(card, "ops-input")) == "online_retail.parquet"
+    assert text(find(card, "ops-rows")) == "541,909 input lines · 4,338 customers"
+    assert text(find(card, "ops-published")).endswith(" UTC · 3 h ago")
+    assert "No snapshot published yet." in text(ops_view.snapshot_card(None, NOW))
+    assert "Store unavailable: Redis down" in text(ops_view.snapshot_card(manifest, NOW, "Redis down"))
 
 
 def test_pending_note_hints_at_a_missing_scheduler_after_a_while():
     assert ops_view.pending_note(None, NOW) is None
-    fresh = _text(ops_view.pending_note({"requested_at": "2026-11-25T11:59:50+00:00", "requested_by": "ops page"},
+    fresh = text(ops_view.pending_note({"requested_at": "2026-11-25T11:59:50+00:00", "requested_by": "ops page"},
                                         NOW))
     assert fresh.startswith("Refresh queued by ops page at 25 Nov 11:59:50 UTC (just now)")
     assert "scheduler (python -m jobs.scheduler) is running" not in fresh
-    stale = _text(ops_view.pending_note({"requested_at": "2026-11-25T11:50:00+00:00", "requested_by": "x"}, NOW))
+    stale = text(ops_view.pending_note({"requested_at": "2026-11-25T11:50:00+00:00", "requested_by": "x"}, NOW))
     assert "10 min ago" in stale and "check that the scheduler (python -m jobs.scheduler) is running" in stale
 
 
@@ -170,29 +146,29 @@ def test_pending_note_hints_at_a_missing_scheduler_after_a_while():
 def test_without_ops_token_the_page_is_disabled(page):
     assert data.settings().web.ops_token is None  # the session app is built without OPS_TOKEN
     layout = page.layout()
-    assert "Operations page disabled — set OPS_TOKEN" in _text(_find(layout, "ops-disabled"))
-    assert _find(layout, "ops-refresh-off").disabled is True
-    assert _find(layout, "ops-token-input") is None and _find(layout, "ops-refresh") is None
+    assert "Operations page disabled — set OPS_TOKEN" in text(find(layout, "ops-disabled"))
+    assert find(layout, "ops-refresh-off").disabled is True
+    assert find(layout, "ops-token-input") is None and find(layout, "ops-refresh") is None
 
 
 def test_with_ops_token_the_layout_holds_only_the_token_field(page, with_token):
     layout = page.layout()
-    assert _find(layout, "ops-token-input").type == "password"
-    assert _find(layout, "ops-token").storage_type == "session"
-    assert _find(layout, "ops-poll").disabled is True and _find(layout, "ops-panel").hidden is True
+    assert find(layout, "ops-token-input").type == "password"
+    assert find(layout, "ops-token").storage_type == "session"
+    assert find(layout, "ops-poll").disabled is True and find(layout, "ops-panel").hidden is True
     text = _json(layout)
     assert data.current_version() not in text and TOKEN not in text
     for word in ("success", "failed", "541,909", "online_retail"):
         assert word not in text
     embedded = page.layout(embed="1")
-    assert _find(embedded, "ops-token-input") is not None and "navbar" not in _json(embedded).lower()
+    assert find(embedded, "ops-token-input") is not None and "navbar" not in _json(embedded).lower()
 
 
 # --- callbacks --------------------------------------------------------------------------------------
 
 def test_unlock_keeps_only_the_right_token(page, with_token):
     token, message, cleared = page.unlock(1, "guess")
-    assert token is None and _text(message) == "Wrong token" and cleared == ""
+    assert token is None and text(message) == "Wrong token" and cleared == ""
     token, message, cleared = page.unlock(2, TOKEN)
     assert token == TOKEN and message is None and cleared == ""
 
@@ -211,25 +187,25 @@ def test_show_renders_snapshot_pending_and_history_for_the_right_token(page, wit
     private_store.request_refresh({"requested_at": "2026-11-25T11:59:50+00:00", "requested_by": "ops page"})
     panel_hidden, gate_hidden, poll_disabled, snapshot, pending, history = page.show(TOKEN, None, None)
     assert (panel_hidden, gate_hidden, poll_disabled) == (False, True, False)
-    assert _text(_find(snapshot, "ops-version")) == data.current_version()
-    assert "Refresh queued by ops page" in _text(pending)
-    assert [_text(row.children[3]) for row in history.children[1].children] == ["success"]
+    assert text(find(snapshot, "ops-version")) == data.current_version()
+    assert "Refresh queued by ops page" in text(pending)
+    assert [text(row.children[3]) for row in history.children[1].children] == ["success"]
 
 
 def test_refresh_now_queues_once_then_says_already_queued(page, with_token, private_store):
     message = page.queue_refresh(1, TOKEN)
     poll_s = data.settings().scheduler.poll_s
-    assert _text(message).startswith(f"Refresh queued — the scheduler starts it within about {poll_s:g} s")
+    assert text(message).startswith(f"Refresh queued — the scheduler starts it within about {poll_s:g} s")
     pending = private_store.pending_refresh_request()
     assert pending["requested_by"] == "ops page"
     assert datetime.fromisoformat(pending["requested_at"]).tzinfo is not None
-    assert _text(page.queue_refresh(2, TOKEN)) == "A refresh is already queued"
+    assert text(page.queue_refresh(2, TOKEN)) == "A refresh is already queued"
     assert private_store.pending_refresh_request() == pending
 
 
 def test_refresh_now_with_a_wrong_token_queues_nothing(page, with_token, private_store):
-    assert _text(page.queue_refresh(1, "guess")) == "Wrong token"
-    assert _text(page.queue_refresh(1, None)) == "Wrong token"
+    assert text(page.queue_refresh(1, "guess")) == "Wrong token"
+    assert text(page.queue_refresh(1, None)) == "Wrong token"
     assert private_store.pending_refresh_request() is None
 
 

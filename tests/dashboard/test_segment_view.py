@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import dash
 import pandas as pd
@@ -12,34 +11,17 @@ import pytest
 
 from dashboard import data
 from dashboard.components import segment_view as view
+from tests.dashboard.components import by_id, page_module, text, walk
 
 
 # --- helpers -------------------------------------------------------------------------------------------
 
-def _walk(component):
-    """Every component and string in a Dash component tree."""
-    yield component
-    children = getattr(component, "children", None)
-    if isinstance(component, (list, tuple)):
-        children = component
-    if children is None:
-        return
-    for child in children if isinstance(children, (list, tuple)) else [children]:
-        yield from _walk(child)
-
-
-def _find(tree, component_id: str):
-    matches = [c for c in _walk(tree) if getattr(c, "id", None) == component_id]
-    assert matches, f"no component with id {component_id!r}"
-    return matches[0]
-
-
 def _ids(tree) -> set:
-    return {c.id for c in _walk(tree) if isinstance(getattr(c, "id", None), str)}
+    return {c.id for c in walk(tree) if isinstance(getattr(c, "id", None), str)}
 
 
 def _text(tree) -> str:
-    return " ".join(str(c) for c in _walk(tree) if isinstance(c, (str, int, float)) and not isinstance(c, bool))
+    return text(tree, sep=" ")
 
 
 @pytest.fixture
@@ -67,8 +49,7 @@ def overall(tables) -> pd.Series:
 @pytest.fixture
 def page(dash_app):
     """The registered Segments page module (Dash imports page files under its own module name)."""
-    entry = next(p for p in dash.page_registry.values() if p["path"] == "/segments")
-    return sys.modules[entry["module"]]
+    return page_module("/segments")
 
 
 # --- builders ------------------------------------------------------------------------------------------
@@ -107,14 +88,14 @@ def test_radar_carries_segment_and_overall_scores(champions, overall):
 def test_segment_cards_show_formatted_figures(champions, overall, tables):
     basket = float(tables["kpis"].set_index("kpi").loc["avg_basket", "value"])
     cards = view.segment_cards(champions, overall, basket, "£")
-    assert _find(cards, "kpi-customers").children == f"{int(champions['customers']):,}" == "896"
-    assert _find(cards, "kpi-revenue").children == "£5,646,375"
-    assert _find(cards, "kpi-avg-basket").children == "£543.86"
-    assert _find(cards, "kpi-recency").children == "13 days"
-    assert _find(cards, "kpi-frequency").children == "11.6 orders"
-    assert _find(cards, "kpi-monetary").children == "£6,302"
-    assert _find(cards, "kpi-at-risk").children == "0"
-    assert _find(cards, "kpi-scores").children == "4.6 / 4.6 / 4.7"
+    assert by_id(cards, "kpi-customers").children == f"{int(champions['customers']):,}" == "896"
+    assert by_id(cards, "kpi-revenue").children == "£5,646,375"
+    assert by_id(cards, "kpi-avg-basket").children == "£543.86"
+    assert by_id(cards, "kpi-recency").children == "13 days"
+    assert by_id(cards, "kpi-frequency").children == "11.6 orders"
+    assert by_id(cards, "kpi-monetary").children == "£6,302"
+    assert by_id(cards, "kpi-at-risk").children == "0"
+    assert by_id(cards, "kpi-scores").children == "4.6 / 4.6 / 4.7"
     text = _text(cards)
     assert "20.7 % of all customers" in text and "63.4 % of total revenue" in text
     assert "all customers: £480.87" in text and "all customers: 93 days" in text
@@ -123,7 +104,7 @@ def test_segment_cards_show_formatted_figures(champions, overall, tables):
 def test_segment_cards_show_revenue_at_stake(segments, overall):
     row = segments.set_index("segment", drop=False).loc["Can't Lose Them"]
     cards = view.segment_cards(row, overall, 480.87, "£")
-    assert _find(cards, "kpi-at-risk").children == f"{int(row['at_risk_customers']):,}" == "115"
+    assert by_id(cards, "kpi-at-risk").children == f"{int(row['at_risk_customers']):,}" == "115"
     assert "£353,512 at stake" in _text(cards)
 
 
@@ -131,7 +112,7 @@ def test_products_table_lists_top_products_in_rank_order(tables):
     products = tables["segment_products"]
     champions = products[products["segment"] == "Champions"]
     table = view.products_table(champions.sample(frac=1, random_state=1), "£")
-    rows = _find(table, "segment-products").children[1].children
+    rows = by_id(table, "segment-products").children[1].children
     assert len(rows) == len(champions) == 10
     first = _text(rows[0])
     assert "Regency cakestand 3 tier" in first and "22423" in first and "£103,118" in first and "305" in first
@@ -151,19 +132,19 @@ def test_picker_lists_segments_by_priority_with_counts(in_request, segments):
     ordered = segments.sort_values("priority_rank", kind="stable")
     assert names[1:] == [f"segment-pill-{view.slug(s)}" for s in ordered["segment"]]
     assert names[1] == "segment-pill-cant-lose-them"  # Critical first
-    loyal = _find(picker, "segment-pill-loyal")
+    loyal = by_id(picker, "segment-pill-loyal")
     assert "active" in loyal.className and "705" in _text(loyal)
     assert loyal.href == "/segments?embed=1&segment=Loyal"
-    assert _find(picker, "segment-pill-cant-lose-them").href == "/segments?embed=1&segment=Can%27t+Lose+Them"
-    assert _find(picker, "segment-pill-all").href == "/segments?embed=1"
+    assert by_id(picker, "segment-pill-cant-lose-them").href == "/segments?embed=1&segment=Can%27t+Lose+Them"
+    assert by_id(picker, "segment-pill-all").href == "/segments?embed=1"
 
 
 def test_action_card_links_to_the_action_plan(in_request, segments):
     by_name = segments.set_index("segment", drop=False)
     card = view.action_card(by_name.loc["Can't Lose Them"], {})
-    assert _find(card, "segment-action").children == "Reactivate"
-    assert _find(card, "segment-action-link").href == "/actions?segment=Can%27t+Lose+Them"
-    assert _find(card, "segment-at-risk-link").href == "/actions?segment=Can%27t+Lose+Them&view=at-risk"
+    assert by_id(card, "segment-action").children == "Reactivate"
+    assert by_id(card, "segment-action-link").href == "/actions?segment=Can%27t+Lose+Them"
+    assert by_id(card, "segment-at-risk-link").href == "/actions?segment=Can%27t+Lose+Them&view=at-risk"
     champions = view.action_card(by_name.loc["Champions"], {})
     assert "segment-at-risk-link" not in _ids(champions) and "segment-at-risk-none" in _ids(champions)
 
@@ -196,23 +177,23 @@ def test_page_for_a_valid_segment(page, in_request, segments):
     assert {"segment-radar", "segment-products", "segment-action-card", "segment-comparison-graph",
             "segment-picker", "filter-chip"} <= ids
     assert "segment-unknown" not in ids
-    assert _find(tree, "kpi-customers").children == "896"
-    assert _find(tree, "segment-title").children[0] == "Champions"
-    radar = _find(tree, "segment-radar").figure
+    assert by_id(tree, "kpi-customers").children == "896"
+    assert by_id(tree, "segment-title").children[0] == "Champions"
+    radar = by_id(tree, "segment-radar").figure
     assert radar.data[0].r[0] == pytest.approx(segments.set_index("segment").loc["Champions", "mean_r_score"])
 
 
 def test_page_for_a_segment_with_an_apostrophe(page, in_request):
     tree = page.layout(segment="Can't Lose Them")
-    assert _find(tree, "kpi-customers").children == "531"
-    assert _find(tree, "segment-label-fr").children == "À ne pas perdre"
+    assert by_id(tree, "kpi-customers").children == "531"
+    assert by_id(tree, "segment-label-fr").children == "À ne pas perdre"
 
 
 def test_page_for_an_unknown_segment(page, in_request):
     tree = page.layout(segment="Nope")
     ids = _ids(tree)
     assert "segment-unknown" in ids and "segment-radar" not in ids and "kpi-customers" not in ids
-    assert "Champions" in _text(_find(tree, "segment-unknown"))
+    assert "Champions" in _text(by_id(tree, "segment-unknown"))
 
 
 def test_overview_without_a_segment(page, in_request, segments):
@@ -221,7 +202,7 @@ def test_overview_without_a_segment(page, in_request, segments):
     assert "segment-overview" in ids and "segment-comparison-graph" in ids and "segment-radar" not in ids
     cards = [i for i in ids if i.startswith("segment-card-")]
     assert len(cards) == len(segments) == 6
-    assert _find(tree, "segment-card-champions").href == "/segments?segment=Champions"
+    assert by_id(tree, "segment-card-champions").href == "/segments?segment=Champions"
 
 
 def test_page_payload_is_small(page, in_request):

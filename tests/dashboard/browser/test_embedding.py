@@ -8,9 +8,6 @@ tiny http.server "intranet portals" on their own ports (other origins) hosting a
 from __future__ import annotations
 
 import http.client
-import os
-import subprocess
-import sys
 import threading
 import time
 import urllib.request
@@ -23,9 +20,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 
-from analytics.settings import PROJECT_ROOT
+from bench.servers import free_port, serve
 from tests.dashboard.browser.conftest import severe_logs
-from tests.dashboard.conftest import free_port
 
 PREFIX = "/analytics/"
 FIRST_CELL = '.ag-row[row-index="0"] .ag-cell[col-id="customer_id"]'
@@ -33,36 +29,12 @@ EMBEDDED = PREFIX + "actions?view=at-risk&embed=1"
 
 
 @contextmanager
-def served_app(env: dict[str, str], log_dir: Path, probe: str) -> Iterator[tuple[str, Path]]:
-    """gunicorn with the project's gunicorn.conf.py on a free port; yields (origin, access log file).
-
-    (tests/dashboard/conftest.py's ``gunicorn()`` probes ``/`` + DASH_REQUESTS_PATHNAME_PREFIX, which a
-    server under DASH_URL_BASE_PATHNAME, or one behind a prefix-stripping proxy, does not answer.)
-    """
-    port = free_port()
-    out, err = log_dir / f"gunicorn-{port}.out", log_dir / f"gunicorn-{port}.err"
-    with out.open("wb") as stdout, err.open("wb") as stderr:
-        proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "dashboard.wsgi:server",
-                                 "--bind", f"127.0.0.1:{port}", "--workers", "2"],
-                                cwd=PROJECT_ROOT, env={**os.environ, **env}, stdout=stdout, stderr=stderr)
-    origin = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(origin + probe, timeout=2).read()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"gunicorn did not start:\n{err.read_text(errors='replace')}") from None
-                time.sleep(0.2)
-        yield origin, out
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+def served_app(env: dict[str, str], log_dir: Path) -> Iterator[tuple[str, Path]]:
+    """gunicorn as deployed (the project's gunicorn.conf.py, 2 workers) on a free port, stdout and stderr
+    in ``log_dir``; yields (origin, access log file). Ready when ``/healthz`` answers, in either prefix mode."""
+    with serve(env, log_dir / "gunicorn.out", stderr_log=log_dir / "gunicorn.err", workers=2,
+               ready_timeout_s=30) as server:
+        yield server.url, server.log
 
 
 @contextmanager
@@ -150,7 +122,7 @@ def prefixed_app(published_store, portals, tmp_path_factory) -> Iterator[tuple[s
     """The app serving under /analytics/ itself, framable by 'self' and the allowed portal only."""
     env = {"STORE_URL": published_store, "DASH_URL_BASE_PATHNAME": PREFIX,
            "FRAME_ANCESTORS": f"'self' {portals['allowed']}"}
-    with served_app(env, tmp_path_factory.mktemp("prefixed"), probe=PREFIX) as (origin, log):
+    with served_app(env, tmp_path_factory.mktemp("prefixed")) as (origin, log):
         portals["src"]["value"] = origin + EMBEDDED
         yield origin, log
 
@@ -233,7 +205,7 @@ def test_main_pages_under_the_prefix_have_no_csp_violation(dash_duo, prefixed_ap
 
 def test_behind_a_proxy_that_strips_the_prefix(dash_duo, published_store, tmp_path_factory):
     env = {"STORE_URL": published_store, "DASH_REQUESTS_PATHNAME_PREFIX": PREFIX}
-    with served_app(env, tmp_path_factory.mktemp("proxied"), probe="/") as (origin, _):
+    with served_app(env, tmp_path_factory.mktemp("proxied")) as (origin, _):
         with http_server(stripping_proxy(origin, PREFIX)) as proxy:
             assert urllib.request.urlopen(proxy + PREFIX + "healthz", timeout=5).status == 200
             dash_duo.server_url = proxy + PREFIX + "segments?segment=Champions"
