@@ -1,9 +1,14 @@
 """Text keys as pandas categoricals: each distinct text stored once, lines hold integer codes.
 
-Cleaning turns invoice, stock code, customer id, description and country into categoricals, so the
-stages that filter and group millions of lines work on integers (ten times less memory than Arrow
-strings, and filters do not copy text). Snapshot tables are converted back to ``str`` with
+The loader returns invoice, stock code, customer id, description and country as categoricals with
+sorted categories (cleaning converts other frames the same way), so the stages that filter and group
+millions of lines work on integers (ten times less memory than Arrow strings, and filters do not copy
+text), and codes compare like the text. Snapshot tables are converted back to ``str`` with
 :func:`as_text`; the functions accept ``str`` columns too (the handmade test frames).
+
+Group-bys that sum floats stay pandas group-bys (pandas adds with compensation, or in one pass when the
+groups follow each other); they are given group numbers in the order of the grouping they replaced, so
+the sums are the same to the bit.
 """
 
 from __future__ import annotations
@@ -13,14 +18,25 @@ import pandas as pd
 
 from analytics import schema as s
 
-__all__ = ["TEXT_KEYS", "as_categories", "as_text", "first_occurrence", "positions", "shared_codes"]
+__all__ = ["TEXT_KEYS", "as_categories", "as_text", "combined_key", "first_occurrence", "group_codes", "isin",
+           "positions", "rank_within", "run_starts", "shared_codes", "sorted_codes"]
 
 TEXT_KEYS = (s.INVOICE, s.STOCK_CODE, s.CUSTOMER_ID, s.DESCRIPTION, s.COUNTRY)
 
 
 def as_categories(frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame with its text key columns (those present) as categoricals with sorted categories."""
-    return frame.astype({name: "category" for name in TEXT_KEYS if name in frame.columns})
+    """The frame with its text key columns (those present) as categoricals with sorted categories.
+
+    Categoricals with sorted categories (``analytics.load`` makes them) are kept as they are.
+    """
+    converted = {}
+    for name in (name for name in TEXT_KEYS if name in frame.columns):
+        column = frame[name]
+        if not isinstance(column.dtype, pd.CategoricalDtype):
+            converted[name] = column.astype("category")
+        elif not column.cat.categories.is_monotonic_increasing:
+            converted[name] = column.cat.reorder_categories(column.cat.categories.sort_values())
+    return frame.assign(**converted) if converted else frame
 
 
 def as_text(values: pd.Series | pd.Index) -> pd.Series | pd.Index:
@@ -34,6 +50,12 @@ def positions(index: pd.Index, values: pd.Series) -> np.ndarray:
         found = np.append(index.get_indexer(values.cat.categories), -1)
         return found[values.cat.codes.to_numpy()]
     return index.get_indexer(values)
+
+
+def isin(values: np.ndarray, pool: np.ndarray) -> np.ndarray:
+    """``np.isin(values, pool)`` by hashing: on large integer arrays numpy sorts both (or builds a
+    table as large as their range), which is ten times slower."""
+    return pd.Series(values, copy=False).isin(pool).to_numpy()
 
 
 def shared_codes(*columns: pd.Series) -> list[np.ndarray]:
@@ -51,18 +73,67 @@ def shared_codes(*columns: pd.Series) -> list[np.ndarray]:
     return [positions(distinct, c).astype(np.int64) for c in columns]
 
 
-def first_occurrence(*columns: pd.Series) -> np.ndarray:
-    """True on the first row of each distinct combination of the columns' values (nulls are values).
+def sorted_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Integer code of each value (null: -1) and the distinct values the codes number, in order.
 
-    ``groupby(...).agg(n=("_first", "sum"))`` then counts distinct values per group, like ``nunique``
-    but in one hashing pass over integers instead of a sort per group.
+    A categorical's own codes and categories (sorted: :func:`as_categories` made them), without a
+    pass over the rows; otherwise ``pd.factorize(sort=True)``. Codes compare like the values.
     """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.codes.to_numpy().astype(np.int64), pd.Index(values.cat.categories)
+    codes, distinct = pd.factorize(values, sort=True)
+    return codes.astype(np.int64), pd.Index(distinct)
+
+
+def combined_key(*columns: pd.Series | np.ndarray) -> np.ndarray:
+    """One int64 per row, equal on two rows exactly when all their columns' values are (nulls equal)."""
     key, size = np.zeros(len(columns[0]), dtype=np.int64), 1
     for column in columns:
-        codes, distinct = pd.factorize(column, use_na_sentinel=False)
-        width = len(distinct) + 1
+        if isinstance(column, pd.Series) and isinstance(column.dtype, pd.CategoricalDtype):
+            codes, width = column.cat.codes.to_numpy().astype(np.int64) + 1, len(column.cat.categories) + 1
+        elif isinstance(column, np.ndarray) and column.dtype.kind in "iub" and len(column):  # codes already
+            low = int(column.min())
+            codes, width = column.astype(np.int64) - low, int(column.max()) - low + 1
+        else:
+            codes, distinct = pd.factorize(column, use_na_sentinel=False)
+            width = len(distinct) + 1
         if size * width >= 2 ** 62:  # keep the combined key inside int64: renumber it first
             key, seen = pd.factorize(key)
             size = len(seen)
         key, size = key * width + codes, size * width
-    return ~pd.Series(key).duplicated().to_numpy()
+    return key
+
+
+def run_starts(values: np.ndarray) -> np.ndarray:
+    """True on the first element of each run of equal consecutive values."""
+    return np.r_[True, values[1:] != values[:-1]] if len(values) else np.zeros(0, dtype=bool)
+
+
+def rank_within(groups: np.ndarray) -> np.ndarray:
+    """1, 2, 3... within each run of equal consecutive values."""
+    starts = np.flatnonzero(run_starts(groups))
+    return np.arange(len(groups)) - np.repeat(starts, np.diff(np.r_[starts, len(groups)])) + 1
+
+
+def group_codes(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(key)``: each row's group (numbered in order of first appearance) and the distinct
+    keys, hashing one key per run of equal keys only (the lines of an invoice follow each other)."""
+    if len(key) == 0:
+        return np.zeros(0, dtype=np.int64), key
+    starts = np.flatnonzero(run_starts(key))
+    codes, distinct = pd.factorize(key[starts])
+    return np.repeat(codes.astype(np.int64), np.diff(np.r_[starts, len(key)])), distinct
+
+
+def first_occurrence(*columns: pd.Series | np.ndarray) -> np.ndarray:
+    """True on the first row of each distinct combination of the columns' values (nulls are values).
+
+    ``groupby(...).agg(n=("_first", "sum"))`` then counts distinct values per group, like ``nunique``
+    but in one hashing pass over integers instead of a sort per group. Only the first row of each run
+    of equal rows is hashed (the lines of an invoice follow each other).
+    """
+    key = combined_key(*columns)
+    starts = np.flatnonzero(run_starts(key))
+    first = np.zeros(len(key), dtype=bool)
+    first[starts[~pd.Series(key[starts]).duplicated().to_numpy()]] = True
+    return first

@@ -67,8 +67,8 @@ class Source(Protocol):
     label: str
     headers: list[str]
 
-    def read(self, columns: Sequence[str]) -> RawTable:
-        """Read the named source columns."""
+    def read(self, columns: Sequence[str], text: Sequence[str] = ()) -> RawTable:
+        """Read the named source columns; those of ``text`` may come back as categoricals."""
         ...
 
 
@@ -124,18 +124,30 @@ class ParquetSource:
         self.path = path
         self.label = str(path)
         try:
-            self.headers = list(pq.read_schema(path).names)
+            self.schema = pq.read_schema(path)
         except (OSError, pa.ArrowException) as exc:
             raise InputDataError(f"{path} is not a readable Parquet file: {exc}") from exc
+        self.headers = list(self.schema.names)
 
-    def read(self, columns: Sequence[str]) -> RawTable:
-        """Read the named columns (only those are loaded into memory)."""
+    def read(self, columns: Sequence[str], text: Sequence[str] = ()) -> RawTable:
+        """Read the named columns (only those are loaded into memory); the string columns of ``text``
+        as categoricals, straight from Parquet's dictionary encoding (each distinct text decoded once)."""
+        strings = [name for name in text if pa.types.is_string(self.schema.field(name).type)
+                   or pa.types.is_large_string(self.schema.field(name).type)]
         try:
-            table = pq.read_table(self.path, columns=list(columns))
+            table = pq.read_table(self.path, columns=list(columns), read_dictionary=strings or None)
         except (OSError, pa.ArrowException) as exc:
             raise InputDataError(f"Cannot read Parquet file {self.path}: {exc}") from exc
-        frame = table.to_pandas(ignore_metadata=True)  # a stored pandas index stays a plain column
+        frame = table.drop_columns(strings).to_pandas(ignore_metadata=True)  # a stored index stays a column
+        frame = frame.assign(**{name: _categorical(table.column(name)) for name in strings})[list(columns)]
         return RawTable(frame, lambda positions: [f"row {p + 1}" for p in positions])
+
+
+def _categorical(column: pa.ChunkedArray) -> pd.Categorical:
+    """A dictionary-encoded column as a categorical (to_pandas would check every code again)."""
+    combined = column.unify_dictionaries().combine_chunks()
+    categories = pd.Index(pd.array(combined.dictionary, dtype="str"))
+    return pd.Categorical.from_codes(combined.indices.fill_null(-1).to_numpy(), categories=categories, validate=False)
 
 
 # --- CSV ---------------------------------------------------------------------------------------------
@@ -148,7 +160,7 @@ class CsvSource:
         self.encoding = self._detect_encoding()
         self.delimiter, self.headers = self._sniff()
 
-    def read(self, columns: Sequence[str]) -> RawTable:
+    def read(self, columns: Sequence[str], text: Sequence[str] = ()) -> RawTable:
         """Read the named columns as text (empty fields are null); a malformed line is an error."""
         bad_lines: list[str] = []
 
@@ -331,7 +343,7 @@ class XlsxSource:
         uncached = self._find_uncached_formulas(rows) if len(self._lines) and self._has_formulas() else {}
         self._uncached = {i: uncached[p] for i, p in enumerate(positions) if p in uncached}
 
-    def read(self, columns: Sequence[str]) -> RawTable:
+    def read(self, columns: Sequence[str], text: Sequence[str] = ()) -> RawTable:
         """The named columns, typed per column (dates, numbers, or text when mixed)."""
         index = {name: i for i, name in enumerate(self.headers)}
         frame = pd.DataFrame({name: _excel_series(self._columns[index[name]]) for name in columns})

@@ -17,13 +17,14 @@ Exact duplicate lines are counted, not dropped.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from analytics import schema as s
-from analytics._categories import as_categories
+from analytics._categories import as_categories, combined_key
 from analytics.settings import BasketParams, CleaningParams
 
 __all__ = ["CleanResult", "clean_transactions", "count_exact_duplicates", "is_service_code"]
@@ -52,25 +53,24 @@ def is_service_code(codes: pd.Series, params: CleaningParams) -> pd.Series:
 
     Each distinct code is tested once (a file has thousands of codes, not millions).
     """
-    positions, distinct = pd.factorize(codes)
-    distinct = pd.Series(np.asarray(distinct, dtype=object), dtype="str")
-    flags = distinct.isin(set(params.service_codes))
-    if params.service_code_pattern:
-        flags |= distinct.str.contains(params.service_code_pattern, flags=re.IGNORECASE, regex=True)
-    on_lines = np.append(flags.to_numpy(dtype=bool), False)[positions]  # position -1 (null) -> False
-    return pd.Series(on_lines, index=codes.index, dtype=bool)
+    def flags(distinct: pd.Series) -> pd.Series:
+        found = distinct.isin(set(params.service_codes))
+        if params.service_code_pattern:
+            found |= distinct.str.contains(params.service_code_pattern, flags=re.IGNORECASE, regex=True)
+        return found
+
+    categorical = codes if isinstance(codes.dtype, pd.CategoricalDtype) else codes.astype("category")
+    return pd.Series(_per_distinct(categorical, flags), index=codes.index)
 
 
 def count_exact_duplicates(lines: pd.DataFrame) -> int:
     """Lines identical to an earlier line in every column (nulls equal to nulls).
 
-    Each line gets a 64-bit hash of its columns' integer codes; only lines whose hash occurs more than
-    once are then compared exactly, so the count is exact and the full comparison runs on few lines.
+    Only lines whose invoice and stock code occur together on another line can be duplicates, so only
+    those few are compared in full (a frame without these columns is compared in full).
     """
-    mixed = np.zeros(len(lines), dtype=np.uint64)
-    for name in lines.columns:
-        mixed = (mixed ^ _integer_codes(lines[name])) * np.uint64(0x100000001B3)  # FNV-1 style mixing
-    suspects = pd.Series(mixed).duplicated(keep=False).to_numpy()
+    keys = [name for name in (s.INVOICE, s.STOCK_CODE) if name in lines.columns] or list(lines.columns)
+    suspects = pd.Series(combined_key(*(lines[name] for name in keys))).duplicated(keep=False).to_numpy()
     return int(lines[suspects].duplicated().sum())
 
 
@@ -81,7 +81,8 @@ def clean_transactions(lines: pd.DataFrame, params: CleaningParams, baskets: Bas
     """
     lines = as_categories(lines)
     revenue = lines[s.QUANTITY] * lines[s.UNIT_PRICE]
-    cancelled = lines[s.INVOICE].str.startswith(params.cancellation_prefix).fillna(False).astype(bool)
+    prefix = params.cancellation_prefix
+    cancelled = pd.Series(_per_distinct(lines[s.INVOICE], lambda text: text.str.startswith(prefix)), index=lines.index)
     bad_quantity = ~cancelled & (lines[s.QUANTITY] <= 0)
     bad_price = ~cancelled & ~bad_quantity & (lines[s.UNIT_PRICE] <= 0)
     sale = ~(cancelled | bad_quantity | bad_price)
@@ -119,20 +120,10 @@ def clean_transactions(lines: pd.DataFrame, params: CleaningParams, baskets: Bas
     return CleanResult(sales=sales, returns=returns, basket_lines=basket_lines, report=report)
 
 
-def _integer_codes(values: pd.Series) -> np.ndarray:
-    """uint64 codes, equal exactly when the values are equal (all nulls equal, 0.0 equal to -0.0)."""
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        codes = values.cat.codes.to_numpy().astype(np.int64)
-    elif pd.api.types.is_float_dtype(values.dtype):
-        numbers = values.to_numpy(dtype=np.float64, na_value=np.nan) + 0.0  # -0.0 + 0.0 is 0.0
-        codes = np.where(np.isnan(numbers), np.nan, numbers).view(np.int64)
-    elif pd.api.types.is_datetime64_dtype(values.dtype):
-        codes = values.to_numpy().view(np.int64)  # NaT is one fixed value
-    elif isinstance(values.dtype, np.dtype) and values.dtype.kind in "iu":
-        codes = values.to_numpy().astype(np.int64)
-    else:
-        codes = pd.factorize(values)[0]
-    return codes.astype(np.uint64)
+def _per_distinct(values: pd.Series, test: Callable[[pd.Series], pd.Series]) -> np.ndarray:
+    """``test`` applied once per category of a categorical, as a flag per line (null: False)."""
+    flags = test(pd.Series(values.cat.categories, dtype="str")).fillna(False).to_numpy(dtype=bool)
+    return np.append(flags, False)[values.cat.codes.to_numpy()]
 
 
 def _rule(rule: str, rows: int, effect: str, description: str) -> dict:

@@ -22,16 +22,18 @@ import numpy as np
 import pandas as pd
 
 from analytics import schema as s
-from analytics._categories import positions, shared_codes
+from analytics._categories import as_text, isin, positions, shared_codes, sorted_codes
 from analytics.clean import CleanResult
-from analytics.recommend import bought_pairs, recommend
+from analytics.recommend import bought_pairs, recommend_from_pairs
 from analytics.rfm import score_rfm, summarise_customers
-from analytics.rules import mine_rules
+from analytics.rules import Baskets, basket_matrix, rules_from_baskets, select_baskets
 from analytics.segments import SegmentScheme, assign_segments
 from analytics.settings import RecommendParams, Settings
 
 __all__ = ["evaluate_recommendations", "new_purchases", "popularity_baseline", "ranking_metrics",
            "split_cleaned"]
+
+_SALE_COLUMNS = [s.CUSTOMER_ID, s.INVOICE, s.INVOICE_DATE, s.STOCK_CODE, s.REVENUE, "is_service"]
 
 
 def split_cleaned(cleaned: CleanResult, split: pd.Timestamp) -> tuple[CleanResult, pd.DataFrame]:
@@ -60,8 +62,8 @@ def new_purchases(before: pd.DataFrame, after: pd.DataFrame, customers: pd.Serie
     old_customer, new_customer, known = shared_codes(before[s.CUSTOMER_ID], after[s.CUSTOMER_ID], customers)
     old_item, new_item = shared_codes(before[s.STOCK_CODE], after[s.STOCK_CODE])
     width = int(max(old_item.max(initial=0), new_item.max(initial=0))) + 1
-    fresh = ~np.isin(new_customer * width + new_item, old_customer * width + old_item)
-    return after[fresh & np.isin(new_customer, known)].reset_index(drop=True)
+    fresh = ~isin(new_customer * width + new_item, old_customer * width + old_item)
+    return after[fresh & isin(new_customer, known)].reset_index(drop=True)
 
 
 def ranking_metrics(recommended: pd.DataFrame, relevant: pd.DataFrame, k: int) -> dict[str, float]:
@@ -81,7 +83,7 @@ def ranking_metrics(recommended: pd.DataFrame, relevant: pd.DataFrame, k: int) -
     who, owner = positions(customers, top[s.CUSTOMER_ID]), positions(customers, relevant[s.CUSTOMER_ID])
     item, wanted = shared_codes(top[s.STOCK_CODE], relevant[s.STOCK_CODE])
     width = int(max(item.max(initial=0), wanted.max(initial=0))) + 1
-    hit = (who >= 0) & np.isin(who * width + item, owner * width + wanted)
+    hit = (who >= 0) & isin(who * width + item, owner * width + wanted)
     hits = np.bincount(who[hit], minlength=len(customers))
     dcg = np.bincount(who[hit], weights=1 / np.log2(top["rank"].to_numpy()[hit] + 1), minlength=len(customers))
     discounts = np.cumsum(1 / np.log2(np.arange(2, k + 2)))
@@ -100,26 +102,28 @@ def popularity_baseline(bought: pd.DataFrame, customer_ids: pd.Index, k: int) ->
     Returns:
         customer_id, rank, stock_code.
     """
-    code, items = pd.factorize(bought[s.STOCK_CODE])
-    items = np.asarray(items, dtype=object)
-    ranking = np.lexsort((items, -np.bincount(code, minlength=len(items))))  # item codes, best seller first
-    place = np.empty(len(items), dtype=np.int64)
-    place[ranking] = np.arange(len(items))
+    code, items = sorted_codes(bought[s.STOCK_CODE])  # codes sort like stock codes: ties
+    buyers = np.bincount(code, minlength=len(items))
+    ranking = np.lexsort((np.arange(len(items)), -buyers))[:np.count_nonzero(buyers)]  # best seller first
+    place = np.full(len(items), -1, dtype=np.int64)
+    place[ranking] = np.arange(len(ranking))
     who = positions(customer_ids, bought[s.CUSTOMER_ID])
-    owner, owned = who[who >= 0].astype(np.int64), place[code[who >= 0]]
-    pool = np.minimum(k + np.bincount(owner, minlength=len(customer_ids)), len(items))  # enough places
-    customer = np.repeat(np.arange(len(customer_ids), dtype=np.int64), pool)
-    position = np.arange(len(customer)) - np.repeat(np.cumsum(pool) - pool, pool)
-    free = ~np.isin(customer * len(items) + position, owner * len(items) + owned)
-    customer, position = customer[free], position[free]
-    rank = np.arange(len(customer)) - np.searchsorted(customer, customer) + 1
-    keep = rank <= k
-    return pd.DataFrame({s.CUSTOMER_ID: customer_ids.to_numpy()[customer[keep]], "rank": rank[keep],
-                         s.STOCK_CODE: pd.array(items[ranking[position[keep]]], dtype="str")})
+    # The (j+1)-th place a customer does not own is j + the number of their owned places p with
+    # p - i <= j, p being the i-th owned place in ascending order (p - i free places come before p).
+    width = len(ranking)
+    owned = np.sort(who[who >= 0].astype(np.int64) * width + place[code[who >= 0]])
+    owner = owned // width
+    free_before = owned - (np.arange(len(owned)) - np.searchsorted(owner, owner))
+    customer, j = np.repeat(np.arange(len(customer_ids)), k), np.tile(np.arange(k), len(customer_ids))
+    position = j + np.searchsorted(free_before, customer * width + j, side="right") - np.searchsorted(owner, customer)
+    keep = position < width
+    return pd.DataFrame({s.CUSTOMER_ID: customer_ids.to_numpy()[customer[keep]], "rank": j[keep] + 1,
+                         s.STOCK_CODE: as_text(items.take(ranking[position[keep]])).array})
 
 
 def evaluate_recommendations(cleaned: CleanResult, names: pd.Series, settings: Settings, scheme: SegmentScheme,
-                             split: pd.Timestamp, until: pd.Timestamp | None = None) -> dict:
+                             split: pd.Timestamp, until: pd.Timestamp | None = None,
+                             baskets: Baskets | None = None) -> dict:
     """Build recommendations from the sales before ``split`` and score them on the purchases after it.
 
     Args:
@@ -128,6 +132,8 @@ def evaluate_recommendations(cleaned: CleanResult, names: pd.Series, settings: S
         settings: the settings of the run (rules, recommendations; ``evaluation.k``).
         scheme: the segment scheme (the fallback uses segments).
         split: first day held out; ``until``: end of the holdout (exclusive), default: no end.
+        baskets: ``basket_matrix(cleaned.basket_lines)`` when already built (its rows before the split
+            are the training baskets).
 
     Returns:
         split_date, holdout_end, k, customers_qualifying (bought something new), customers_evaluated
@@ -136,24 +142,28 @@ def evaluate_recommendations(cleaned: CleanResult, names: pd.Series, settings: S
         scored on the same customers.
     """
     k = settings.evaluation.k
-    before, after = split_cleaned(cleaned, split)
-    if until is not None:
-        after = after[after[s.INVOICE_DATE] < until]
-    bought = bought_pairs(before.sales)
-    relevant = new_purchases(bought, bought_pairs(after), before.sales[s.CUSTOMER_ID])
-    qualifying = relevant[s.CUSTOMER_ID].nunique()
-    evaluated = _sample(pd.Index(relevant[s.CUSTOMER_ID].unique()), settings.evaluation.max_customers)
+    sales = cleaned.sales[_SALE_COLUMNS]  # no country: the segments need recency, frequency, monetary only
+    dates = sales[s.INVOICE_DATE]
+    before = sales[(dates < split).to_numpy()].reset_index(drop=True)
+    after = sales[((dates >= split) & (dates < until) if until is not None else dates >= split).to_numpy()]
+    bought = bought_pairs(before)
+    relevant = new_purchases(bought, bought_pairs(after), before[s.CUSTOMER_ID])
+    qualifying = pd.Index(relevant[s.CUSTOMER_ID].unique())
+    evaluated = _sample(qualifying, settings.evaluation.max_customers)
     relevant = relevant[relevant[s.CUSTOMER_ID].isin(evaluated)]
-    recommendations = _recommend_from(before, names, replace(settings.recommendations, top_n=k), settings,
-                                      scheme, split, evaluated)
+    baskets = baskets if baskets is not None else basket_matrix(cleaned.basket_lines)
+    train = select_baskets(baskets, cleaned.basket_lines,
+                           (cleaned.basket_lines[s.INVOICE_DATE] < split).to_numpy())
+    recommendations = _recommend_from(before, bought, train, names, replace(settings.recommendations, top_n=k),
+                                      settings, scheme, split, evaluated)
     ours = ranking_metrics(recommendations, relevant, k)
     baseline = ranking_metrics(popularity_baseline(bought, evaluated, k), relevant, k)
-    by_rule = recommendations.loc[recommendations["source"] == "rule", s.CUSTOMER_ID]
+    by_rule = recommendations.loc[recommendations["source"] == "rule", s.CUSTOMER_ID].nunique()  # all evaluated
     return {
         "split_date": split.date().isoformat(), "holdout_end": None if until is None else until.date().isoformat(),
-        "k": k, "customers_evaluated": ours["customers"], "customers_qualifying": int(qualifying),
+        "k": k, "customers_evaluated": ours["customers"], "customers_qualifying": len(qualifying),
         "hit_rate": ours["hit_rate"], "precision": ours["precision"], "ndcg": ours["ndcg"],
-        "rule_based_share": float(evaluated.isin(set(by_rule)).mean()) if len(evaluated) else float("nan"),
+        "rule_based_share": by_rule / len(evaluated) if len(evaluated) else float("nan"),
         "baseline": {"name": "top sellers not yet bought", "hit_rate": baseline["hit_rate"],
                      "precision": baseline["precision"], "ndcg": baseline["ndcg"]},
     }
@@ -167,11 +177,12 @@ def _sample(customers: pd.Index, most: int) -> pd.Index:
     return customers.sort_values()[np.sort(chosen)]
 
 
-def _recommend_from(before: CleanResult, names: pd.Series, params: RecommendParams, settings: Settings,
-                    scheme: SegmentScheme, as_of: pd.Timestamp, only: pd.Index) -> pd.DataFrame:
+def _recommend_from(sales: pd.DataFrame, bought: pd.DataFrame, baskets: Baskets, names: pd.Series,
+                    params: RecommendParams, settings: Settings, scheme: SegmentScheme, as_of: pd.Timestamp,
+                    only: pd.Index) -> pd.DataFrame:
     """The pipeline's own stages on the sales before the split: customers, rules, recommendations."""
-    if before.sales.empty:
+    if sales.empty:
         return pd.DataFrame({s.CUSTOMER_ID: [], s.STOCK_CODE: [], "rank": [], "source": []})
-    customers = assign_segments(score_rfm(summarise_customers(before.sales, as_of)), scheme)
-    rules = mine_rules(before.basket_lines, settings.rules, names)
-    return recommend(customers, before.sales, rules, names, params, only=only)
+    customers = assign_segments(score_rfm(summarise_customers(sales, as_of)), scheme)
+    rules = rules_from_baskets(baskets, settings.rules, names)
+    return recommend_from_pairs(customers, bought, rules, names, params, only=only)

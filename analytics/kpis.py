@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from analytics import schema as s
-from analytics._categories import as_text, first_occurrence, positions
+from analytics._categories import as_text, first_occurrence, positions, rank_within, sorted_codes
 from analytics.segments import SegmentScheme
 
 __all__ = ["headline_kpis", "pareto_curve", "pareto_share", "monthly_trend", "summarise_segments",
@@ -39,12 +39,14 @@ def pareto_curve(monetary: pd.Series) -> pd.DataFrame:
 
 def monthly_trend(sales: pd.DataFrame) -> pd.DataFrame:
     """month (first day), revenue, orders, customers."""
-    month = pd.Series(sales[s.INVOICE_DATE].to_numpy().astype("datetime64[M]").astype("datetime64[us]"),
-                      index=sales.index)
-    grouped = sales.assign(month=month, _order=first_occurrence(month, sales[s.INVOICE]),
-                           _customer=first_occurrence(month, sales[s.CUSTOMER_ID])).groupby("month")
-    return grouped.agg(revenue=(s.REVENUE, "sum"), orders=("_order", "sum"),
-                       customers=("_customer", "sum")).reset_index()
+    month = sales[s.INVOICE_DATE].to_numpy().astype("datetime64[M]")
+    number = month.astype(np.int64)  # months since 1970: sorted group numbers, as groupby("month") sorts
+    grouped = sales[s.REVENUE].groupby(number)
+    revenue, group = grouped.sum(), grouped.ngroup().to_numpy()
+    orders = np.bincount(group[first_occurrence(number, sales[s.INVOICE])], minlength=len(revenue))
+    customers = np.bincount(group[first_occurrence(number, sales[s.CUSTOMER_ID])], minlength=len(revenue))
+    return pd.DataFrame({"month": revenue.index.to_numpy().astype("datetime64[M]").astype("datetime64[us]"),
+                         "revenue": revenue.to_numpy(), "orders": orders, "customers": customers})
 
 
 def headline_kpis(customers: pd.DataFrame, sales: pd.DataFrame, returns: pd.DataFrame, active_days: int,
@@ -81,14 +83,15 @@ def headline_kpis(customers: pd.DataFrame, sales: pd.DataFrame, returns: pd.Data
 def summarise_segments(customers: pd.DataFrame, scheme: SegmentScheme) -> pd.DataFrame:
     """One row per segment of the scheme (empty segments included), most urgent priority first."""
     total_revenue = customers["monetary"].sum()
-    grouped = customers.groupby("segment")
-    stats = grouped.agg(
-        customers=(s.CUSTOMER_ID, "size"), revenue=("monetary", "sum"), orders=("frequency", "sum"),
-        mean_recency_days=("recency_days", "mean"), mean_frequency=("frequency", "mean"),
-        mean_monetary=("monetary", "mean"), mean_r_score=("r_score", "mean"), mean_f_score=("f_score", "mean"),
-        mean_m_score=("m_score", "mean"), at_risk_customers=("at_risk", "sum"),
-    )
-    stats["revenue_at_stake"] = customers[customers["at_risk"]].groupby("segment")["monetary"].sum()
+    grouped = customers.groupby("segment")  # one call per statistic for all its columns
+    means = grouped[["recency_days", "frequency", "monetary", "r_score", "f_score", "m_score"]].mean()
+    stats = pd.concat([
+        grouped.size().rename("customers"),
+        grouped[["monetary", "frequency", "at_risk"]].sum().set_axis(["revenue", "orders", "at_risk_customers"],
+                                                                     axis=1),
+        means.add_prefix("mean_"),
+        customers[customers["at_risk"]].groupby("segment")["monetary"].sum().rename("revenue_at_stake"),
+    ], axis=1)
     table = scheme.table().drop(columns=["cells"]).merge(stats, left_on="segment", right_index=True, how="left")
     counts = ["customers", "orders", "at_risk_customers"]
     table[counts] = table[counts].fillna(0).astype("int64")
@@ -100,21 +103,38 @@ def summarise_segments(customers: pd.DataFrame, scheme: SegmentScheme) -> pd.Dat
     return table[list(s.TABLES["segments"]) + ["description", "orders"]].reset_index(drop=True)
 
 
-def segment_top_products(sales: pd.DataFrame, customers: pd.DataFrame, names: pd.Series, top: int) -> pd.DataFrame:
-    """Top products by revenue within each segment: segment, rank, stock_code, description, revenue,
-    quantity, customers."""
-    products = sales[~sales["is_service"].to_numpy()]
+def segment_top_products(sales: pd.DataFrame, bought: pd.DataFrame, customers: pd.DataFrame, names: pd.Series,
+                         top: int) -> pd.DataFrame:
+    """Top products by revenue within each segment.
+
+    Args:
+        sales: customer sale lines.
+        bought: their distinct product purchases (``recommend.bought_pairs``).
+        customers: customer_id, segment.
+
+    Returns:
+        segment, rank, stock_code, description, revenue, quantity, customers (distinct buyers).
+    """
+    product = ~sales["is_service"].to_numpy()
     segment_code, segments = pd.factorize(customers["segment"])
-    segment = pd.Series(segment_code[positions(pd.Index(customers[s.CUSTOMER_ID]), products[s.CUSTOMER_ID])],
-                        index=products.index)
-    grouped = products.assign(_segment=segment, _buyer=first_occurrence(segment, products[s.STOCK_CODE],
-                                                                        products[s.CUSTOMER_ID]))
-    table = grouped.groupby(["_segment", s.STOCK_CODE]).agg(
-        revenue=(s.REVENUE, "sum"), quantity=(s.QUANTITY, "sum"), customers=("_buyer", "sum")).reset_index()
-    table = table.assign(segment=np.asarray(segments, dtype=object)[table["_segment"].to_numpy()],
-                         **{s.STOCK_CODE: as_text(table[s.STOCK_CODE])}).astype({"segment": "str"})
-    table = table.sort_values(["segment", "revenue", s.STOCK_CODE], ascending=[True, False, True])
-    table = table.groupby("segment").head(top).copy()
-    table["rank"] = table.groupby("segment").cumcount() + 1
-    table["description"] = names.reindex(table[s.STOCK_CODE]).fillna(table[s.STOCK_CODE]).to_numpy()
-    return table[list(s.TABLES["segment_products"])].reset_index(drop=True)
+    ids = pd.Index(customers[s.CUSTOMER_ID])
+    item, items = sorted_codes(sales[s.STOCK_CODE])
+    key = segment_code[positions(ids, sales[s.CUSTOMER_ID])][product] * len(items) + item[product]
+    sums = sales.loc[product, [s.REVENUE, s.QUANTITY]].groupby(key).sum()  # by (segment, stock_code) key
+    key = sums.index.to_numpy()
+    pair = segment_code[positions(ids, bought[s.CUSTOMER_ID])] * len(items) + positions(items, bought[s.STOCK_CODE])
+    buyers = np.bincount(pair, minlength=len(segments) * len(items))[key]
+    segment, item = key // len(items), key % len(items)
+    segments = pd.Index(np.asarray(segments, dtype=object), dtype="str")
+    alphabetical = np.argsort(np.argsort(segments.to_numpy(dtype=object)))  # each segment's place by name
+    order = np.lexsort((item, -sums[s.REVENUE].to_numpy(), alphabetical[segment]))
+    rank = rank_within(segment[order])
+    order, rank = order[rank <= top], rank[rank <= top]
+    codes = as_text(items.take(item[order]))
+    return pd.DataFrame({
+        "segment": segments.take(segment[order]), "rank": rank, s.STOCK_CODE: codes,
+        "description": names.reindex(codes).fillna(pd.Series(codes, index=codes)).to_numpy(),
+        s.REVENUE: sums[s.REVENUE].to_numpy()[order], s.QUANTITY: sums[s.QUANTITY].to_numpy()[order],
+        "customers": buyers[order],
+    })[list(s.TABLES["segment_products"])]
+

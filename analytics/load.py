@@ -38,6 +38,7 @@ MAX_EXAMPLES = 5
 
 _ALIAS_TO_FIELD = {alias: name for name, aliases in s.FIELD_ALIASES.items() for alias in aliases}
 _NOT_NULL = (s.INVOICE, s.STOCK_CODE, s.QUANTITY, s.INVOICE_DATE, s.UNIT_PRICE)
+_TEXT = (s.INVOICE, s.STOCK_CODE, s.DESCRIPTION, s.CUSTOMER_ID, s.COUNTRY)
 _SLASH_DATE = (r"^(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<y>\d{4})(?:[ T]+(?P<H>\d{1,2}):(?P<M>\d{2})"
                r"(?::(?P<S>\d{2})(?:\.\d+)?)?\s*(?P<p>[AaPp][Mm])?)?$")
 _DATE_HINT = "set input.date_format (e.g. '%d/%m/%Y %H:%M') to give the format"
@@ -61,10 +62,11 @@ def read_transactions(path: str | Path, params: InputParams) -> pd.DataFrame:
         params: column mapping, size limit, XLSX sheet and optional date format.
 
     Returns:
-        The columns of ``schema.FIELDS`` in order: invoice, stock_code, description (str),
+        The columns of ``schema.FIELDS`` in order: invoice, stock_code, description (text),
         quantity (int64), invoice_date (datetime64[ns], naive), unit_price (float64),
-        customer_id, country (str). Text is stripped; empty text and absent optional columns are null.
-        Rows keep the file's order.
+        customer_id, country (text). Text columns are categoricals of ``str`` with sorted categories
+        (``analytics._categories``: the later stages work on their codes). Text is stripped; empty text
+        and absent optional columns are null. Rows keep the file's order.
 
     Raises:
         InputDataError: missing, oversized, empty or malformed file, missing or ambiguous columns,
@@ -74,7 +76,7 @@ def read_transactions(path: str | Path, params: InputParams) -> pd.DataFrame:
     _check_file(path, params.max_mb)
     source = open_source(path, params.sheet, accepts=lambda headers: _accepts(headers, params.mapping))
     columns = _resolve_columns(source.headers, params.mapping, source.label)
-    raw = source.read(list(columns.values()))
+    raw = source.read(list(columns.values()), text=[src for name, src in columns.items() if name in _TEXT])
     if raw.frame.empty:
         raise InputDataError(f"{source.label} has a header but no data rows.")
     _check_formulas(raw, source.label)
@@ -175,7 +177,7 @@ def _convert(raw: RawTable, columns: Mapping[str, str], date_format: str | None,
     for name in s.FIELDS:
         src = columns.get(name)
         if src is None:
-            out[name] = pd.Series(np.nan, index=index, dtype="str")
+            out[name] = _to_text(pd.Series(np.nan, index=index, dtype="str"))
             continue
         values = raw.frame[src]
         if name == s.QUANTITY:
@@ -214,24 +216,38 @@ def _show(value: object) -> str:
 
 
 def _to_text(values: pd.Series, drop_point_zero: bool = False) -> pd.Series:
-    """Strip text; numbers become their digits (17850.0 -> "17850"); empty -> null.
+    """Stripped text as a categorical with sorted categories; numbers become their digits
+    (17850.0 -> "17850"); empty text is null.
 
-    Text is cleaned on its distinct values (a file has far fewer than lines); a column that needs no
-    change is returned as it is, without a copy.
+    Text is cleaned on its distinct values (a file has far fewer than lines), which a categorical
+    (a Parquet string column) already lists; the codes are kept for the later stages.
     """
-    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
-        text = _numbers_to_text(values)
-        return text.mask(text == "") if (text == "").any() else text
-    text = values.astype("str")
-    codes, distinct = pd.factorize(text)
-    distinct = pd.Series(distinct, dtype="str")
-    cleaned = distinct.str.strip()
-    if drop_point_zero:
-        cleaned = cleaned.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
-    cleaned = cleaned.mask(cleaned == "")
-    if cleaned.equals(distinct):
-        return text
-    return pd.Series(cleaned.array.take(codes, allow_fill=True), index=values.index, dtype="str")
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes, distinct = values.cat.codes.to_numpy(), pd.Series(values.cat.categories)
+    else:
+        numeric = pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype)
+        codes, distinct = pd.factorize(values if numeric else values.astype("str"))
+        distinct = pd.Series(distinct)
+    if pd.api.types.is_numeric_dtype(distinct.dtype) and not pd.api.types.is_bool_dtype(distinct.dtype):
+        text = _numbers_to_text(distinct)
+    else:
+        text = distinct.astype("str").str.strip()
+        if drop_point_zero:
+            text = text.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
+    categories, recode = _sorted_distinct(text.mask(text == ""))
+    return pd.Series(pd.Categorical.from_codes(recode[codes], categories=categories, validate=False),
+                     index=values.index)
+
+
+def _sorted_distinct(text: pd.Series) -> tuple[pd.Index, np.ndarray]:
+    """The distinct non-null values of ``text`` in sorted order, and the position among them of each
+    value of ``text`` (null: -1), plus a last -1 for the null code -1. One sort, no hashing."""
+    ordered = text.dropna().sort_values()  # index: positions in text
+    values = ordered.array
+    fresh = np.r_[True, np.asarray(values[1:] != values[:-1], dtype=bool)] if len(values) else np.zeros(0, bool)
+    recode = np.full(len(text) + 1, -1, dtype=np.int64)
+    recode[ordered.index.to_numpy()] = np.cumsum(fresh) - 1
+    return pd.Index(values[fresh], dtype="str"), recode
 
 
 def _numbers_to_text(values: pd.Series) -> pd.Series:

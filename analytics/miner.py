@@ -81,8 +81,8 @@ def mine_itemsets(matrix: sp.csr_matrix, min_support: float, max_len: int | None
 def _frequent_pairs(incidence: sp.csc_matrix, threshold: int) -> tuple[np.ndarray, np.ndarray]:
     """(i, j) with i < j and their co-occurrence counts, from one sparse product."""
     ones = incidence.astype(np.int32)
-    co = sp.triu(ones.T @ ones, k=1).tocoo()
-    keep = co.data >= threshold
+    co = (ones.T @ ones).tocoo()
+    keep = (co.row < co.col) & (co.data >= threshold)  # upper triangle
     rows, cols, counts = co.row[keep], co.col[keep], co.data[keep].astype(np.int64)
     order = np.lexsort((cols, rows))
     return np.column_stack([rows[order], cols[order]]).astype(np.int64), counts[order]

@@ -21,7 +21,7 @@ from analytics.evaluate import evaluate_recommendations
 from analytics.kpis import headline_kpis, monthly_trend, pareto_curve, segment_top_products, summarise_segments
 from analytics.orders import order_history, returns_by_customer
 from analytics.products import product_names, summarise_products
-from analytics.recommend import recommend
+from analytics.recommend import bought_pairs, recommend_from_pairs
 from analytics.rfm import as_of_date, score_rfm, summarise_customers
 from analytics.risk import score_risk
 from analytics.rules import basket_matrix, rules_from_baskets
@@ -71,21 +71,23 @@ def build_snapshot(lines: pd.DataFrame, settings: Settings, scheme: SegmentSchem
         rules = rules_from_baskets(baskets, settings.rules, names)
         rows.update(rules=len(rules))
     with timer.stage("recommendations") as rows:
-        recommendations = recommend(customers, cleaned.sales, rules, names, settings.recommendations)
+        bought = bought_pairs(cleaned.sales)
+        recommendations = recommend_from_pairs(customers, bought, rules, names, settings.recommendations)
         rows.update(recommendations=len(recommendations))
     quality = None
     if settings.evaluation.enabled:
         with timer.stage("evaluation") as rows:
             quality = evaluate_recommendations(cleaned, names, settings, scheme,
                                                split=as_of - pd.Timedelta(days=settings.evaluation.holdout_days),
-                                               until=as_of)
+                                               until=as_of, baskets=baskets)
             rows.update(customers=quality["customers_evaluated"])
     with timer.stage("kpis") as rows:
         tables = {
             "customers": customers[list(s.TABLES["customers"])],
             "segments": summarise_segments(customers, scheme),
-            "segment_products": segment_top_products(cleaned.sales, customers, names, settings.segments.top_products),
-            "products": summarise_products(cleaned.sales, cleaned.basket_lines, names),
+            "segment_products": segment_top_products(cleaned.sales, bought, customers, names,
+                                                     settings.segments.top_products),
+            "products": summarise_products(cleaned.sales, baskets, names),
             "rules": rules,
             "recommendations": recommendations,
             "orders": order_history(cleaned.sales, cleaned.returns),

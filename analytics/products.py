@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 
 from analytics import schema as s
-from analytics._categories import as_text, first_occurrence
+from analytics._categories import as_text, first_occurrence, group_codes, run_starts, sorted_codes
+from analytics.rules import Baskets
 
 __all__ = ["product_names", "summarise_products"]
 
@@ -16,31 +17,38 @@ def product_names(lines: pd.DataFrame) -> pd.Series:
 
     Codes never described fall back to the code itself when looked up with ``name_of``-style joins.
     """
-    described = lines.loc[lines[s.DESCRIPTION].notna(), [s.STOCK_CODE, s.DESCRIPTION]]
-    code_of, codes = pd.factorize(described[s.STOCK_CODE])
-    text_of, texts = pd.factorize(described[s.DESCRIPTION])
-    pairs, counts = np.unique(code_of.astype(np.int64) * len(texts) + text_of, return_counts=True)
-    counted = pd.DataFrame({s.STOCK_CODE: codes.take(pairs // len(texts)),
-                            s.DESCRIPTION: texts.take(pairs % len(texts)), "n": counts})
-    best = counted.sort_values([s.STOCK_CODE, "n", s.DESCRIPTION], ascending=[True, False, True], kind="stable")
-    return best.drop_duplicates(s.STOCK_CODE).set_index(s.STOCK_CODE)[s.DESCRIPTION].astype("str")
+    code, codes = sorted_codes(lines[s.STOCK_CODE])  # codes sort like the text
+    text, texts = sorted_codes(lines[s.DESCRIPTION])
+    described = text >= 0
+    pairs, counts = np.unique(code[described] * len(texts) + text[described], return_counts=True)
+    code, text = pairs // len(texts), pairs % len(texts)
+    best = np.lexsort((text, -counts, code))  # per stock code: most lines first, then alphabetical
+    best = best[run_starts(code[best])]
+    return pd.Series(as_text(texts.take(text[best])).to_numpy(), name=s.DESCRIPTION, dtype="str",
+                     index=pd.Index(as_text(codes.take(code[best])), name=s.STOCK_CODE))
 
 
-def summarise_products(sales: pd.DataFrame, basket_lines: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
+def summarise_products(sales: pd.DataFrame, baskets: Baskets, names: pd.Series) -> pd.DataFrame:
     """One row per product sold to customers.
 
+    Args:
+        sales: customer sale lines.
+        baskets: ``rules.basket_matrix`` of the basket lines (guests included when configured).
+        names: description per stock code.
+
     Returns:
-        stock_code, description, revenue, quantity, customers (distinct buyers), baskets (distinct
-        invoices among basket lines, guests included when configured) — by revenue, descending.
+        stock_code, description, revenue, quantity, customers (distinct buyers), baskets (baskets
+        holding the product) — by revenue, descending.
     """
-    grouped = sales.assign(_buyer=first_occurrence(sales[s.STOCK_CODE], sales[s.CUSTOMER_ID])).groupby(
-        s.STOCK_CODE, sort=False)
-    table = grouped.agg(revenue=(s.REVENUE, "sum"), quantity=(s.QUANTITY, "sum"), customers=("_buyer", "sum"))
-    in_basket = first_occurrence(basket_lines[s.INVOICE], basket_lines[s.STOCK_CODE])
-    baskets = basket_lines.loc[in_basket, s.STOCK_CODE].value_counts(sort=False)
-    table.index = as_text(table.index)
-    baskets.index = as_text(baskets.index)
-    table["baskets"] = baskets.reindex(table.index).fillna(0).astype("int64")
-    table["description"] = names.reindex(table.index).fillna(pd.Series(table.index, index=table.index))
-    table = table.reset_index().sort_values(["revenue", s.STOCK_CODE], ascending=[False, True])
-    return table[[s.STOCK_CODE, "description", "revenue", "quantity", "customers", "baskets"]].reset_index(drop=True)
+    item, items = sorted_codes(sales[s.STOCK_CODE])
+    group, sold = group_codes(item)  # numbered by first sale, as groupby(stock_code, sort=False) did
+    sums = sales[[s.REVENUE, s.QUANTITY]].groupby(group).sum()
+    buyers = np.bincount(group[first_occurrence(group, sales[s.CUSTOMER_ID])], minlength=len(sold))
+    in_baskets = pd.Series(np.bincount(baskets.matrix.indices, minlength=len(baskets.items)), index=baskets.items)
+    order = np.lexsort((sold, -sums[s.REVENUE].to_numpy()))  # codes sort like stock codes
+    codes = as_text(items.take(sold[order]))
+    return pd.DataFrame({
+        s.STOCK_CODE: codes, "description": names.reindex(codes).fillna(pd.Series(codes, index=codes)).to_numpy(),
+        s.REVENUE: sums[s.REVENUE].to_numpy()[order], s.QUANTITY: sums[s.QUANTITY].to_numpy()[order],
+        "customers": buyers[order], "baskets": in_baskets.reindex(codes, fill_value=0).to_numpy(),
+    })

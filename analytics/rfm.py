@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from analytics import schema as s
-from analytics._categories import as_text, first_occurrence
+from analytics._categories import as_text, first_occurrence, group_codes, run_starts, sorted_codes
 
 __all__ = ["as_of_date", "summarise_customers", "quintile_scores", "score_rfm"]
 
@@ -35,17 +35,14 @@ def summarise_customers(sales: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFram
         customer_id, country (most frequent), first_purchase, last_purchase, recency_days, frequency,
         monetary, avg_basket — sorted by customer_id.
     """
-    new_invoice = first_occurrence(sales[s.CUSTOMER_ID], sales[s.INVOICE])
-    grouped = sales.assign(_invoice=new_invoice).groupby(s.CUSTOMER_ID, sort=True)
-    summary = grouped.agg(
-        first_purchase=(s.INVOICE_DATE, "min"),
-        last_purchase=(s.INVOICE_DATE, "max"),
-        frequency=("_invoice", "sum"),
-        monetary=(s.REVENUE, "sum"),
-    )
+    customer, ids = sorted_codes(sales[s.CUSTOMER_ID])  # codes sort like the ids: groupby(customer_id)'s groups
+    summary = sales[[s.INVOICE_DATE, s.REVENUE]].groupby(customer).agg(
+        first_purchase=(s.INVOICE_DATE, "min"), last_purchase=(s.INVOICE_DATE, "max"), monetary=(s.REVENUE, "sum"))
+    invoices = np.bincount(customer[first_occurrence(customer, sales[s.INVOICE])], minlength=len(ids))
+    summary.insert(2, "frequency", invoices[summary.index.to_numpy()])
+    summary.index = pd.Index(as_text(ids.take(summary.index.to_numpy())), name=s.CUSTOMER_ID)
     summary["recency_days"] = (as_of - summary["last_purchase"].dt.normalize()).dt.days.astype("int64")
     summary["avg_basket"] = summary["monetary"] / summary["frequency"]
-    summary.index = as_text(summary.index)
     summary["country"] = _main_country(sales)
     columns = ["country", "first_purchase", "last_purchase", "recency_days", "frequency", "monetary",
                "avg_basket"]
@@ -79,7 +76,13 @@ def _main_country(sales: pd.DataFrame) -> pd.Series:
     """Each customer's most frequent country (ties: alphabetical first)."""
     if s.COUNTRY not in sales or sales[s.COUNTRY].isna().all():
         return pd.Series(dtype="str")
-    counts = sales.groupby([s.CUSTOMER_ID, s.COUNTRY], sort=True).size().rename("n").reset_index()
-    best = counts.sort_values([s.CUSTOMER_ID, "n"], ascending=[True, False], kind="stable")
-    best = best.drop_duplicates(s.CUSTOMER_ID)
-    return pd.Series(as_text(best[s.COUNTRY]).to_numpy(), index=as_text(best[s.CUSTOMER_ID]), name=s.COUNTRY)
+    customer, ids = sorted_codes(sales[s.CUSTOMER_ID])
+    country, countries = sorted_codes(sales[s.COUNTRY])
+    known = country >= 0
+    pair, pairs = group_codes(customer[known] * len(countries) + country[known])
+    lines = np.bincount(pair, minlength=len(pairs))
+    who, where = pairs // len(countries), pairs % len(countries)
+    best = np.lexsort((where, -lines, who))  # per customer: most lines, then alphabetical
+    best = best[run_starts(who[best])]
+    return pd.Series(as_text(countries.take(where[best])).to_numpy(), index=as_text(ids.take(who[best])),
+                     name=s.COUNTRY)

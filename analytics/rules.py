@@ -5,12 +5,14 @@ itemset, so they are dropped before mining; support is still computed over every
 
 Miners (``rules.algorithm``): ``numpy`` (default; :mod:`analytics.miner`, exact, level by level with
 sparse products and bitsets), or mlxtend's ``fpgrowth`` and ``apriori``. All three give the same
-itemsets and supports (``tests/analytics/test_miner.py``); rule metrics come from mlxtend's
-``association_rules`` in every case.
+itemsets and supports (``tests/analytics/test_miner.py``). Rule metrics are mlxtend's
+``association_rules``: called for the mlxtend miners, computed with its formulas on the numpy miner's
+arrays (the same floats; the tests compare both).
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,7 +26,7 @@ from analytics.miner import mine_itemsets
 from analytics.settings import RulesParams
 
 __all__ = ["ALGORITHMS", "Baskets", "basket_matrix", "effective_support", "frequent_itemsets", "mine_rules",
-           "rules_from_baskets", "RULE_COLUMNS"]
+           "rules_from_baskets", "select_baskets", "RULE_COLUMNS"]
 
 RULE_COLUMNS = list(s.TABLES["rules"])
 _MLXTEND_MINERS = {"fpgrowth": fpgrowth, "apriori": apriori}
@@ -53,6 +55,32 @@ def basket_matrix(basket_lines: pd.DataFrame) -> Baskets:
     matrix.data[:] = 1  # duplicate lines of one item in a basket count once
     labels = np.array([str(item) for item in items], dtype=object)  # mlxtend needs Python str
     return Baskets(matrix=matrix.astype(bool), items=labels)
+
+
+def select_baskets(baskets: Baskets, basket_lines: pd.DataFrame, keep: np.ndarray) -> Baskets:
+    """The baskets of the lines where ``keep`` is True, as ``basket_matrix(basket_lines[keep])`` counts them.
+
+    Args:
+        baskets: ``basket_matrix(basket_lines)``.
+        basket_lines: the lines it was built from.
+        keep: one flag per line.
+
+    Returns:
+        The same item columns (items of no kept line stay, with no basket); the rows of the baskets
+        with a kept line. When every basket is kept or left out whole (a time split between invoices),
+        they are a row subset of ``baskets``; otherwise they are rebuilt from the kept lines.
+    """
+    keep = np.asarray(keep, dtype=bool)
+    rows = pd.factorize(basket_lines[s.INVOICE])[0]  # basket_matrix's row of each line
+    kept = np.bincount(rows[keep], minlength=baskets.count)
+    if np.array_equal(kept, np.where(kept > 0, np.bincount(rows, minlength=baskets.count), 0)):
+        return Baskets(matrix=baskets.matrix[kept > 0], items=baskets.items)
+    cols = pd.factorize(basket_lines[s.STOCK_CODE])[0]
+    renumbered = np.cumsum(kept > 0) - 1
+    matrix = sp.csr_matrix((np.ones(int(keep.sum()), dtype=np.int8), (renumbered[rows[keep]], cols[keep])),
+                           shape=(int((kept > 0).sum()), len(baskets.items)))
+    matrix.data[:] = 1
+    return Baskets(matrix=matrix.astype(bool), items=baskets.items)
 
 
 def frequent_itemsets(baskets: Baskets, params: RulesParams) -> pd.DataFrame:
@@ -101,13 +129,65 @@ def mine_rules(basket_lines: pd.DataFrame, params: RulesParams, names: pd.Series
 
 def rules_from_baskets(baskets: Baskets, params: RulesParams, names: pd.Series) -> pd.DataFrame:
     """:func:`mine_rules` on an incidence matrix already built (``basket_matrix``)."""
-    itemsets = frequent_itemsets(baskets, params)
-    if len(itemsets) == 0 or itemsets["itemsets"].map(len).max() < 2:
-        return _empty_rules()
-    rules = association_rules(itemsets, num_itemsets=baskets.count, metric="confidence",
-                              min_threshold=params.min_confidence)
+    if params.algorithm == "numpy" and baskets.count:
+        levels = mine_itemsets(baskets.matrix, effective_support(params, baskets.count), params.max_len)
+        rules = _association_rules(levels, baskets, params.min_confidence)
+    else:
+        itemsets = frequent_itemsets(baskets, params)
+        if len(itemsets) == 0 or itemsets["itemsets"].map(len).max() < 2:
+            return _empty_rules()
+        rules = association_rules(itemsets, num_itemsets=baskets.count, metric="confidence",
+                                  min_threshold=params.min_confidence)
     rules = rules[rules["lift"] > params.min_lift]
     return _to_table(rules, names)
+
+
+def _association_rules(levels: list[tuple[np.ndarray, np.ndarray]], baskets: Baskets,
+                       min_confidence: float) -> pd.DataFrame:
+    """mlxtend's ``association_rules`` on the levels of :func:`analytics.miner.mine_itemsets`, in arrays.
+
+    Every split of a frequent itemset of two or more items into antecedent and consequent is a rule,
+    kept when its confidence reaches ``min_confidence``. The metrics use mlxtend's formulas (confidence
+    = (s(AC)·n) / (s(A)·n), lift, leverage, conviction), so they are the same floats.
+    """
+    n = baskets.count
+    supports = [counts / float(n) for _, counts in levels]
+    found: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+    for size in range(2, len(levels) + 1):
+        itemsets = levels[size - 1][0]
+        for taken in (c for k in range(size - 1, 0, -1) for c in itertools.combinations(range(size), k)):
+            rest = [column for column in range(size) if column not in taken]
+            antecedent, consequent = itemsets[:, list(taken)], itemsets[:, rest]
+            s_a = supports[len(taken) - 1][_row_positions(antecedent, levels[len(taken) - 1][0])]
+            s_c = supports[len(rest) - 1][_row_positions(consequent, levels[len(rest) - 1][0])]
+            keep = (supports[size - 1] * n) / (s_a * n) >= min_confidence
+            found.append((antecedent[keep], consequent[keep], s_a[keep], s_c[keep], supports[size - 1][keep]))
+    if not found:
+        return pd.DataFrame(columns=["antecedents", "consequents", "lift"])
+    s_a, s_c, s_ac = (np.concatenate([part[i] for part in found]) for i in (2, 3, 4))
+    confidence = (s_ac * n) / (s_a * n)
+    conviction = np.full(len(confidence), np.inf)
+    below = confidence < 1.0
+    conviction[below] = (1.0 - s_c[below]) / (1.0 - confidence[below])
+    return pd.DataFrame({
+        "antecedents": [list(baskets.items[row]) for part in found for row in part[0]],
+        "consequents": [list(baskets.items[row]) for part in found for row in part[1]],
+        "antecedent support": s_a, "consequent support": s_c, "support": s_ac, "confidence": confidence,
+        "lift": confidence / s_c, "leverage": s_ac - s_a * s_c, "conviction": conviction,
+    })
+
+
+def _row_positions(rows: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """Position in ``table`` of each row of ``rows`` (every row is in the table; same width)."""
+    if rows.shape[1] == 1:
+        where = np.full(int(table.max(initial=0)) + 1, -1)
+        where[table[:, 0]] = np.arange(len(table))
+        return where[rows[:, 0]]
+    _, inverse = np.unique(np.concatenate([table, rows]), axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    slot = np.empty(int(inverse.max(initial=-1)) + 1, dtype=np.int64)
+    slot[inverse[:len(table)]] = np.arange(len(table))
+    return slot[inverse[len(table):]]
 
 
 def _to_table(rules: pd.DataFrame, names: pd.Series) -> pd.DataFrame:

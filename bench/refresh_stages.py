@@ -1,6 +1,6 @@
 """Refresh speed on the bundled data: every stage, against a lower bound and a seed-style baseline.
 
-    python -m bench.refresh_stages [--rounds 5] [--before COMMIT]
+    python -m bench.refresh_stages [--rounds 5] [--before COMMIT,COMMIT]
 
 Three pipelines run in this process, interleaved round by round on the same machine (compare the
 ratios, not single timings):
@@ -14,7 +14,7 @@ ratios, not single timings):
   here) and ``association_rules``.
 
 Then the miners alone on the same baskets (mlxtend FP-Growth and Apriori, ours, pyfim), and the
-refresh CLI of the commit before this work against the current one, stage by stage (subprocesses).
+refresh CLI of earlier commits against the current one, stage by stage (subprocesses).
 Writes ``bench/out/refresh_stages.json``.
 """
 
@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -35,7 +36,8 @@ import pyarrow.parquet as pq
 
 from bench._common import ROOT, machine, measure, median, print_table, write_results
 
-BEFORE = "17ee5e6"  # main before the performance work (mlxtend FP-Growth, string group-bys)
+BEFORE = ("17ee5e6",  # main before the performance work (mlxtend FP-Growth, string group-bys)
+          "51bcaad")  # before the second round (evaluation redoing the main run's work, KPI group-bys on text)
 TARGET_RATIO = 2.0
 
 
@@ -181,18 +183,26 @@ def miners(path: Path, settings, max_len: int = 3) -> list[dict]:
     return table
 
 
-def before_after(path: Path, before: str, rounds: int) -> dict:
-    """The refresh CLI of ``before`` (a git commit) and of the working tree, stage by stage."""
-    old = Path(tempfile.mkdtemp(prefix="bench-before-"))
-    try:
-        archive = subprocess.run(["git", "archive", before, "analytics", "jobs", "config"], cwd=ROOT,
-                                 capture_output=True, check=True).stdout
-        subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
-    except (subprocess.CalledProcessError, FileNotFoundError) as exc:
-        return {"error": f"commit {before} not available: {exc}"}
-    results = {"before": [], "after": []}
+def before_after(path: Path, commits: Sequence[str], rounds: int) -> dict:
+    """The refresh CLI of each of ``commits`` and of the working tree ("after"), stage by stage.
+
+    Returns:
+        order (the commits, then "after") and, per label, the median seconds of each stage and of the
+        whole process; or ``error`` when a commit cannot be extracted.
+    """
+    roots = {}
+    for commit in commits:
+        roots[commit] = Path(tempfile.mkdtemp(prefix=f"bench-{commit}-"))
+        try:
+            archive = subprocess.run(["git", "archive", commit, "analytics", "jobs", "config"], cwd=ROOT,
+                                     capture_output=True, check=True).stdout
+            subprocess.run(["tar", "-x", "-C", str(roots[commit])], input=archive, check=True)
+        except (subprocess.CalledProcessError, FileNotFoundError) as exc:
+            return {"error": f"commit {commit} not available: {exc}"}
+    roots["after"] = ROOT
+    results: dict[str, list[dict]] = {label: [] for label in roots}
     for _ in range(rounds):
-        for label, root in (("before", old), ("after", ROOT)):
+        for label, root in roots.items():
             with tempfile.TemporaryDirectory() as store:
                 run = measure([sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
                                "from jobs.refresh import main; sys.exit(main(sys.argv[2:]))", str(root),
@@ -201,13 +211,16 @@ def before_after(path: Path, before: str, rounds: int) -> dict:
             stages = {m.group(1): float(m.group(2))
                       for m in re.finditer(r"stage=(\w+) seconds=([\d.]+)", run["output"])}
             results[label].append({**stages, "process": run["seconds"]})
-    return {name: {key: median([r.get(key, 0.0) for r in runs]) for key in runs[0]} for name, runs in results.items()}
+    medians = {label: {key: median([r.get(key, 0.0) for r in runs]) for key in runs[0]}
+               for label, runs in results.items()}
+    return {"order": list(roots), **medians}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.refresh_stages", description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--before", default=BEFORE, help="git commit to compare with (default: %(default)s)")
+    parser.add_argument("--before", default=",".join(BEFORE),
+                        help="git commits to compare with, comma-separated (default: %(default)s)")
     parser.add_argument("--input", default=str(ROOT / "data" / "online_retail.parquet"))
     args = parser.parse_args(argv)
 
@@ -240,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
                                  "fastest_rounds": min(our_total) / min(low_total)},
         "ours_total_per_round_s": our_total, "lower_bound_total_per_round_s": low_total,
         "miners": miners(path, settings),
-        "before_after": before_after(path, args.before, rounds=3),
+        "before_after": before_after(path, args.before.split(","), rounds=3),
     }
     write_results("refresh_stages", results)
     _print(results)
@@ -259,10 +272,9 @@ def _print(results: dict) -> None:
     print_table(results["miners"], ["miner", "itemsets", "seconds", "× fastest"])
     ba = results["before_after"]
     if "error" not in ba:
-        keys = [k for k in ba["after"] if k in ba["before"] or k in ba["after"]]
-        rows = [{"stage": k, "before_s": ba["before"].get(k), "after_s": ba["after"].get(k)} for k in keys]
+        rows = [{"stage": k, **{label: ba[label].get(k) for label in ba["order"]}} for k in ba["after"]]
         print()
-        print_table(rows, ["stage", "before_s", "after_s"])
+        print_table(rows, ["stage", *ba["order"]])
 
 
 if __name__ == "__main__":

@@ -13,9 +13,12 @@ NDCG: A = (1/log2 3) / (1 + 1/log2 3) = 0.386853..., others 0 -> mean 0.096713..
 """
 
 import math
+from dataclasses import replace
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analytics.clean import clean_transactions
 from analytics.evaluate import evaluate_recommendations, new_purchases, popularity_baseline, ranking_metrics
@@ -101,3 +104,49 @@ def test_bought_pairs_keep_first_occurrences(lines):
     pairs = bought_pairs(sales)
     assert not pairs.duplicated().any() and "POST" not in set(pairs["stock_code"])
     assert pairs.iloc[0].tolist() == ["A", "X"]
+
+
+# The metrics of commit 51bcaad (before the evaluation reused the main run's work), pinned so that faster
+# code must give the same numbers: (split, holdout end, max_customers) -> values. 2011-09-11 to 2011-12-10 is
+# the refresh's own holdout; 500 customers exercises the sample; 2011-12-01 leaves nine days after the split.
+PINNED = {
+    ("2011-09-11", "2011-12-10", 5000): dict(
+        customers_evaluated=1860, customers_qualifying=1860, hit_rate=0.4575268817204301,
+        precision=0.08198924731182795, ndcg=0.09362611196004957, rule_based_share=0.9666666666666667,
+        baseline=(0.3209677419354839, 0.046720430107526884, 0.04995565802009427)),
+    ("2011-09-01", None, 500): dict(
+        customers_evaluated=500, customers_qualifying=1887, hit_rate=0.48, precision=0.082,
+        ndcg=0.093997423322896, rule_based_share=0.974, baseline=(0.338, 0.0508, 0.05226724583166936)),
+    ("2011-12-01", None, 5000): dict(
+        customers_evaluated=503, customers_qualifying=503, hit_rate=0.2882703777335984,
+        precision=0.039761431411530816, ndcg=0.054853966928327856, rule_based_share=0.9721669980119284,
+        baseline=(0.16500994035785288, 0.02047713717693837, 0.02288732178425791)),
+}
+
+
+@pytest.mark.parametrize("split, until, most", list(PINNED))
+def test_bundled_metrics_pinned(bundled, split, until, most):
+    cleaned, names, settings = bundled
+    settings = replace(settings, evaluation=replace(settings.evaluation, max_customers=most))
+    quality = evaluate_recommendations(cleaned, names, settings, load_scheme(settings.segments.scheme),
+                                       split=pd.Timestamp(split), until=until and pd.Timestamp(until))
+    expected = PINNED[(split, until, most)]
+    for key in ("customers_evaluated", "customers_qualifying"):
+        assert quality[key] == expected[key], key
+    for key in ("hit_rate", "precision", "ndcg", "rule_based_share"):
+        assert quality[key] == pytest.approx(expected[key], abs=1e-9), key
+    got = (quality["baseline"]["hit_rate"], quality["baseline"]["precision"], quality["baseline"]["ndcg"])
+    assert got == pytest.approx(expected["baseline"], abs=1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sets(st.tuples(st.sampled_from(["A", "B", "C", "D"]), st.sampled_from(["P", "Q", "R", "S", "T"]))),
+       st.lists(st.sampled_from(["A", "B", "C", "D", "E"]), unique=True), st.integers(1, 6))
+def test_popularity_baseline_by_brute_force(pairs, customers, k):
+    bought = _pairs(sorted(pairs)).astype("str")
+    buyers = {item: sum(1 for _, i in pairs if i == item) for _, item in pairs}
+    ranking = sorted(buyers, key=lambda item: (-buyers[item], item))
+    expected = [[c, rank, item] for c in customers
+                for rank, item in enumerate([i for i in ranking if (c, i) not in pairs][:k], start=1)]
+    baseline = popularity_baseline(bought, pd.Index(customers, dtype="str"), k)
+    assert baseline.values.tolist() == expected

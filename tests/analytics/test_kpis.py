@@ -1,14 +1,18 @@
-"""KPIs, Pareto, segment summaries and order history on the handmade frame."""
+"""KPIs, Pareto, segment summaries, products and order history on the handmade frame."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from analytics.clean import clean_transactions
-from analytics.kpis import headline_kpis, monthly_trend, pareto_curve, pareto_share, summarise_segments
+from analytics.kpis import (headline_kpis, monthly_trend, pareto_curve, pareto_share, segment_top_products,
+                            summarise_segments)
 from analytics.orders import order_history, returns_by_customer
+from analytics.products import product_names, summarise_products
+from analytics.recommend import bought_pairs
 from analytics.rfm import as_of_date, score_rfm, summarise_customers
 from analytics.risk import score_risk
+from analytics.rules import basket_matrix
 from analytics.segments import assign_segments, parse_scheme
 from analytics.settings import BasketParams, CleaningParams, RiskParams
 
@@ -82,3 +86,20 @@ def test_order_history_flags_returns(tables):
     assert a["items"].tolist() == [1, 1, 2]
     returns = returns_by_customer(cleaned.returns)
     assert returns.loc["A"].tolist() == [1, 5.0]
+
+
+def test_products_by_hand(tables, lines):
+    # sales: Y 10 + 10 + 30 (A, B, C), X 10 + 5 + 5 (A, B), POST 18 (E), Z 6 + 6 (E); baskets (guests in,
+    # POST out): invoices 1 {X,Y}, 2 {X}, 3 {X,Y}, 4 {Y}, 7 {X,Y}, 8 {Z}
+    cleaned, _ = tables
+    products = summarise_products(cleaned.sales, basket_matrix(cleaned.basket_lines), product_names(lines))
+    assert products.values.tolist() == [["Y", "TEAPOT", 50.0, 5, 3, 4], ["X", "MUG", 20.0, 4, 2, 4],
+                                        ["POST", "POSTAGE", 18.0, 1, 1, 0], ["Z", "SPOON", 12.0, 4, 1, 1]]
+
+
+def test_segment_top_products_by_hand(tables, lines):
+    # Recent = A, E: X 15 (A), Z 12 (E), Y 10 (A); Old = B, C: Y 10 + 30 (B, C), X 5 (B); POST is no product
+    cleaned, customers = tables
+    top = segment_top_products(cleaned.sales, bought_pairs(cleaned.sales), customers, product_names(lines), top=2)
+    assert top.values.tolist() == [["Old", 1, "Y", "TEAPOT", 40.0, 4, 2], ["Old", 2, "X", "MUG", 5.0, 1, 1],
+                                   ["Recent", 1, "X", "MUG", 15.0, 3, 1], ["Recent", 2, "Z", "SPOON", 12.0, 4, 1]]

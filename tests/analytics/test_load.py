@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 import openpyxl
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -90,7 +92,11 @@ def _format_date(when: pd.Timestamp, style: str) -> str:
 
 
 def read(path: Path, **params: object) -> pd.DataFrame:
-    return read_transactions(path, InputParams(**params))
+    """read_transactions, its text columns (categoricals) as str to compare them with expected_frame()."""
+    frame = read_transactions(path, InputParams(**params))
+    text = [s.INVOICE, s.STOCK_CODE, s.DESCRIPTION, s.CUSTOMER_ID, s.COUNTRY]
+    assert all(isinstance(frame[name].dtype, pd.CategoricalDtype) for name in text)
+    return frame.astype({name: "str" for name in text})
 
 
 def lines_of(message: str) -> list[int]:
@@ -107,7 +113,8 @@ def test_bundled_file_loads_with_canonical_types(bundled_lines: pd.DataFrame) ->
     assert frame[s.UNIT_PRICE].dtype == "float64"
     assert frame[s.INVOICE_DATE].dtype == "datetime64[ns]"
     for name in (s.INVOICE, s.STOCK_CODE, s.DESCRIPTION, s.CUSTOMER_ID, s.COUNTRY):
-        assert frame[name].dtype == "str", name
+        assert isinstance(frame[name].dtype, pd.CategoricalDtype) and frame[name].cat.categories.dtype == "str", name
+        assert frame[name].cat.categories.is_monotonic_increasing, name  # sorted: codes compare like the text
     assert frame[s.CUSTOMER_ID].nunique() == 4_372
     assert frame[s.CUSTOMER_ID].isna().sum() == 135_080
     assert frame[s.INVOICE_DATE].min() == pd.Timestamp("2010-12-01 08:26")
@@ -165,6 +172,21 @@ def test_parquet_round_trip_with_float_customer_ids(tmp_path: Path) -> None:
     source["Description"] = source["Description"].str.pad(40, side="right")
     source.to_parquet(tmp_path / "export.parquet", index=False)
     pd.testing.assert_frame_equal(read(tmp_path / "export.parquet"), expected_frame())
+
+
+def test_parquet_text_is_read_per_distinct_value(tmp_path: Path) -> None:
+    # row groups of two lines hold different dictionaries; "Spain " and "Spain" become one category, "" null
+    source = expected_frame().rename(columns={s.INVOICE: "Invoice", s.INVOICE_DATE: "Date"})
+    padded = source.assign(country=source[s.COUNTRY].where(source.index % 3 != 1, source[s.COUNTRY] + " "))
+    padded.loc[0, s.DESCRIPTION] = ""
+    pq.write_table(pa.Table.from_pandas(padded, preserve_index=False), tmp_path / "groups.parquet", row_group_size=2)
+    frame = read_transactions(tmp_path / "groups.parquet", InputParams())
+    expected = expected_frame()
+    expected.loc[0, s.DESCRIPTION] = np.nan
+    for name in (s.INVOICE, s.STOCK_CODE, s.DESCRIPTION, s.CUSTOMER_ID, s.COUNTRY):
+        categories = frame[name].cat.categories
+        assert categories.tolist() == sorted(expected[name].dropna().unique()), name
+        assert frame[name].astype("str").equals(expected[name]), name
 
 
 def write_xlsx(path: Path, header: list[str], rows: list[list[object]], title: str = "Data") -> Path:

@@ -64,3 +64,19 @@ def test_recommendations_never_include_bought_items(pairs):
     assert not any((row.customer_id, row.stock_code) in bought for row in recs.itertuples())
     assert not recs.duplicated(["customer_id", "stock_code"]).any()
     assert recs.groupby("customer_id")["rank"].apply(lambda r: r.tolist() == list(range(1, len(r) + 1))).all()
+
+
+@pytest.mark.parametrize("block_bytes", [1, 7, 1 << 24])
+def test_holds_reads_rows_in_blocks(monkeypatch, block_bytes):
+    import scipy.sparse as sp
+
+    from analytics import recommend as module
+
+    rng = np.random.default_rng(0)
+    matrix = sp.random(40, 9, density=0.3, format="csr", random_state=1)
+    rows, cols = rng.integers(0, 40, 200), rng.integers(0, 9, 200)  # unsorted rows too
+    monkeypatch.setattr(module, "_BLOCK_BYTES", block_bytes)
+    for some_rows in (rows, np.sort(rows)):
+        expected = np.asarray(matrix[some_rows, cols]).ravel() != 0
+        assert module._holds(matrix, some_rows, cols).tolist() == expected.tolist()
+    assert module._holds(matrix, rows[:0], cols[:0]).tolist() == []

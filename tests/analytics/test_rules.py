@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from analytics.clean import clean_transactions
 from analytics.errors import ConfigError
 from analytics.products import product_names
-from analytics.rules import basket_matrix, effective_support, mine_rules
+from analytics.rules import basket_matrix, effective_support, mine_rules, select_baskets
 from analytics.settings import BasketParams, CleaningParams, RulesParams
 
 
@@ -95,3 +95,31 @@ def test_fewer_baskets_than_the_floor_gives_no_rules_not_an_error():
     assert effective_support(params, 2) == 1.0
     rules = mine_rules(lines, params, pd.Series(dtype="str"))
     assert rules.empty  # A and B are in every basket: lift 1, no rule above chance
+
+
+def _counted(baskets):
+    """{frozenset of item labels: baskets holding it} for single items and pairs, from an incidence matrix."""
+    matrix = baskets.matrix.astype(np.int64)
+    singles = np.asarray(matrix.sum(axis=0)).ravel()
+    pairs = (matrix.T @ matrix).toarray()
+    found = {frozenset([baskets.items[i]]): int(singles[i]) for i in np.flatnonzero(singles)}
+    found.update({frozenset([baskets.items[i], baskets.items[j]]): int(pairs[i, j])
+                  for i, j in zip(*np.nonzero(np.triu(pairs, 1)))})
+    return found
+
+
+@pytest.mark.parametrize("split", ["2024-01-05", "2024-01-03 11:00", "2024-01-08 15:00"])
+def test_selected_baskets_count_like_a_matrix_of_the_kept_lines(basket_lines, split):
+    # a time split keeps or drops whole invoices (each handmade invoice has one time): a row subset
+    keep = (basket_lines["invoice_date"] < pd.Timestamp(split)).to_numpy()
+    selected = select_baskets(basket_matrix(basket_lines), basket_lines, keep)
+    reference = basket_matrix(basket_lines[keep])
+    assert selected.count == reference.count and _counted(selected) == _counted(reference)
+
+
+def test_selected_baskets_rebuild_invoices_cut_by_the_selection(basket_lines):
+    keep = np.ones(len(basket_lines), dtype=bool)
+    keep[np.flatnonzero(basket_lines["invoice"] == "1")[0]] = False  # invoice 1 keeps one of its two lines
+    selected = select_baskets(basket_matrix(basket_lines), basket_lines, keep)
+    reference = basket_matrix(basket_lines[keep])
+    assert selected.count == reference.count == 6 and _counted(selected) == _counted(reference)

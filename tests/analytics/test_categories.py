@@ -1,0 +1,53 @@
+"""Integer-code helpers (analytics/_categories.py) against the plain pandas/numpy operations they replace."""
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analytics._categories import (as_categories, combined_key, first_occurrence, group_codes, isin, run_starts,
+                                   sorted_codes)
+
+# short runs of repeated values, as the lines of one invoice follow each other
+values = st.lists(st.sampled_from(["b", "a", "c", None]), max_size=30)
+
+
+def test_sorted_codes_follow_the_text_order():
+    text = pd.Series(["b", None, "a", "b"], dtype="str")
+    for column in (text, text.astype("category")):
+        codes, distinct = sorted_codes(column)
+        assert codes.tolist() == [1, -1, 0, 1] and distinct.tolist() == ["a", "b"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(values, values)
+def test_first_occurrence_and_group_codes_match_pandas(left, right):
+    size = min(len(left), len(right))
+    frame = pd.DataFrame({"x": left[:size], "y": right[:size]}, dtype="str")
+    expected = ~frame.duplicated().to_numpy()
+    assert first_occurrence(frame["x"], frame["y"]).tolist() == expected.tolist()
+    assert first_occurrence(frame["x"].astype("category"), frame["y"]).tolist() == expected.tolist()
+    key = combined_key(frame["x"], frame["y"])
+    assert (pd.Series(key).duplicated() == frame.duplicated()).all()  # equal keys exactly for equal rows
+    codes, distinct = group_codes(key)
+    reference = pd.factorize(key)
+    assert codes.tolist() == reference[0].tolist() and distinct.tolist() == reference[1].tolist()
+
+
+def test_first_occurrence_of_integer_codes():
+    assert first_occurrence(np.array([3, 3, 1, 3]), np.array([0, 0, 0, 1])).tolist() == [True, False, True, True]
+
+
+def test_run_starts_and_isin():
+    assert run_starts(np.array([1, 1, 2, 1])).tolist() == [True, False, True, True]
+    assert run_starts(np.array([], dtype=np.int64)).tolist() == []
+    pool, values_ = np.array([5, 9, 2 ** 40]), np.array([9, 1, 2 ** 40, 5, 0])
+    assert isin(values_, pool).tolist() == np.isin(values_, pool).tolist()
+
+
+def test_as_categories_sorts_categories_once():
+    frame = pd.DataFrame({"invoice": pd.Categorical(["2", "1"], categories=["2", "1"]), "quantity": [1, 2]})
+    converted = as_categories(frame)
+    assert converted["invoice"].cat.categories.tolist() == ["1", "2"]
+    assert converted["invoice"].tolist() == ["2", "1"]
+    assert as_categories(converted) is converted  # already sorted categoricals: nothing to do
