@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import dash
-import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html
 
 from analytics.settings import PROJECT_ROOT, Settings, load_settings

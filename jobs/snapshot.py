@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import BinaryIO
 
-import pandas as pd
 
 from analytics.errors import AppError, SnapshotError
 from analytics.schema import TABLE_NAMES
