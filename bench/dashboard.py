@@ -38,6 +38,7 @@ import requests
 
 from bench.load import (OUT, ROOT, RssSampler, machine, mixed_action, page_action, publish, run_users,
                         snapshot_sample, summarise)
+from bench.report import write_section_2
 from bench.servers import PrivateRedis, serve
 from bench.web_client import PAGES, DashClient
 
@@ -276,8 +277,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.report:
-        args.output.with_suffix(".md").write_text(markdown(json.loads(args.output.read_text())))
-        print(f"rewrote {args.output.with_suffix('.md')}")
+        section = markdown(json.loads(args.output.read_text()))
+        args.output.with_suffix(".md").write_text(section)
+        write_section_2(section)
         return 0
     parts = set(args.only or ("cold", "latency", "payloads", "redis"))
     OUT.mkdir(parents=True, exist_ok=True)
@@ -323,6 +325,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     md = args.output.with_suffix(".md")
     md.write_text(markdown(report))
     print(f"results: {args.output} and {md}")
+    write_section_2(md.read_text())
     errors = sum(cell["errors"] for kind in report.get("latency", {}).values() for sc in kind.values()
                  for cell in sc.values())
     return 1 if errors else 0

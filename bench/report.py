@@ -3,7 +3,8 @@
     python -m bench.report
 
 Reads ``refresh_stages.json``, ``scale.json`` and ``recommendations.json`` (written by the other
-benchmarks) and rewrites docs/PERFORMANCE.md, keeping section 2 (dashboard speed) as it is in the file.
+benchmarks) and rewrites docs/PERFORMANCE.md, keeping section 2 (dashboard speed) as it is in the file;
+``python -m bench.dashboard`` replaces section 2 (:func:`write_section_2`).
 """
 
 from __future__ import annotations
@@ -34,6 +35,17 @@ def _section_2() -> str:
         if found:
             return found.group(0).rstrip() + "\n"
     return PLACEHOLDER_2
+
+
+def write_section_2(section: str) -> None:
+    """Put ``section`` (starting with the section-2 title) in docs/PERFORMANCE.md in place of section 2."""
+    text = DOC.read_text(encoding="utf-8") if DOC.exists() else f"# Performance\n\n{PLACEHOLDER_2}"
+    found = re.search(rf"^{re.escape(SECTION_2)}.*?(?=^## 3\. |\Z)", text, re.S | re.M)
+    if not found:
+        text = text.rstrip() + "\n\n" + PLACEHOLDER_2
+        found = re.search(rf"^{re.escape(SECTION_2)}.*?(?=^## 3\. |\Z)", text, re.S | re.M)
+    DOC.write_text(text[:found.start()] + section.rstrip() + "\n\n" + text[found.end():], encoding="utf-8")
+    print(f"wrote section 2 of {DOC}")
 
 
 def _head(stages: dict, scale: dict, quality: dict) -> str:
