@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8050
 
-.PHONY: setup demo refresh serve test test-fast bench clean lock audit
+.PHONY: setup demo refresh serve test test-fast bench bench-refresh clean lock audit
 
 setup: $(VENV)/.installed
 
@@ -50,7 +50,8 @@ clean:
 
 ## bench-dashboard: dashboard speed (cold start, latency at 1/10/20 users, payloads, Redis size), the load test
 ##       (20 users, 60 s, zero errors, flat worker memory) and the soak (a refresh every 2 s for 5 min, 4 readers,
-##       file store and private Redis). Results: bench/out/{load,soak,dashboard}.json and bench/out/dashboard.md
+##       file store and private Redis). Results: bench/out/{load,soak,dashboard}.json, bench/out/dashboard.md, and
+##       section 2 of docs/PERFORMANCE.md
 .PHONY: bench-dashboard
 bench-dashboard: setup
 	scripts/system-deps.sh
@@ -58,10 +59,13 @@ bench-dashboard: setup
 	$(BIN)/python -m bench.soak --seconds 300 --every 2 --readers 4 --store both
 	$(BIN)/python -m bench.dashboard
 
-## bench: refresh speed (every stage against a lower bound and a seed-style baseline), scale (1/5/10 M synthetic
-##        lines), recommendation quality (time split, variants tried); then docs/PERFORMANCE.md sections 1 and 3.
-##        Results: bench/out/{refresh_stages,scale,recommendations}.json, docs/scale.png
-bench: setup
+## bench: every figure of docs/PERFORMANCE.md (about 25 min): bench-refresh, then bench-dashboard
+bench: bench-refresh bench-dashboard
+
+## bench-refresh: refresh speed (every stage against a lower bound and a seed-style baseline), scale (1/5/10 M
+##        synthetic lines), recommendation quality (time split, variants tried); then docs/PERFORMANCE.md sections
+##        1 and 3. Results: bench/out/{refresh_stages,scale,recommendations}.json, docs/scale.png
+bench-refresh: setup
 	scripts/install.sh $(BIN)/python requirements-bench.txt
 	$(BIN)/python -m bench.refresh_stages --rounds 7
 	$(BIN)/python -m bench.scale --lines 1000000 5000000 10000000 --repeat 2

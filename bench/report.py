@@ -69,9 +69,11 @@ def _head(stages: dict, scale: dict, quality: dict) -> str:
     table = "\n".join(f"| {a} | {b} | {c} |" for a, b, c in rows)
     return f"""# Performance
 
-How well the refresh job and the recommendations do their job, measured. Every figure below is
-produced by `make bench` (which runs the commands listed in each section and then
-`python -m bench.report`, rendering this file from `bench/out/*.json`).
+How well the refresh job, the dashboard and the recommendations do their job, measured. Every figure
+below is produced by `make bench` = `make bench-refresh` (sections 1 and 3: the commands listed there,
+then `python -m bench.report` renders them from `bench/out/*.json`) and `make bench-dashboard`
+(section 2, with its own machine line: the load test, the soak and `python -m bench.dashboard`).
+About 25 minutes in all on this machine.
 
 Machine: {m['cores']} cores, {m['memory_gb']} GB RAM ({m['cpu']}), Python {m['python']}, pandas
 {m['pandas']}, numpy {m['numpy']}; run of {m['date']}. The machine is shared with other work (load

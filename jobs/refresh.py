@@ -28,6 +28,7 @@ from analytics.pipeline import build_snapshot
 from analytics.segments import load_scheme
 from analytics.settings import Settings, load_settings
 from analytics.snapshot import encode_snapshot, make_version, manifest_json
+from jobs.fetch import display_location, local_input
 from jobs.logs import bind, configure_logging, event
 from jobs.store import Store, open_store
 
@@ -47,7 +48,7 @@ def run(settings: Settings, trigger: str = "manual", store: Store | None = None)
     run_id = uuid.uuid4().hex
     version = make_version(started, run_id)
     store = store or open_store(settings.store)
-    record = {"run_id": run_id, "version": version, "trigger": trigger, "input": settings.input.path,
+    record = {"run_id": run_id, "version": version, "trigger": trigger, "input": display_location(settings.input.path),
               "started_at": started.isoformat(timespec="seconds"), "status": "running", "host": socket.gethostname()}
     with bind(run_id=run_id, version=version, trigger=trigger):
         try:
@@ -58,7 +59,7 @@ def run(settings: Settings, trigger: str = "manual", store: Store | None = None)
         with lock:
             _close_interrupted_runs(store)
             store.record_run(record)
-            event(log, "refresh started", input=settings.input.path, store=_safe_url(settings.store.url),
+            event(log, "refresh started", input=display_location(settings.input.path), store=_safe_url(settings.store.url),
                   fence=lock.fence)
             t0 = time.perf_counter()
             try:
@@ -81,9 +82,10 @@ def _refresh(settings: Settings, store: Store, lock: Any, version: str, record: 
         event(log, "stage done", stage=name, seconds=seconds, **rows)
 
     t = time.perf_counter()
-    path = Path(settings.input.path)
-    lines = read_transactions(path, settings.input)
-    source = {"path": str(path), "bytes": path.stat().st_size, "sha256": _sha256(path), "rows": len(lines)}
+    with local_input(settings.input.path, settings.input.max_mb) as path:
+        lines = read_transactions(path, settings.input)
+        source = {"path": display_location(settings.input.path), "bytes": path.stat().st_size,
+                  "sha256": _sha256(path), "rows": len(lines)}
     on_stage("load", round(time.perf_counter() - t, 3), {"lines": len(lines)})
     scheme = load_scheme(settings.segments.scheme)
     snapshot = build_snapshot(lines, settings, scheme, source=source, on_stage=on_stage)
@@ -155,7 +157,8 @@ def parse_mapping(pairs: Sequence[str]) -> dict[str, str]:
 def build_parser() -> argparse.ArgumentParser:
     """Command-line options of ``python -m jobs.refresh``."""
     parser = argparse.ArgumentParser(prog="python -m jobs.refresh", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--input", help="transactions file (CSV, Parquet or XLSX); default: the bundled demo data")
+    parser.add_argument("--input", help="transactions file (CSV, Parquet or XLSX), a path or an http(s) URL; "
+                        "default: the bundled demo data")
     parser.add_argument("--config", help="YAML config file (default: $CONFIG_FILE or config/settings.yaml)")
     parser.add_argument("--store", help="store URL: redis://…, rediss://… or file://DIR (default: $STORE_URL)")
     parser.add_argument("--map", action="append", default=[], metavar="SRC=FIELD",

@@ -3,6 +3,7 @@ and a private redis-server (tests/redis_fixture.py)."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pandas as pd
@@ -11,6 +12,18 @@ import pytest
 from analytics.settings import PROJECT_ROOT, InputParams
 
 pytest_plugins = ["tests.redis_fixture"]
+
+
+@pytest.fixture(autouse=True)
+def _unbind_job_logging():
+    """The CLIs under test point the root logger at the test's captured stderr (jobs.logs.configure_logging);
+    drop that handler afterwards so a later test never writes to a closed stream."""
+    yield
+    from jobs.logs import JsonFormatter, LogfmtFormatter
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if isinstance(handler.formatter, (JsonFormatter, LogfmtFormatter)):
+            root.removeHandler(handler)
 
 BUNDLED = PROJECT_ROOT / "data" / "online_retail.parquet"
 
