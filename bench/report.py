@@ -84,6 +84,8 @@ scale runs report CPU time next to wall time.
 | target | measured | |
 |---|---|---|
 {table}
+
+The dashboard's targets (cold start < 1 s whatever the data size, p95 < 100 ms at 20 concurrent users, payload < 1 MB per page, the load test with zero errors and flat memory) are judged in section 2, "Summary", measured by `make bench-dashboard`.
 """
 
 
