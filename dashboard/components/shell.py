@@ -38,7 +38,7 @@ def navbar(state: Mapping[str, object], active: str, caption: object) -> dbc.Nav
     collapsible = dbc.Collapse([
         dbc.Nav(links, navbar=True, class_name="me-auto"),
         html.Div(search, className="me-3 my-2 my-lg-0"),
-        html.Small(caption, id="snapshot-caption", className="text-light-emphasis"),
+        html.Small(caption, id="snapshot-caption", className="navbar-caption"),
     ], id="nav-collapse", navbar=True, is_open=False)
     return dbc.Navbar(dbc.Container([
         dbc.NavbarBrand("Customer segments", href=page_href("/", state), class_name="fw-semibold"),
