@@ -26,7 +26,13 @@ from analytics._categories import as_text, isin, positions, shared_codes, sorted
 from analytics.clean import CleanResult
 from analytics.recommend import bought_pairs, recommend_from_pairs
 from analytics.rfm import score_rfm, summarise_customers
-from analytics.rules import Baskets, basket_matrix, rules_from_baskets, select_baskets
+from analytics.rules import (
+    Baskets,
+    basket_matrix,
+    rules_from_baskets,
+    select_baskets,
+    with_recent_rules,
+)
 from analytics.segments import SegmentScheme, assign_segments
 from analytics.settings import RecommendParams, Settings
 
@@ -154,8 +160,11 @@ def evaluate_recommendations(cleaned: CleanResult, names: pd.Series, settings: S
     baskets = baskets if baskets is not None else basket_matrix(cleaned.basket_lines)
     train = select_baskets(baskets, cleaned.basket_lines,
                            (cleaned.basket_lines[s.INVOICE_DATE] < split).to_numpy())
-    recommendations = _recommend_from(before, bought, train, names, replace(settings.recommendations, top_n=k),
-                                      settings, scheme, split, evaluated)
+    params = settings.recommendations
+    rules = with_recent_rules(rules_from_baskets(train, settings.rules, names), baskets, cleaned.basket_lines,
+                              settings.rules, names, split, params.recent_rules_days, params.recent_rules_min_support)
+    recommendations = _recommend_from(before, bought, rules, names, replace(settings.recommendations, top_n=k),
+                                      scheme, split, evaluated)
     ours = ranking_metrics(recommendations, relevant, k)
     baseline = ranking_metrics(popularity_baseline(bought, evaluated, k), relevant, k)
     by_rule = recommendations.loc[recommendations["source"] == "rule", s.CUSTOMER_ID].nunique()  # all evaluated
@@ -177,12 +186,12 @@ def _sample(customers: pd.Index, most: int) -> pd.Index:
     return customers.sort_values()[np.sort(chosen)]
 
 
-def _recommend_from(sales: pd.DataFrame, bought: pd.DataFrame, baskets: Baskets, names: pd.Series,
-                    params: RecommendParams, settings: Settings, scheme: SegmentScheme, as_of: pd.Timestamp,
+def _recommend_from(sales: pd.DataFrame, bought: pd.DataFrame, rules: pd.DataFrame, names: pd.Series,
+                    params: RecommendParams, scheme: SegmentScheme, as_of: pd.Timestamp,
                     only: pd.Index) -> pd.DataFrame:
-    """The pipeline's own stages on the sales before the split: customers, rules, recommendations."""
+    """The pipeline's own stages on the sales before the split: customers, then recommendations from the
+    rules mined before it (with the recent ones)."""
     if sales.empty:
         return pd.DataFrame({s.CUSTOMER_ID: [], s.STOCK_CODE: [], "rank": [], "source": []})
     customers = assign_segments(score_rfm(summarise_customers(sales, as_of)), scheme)
-    rules = rules_from_baskets(baskets, settings.rules, names)
     return recommend_from_pairs(customers, bought, rules, names, params, only=only)

@@ -24,7 +24,7 @@ from analytics.products import product_names, summarise_products
 from analytics.recommend import bought_pairs, recommend_from_pairs
 from analytics.rfm import as_of_date, score_rfm, summarise_customers
 from analytics.risk import score_risk
-from analytics.rules import basket_matrix, rules_from_baskets
+from analytics.rules import basket_matrix, rules_from_baskets, with_recent_rules
 from analytics.segments import SegmentScheme, assign_segments
 from analytics.settings import Settings
 from analytics.snapshot import Snapshot
@@ -72,7 +72,10 @@ def build_snapshot(lines: pd.DataFrame, settings: Settings, scheme: SegmentSchem
         rows.update(rules=len(rules))
     with timer.stage("recommendations") as rows:
         bought = bought_pairs(cleaned.sales)
-        recommendations = recommend_from_pairs(customers, bought, rules, names, settings.recommendations)
+        params = settings.recommendations
+        candidates = with_recent_rules(rules, baskets, cleaned.basket_lines, settings.rules, names, as_of,
+                                       params.recent_rules_days, params.recent_rules_min_support)
+        recommendations = recommend_from_pairs(customers, bought, candidates, names, params)
         rows.update(recommendations=len(recommendations))
     quality = None
     if settings.evaluation.enabled:

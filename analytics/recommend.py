@@ -2,10 +2,12 @@
 
 Rule-based first: a rule applies to a customer who bought every item of its antecedent. Each
 candidate product is scored from the rules that recommend it (``recommendations.scoring``; default:
-the best rule's confidence) and shown with its best rule (highest confidence, then lift). When rules
-give fewer than N products, the customer's segment best sellers (share of the segment's customers who
-bought them) fill the list. Everything is matrix and array work: no Python loop over rules or
-customers.
+the best rule's confidence) and shown with its best rule (highest confidence, then lift). With
+``recommendations.interleave_antecedents`` (default) the list takes the best product of each
+antecedent (the purchase that triggers the rule) before a second product of any antecedent: one
+popular purchase cannot fill the whole list with its companions. When rules give fewer than N
+products, the customer's segment best sellers (share of the segment's customers who bought them)
+fill the list. Everything is matrix and array work: no Python loop over rules or customers.
 """
 
 from __future__ import annotations
@@ -97,12 +99,34 @@ def _rule_recommendations(owned: sp.csr_matrix, single: pd.DataFrame, items: pd.
     score = _aggregate(params.scoring, confidence[rule], lift[rule], starts)
     customer, item = pair[starts] // len(items), pair[starts] % len(items)
     order = np.lexsort((-lift[best], -score, customer))  # stable: ties by higher lift, then stock code
+    if params.interleave_antecedents:
+        order = _interleave(order, customer, _antecedent_ids(single)[best])
     keep = order[rank_within(customer[order]) <= params.top_n]
     return pd.DataFrame({
         "_customer": customer[keep], "_item": item[keep], "score": score[keep],
         "confidence": confidence[best[keep]], "lift": lift[best[keep]],
         "because": single["antecedent_names"].to_numpy()[best[keep]], "source": "rule",
     })
+
+
+def _antecedent_ids(single: pd.DataFrame) -> np.ndarray:
+    """One number per rule, equal for rules with the same antecedent (however many tables they come from)."""
+    return pd.factorize(single["antecedents"].map(tuple))[0].astype(np.int64)
+
+
+def _interleave(order: np.ndarray, customer: np.ndarray, antecedent: np.ndarray) -> np.ndarray:
+    """``order`` (each customer's candidates, best first) re-ordered round robin over antecedents.
+
+    A candidate's round is its place among the customer's candidates of the same antecedent (1 = the
+    antecedent's best); customers keep their order, then rounds, then the best first within a round.
+    """
+    if len(order) == 0:
+        return order
+    key = customer[order] * (int(antecedent.max()) + 1) + antecedent[order]
+    grouped = np.argsort(key, kind="stable")  # by (customer, antecedent), best first within each
+    rounds = np.empty(len(order), dtype=np.int64)
+    rounds[grouped] = rank_within(key[grouped])
+    return order[np.lexsort((rounds, customer[order]))]  # stable: best first within a round
 
 
 def _applicable(owned: sp.csr_matrix, single: pd.DataFrame, items: pd.Index

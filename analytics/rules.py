@@ -13,7 +13,7 @@ arrays (the same floats; the tests compare both).
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -26,7 +26,7 @@ from analytics.miner import mine_itemsets
 from analytics.settings import RulesParams
 
 __all__ = ["ALGORITHMS", "Baskets", "basket_matrix", "effective_support", "frequent_itemsets", "mine_rules",
-           "rules_from_baskets", "select_baskets", "RULE_COLUMNS"]
+           "rules_from_baskets", "select_baskets", "with_recent_rules", "RULE_COLUMNS"]
 
 RULE_COLUMNS = list(s.TABLES["rules"])
 _MLXTEND_MINERS = {"fpgrowth": fpgrowth, "apriori": apriori}
@@ -140,6 +140,34 @@ def rules_from_baskets(baskets: Baskets, params: RulesParams, names: pd.Series) 
                                   min_threshold=params.min_confidence)
     rules = rules[rules["lift"] > params.min_lift]
     return _to_table(rules, names)
+
+
+def with_recent_rules(rules: pd.DataFrame, baskets: Baskets, basket_lines: pd.DataFrame, params: RulesParams,
+                      names: pd.Series, as_of: pd.Timestamp, days: int, min_support: float) -> pd.DataFrame:
+    """``rules`` followed by the rules mined on the baskets of the ``days`` days before ``as_of`` only.
+
+    The recent rules use ``min_support`` (a share of the recent baskets) and the other thresholds of
+    ``params``: products launched lately and this season's co-purchases, too rare over the whole
+    history, get rules. A pair of products may then have two rules (the recommendations use the better
+    one). ``days`` 0: ``rules`` alone.
+
+    Args:
+        baskets: ``basket_matrix(basket_lines)``; basket_lines: with their ``invoice_date``.
+
+    Raises:
+        ConfigError: ``days`` is negative or ``min_support`` not in (0, 1].
+    """
+    if days < 0:
+        raise ConfigError(f"recommendations.recent_rules_days must be 0 (off) or more, got {days}.")
+    if not 0 < min_support <= 1:
+        raise ConfigError(f"recommendations.recent_rules_min_support must be in (0, 1], got {min_support}.")
+    if days == 0:
+        return rules
+    dates = basket_lines[s.INVOICE_DATE]
+    recent = ((dates >= as_of - pd.Timedelta(days=days)) & (dates < as_of)).to_numpy()
+    mined = rules_from_baskets(select_baskets(baskets, basket_lines, recent),
+                               replace(params, min_support=min_support), names)
+    return pd.concat([rules, mined], ignore_index=True) if len(mined) else rules
 
 
 def _association_rules(levels: list[tuple[np.ndarray, np.ndarray]], baskets: Baskets,

@@ -109,6 +109,9 @@ class RecommendParams:
     top_n: int = 10
     scoring: str = "confidence"  # confidence (best rule) | confidence_sum | noisy_or | lift: see docs/PERFORMANCE.md
     fallback: str = "segment_bestseller"  # fill with the segment's best sellers not yet bought | none
+    interleave_antecedents: bool = True  # each triggering purchase's best product before any second one
+    recent_rules_days: int = 60  # also apply rules mined on the baskets of the last N days only (0: off)
+    recent_rules_min_support: float = 0.015  # their support threshold, a share of those recent baskets
 
 
 @dataclass(frozen=True)

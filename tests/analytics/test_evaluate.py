@@ -124,13 +124,34 @@ PINNED = {
 }
 
 
+# The same with the default interleaving over antecedents and rules of the last 60 days (support 1.5 %)
+# added; the baseline does not change.
+PINNED_DEFAULTS = {
+    ("2011-09-11", "2011-12-10", 5000): dict(
+        customers_evaluated=1860, customers_qualifying=1860, hit_rate=0.4913978494623656,
+        precision=0.09069892473118281, ndcg=0.10170907470605449, rule_based_share=0.967741935483871,
+        baseline=PINNED[("2011-09-11", "2011-12-10", 5000)]["baseline"]),
+    ("2011-09-01", None, 500): dict(
+        customers_evaluated=500, customers_qualifying=1887, hit_rate=0.524, precision=0.0918,
+        ndcg=0.10316084145228473, rule_based_share=0.976, baseline=PINNED[("2011-09-01", None, 500)]["baseline"]),
+    ("2011-12-01", None, 5000): dict(
+        customers_evaluated=503, customers_qualifying=503, hit_rate=0.3220675944333996,
+        precision=0.048111332007952284, ndcg=0.061210618519015866, rule_based_share=0.9761431411530815,
+        baseline=PINNED[("2011-12-01", None, 5000)]["baseline"]),
+}
+
+
+@pytest.mark.parametrize("defaults", [False, True], ids=["previous recommendations", "defaults"])
 @pytest.mark.parametrize("split, until, most", list(PINNED))
-def test_bundled_metrics_pinned(bundled, split, until, most):
+def test_bundled_metrics_pinned(bundled, split, until, most, defaults):
     cleaned, names, settings = bundled
     settings = replace(settings, evaluation=replace(settings.evaluation, max_customers=most))
+    if not defaults:  # the recommendations of commit 51bcaad
+        settings = replace(settings, recommendations=replace(settings.recommendations, interleave_antecedents=False,
+                                                             recent_rules_days=0))
     quality = evaluate_recommendations(cleaned, names, settings, load_scheme(settings.segments.scheme),
                                        split=pd.Timestamp(split), until=until and pd.Timestamp(until))
-    expected = PINNED[(split, until, most)]
+    expected = (PINNED_DEFAULTS if defaults else PINNED)[(split, until, most)]
     for key in ("customers_evaluated", "customers_qualifying"):
         assert quality[key] == expected[key], key
     for key in ("hit_rate", "precision", "ndcg", "rule_based_share"):

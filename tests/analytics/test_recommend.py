@@ -80,3 +80,35 @@ def test_holds_reads_rows_in_blocks(monkeypatch, block_bytes):
         expected = np.asarray(matrix[some_rows, cols]).ravel() != 0
         assert module._holds(matrix, some_rows, cols).tolist() == expected.tolist()
     assert module._holds(matrix, rows[:0], cols[:0]).tolist() == []
+
+
+def test_interleave_takes_each_antecedents_best_product_first():
+    customers = pd.DataFrame({"customer_id": ["u1"], "segment": ["S"]})
+    sales = _sales([("u1", "A"), ("u1", "B")])
+    rules = _rules([(["A"], ["C"], 0.9, 3.0), (["A"], ["D"], 0.8, 2.0), (["B"], ["F"], 0.3, 1.5),
+                    (["B"], ["E"], 0.2, 1.2)])
+    interleaved = recommend(customers, sales, rules, NAMES, RecommendParams(top_n=4, fallback="none"))
+    # round 1: A's best (C 0.9), B's best (F 0.3); round 2: D 0.8, E 0.2
+    assert interleaved["stock_code"].tolist() == ["C", "F", "D", "E"]
+    assert interleaved["rank"].tolist() == [1, 2, 3, 4]
+    assert interleaved["confidence"].tolist() == [0.9, 0.3, 0.8, 0.2]
+    plain = recommend(customers, sales, rules, NAMES,
+                      RecommendParams(top_n=4, fallback="none", interleave_antecedents=False))
+    assert plain["stock_code"].tolist() == ["C", "D", "F", "E"]
+    top3 = recommend(customers, sales, rules, NAMES, RecommendParams(top_n=3, fallback="none"))
+    assert top3["stock_code"].tolist() == ["C", "F", "D"]  # E, the weakest of round 2, is cut
+
+
+def test_interleave_groups_by_the_best_rules_antecedent_across_customers():
+    customers = pd.DataFrame({"customer_id": ["u1", "u2"], "segment": ["S", "S"]})
+    sales = _sales([("u1", "A"), ("u1", "B"), ("u2", "B")])
+    # the same antecedent twice (full-history and recent rules): one group; C's best rule is B -> C
+    rules = _rules([(["A"], ["C"], 0.5, 2.0), (["B"], ["C"], 0.7, 2.0), (["A"], ["D"], 0.6, 2.0),
+                    (["A"], ["E"], 0.4, 2.0), (["A"], ["E"], 0.55, 2.5)])
+    recs = recommend(customers, sales, rules, NAMES, RecommendParams(top_n=4, fallback="none"))
+    u1 = recs[recs["customer_id"] == "u1"]
+    # round 1: C (B, 0.7), D (A, 0.6); round 2: E (A, best of its two rules 0.55)
+    assert u1["stock_code"].tolist() == ["C", "D", "E"]
+    assert u1["confidence"].tolist() == [0.7, 0.6, 0.55]
+    assert u1["lift"].tolist() == [2.0, 2.0, 2.5]
+    assert recs.loc[recs["customer_id"] == "u2", "stock_code"].tolist() == ["C"]

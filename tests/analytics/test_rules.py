@@ -14,7 +14,14 @@ from hypothesis import strategies as st
 from analytics.clean import clean_transactions
 from analytics.errors import ConfigError
 from analytics.products import product_names
-from analytics.rules import basket_matrix, effective_support, mine_rules, select_baskets
+from analytics.rules import (
+    basket_matrix,
+    effective_support,
+    mine_rules,
+    rules_from_baskets,
+    select_baskets,
+    with_recent_rules,
+)
 from analytics.settings import BasketParams, CleaningParams, RulesParams
 
 
@@ -123,3 +130,39 @@ def test_selected_baskets_rebuild_invoices_cut_by_the_selection(basket_lines):
     selected = select_baskets(basket_matrix(basket_lines), basket_lines, keep)
     reference = basket_matrix(basket_lines[keep])
     assert selected.count == reference.count == 6 and _counted(selected) == _counted(reference)
+
+
+def _dated_lines(baskets):
+    """Basket lines from (date, items) per invoice."""
+    rows = [(f"i{n}", date, item) for n, (date, items) in enumerate(baskets) for item in items]
+    return pd.DataFrame(rows, columns=["invoice", "invoice_date", "stock_code"]).astype(
+        {"invoice_date": "datetime64[ns]"})
+
+
+def test_with_recent_rules_adds_the_rules_of_the_last_days_only():
+    lines = _dated_lines([("2011-01-05", "XY")] * 8 + [("2011-06-20", "PQ")] * 2 + [("2011-06-25", "X")] * 2
+                         + [("2011-07-05", "PQ")])  # the last basket is after as_of
+    names = pd.Series({c: c.lower() for c in "PQXY"})
+    params = RulesParams(min_support=0.25, min_baskets=1, min_confidence=0.5, max_len=2)
+    baskets = basket_matrix(lines)
+    full = rules_from_baskets(baskets, params, names)  # P, Q in 3 of 13 baskets: below 0.25
+    assert sorted(map(tuple, full["antecedents"])) == [("X",), ("Y",)]
+    as_of = pd.Timestamp("2011-07-01")
+    both = with_recent_rules(full, baskets, lines, params, names, as_of, days=30, min_support=0.5)
+    assert len(both) == 4 and both.iloc[:2].equals(full)
+    recent = both.iloc[2:].sort_values("antecedents", key=lambda c: c.str[0])
+    # 4 baskets from 2011-06-01 to before 2011-07-01: P and Q together in 2 of them, X alone in 2
+    assert recent["antecedents"].tolist() == [["P"], ["Q"]]
+    assert recent["consequents"].tolist() == [["Q"], ["P"]]
+    assert recent["support"].tolist() == pytest.approx([0.5, 0.5])
+    assert recent["confidence"].tolist() == pytest.approx([1.0, 1.0])
+    assert recent["lift"].tolist() == pytest.approx([2.0, 2.0])
+    # the recent support threshold is its own: P, Q in 2 of the 4 recent baskets < 0.6
+    assert with_recent_rules(full, baskets, lines, params, names, as_of, days=30, min_support=0.6) is full
+    assert with_recent_rules(full, baskets, lines, params, names, as_of, days=0, min_support=0.5) is full
+    assert with_recent_rules(full, baskets, lines, params, names, pd.Timestamp("2010-01-01"), days=30,
+                             min_support=0.5) is full  # no basket in the window
+    with pytest.raises(ConfigError, match="recent_rules_days"):
+        with_recent_rules(full, baskets, lines, params, names, as_of, days=-1, min_support=0.5)
+    with pytest.raises(ConfigError, match="recent_rules_min_support"):
+        with_recent_rules(full, baskets, lines, params, names, as_of, days=30, min_support=0)

@@ -96,8 +96,8 @@ def test_recommendations_of_12347_in_rank_order(client_page, version):
     rows = _by_class(by_id(page, "client-reco-table"), "client-reco-row")
     assert len(rows) == len(mine) == 10
     first = _cells(rows[0])
-    assert first == ["1", "RED RETROSPOT CHARLOTTE BAGCode 20724", "60.6 %", "×11.62",
-                     "Bought with WOODLAND CHARLOTTE BAG"]
+    assert first == ["1", "CLASSIC BICYCLE CLIPSCode 23498", "69.0 %", "×34.48",
+                     "Bought with BICYCLE PUNCTURE REPAIR KIT"]
     for row, rec in zip(rows, mine.itertuples()):
         cells = _cells(row)
         assert cells[1] == f"{rec.description}Code {rec.stock_code}"

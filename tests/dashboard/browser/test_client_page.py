@@ -17,9 +17,9 @@ def test_client_page_shows_profile_history_and_recommendations(dash_duo, live_se
     assert len(rows) == 7 and "581180" in rows[0].text and "£224.82" in rows[0].text
     recos = dash_duo.find_elements("#client-reco-table .client-reco-row")
     assert len(recos) == 10
-    assert recos[0].find_element("css selector", ".client-reco-confidence").text == "60.6 %"
-    assert recos[0].find_element("css selector", ".client-reco-lift").text == "×11.62"
-    assert "Bought with WOODLAND CHARLOTTE BAG" in recos[0].text
+    assert recos[0].find_element("css selector", ".client-reco-confidence").text == "69.0 %"
+    assert recos[0].find_element("css selector", ".client-reco-lift").text == "×34.48"
+    assert "Bought with BICYCLE PUNCTURE REPAIR KIT" in recos[0].text
     assert dash_duo.driver.title == "Client 12347 · Customer segments"
     assert severe_logs(dash_duo) == []
 
