@@ -68,14 +68,14 @@ def build_snapshot(lines: pd.DataFrame, settings: Settings, scheme: SegmentSchem
         baskets = basket_matrix(cleaned.basket_lines)
         rows.update(baskets=baskets.count, items=len(baskets.items))
     with timer.stage("mining") as rows:
-        rules = rules_from_baskets(baskets, settings.rules, names)
-        rows.update(rules=len(rules))
+        params = settings.recommendations
+        full_history = rules_from_baskets(baskets, settings.rules, names)
+        rules = with_recent_rules(full_history, baskets, cleaned.basket_lines, settings.rules, names, as_of,
+                                  params.recent_rules_days, params.recent_rules_min_support)
+        rows.update(rules=len(full_history), recent_rules=len(rules) - len(full_history))
     with timer.stage("recommendations") as rows:
         bought = bought_pairs(cleaned.sales)
-        params = settings.recommendations
-        candidates = with_recent_rules(rules, baskets, cleaned.basket_lines, settings.rules, names, as_of,
-                                       params.recent_rules_days, params.recent_rules_min_support)
-        recommendations = recommend_from_pairs(customers, bought, candidates, names, params)
+        recommendations = recommend_from_pairs(customers, bought, rules, names, params)
         rows.update(recommendations=len(recommendations))
     quality = None
     if settings.evaluation.enabled:

@@ -29,6 +29,7 @@ __all__ = ["ALGORITHMS", "Baskets", "basket_matrix", "effective_support", "frequ
            "rules_from_baskets", "select_baskets", "with_recent_rules", "RULE_COLUMNS"]
 
 RULE_COLUMNS = list(s.TABLES["rules"])
+ALL_BASKETS = "all baskets"  # the rules' ``window``; recent rules: "last N days"
 _MLXTEND_MINERS = {"fpgrowth": fpgrowth, "apriori": apriori}
 ALGORITHMS = ("numpy", *_MLXTEND_MINERS)
 
@@ -144,7 +145,8 @@ def rules_from_baskets(baskets: Baskets, params: RulesParams, names: pd.Series) 
 
 def with_recent_rules(rules: pd.DataFrame, baskets: Baskets, basket_lines: pd.DataFrame, params: RulesParams,
                       names: pd.Series, as_of: pd.Timestamp, days: int, min_support: float) -> pd.DataFrame:
-    """``rules`` followed by the rules mined on the baskets of the ``days`` days before ``as_of`` only.
+    """``rules`` followed by the rules mined on the baskets of the ``days`` days before ``as_of`` only
+    (their ``window`` is "last <days> days"; the full-history rules' is "all baskets").
 
     The recent rules use ``min_support`` (a share of the recent baskets) and the other thresholds of
     ``params``: products launched lately and this season's co-purchases, too rare over the whole
@@ -167,7 +169,9 @@ def with_recent_rules(rules: pd.DataFrame, baskets: Baskets, basket_lines: pd.Da
     recent = ((dates >= as_of - pd.Timedelta(days=days)) & (dates < as_of)).to_numpy()
     mined = rules_from_baskets(select_baskets(baskets, basket_lines, recent),
                                replace(params, min_support=min_support), names)
-    return pd.concat([rules, mined], ignore_index=True) if len(mined) else rules
+    if not len(mined):
+        return rules
+    return pd.concat([rules, mined.assign(window=f"last {days} days")], ignore_index=True)
 
 
 def _association_rules(levels: list[tuple[np.ndarray, np.ndarray]], baskets: Baskets,
@@ -236,6 +240,7 @@ def _to_table(rules: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
         "lift": rules["lift"].to_numpy(dtype=float),
         "leverage": rules["leverage"].to_numpy(dtype=float),
         "conviction": rules["conviction"].to_numpy(dtype=float),
+        "window": ALL_BASKETS,
     })
     order = table.assign(_key=table["antecedents"].map(" ".join) + "|" + table["consequents"].map(" ".join))
     order = order.sort_values(["lift", "confidence", "_key"], ascending=[False, False, True], kind="stable")
@@ -247,6 +252,6 @@ def _names(items: list[str], lookup: dict) -> list[str]:
 
 
 def _empty_rules() -> pd.DataFrame:
-    columns = {c: pd.Series(dtype=object if c.endswith(("cedents", "quents", "names")) else float)
+    columns = {c: pd.Series(dtype=object if c.endswith(("cedents", "quents", "names")) or c == "window" else float)
                for c in RULE_COLUMNS}
     return pd.DataFrame(columns)

@@ -87,7 +87,7 @@ TABLES: dict[str, dict[str, str]] = {
         "antecedents": "list[str]", "consequents": "list[str]", "antecedent_names": "list[str]",
         "consequent_names": "list[str]", "antecedent_support": "float", "consequent_support": "float",
         "support": "float", "confidence": "float", "lift": "float", "leverage": "float",
-        "conviction": "float",
+        "conviction": "float", "window": "str",
     },
     "recommendations": {
         "customer_id": "str", "rank": "int", "stock_code": "str", "description": "str", "score": "float",

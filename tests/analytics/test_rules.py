@@ -157,6 +157,7 @@ def test_with_recent_rules_adds_the_rules_of_the_last_days_only():
     assert recent["support"].tolist() == pytest.approx([0.5, 0.5])
     assert recent["confidence"].tolist() == pytest.approx([1.0, 1.0])
     assert recent["lift"].tolist() == pytest.approx([2.0, 2.0])
+    assert full["window"].tolist() == ["all baskets"] * 2 and recent["window"].tolist() == ["last 30 days"] * 2
     # the recent support threshold is its own: P, Q in 2 of the 4 recent baskets < 0.6
     assert with_recent_rules(full, baskets, lines, params, names, as_of, days=30, min_support=0.6) is full
     assert with_recent_rules(full, baskets, lines, params, names, as_of, days=0, min_support=0.5) is full

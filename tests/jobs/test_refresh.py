@@ -47,6 +47,15 @@ def test_bundled_data_published_to_file_store(published_store):
                                             "evaluation", "kpis"}
     recs = _table(store, "recommendations")
     assert recs.groupby("customer_id").size().max() == 10
+    # every rule-based recommendation shows a published rule: its consequent, antecedents and metrics
+    rules = _table(store, "rules")
+    assert set(rules["window"]) == {"all baskets", "last 60 days"}
+    published = {(r.consequents[0], tuple(r.antecedent_names), round(r.confidence, 12), round(r.lift, 9))
+                 for r in rules.itertuples() if len(r.consequents) == 1}
+    shown = recs[recs["source"] == "rule"]
+    assert len(shown) > 30_000
+    assert all((r.stock_code, tuple(r.because), round(r.confidence, 12), round(r.lift, 9)) in published
+               for r in shown.itertuples())
     runs = store.runs()
     assert runs[0]["status"] == "success" and runs[0]["version"] == manifest["version"]
     assert {"load", "serialize", "publish"} <= set(runs[0]["durations_s"])
