@@ -59,8 +59,7 @@ def run(settings: Settings, trigger: str = "manual", store: Store | None = None)
         with lock:
             _close_interrupted_runs(store)
             store.record_run(record)
-            event(log, "refresh started", input=display_location(settings.input.path), store=_safe_url(settings.store.url),
-                  fence=lock.fence)
+            event(log, "refresh started", input=record["input"], store=repr(store), fence=lock.fence)
             t0 = time.perf_counter()
             try:
                 rows = _refresh(settings, store, lock, version, record)
@@ -84,7 +83,7 @@ def _refresh(settings: Settings, store: Store, lock: Any, version: str, record: 
     t = time.perf_counter()
     with local_input(settings.input.path, settings.input.max_mb) as path:
         lines = read_transactions(path, settings.input)
-        source = {"path": display_location(settings.input.path), "bytes": path.stat().st_size,
+        source = {"path": record["input"], "bytes": path.stat().st_size,
                   "sha256": _sha256(path), "rows": len(lines)}
     on_stage("load", round(time.perf_counter() - t, 3), {"lines": len(lines)})
     scheme = load_scheme(settings.segments.scheme)
@@ -133,14 +132,6 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _safe_url(url: str) -> str:
-    """The store URL without its password."""
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        return f"{scheme}://***@{rest.rsplit('@', 1)[1]}"
-    return url
 
 
 def parse_mapping(pairs: Sequence[str]) -> dict[str, str]:

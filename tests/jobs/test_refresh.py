@@ -132,3 +132,16 @@ def test_command_line_entry_point_runs(tmp_path):
     result = subprocess.run([sys.executable, "-m", "jobs.refresh", "--help"], capture_output=True, text=True,
                             cwd=PROJECT_ROOT, check=True)
     assert "--map SRC=FIELD" in result.stdout
+
+
+@pytest.mark.parametrize("form", ["user-info", "query"])
+def test_store_password_never_logged_by_the_refresh(redis_server_factory, tmp_path, capsys, form):
+    secret = "s3cr3t-Pa55w0rd"
+    server = redis_server_factory(password=secret)
+    url = server.url if form == "user-info" else server.url.replace(f":{secret}@", "") + f"?password={secret}"
+    cut = tmp_path / "cut.parquet"
+    pd.read_parquet(PROJECT_ROOT / "data" / "online_retail.parquet").head(5_000).to_parquet(cut)
+    assert refresh_main(["--store", url, "--input", str(cut)]) == 0
+    printed = capsys.readouterr()
+    assert "refresh started" in printed.err + printed.out
+    assert secret not in printed.err + printed.out
