@@ -7,6 +7,7 @@ import pandas as pd
 
 from analytics import schema as s
 from analytics._categories import as_text, first_occurrence, positions, rank_within, sorted_codes
+from analytics.products import describe
 from analytics.segments import SegmentScheme
 
 __all__ = ["headline_kpis", "pareto_curve", "pareto_share", "monthly_trend", "summarise_segments",
@@ -133,7 +134,7 @@ def segment_top_products(sales: pd.DataFrame, bought: pd.DataFrame, customers: p
     codes = as_text(items.take(item[order]))
     return pd.DataFrame({
         "segment": segments.take(segment[order]), "rank": rank, s.STOCK_CODE: codes,
-        "description": names.reindex(codes).fillna(pd.Series(codes, index=codes)).to_numpy(),
+        "description": describe(codes, names),
         s.REVENUE: sums[s.REVENUE].to_numpy()[order], s.QUANTITY: sums[s.QUANTITY].to_numpy()[order],
         "customers": buyers[order],
     })[list(s.TABLES["segment_products"])]

@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from analytics import schema as s
+from analytics._categories import TEXT_KEYS
 from analytics._readers import RawTable, open_source
 from analytics.errors import InputDataError
 from analytics.settings import InputParams
@@ -38,7 +39,6 @@ MAX_EXAMPLES = 5
 
 _ALIAS_TO_FIELD = {alias: name for name, aliases in s.FIELD_ALIASES.items() for alias in aliases}
 _NOT_NULL = (s.INVOICE, s.STOCK_CODE, s.QUANTITY, s.INVOICE_DATE, s.UNIT_PRICE)
-_TEXT = (s.INVOICE, s.STOCK_CODE, s.DESCRIPTION, s.CUSTOMER_ID, s.COUNTRY)
 _SLASH_DATE = (r"^(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<y>\d{4})(?:[ T]+(?P<H>\d{1,2}):(?P<M>\d{2})"
                r"(?::(?P<S>\d{2})(?:\.\d+)?)?\s*(?P<p>[AaPp][Mm])?)?$")
 _DATE_HINT = "set input.date_format (e.g. '%d/%m/%Y %H:%M') to give the format"
@@ -76,7 +76,7 @@ def read_transactions(path: str | Path, params: InputParams) -> pd.DataFrame:
     _check_file(path, params.max_mb)
     source = open_source(path, params.sheet, accepts=lambda headers: _accepts(headers, params.mapping))
     columns = _resolve_columns(source.headers, params.mapping, source.label)
-    raw = source.read(list(columns.values()), text=[src for name, src in columns.items() if name in _TEXT])
+    raw = source.read(list(columns.values()), text=[src for name, src in columns.items() if name in TEXT_KEYS])
     if raw.frame.empty:
         raise InputDataError(f"{source.label} has a header but no data rows.")
     _check_formulas(raw, source.label)

@@ -64,12 +64,13 @@ def mine_itemsets(matrix: sp.csr_matrix, min_support: float, max_len: int | None
     if len(pairs) == 0:
         return levels
     levels.append((frequent[pairs], pair_counts))
-    current = pairs
+    current, bits = pairs, None
     while not max_len or current.shape[1] < max_len:
         candidates = _join(current)
         if len(candidates) == 0:
             break
-        counts = _count(kept, candidates)
+        bits = _bitsets(kept) if bits is None else bits  # the same items at every level: packed once
+        counts = _count(bits, candidates)
         keep = counts >= threshold
         current = candidates[keep]
         if len(current) == 0:
@@ -118,14 +119,13 @@ def _rows_in(rows: np.ndarray, table: np.ndarray) -> np.ndarray:
     return np.isin(inverse[len(table):], inverse[:len(table)])
 
 
-def _count(incidence: sp.csc_matrix, candidates: np.ndarray) -> np.ndarray:
+def _count(items: np.ndarray, candidates: np.ndarray) -> np.ndarray:
     """Baskets holding every item of each candidate (rows sorted, so equal prefixes are adjacent).
 
-    Each item's baskets are a bitset (one bit per basket). The bitset of each distinct prefix is the
-    AND of its items' bitsets, computed once; a candidate's count is the number of bits set in the AND
-    of its prefix's bitset and its last item's.
+    ``items`` holds each item's baskets as a bitset (one bit per basket; :func:`_bitsets`). The bitset
+    of each distinct prefix is the AND of its items' bitsets, computed once; a candidate's count is the
+    number of bits set in the AND of its prefix's bitset and its last item's.
     """
-    items = _bitsets(incidence)
     prefix_of, prefixes = _group_prefixes(candidates[:, :-1])
     counts = np.empty(len(candidates), dtype=np.int64)
     step = max(1, _CHUNK_BYTES // (items.shape[1] * 8))

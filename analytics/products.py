@@ -9,13 +9,13 @@ from analytics import schema as s
 from analytics._categories import as_text, first_occurrence, group_codes, run_starts, sorted_codes
 from analytics.rules import Baskets
 
-__all__ = ["product_names", "summarise_products"]
+__all__ = ["describe", "product_names", "summarise_products"]
 
 
 def product_names(lines: pd.DataFrame) -> pd.Series:
     """Most frequent description per stock code (ties: alphabetical first), indexed by stock_code.
 
-    Codes never described fall back to the code itself when looked up with ``name_of``-style joins.
+    Codes never described are absent: :func:`describe` shows the code itself for them.
     """
     code, codes = sorted_codes(lines[s.STOCK_CODE])  # codes sort like the text
     text, texts = sorted_codes(lines[s.DESCRIPTION])
@@ -26,6 +26,15 @@ def product_names(lines: pd.DataFrame) -> pd.Series:
     best = best[run_starts(code[best])]
     return pd.Series(as_text(texts.take(text[best])).to_numpy(), name=s.DESCRIPTION, dtype="str",
                      index=pd.Index(as_text(codes.take(code[best])), name=s.STOCK_CODE))
+
+
+def describe(codes: np.ndarray | pd.Index, names: pd.Series) -> np.ndarray:
+    """The description of each stock code (``names``: :func:`product_names`), or the code itself when it has none."""
+    codes = np.asarray(codes, dtype=object)
+    found = names.reindex(codes).to_numpy(dtype=object)
+    missing = pd.isna(found)
+    found[missing] = codes[missing]
+    return found
 
 
 def summarise_products(sales: pd.DataFrame, baskets: Baskets, names: pd.Series) -> pd.DataFrame:
@@ -48,7 +57,7 @@ def summarise_products(sales: pd.DataFrame, baskets: Baskets, names: pd.Series) 
     order = np.lexsort((sold, -sums[s.REVENUE].to_numpy()))  # codes sort like stock codes
     codes = as_text(items.take(sold[order]))
     return pd.DataFrame({
-        s.STOCK_CODE: codes, "description": names.reindex(codes).fillna(pd.Series(codes, index=codes)).to_numpy(),
+        s.STOCK_CODE: codes, "description": describe(codes, names),
         s.REVENUE: sums[s.REVENUE].to_numpy()[order], s.QUANTITY: sums[s.QUANTITY].to_numpy()[order],
         "customers": buyers[order], "baskets": in_baskets.reindex(codes, fill_value=0).to_numpy(),
     })

@@ -17,8 +17,9 @@ import pandas as pd
 import scipy.sparse as sp
 
 from analytics import schema as s
-from analytics._categories import as_text, first_occurrence, isin, positions, rank_within
+from analytics._categories import as_text, first_occurrence, isin, positions, rank_within, run_starts
 from analytics.errors import ConfigError
+from analytics.products import describe
 from analytics.settings import RecommendParams
 
 __all__ = ["recommend", "recommend_from_pairs", "bought_pairs", "RECOMMENDATION_COLUMNS", "SCORINGS"]
@@ -94,7 +95,7 @@ def _rule_recommendations(owned: sp.csr_matrix, single: pd.DataFrame, items: pd.
     pair = customer * len(items) + item
     order = np.argsort(pair * len(single) + rule_rank[rule])  # unique keys: by pair, its best rule first
     pair, rule = pair[order], rule[order]
-    starts = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]])
+    starts = np.flatnonzero(run_starts(pair))
     best = rule[starts]
     score = _aggregate(params.scoring, confidence[rule], lift[rule], starts)
     customer, item = pair[starts] // len(items), pair[starts] % len(items)
@@ -188,11 +189,9 @@ def _finish(top: pd.DataFrame, ids: pd.Index, items: pd.Index, names: pd.Series)
     ids and descriptions."""
     top = top.iloc[np.argsort(top["_customer"].to_numpy(), kind="stable")].reset_index(drop=True)
     customer, item = top["_customer"].to_numpy(), top["_item"].to_numpy()
-    described = names.reindex(items)
-    described = described.fillna(pd.Series(items, index=items)) if described.isna().any() else described
     return top.assign(**{
         s.CUSTOMER_ID: ids.take(customer).array, s.STOCK_CODE: items.take(item).array,
-        "rank": rank_within(customer), "description": pd.Index(described.array, dtype="str").take(item).array,
+        "rank": rank_within(customer), "description": pd.Index(describe(items, names), dtype="str").take(item).array,
     })[RECOMMENDATION_COLUMNS]
 
 
