@@ -37,8 +37,11 @@ __all__ = ["run", "main", "parse_mapping"]
 log = logging.getLogger("jobs.refresh")
 
 
-def run(settings: Settings, trigger: str = "manual", store: Store | None = None) -> str:
+def run(settings: Settings, trigger: str = "manual", store: Store | None = None,
+        annotations: Mapping[str, str] | None = None) -> str:
     """Run one refresh and return the published version.
+
+    ``annotations`` (e.g. who requested the run and when) are added to its run record.
 
     Raises:
         LockedError: another refresh is running (nothing published).
@@ -48,8 +51,9 @@ def run(settings: Settings, trigger: str = "manual", store: Store | None = None)
     run_id = uuid.uuid4().hex
     version = make_version(started, run_id)
     store = store or open_store(settings.store)
-    record = {"run_id": run_id, "version": version, "trigger": trigger, "input": display_location(settings.input.path),
-              "started_at": started.isoformat(timespec="seconds"), "status": "running", "host": socket.gethostname()}
+    record = {**(annotations or {}), "run_id": run_id, "version": version, "trigger": trigger,
+              "input": display_location(settings.input.path), "started_at": started.isoformat(timespec="seconds"),
+              "status": "running", "host": socket.gethostname()}
     with bind(run_id=run_id, version=version, trigger=trigger):
         try:
             lock = store.acquire_lock(owner=f"{socket.gethostname()}:{os.getpid()}")

@@ -40,7 +40,7 @@ from analytics.settings import Settings
 from jobs import refresh
 from jobs.fetch import display_location
 from jobs.logs import configure_logging, event
-from jobs.store import MAX_RUNS, Store, open_store
+from jobs.store import Store, open_store
 
 __all__ = ["Scheduler", "parse_schedules", "next_runs", "build_scheduler", "main"]
 
@@ -102,33 +102,13 @@ def next_runs(schedules: Schedules, now: datetime) -> list[tuple[str, datetime |
     return [(label, trigger.get_next_fire_time(None, now)) for label, trigger in schedules]
 
 
-class _Annotated:
-    """A store whose new run records also carry who requested the run and when.
-
-    Records already in the store (e.g. interrupted runs the refresh closes) are passed through unchanged.
-    """
-
-    def __init__(self, store: Store, fields: Mapping[str, str]) -> None:
-        self._store, self._fields = store, dict(fields)
-        try:
-            self._old = {run.get("run_id") for run in store.runs(MAX_RUNS)}
-        except AppError:  # the refresh will report the store failure itself
-            self._old = set()
-
-    def record_run(self, run: Mapping[str, Any]) -> None:
-        self._store.record_run(run if run.get("run_id") in self._old else {**run, **self._fields})
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._store, name)
-
-
 class Scheduler:
     """The jobs of one scheduler process. Each method runs one job to completion (the testable core).
 
     Args:
         settings: all settings (the refresh uses them as is).
         store: the store to poll and publish to (default: opened from ``settings.store``).
-        run: the refresh function, ``run(settings, trigger=..., store=...) -> version``.
+        run: the refresh function, ``run(settings, trigger=..., store=..., annotations=...) -> version``.
     """
 
     def __init__(self, settings: Settings, store: Store | None = None,
@@ -162,11 +142,10 @@ class Scheduler:
     def fire(self, trigger: str, request: Mapping[str, Any] | None = None) -> str:
         """Run one refresh now (waiting for a running one in this process). Never raises for a failed run."""
         asked = {key: str(request[key]) for key in ("requested_at", "requested_by") if (request or {}).get(key)}
-        store = _Annotated(self.store, asked) if asked else self.store
         with self._busy:
             event(log, "run starting", trigger=trigger, **asked)
             try:
-                version = self._run(self.settings, trigger=trigger, store=store)
+                version = self._run(self.settings, trigger=trigger, store=self.store, annotations=asked)
             except LockedError as exc:
                 event(log, "run skipped", level=logging.WARNING, trigger=trigger, reason=str(exc))
                 return "skipped"

@@ -141,11 +141,11 @@ def test_fire_reports_each_outcome_and_never_raises(tmp_path, caplog):
     settings = _settings("file://" + str(tmp_path / "store"), tmp_path / "none.csv")
 
     def raising(exc):
-        def fake_run(settings, trigger, store):
+        def fake_run(settings, trigger, store, annotations):
             raise exc
         return fake_run
 
-    assert Scheduler(settings, run=lambda settings, trigger, store: "v1").fire("schedule") == "success"
+    assert Scheduler(settings, run=lambda settings, trigger, store, annotations: "v1").fire("schedule") == "success"
     assert Scheduler(settings, run=raising(LockedError("locked by x"))).fire("schedule") == "skipped"
     assert Scheduler(settings, run=raising(InputDataError("bad file"))).fire("schedule") == "failed"
     with caplog.at_level(logging.ERROR, logger="jobs.scheduler"):
