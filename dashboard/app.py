@@ -14,7 +14,7 @@ from dash import Input, Output, State, dcc, html
 from analytics.settings import PROJECT_ROOT, Settings, load_settings
 from dashboard import data
 from dashboard.components.charts import use_chart_theme
-from dashboard.components.shell import page_href
+from dashboard.components.client_view import customer_href
 from dashboard.health import register_health
 from dashboard.security import apply_security
 
@@ -44,7 +44,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     )
     app.server.config["MAX_CONTENT_LENGTH"] = int(settings.web.max_upload_mb * 1024 * 1024)
     data.init_app(app.server, settings)
-    register_health(app.server)
+    register_health(app.server, app.config.routes_pathname_prefix)
     apply_security(app, settings)
     app.layout = _shell
     _register_callbacks(app)
@@ -94,8 +94,6 @@ def _register_callbacks(app: dash.Dash) -> None:
         customer = (value or "").strip()
         if not customer:
             raise dash.exceptions.PreventUpdate
-        from urllib.parse import quote
-
-        return page_href(f"/client/{quote(customer, safe='')}", filters or {})
+        return customer_href(customer, filters or {})
 
 

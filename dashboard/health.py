@@ -22,19 +22,13 @@ from flask import Flask, Response, jsonify
 from analytics.errors import AppError
 from dashboard import data
 
-__all__ = ["register_health", "routes_prefix"]
+__all__ = ["register_health"]
 
 
-def routes_prefix() -> str:
-    """The prefix Dash serves its routes under (``/`` when a proxy strips the requests prefix)."""
-    web = data.settings().web
-    path = "" if web.requests_pathname_prefix else web.url_base_pathname.strip("/")
-    return f"/{path}/" if path else "/"
-
-
-def register_health(server: Flask) -> None:
-    """Add ``/healthz`` and ``/readyz`` (and ``<prefix>healthz``, ``<prefix>readyz`` under a routes prefix)."""
-    prefixes = dict.fromkeys(["/", routes_prefix()])
+def register_health(server: Flask, routes_prefix: str = "/") -> None:
+    """Add ``/healthz`` and ``/readyz``, and ``<prefix>healthz``, ``<prefix>readyz`` under Dash's routes
+    prefix (``app.config.routes_pathname_prefix``: ``/`` when a proxy strips the requests prefix)."""
+    prefixes = dict.fromkeys(["/", routes_prefix])
     for number, prefix in enumerate(prefixes):
         server.add_url_rule(f"{prefix}healthz", endpoint=f"healthz_{number}", view_func=healthz)
         server.add_url_rule(f"{prefix}readyz", endpoint=f"readyz_{number}", view_func=readyz)

@@ -9,6 +9,7 @@ import pandas as pd
 from dash import dcc, html
 
 from dashboard.components import format as fmt
+from dashboard.components.segment_view import slug
 
 __all__ = ["VIEWS", "GRID_COLUMNS", "DEFAULT_SORT", "TIEBREAK", "priority_color", "action_matrix", "headline",
            "customer_list", "column_defs", "grid_rows", "export_frame", "scope_totals", "view_toggle", "empty_list", "list_count"]
@@ -65,11 +66,7 @@ def _matrix_row(row: Mapping, currency: str, is_selected: bool, any_selected: bo
         html.Td(fmt.money(at_stake, currency) if at_stake else "–", className="text-end"),
         html.Td(fmt.count(row["at_risk_customers"]) if row["at_risk_customers"] else "–", className="text-end"),
     ], className="matrix-row" + (" selected" if is_selected else " dimmed" if any_selected else ""),
-        id=f"matrix-row-{row['priority_rank']}-{_slug(row['segment'])}", **{"data-segment": row["segment"]})
-
-
-def _slug(text: str) -> str:
-    return "".join(ch.lower() if ch.isalnum() else "-" for ch in text if ch != "'")
+        id=f"matrix-row-{row['priority_rank']}-{slug(row['segment'])}", **{"data-segment": row["segment"]})
 
 
 def scope_totals(segments: pd.DataFrame, segment: str | None) -> tuple[int, float]:

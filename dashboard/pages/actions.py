@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from urllib.parse import quote
 
 import dash
 import dash_ag_grid as dag
@@ -14,8 +13,9 @@ from dash import Input, Output, State, callback, dcc, html
 from analytics.errors import AppError
 from dashboard import data
 from dashboard.components import action_view
+from dashboard.components import client_view as cv
 from dashboard.components.export import csv_download, safe_filename
-from dashboard.components.grid_query import query_rows
+from dashboard.components.grid_query import MAX_BLOCK_ROWS, query_rows
 from dashboard.components.shell import page_href
 from dashboard.pages._frame import page_state, render
 
@@ -33,7 +33,7 @@ def layout(**query: str) -> html.Div:
 def _page_size() -> int:
     """``dashboard.page_size`` from the app's settings (25 when unset)."""
     size = data.settings().dashboard.page_size
-    return size if 0 < size <= 500 else 25
+    return size if 0 < size <= MAX_BLOCK_ROWS else 25
 
 
 def _scope(segments: pd.DataFrame, segment: object, view: object) -> tuple[str | None, str]:
@@ -140,17 +140,15 @@ def get_rows(request: dict | None, version: str | None, scope: dict | None) -> t
 def open_client(cell: dict | None, version: str | None, scope: dict | None) -> str:
     """Clicking a customer's row opens Client 360 on that customer (only ids of the pinned snapshot)."""
     customer = cell.get("rowId") if isinstance(cell, dict) else None
-    if not isinstance(customer, str) or not isinstance(version, str) or not 0 < len(customer) <= 40:
+    if not isinstance(customer, str) or not isinstance(version, str) or not 0 < len(customer) <= cv.MAX_ID_LENGTH:
         raise dash.exceptions.PreventUpdate
     try:
-        known = customer in set(data.table("customers", version)["customer_id"])
+        known = cv.find_customer(data.table("customers", version), customer) is not None
     except AppError:
         known = False
     if not known:
         raise dash.exceptions.PreventUpdate
-    scope = scope if isinstance(scope, dict) else {}
-    state = {"segment": scope.get("segment"), "embed": scope.get("embed")}
-    return page_href(f"/client/{quote(customer, safe='')}", state)
+    return cv.customer_href(customer, page_state(scope if isinstance(scope, dict) else {}))
 
 
 @callback(Output("export-download", "data"), Input("export-csv", "n_clicks"),

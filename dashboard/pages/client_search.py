@@ -14,7 +14,7 @@ from dash import Input, Output, State, callback, dcc, html
 from dashboard import data
 from dashboard.components import client_view as cv
 from dashboard.components.shell import page_href
-from dashboard.pages._frame import page_state, render
+from dashboard.pages._frame import page_state, render_cached
 
 dash.register_page(__name__, path="/client", name="Client 360", title="Client 360 · Customer segments", order=3)
 
@@ -24,7 +24,7 @@ EXAMPLES = 5  # customers in each example list
 def layout(**query: str) -> html.Div:
     """Page layout for ``/client?segment=…``."""
     state = page_state(query)
-    return render("/client", state, lambda version, manifest: _body(version, manifest, state))
+    return render_cached("/client", state, _body)
 
 
 def _body(version: str, manifest: Mapping, state: Mapping) -> html.Div:
