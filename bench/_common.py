@@ -19,7 +19,7 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
 
-__all__ = ["OUT", "ROOT", "machine", "measure", "print_table", "write_results", "median"]
+__all__ = ["OUT", "ROOT", "machine", "measure", "print_table", "write_results"]
 
 
 def machine() -> dict[str, Any]:
@@ -70,10 +70,6 @@ def measure(command: Sequence[str], rss_limit_mb: float = 7_500, timeout_s: floa
             "output": output}
 
 
-def median(values: Sequence[float]) -> float:
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 def write_results(name: str, results: dict[str, Any]) -> Path:

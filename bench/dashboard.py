@@ -7,7 +7,7 @@
    interpreter; gunicorn spawn -> first 200 on ``/`` -> first full page (the page-content callback of
    ``/`` answered with a pinned version) -> first Actions and Client 360 content (their tables are
    read on first use). The large snapshot comes from ``--big-input`` or, by default, ``--big-lines``
-   synthetic lines (bench/synth.py; without it, the bundled lines repeated with shifted ids).
+   synthetic lines (bench/synth.py).
 2. **Latency** at 1, 10 and 20 concurrent users (threads with keep-alive sessions, no think time, each
    replaying whole page loads: HTML, layout, dependencies, callbacks; see bench/web_client.py) for
    each page and for the Client 360 lookup from the navbar search, with gunicorn ``--workers 2
@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
 import re
 import shutil
 import statistics
@@ -40,7 +41,7 @@ from bench.load import (OUT, ROOT, RssSampler, machine, mixed_action, page_actio
                         snapshot_sample, summarise)
 from bench.report import write_section_2
 from bench.servers import PrivateRedis, serve
-from bench.web_client import PAGES, DashClient
+from bench.web_client import PAGES, DashClient, page_path
 
 __all__ = ["cold_start", "latency", "payloads", "redis_size", "big_input", "main"]
 
@@ -72,18 +73,12 @@ def import_time(store_url: str, runs: int = 3) -> dict[str, float]:
     for _ in range(runs):
         start = time.perf_counter()
         done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                              env={**_env(), "STORE_URL": store_url}, timeout=120)
+                              env={**os.environ, "STORE_URL": store_url}, timeout=120)
         walls.append(time.perf_counter() - start)
         if done.returncode != 0:
             raise RuntimeError(f"import dashboard.wsgi failed: {done.stderr[-1000:]}")
         imports.append(float(done.stdout.strip().splitlines()[-1]))
     return {"process_s": round(statistics.median(walls), 3), "import_s": round(statistics.median(imports), 3)}
-
-
-def _env() -> dict[str, str]:
-    import os
-
-    return dict(os.environ)
 
 
 def _cold_run(store_url: str, client_path: str) -> dict[str, float]:
@@ -158,7 +153,7 @@ def payloads(url: str, customer_id: str) -> dict[str, Any]:
     session = requests.Session()
     client = DashClient(url, session=session)
     for name in ("executive", "segments", "actions", "client"):
-        path = PAGES[name][0].format(customer_id=customer_id)
+        path = page_path(name, customer_id)
         bodies: list[tuple[str, bytes]] = []
 
         def keep(response: requests.Response, *_: Any, **__: Any) -> None:
@@ -212,27 +207,12 @@ def redis_size(input_path: Path | None = None) -> dict[str, Any]:
 
 # -- the large snapshot -------------------------------------------------------------------------------------------
 def big_input(lines: int, path: Path) -> Path:
-    """A large transactions file, written once to ``path``: ``lines`` synthetic lines from bench/synth.py, or,
-    without it, the bundled lines repeated until ``lines`` (copy k: customer ids + k*100000, invoice numbers
-    prefixed by k, cancellations keep their leading C)."""
+    """A large transactions file of ``lines`` synthetic lines (bench/synth.py), written once to ``path``."""
     if path.exists():
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
-    if (ROOT / "bench" / "synth.py").exists():
-        subprocess.run([sys.executable, "-m", "bench.synth", "--lines", str(lines), "--output", str(path)],
-                       cwd=ROOT, check=True, capture_output=True, timeout=1800)
-        return path
-    import pandas as pd
-
-    bundled = pd.read_parquet(BUNDLED)
-    copies = []
-    for k in range(max(1, round(lines / len(bundled)))):
-        copy = bundled.copy()
-        copy["CustomerID"] = copy["CustomerID"] + k * 100_000
-        invoice = copy["InvoiceNo"].astype(str)
-        copy["InvoiceNo"] = invoice.str.startswith("C").map({True: "C", False: ""}) + f"{k}" + invoice.str.lstrip("C")
-        copies.append(copy)
-    pd.concat(copies, ignore_index=True).to_parquet(path, index=False)
+    subprocess.run([sys.executable, "-m", "bench.synth", "--lines", str(lines), "--output", str(path)],
+                   cwd=ROOT, check=True, capture_output=True, timeout=1800)
     return path
 
 
@@ -322,10 +302,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     args.output.write_text(json.dumps(report, indent=2))
-    md = args.output.with_suffix(".md")
-    md.write_text(markdown(report))
+    md, section = args.output.with_suffix(".md"), markdown(report)
+    md.write_text(section)
     print(f"results: {args.output} and {md}")
-    write_section_2(md.read_text())
+    write_section_2(section)
     errors = sum(cell["errors"] for kind in report.get("latency", {}).values() for sc in kind.values()
                  for cell in sc.values())
     return 1 if errors else 0

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -34,7 +35,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from bench._common import ROOT, machine, measure, median, print_table, write_results
+from bench._common import ROOT, machine, measure, print_table, write_results
 
 BEFORE = ("17ee5e6",  # main before the performance work (mlxtend FP-Growth, string group-bys)
           "51bcaad")  # before the second round (evaluation redoing the main run's work, KPI group-bys on text)
@@ -160,7 +161,7 @@ def miners(path: Path, settings, max_len: int = 3) -> list[dict]:
             start = time.perf_counter()
             found = job()
             seconds.append(time.perf_counter() - start)
-        table.append({"miner": name, "itemsets": found, "seconds": median(seconds)})
+        table.append({"miner": name, "itemsets": found, "seconds": statistics.median(seconds)})
     fastest = min(row["seconds"] for row in table)
     for row in table:
         row["× fastest"] = row["seconds"] / fastest
@@ -211,7 +212,7 @@ def before_after(path: Path, commits: Sequence[str], rounds: int) -> dict:
             stages = {m.group(1): float(m.group(2))
                       for m in re.finditer(r"stage=(\w+) seconds=([\d.]+)", run["output"])}
             results[label].append({**stages, "process": run["seconds"]})
-    medians = {label: {key: median([r.get(key, 0.0) for r in runs]) for key in runs[0]}
+    medians = {label: {key: statistics.median([r.get(key, 0.0) for r in runs]) for key in runs[0]}
                for label, runs in results.items()}
     return {"order": list(roots), **medians}
 
@@ -239,17 +240,17 @@ def main(argv: list[str] | None = None) -> int:
     seed_total = [sum(v for k, v in r["seed_style"].items() if k not in ("itemsets", "rules"))
                   for r in rounds if r["seed_style"]]
     ratios = [o / low for o, low in zip(our_total, low_total)]
-    stages = {key: median([r["ours"][key] for r in rounds]) for key in rounds[0]["ours"]}
+    stages = {key: statistics.median([r["ours"][key] for r in rounds]) for key in rounds[0]["ours"]}
     results = {
         "machine": machine(), "input": str(path), "rounds": args.rounds,
         "command": "python -m bench.refresh_stages " + " ".join(argv or sys.argv[1:]),
-        "ours_stages_s": stages, "ours_total_s": median(our_total),
-        "lower_bound_s": {key: median([r["lower_bound"][key] for r in rounds]) for key in rounds[0]["lower_bound"]},
-        "lower_bound_total_s": median(low_total),
-        "seed_style_s": {key: median([r["seed_style"][key] for r in rounds if r["seed_style"]])
+        "ours_stages_s": stages, "ours_total_s": statistics.median(our_total),
+        "lower_bound_s": {key: statistics.median([r["lower_bound"][key] for r in rounds]) for key in rounds[0]["lower_bound"]},
+        "lower_bound_total_s": statistics.median(low_total),
+        "seed_style_s": {key: statistics.median([r["seed_style"][key] for r in rounds if r["seed_style"]])
                          for key in rounds[0]["seed_style"]},
-        "seed_style_total_s": median(seed_total),
-        "ratio_to_lower_bound": {"per_round": ratios, "median": median(ratios), "target": TARGET_RATIO,
+        "seed_style_total_s": statistics.median(seed_total),
+        "ratio_to_lower_bound": {"per_round": ratios, "median": statistics.median(ratios), "target": TARGET_RATIO,
                                  "fastest_rounds": min(our_total) / min(low_total)},
         "ours_total_per_round_s": our_total, "lower_bound_total_per_round_s": low_total,
         "miners": miners(path, settings),

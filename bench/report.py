@@ -30,22 +30,23 @@ def main() -> int:
 
 
 def _section_2() -> str:
-    if DOC.exists():
-        found = re.search(rf"^{re.escape(SECTION_2)}.*?(?=^## 3\. )", DOC.read_text(encoding="utf-8"), re.S | re.M)
-        if found:
-            return found.group(0).rstrip() + "\n"
-    return PLACEHOLDER_2
+    found = _find_section_2(DOC.read_text(encoding="utf-8")) if DOC.exists() else None
+    return found.group(0).rstrip() + "\n" if found else PLACEHOLDER_2
 
 
 def write_section_2(section: str) -> None:
     """Put ``section`` (starting with the section-2 title) in docs/PERFORMANCE.md in place of section 2."""
     text = DOC.read_text(encoding="utf-8") if DOC.exists() else f"# Performance\n\n{PLACEHOLDER_2}"
-    found = re.search(rf"^{re.escape(SECTION_2)}.*?(?=^## 3\. |\Z)", text, re.S | re.M)
+    found = _find_section_2(text)
     if not found:
         text = text.rstrip() + "\n\n" + PLACEHOLDER_2
-        found = re.search(rf"^{re.escape(SECTION_2)}.*?(?=^## 3\. |\Z)", text, re.S | re.M)
+        found = _find_section_2(text)
     DOC.write_text(text[:found.start()] + section.rstrip() + "\n\n" + text[found.end():], encoding="utf-8")
     print(f"wrote section 2 of {DOC}")
+
+
+def _find_section_2(text: str) -> re.Match | None:
+    return re.search(rf"^{re.escape(SECTION_2)}.*?(?=^## 3\. |\Z)", text, re.S | re.M)
 
 
 def _head(stages: dict, scale: dict, quality: dict) -> str:

@@ -41,7 +41,7 @@ from typing import Any
 
 from bench.load import OUT, ROOT, RssSampler, machine
 from bench.servers import PrivateRedis, serve
-from bench.web_client import PAGES, CheckError, DashClient, PageLoad, walk_components
+from bench.web_client import PAGES, CheckError, DashClient, PageLoad, page_path, walk_components
 
 __all__ = ["prepare_inputs", "Expected", "Expectations", "check_page", "run_soak", "main"]
 
@@ -225,7 +225,7 @@ def _reader(index: int, url: str, ids: Sequence[str], expectations: Expectations
             page = pages[turn % len(pages)]
             turn += 1
             customer = rng.choice(ids) if page == "client" else None
-            path = PAGES[page][0].format(customer_id=customer)
+            path = page_path(page, customer)
             client.current = None
             try:
                 load = client.load_page(path, PAGES[page][1])

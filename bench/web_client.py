@@ -221,12 +221,6 @@ class DashClient:
         self.shell.setdefault("filters", {})["data"] = None  # a new tab: empty session storage
         return self._show(load, path, expect, search_changed=True)
 
-    def navigate(self, path: str, expect: Sequence[str] = ("page-version",)) -> PageLoad:
-        """In-app navigation (``dcc.Location`` with ``refresh="callback-nav"``): no HTML, layout or dependencies."""
-        if not self.deps:
-            return self.load_page(path, expect)
-        return self._navigate(PageLoad(path), path, expect)
-
     def _navigate(self, load: PageLoad, path: str, expect: Sequence[str]) -> PageLoad:
         self.current = load
         load.path = path

@@ -11,7 +11,7 @@ import dataclasses
 import pytest
 
 from bench.soak import Expectations, check_page, prepare_inputs, run_soak
-from bench.web_client import PAGES, DashClient
+from bench.web_client import PAGES, DashClient, page_path
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +40,7 @@ def bundled_loads(live_server, published_store):
     expectations = Expectations(published_store)
     client = DashClient(live_server)
     customer = "12347"
-    loads = {page: client.load_page(PAGES[page][0].format(customer_id=customer), PAGES[page][1])
+    loads = {page: client.load_page(page_path(page, customer), PAGES[page][1])
              for page in ("executive", "actions", "client")}
     expected = expectations.get(loads["executive"].version)
     yield loads, expected, customer
