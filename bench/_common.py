@@ -16,10 +16,13 @@ from typing import Any, Sequence
 
 import psutil
 
+from analytics.settings import InputParams
+
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
+BUNDLED = Path(InputParams().path)  # the bundled Online Retail file: the refresh's default input
 
-__all__ = ["OUT", "ROOT", "machine", "measure", "print_table", "write_results"]
+__all__ = ["BUNDLED", "OUT", "ROOT", "machine", "measure", "print_table", "write_results"]
 
 
 def machine() -> dict[str, Any]:

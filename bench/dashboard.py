@@ -37,6 +37,7 @@ from typing import Any
 
 import requests
 
+from bench._common import BUNDLED
 from bench.load import (OUT, ROOT, RssSampler, machine, mixed_action, page_action, publish, run_users,
                         snapshot_sample, summarise)
 from bench.report import write_section_2
@@ -45,7 +46,6 @@ from bench.web_client import PAGES, DashClient, page_path
 
 __all__ = ["cold_start", "latency", "payloads", "redis_size", "big_input", "main"]
 
-BUNDLED = ROOT / "data" / "online_retail.parquet"
 SCENARIOS = ("executive", "segments", "actions", "client", "lookup", "mixed")
 GUNICORN = {"workers": 2, "threads": 4, "worker_timeout_s": 60}  # with worker_class: gthread or sync
 THINK_S = 4.0  # mean think time of the extra "20 users with think time" cell (uniform 2-6 s)

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from bench._common import ROOT, machine, measure, print_table, write_results
+from bench._common import BUNDLED, ROOT, machine, measure, print_table, write_results
 
 BEFORE = ("17ee5e6",  # main before the performance work (mlxtend FP-Growth, string group-bys)
           "51bcaad")  # before the second round (evaluation redoing the main run's work, KPI group-bys on text)
@@ -222,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--before", default=",".join(BEFORE),
                         help="git commits to compare with, comma-separated (default: %(default)s)")
-    parser.add_argument("--input", default=str(ROOT / "data" / "online_retail.parquet"))
+    parser.add_argument("--input", default=str(BUNDLED))
     args = parser.parse_args(argv)
 
     from analytics.settings import load_settings

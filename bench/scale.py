@@ -21,7 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bench._common import OUT, ROOT, machine, measure, print_table, write_results
+from bench._common import BUNDLED, OUT, ROOT, machine, measure, print_table, write_results
+from bench.synth import REAL_LINES
 
 SIZES = (1_000_000, 5_000_000, 10_000_000)
 TARGET_SECONDS, TARGET_RSS_MB = 60.0, 4096.0
@@ -89,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=2, help="runs per size; the fastest is kept")
     args = parser.parse_args(argv)
 
-    rows = [{"data": "bundled", "lines": 541_909, **refresh(ROOT / "data" / "online_retail.parquet", args.repeat)}]
+    rows = [{"data": "bundled", "lines": REAL_LINES, **refresh(BUNDLED, args.repeat)}]
     for lines in args.lines:
         path = OUT / f"synth-{lines}-seed{args.seed}.parquet"
         made = None if path.exists() else measure([sys.executable, "-m", "bench.synth", "--lines", str(lines),

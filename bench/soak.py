@@ -39,13 +39,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench._common import BUNDLED
 from bench.load import OUT, ROOT, RssSampler, machine
 from bench.servers import PrivateRedis, serve
 from bench.web_client import PAGES, CheckError, DashClient, PageLoad, page_path, walk_components
 
 __all__ = ["prepare_inputs", "Expected", "Expectations", "check_page", "run_soak", "main"]
 
-BUNDLED = ROOT / "data" / "online_retail.parquet"
 
 
 # -- inputs and refresher -----------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 
 import dash
@@ -49,7 +50,7 @@ def _body(version: str, manifest: Mapping, state: Mapping, view: str | None) -> 
     state = {**state, "segment": segment}
     links = {name: page_href("/actions", {**state, "segment": None if name == segment else name}, view=view)
              for name in segments["segment"]}
-    scope_rows = len(action_view.customer_list(data.table("customers", version), segments, segment, view))
+    scope_rows = len(_scoped_list(version, segment, view))
     return html.Div([
         dcc.Store(id="actions-scope", data={"segment": segment, "view": view, "embed": state.get("embed")}),
         html.H2(f"Actions — {segment}" if segment else "Actions", className="h4 mb-3"),
@@ -110,8 +111,15 @@ def _list_frame(version: object, scope: object) -> tuple[pd.DataFrame, Mapping, 
     scope = scope if isinstance(scope, Mapping) else {}
     segments = data.table("segments", version)
     segment, view = _scope(segments, scope.get("segment"), scope.get("view"))
-    rows = action_view.customer_list(data.table("customers", version), segments, segment, view)
-    return rows, data.manifest(version), segment, view
+    return _scoped_list(version, segment, view), data.manifest(version), segment, view
+
+
+@functools.lru_cache(maxsize=64)
+def _scoped_list(version: str, segment: str | None, view: str) -> pd.DataFrame:
+    """The customer list of one validated scope, built once per snapshot version (every grid block and
+    export of the page reads it; copy-on-write keeps the shared frame unchanged)."""
+    customers, segments = data.table("customers", version), data.table("segments", version)
+    return action_view.customer_list(customers, segments, segment, view)
 
 
 def _query(rows: pd.DataFrame, request: object, **limits: int) -> tuple[pd.DataFrame, int]:
