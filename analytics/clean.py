@@ -40,12 +40,14 @@ class CleanResult:
         basket_lines: invoice, stock_code, customer_id, invoice_date of the sale lines used for basket
             mining (no service codes; guests if configured).
         report: one dict per rule: ``rule``, ``rows``, ``effect``, ``description``.
+        guest_sales: value (Σ quantity × unit price) of the sale lines without customer id.
     """
 
     sales: pd.DataFrame
     returns: pd.DataFrame
     basket_lines: pd.DataFrame
     report: list[dict]
+    guest_sales: float = 0.0
 
 
 def is_service_code(codes: pd.Series, params: CleaningParams) -> pd.Series:
@@ -117,7 +119,8 @@ def clean_transactions(lines: pd.DataFrame, params: CleaningParams, baskets: Bas
         _rule("customer_sale_lines", int(customer_sale.sum()), "kept", "Sale lines used for customer analytics."),
         _rule("basket_lines", int(basket.sum()), "kept", "Product lines used for basket mining."),
     ]
-    return CleanResult(sales=sales, returns=returns, basket_lines=basket_lines, report=report)
+    return CleanResult(sales=sales, returns=returns, basket_lines=basket_lines, report=report,
+                       guest_sales=float(revenue[guest_sale].sum()))
 
 
 def _per_distinct(values: pd.Series, test: Callable[[pd.Series], pd.Series]) -> np.ndarray:

@@ -18,11 +18,19 @@ from analytics import schema as s
 from analytics._categories import as_categories
 from analytics.clean import clean_transactions
 from analytics.evaluate import evaluate_recommendations
-from analytics.kpis import headline_kpis, monthly_trend, pareto_curve, segment_top_products, summarise_segments
+from analytics.kpis import (
+    headline_kpis,
+    monthly_by_segment,
+    monthly_trend,
+    pareto_by_segment,
+    pareto_curve,
+    segment_top_products,
+    summarise_segments,
+)
 from analytics.orders import order_history, returns_by_customer
 from analytics.products import product_names, summarise_products
 from analytics.recommend import bought_pairs, recommend_from_pairs
-from analytics.rfm import as_of_date, score_rfm, summarise_customers
+from analytics.rfm import as_of_date, score_rfm, summarise_customers, with_returns
 from analytics.risk import score_risk
 from analytics.rules import basket_matrix, rules_from_baskets, with_recent_rules
 from analytics.segments import SegmentScheme, assign_segments
@@ -58,11 +66,12 @@ def build_snapshot(lines: pd.DataFrame, settings: Settings, scheme: SegmentSchem
                              "price ≤ 0, or has no customer id. Check the input file and the column mapping.")
     with timer.stage("rfm") as rows:
         as_of = as_of_date(cleaned.sales, settings.rfm.as_of)
-        customers = score_rfm(summarise_customers(cleaned.sales, as_of))
-        rows.update(customers=len(customers))
+        customers = with_returns(summarise_customers(cleaned.sales, as_of), returns_by_customer(cleaned.returns),
+                                 settings.rfm.monetary)
+        customers = score_rfm(customers)
+        rows.update(customers=len(customers), all_returned=int((customers["net_value"] <= 0).sum()))
     with timer.stage("segments") as rows:
         customers = score_risk(assign_segments(customers, scheme), settings.risk)
-        customers = _with_returns(customers, returns_by_customer(cleaned.returns))
         rows.update(segments=customers["segment"].nunique(), at_risk=int(customers["at_risk"].sum()))
     with timer.stage("baskets") as rows:
         baskets = basket_matrix(cleaned.basket_lines)
@@ -89,14 +98,17 @@ def build_snapshot(lines: pd.DataFrame, settings: Settings, scheme: SegmentSchem
             "customers": customers[list(s.TABLES["customers"])],
             "segments": summarise_segments(customers, scheme),
             "segment_products": segment_top_products(cleaned.sales, bought, customers, names,
-                                                     settings.segments.top_products),
+                                                     settings.segments.top_products, cleaned.returns),
             "products": summarise_products(cleaned.sales, baskets, names),
             "rules": rules,
             "recommendations": recommendations,
             "orders": order_history(cleaned.sales, cleaned.returns),
-            "kpis": headline_kpis(customers, cleaned.sales, cleaned.returns, settings.rfm.active_days),
+            "kpis": headline_kpis(customers, cleaned.sales, cleaned.returns, settings.rfm.active_days,
+                                  cleaned.guest_sales),
             "pareto": pareto_curve(customers["monetary"]),
-            "monthly": monthly_trend(cleaned.sales),
+            "monthly": monthly_trend(cleaned.sales, cleaned.returns),
+            "pareto_by_segment": pareto_by_segment(customers),
+            "monthly_by_segment": monthly_by_segment(cleaned.sales, cleaned.returns, customers),
         }
         rows.update({name: len(frame) for name, frame in tables.items()})
     meta = {
@@ -115,12 +127,6 @@ def build_snapshot(lines: pd.DataFrame, settings: Settings, scheme: SegmentSchem
         "libraries": _library_versions(),
     }
     return Snapshot(tables=tables, meta=meta)
-
-
-def _with_returns(customers: pd.DataFrame, returns: pd.DataFrame) -> pd.DataFrame:
-    merged = customers.merge(returns, left_on=s.CUSTOMER_ID, right_index=True, how="left")
-    return merged.assign(returns_count=merged["returns_count"].fillna(0).astype("int64"),
-                         returns_value=merged["returns_value"].fillna(0.0))
 
 
 def _coverage(recommendations: pd.DataFrame, n_customers: int) -> dict[str, float]:

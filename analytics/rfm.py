@@ -2,7 +2,10 @@
 
 - as-of date: the day after the last invoice unless configured;
 - R = whole days from the customer's last purchase day to the as-of date;
-- F = distinct invoices; M = revenue (sum of quantity × unit price);
+- F = distinct invoices; M = the customer's value (``rfm.monetary``): by default their **net** value,
+  gross sales (sum of quantity × unit price) minus the value of their returns (cancelled lines),
+  floored at 0 — a return of an order placed before the data window still reduces the value, never
+  below 0; ``gross`` keeps returns out;
 - scores 1–5 by quintiles of the ranks, higher is better for all three (low recency is good).
   Ties share a score: a value's score is decided by the rank of the first customer holding it,
   so one-time buyers are never split by id order.
@@ -17,8 +20,11 @@ import pandas as pd
 
 from analytics import schema as s
 from analytics._categories import as_text, first_occurrence, group_codes, run_starts, sorted_codes
+from analytics.errors import ConfigError
 
-__all__ = ["as_of_date", "summarise_customers", "quintile_scores", "score_rfm"]
+__all__ = ["MONETARY_BASES", "as_of_date", "quintile_scores", "score_rfm", "summarise_customers", "with_returns"]
+
+MONETARY_BASES = ("net", "gross")
 
 
 def as_of_date(sales: pd.DataFrame, configured: date | None = None) -> pd.Timestamp:
@@ -47,6 +53,33 @@ def summarise_customers(sales: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFram
     columns = ["country", "first_purchase", "last_purchase", "recency_days", "frequency", "monetary",
                "avg_basket"]
     return summary[columns].reset_index()
+
+
+def with_returns(customers: pd.DataFrame, returns: pd.DataFrame, basis: str = "net") -> pd.DataFrame:
+    """Add each customer's returns and net value, and set ``monetary`` to the configured basis.
+
+    Args:
+        customers: :func:`summarise_customers` output (``monetary`` = gross sales).
+        returns: ``orders.returns_by_customer`` (customer_id index → returns_count, returns_value ≥ 0);
+            customers absent from it returned nothing.
+        basis: ``net`` (gross − returns, floored at 0) or ``gross``.
+
+    Returns:
+        The customers with gross_value, returns_count, returns_value, net_value, and monetary =
+        net_value (``net``) or gross_value (``gross``).
+
+    Raises:
+        ConfigError: ``basis`` is not one of :data:`MONETARY_BASES`.
+    """
+    if basis not in MONETARY_BASES:
+        raise ConfigError(f"rfm.monetary {basis!r} is not one of {list(MONETARY_BASES)}.")
+    ids = customers[s.CUSTOMER_ID].astype("str")
+    count = returns["returns_count"].reindex(ids).fillna(0).astype("int64").to_numpy()
+    value = returns["returns_value"].reindex(ids).fillna(0.0).to_numpy(dtype=float)
+    gross = customers["monetary"].to_numpy(dtype=float)
+    net = np.maximum(gross - value, 0.0)
+    return customers.assign(gross_value=gross, returns_count=count, returns_value=value, net_value=net,
+                            monetary=net if basis == "net" else gross)
 
 
 def quintile_scores(values: pd.Series, higher_is_better: bool = True) -> pd.Series:

@@ -66,7 +66,8 @@ TABLES: dict[str, dict[str, str]] = {
         "recency_days": "int", "frequency": "int", "monetary": "float", "avg_basket": "float",
         "r_score": "int", "f_score": "int", "m_score": "int", "rfm_cell": "str", "segment": "str",
         "usual_gap_days": "float", "risk_score": "float", "at_risk": "bool",
-        "returns_count": "int", "returns_value": "float",
+        "returns_count": "int", "returns_value": "float", "gross_value": "float", "net_value": "float",
+        "yearly_value": "float",
     },
     "segments": {
         "segment": "str", "label_fr": "str", "priority": "str", "priority_rank": "int", "action": "str",
@@ -74,6 +75,7 @@ TABLES: dict[str, dict[str, str]] = {
         "revenue_share": "float", "mean_recency_days": "float", "mean_frequency": "float",
         "mean_monetary": "float", "mean_r_score": "float", "mean_f_score": "float", "mean_m_score": "float",
         "avg_basket": "float", "at_risk_customers": "int", "revenue_at_stake": "float",
+        "gross_sales": "float", "returns_value": "float", "net_revenue": "float", "pareto_share": "float",
     },
     "segment_products": {
         "segment": "str", "rank": "int", "stock_code": "str", "description": "str", "revenue": "float",
@@ -101,7 +103,10 @@ TABLES: dict[str, dict[str, str]] = {
         "kpi": "str", "label": "str", "value": "float", "unit": "str", "definition": "str",
     },
     "pareto": {"customer_share": "float", "revenue_share": "float"},
-    "monthly": {"month": "datetime", "revenue": "float", "orders": "int", "customers": "int"},
+    "monthly": {"month": "datetime", "revenue": "float", "returns": "float", "orders": "int", "customers": "int"},
+    "pareto_by_segment": {"segment": "str", "customer_share": "float", "revenue_share": "float"},
+    "monthly_by_segment": {"segment": "str", "month": "datetime", "revenue": "float", "returns": "float",
+                           "orders": "int", "customers": "int"},
 }
 TABLE_NAMES = tuple(TABLES)
 

@@ -70,6 +70,7 @@ class RfmParams:
 
     as_of: date | None = None  # default: the day after the last invoice
     active_days: int = 90  # a customer is active if they bought within this many days
+    monetary: str = "net"  # M and customer value: net (sales − returns, floored at 0) | gross (sales only)
 
 
 @dataclass(frozen=True)
