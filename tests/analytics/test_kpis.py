@@ -5,8 +5,14 @@ import pandas as pd
 import pytest
 
 from analytics.clean import clean_transactions
-from analytics.kpis import (headline_kpis, monthly_trend, pareto_curve, pareto_share, segment_top_products,
-                            summarise_segments)
+from analytics.kpis import (
+    headline_kpis,
+    monthly_trend,
+    pareto_curve,
+    pareto_share,
+    segment_top_products,
+    summarise_segments,
+)
 from analytics.orders import order_history, returns_by_customer
 from analytics.products import product_names, summarise_products
 from analytics.recommend import bought_pairs
