@@ -9,7 +9,8 @@ import plotly.io as pio
 __all__ = ["GRAPH_CONFIG", "use_chart_theme", "styled", "pareto_figure", "segment_share_figure", "monthly_figure", "PALETTE"]
 
 GRAPH_CONFIG = {"displayModeBar": False, "responsive": True}  # dcc.Graph config used on every page
-PALETTE = {"customers": "#6c8ebf", "revenue": "#2f6f4f", "highlight": "#d9822b", "muted": "#b8c2cc"}
+PALETTE = {"customers": "#6c8ebf", "revenue": "#2f6f4f", "highlight": "#d9822b", "muted": "#b8c2cc",
+           "returns": "#b54a4a"}
 
 
 def use_chart_theme() -> None:
@@ -26,19 +27,23 @@ def styled(fig: go.Figure, title: str, height: int = 320) -> go.Figure:
     return fig
 
 
-def pareto_figure(pareto: pd.DataFrame, pareto_share: float) -> go.Figure:
-    """Cumulative revenue share against customer share, with the 80 % mark."""
+def pareto_figure(pareto: pd.DataFrame, pareto_share: float, segment: str | None = None) -> go.Figure:
+    """Cumulative customer value (net of returns) against customer share, with the 80 % mark; of one segment's
+    customers when ``segment`` is given."""
+    who = f"{segment} customers" if segment else "customers"
     fig = go.Figure(go.Scatter(
         x=pareto["customer_share"] * 100, y=pareto["revenue_share"] * 100, mode="lines",
-        line={"color": PALETTE["revenue"], "width": 3}, name="Cumulative revenue",
-        hovertemplate="Best %{x:.0f} % of customers → %{y:.1f} % of revenue<extra></extra>"))
+        line={"color": PALETTE["revenue"], "width": 3}, name="Cumulative value",
+        hovertemplate=f"Best %{{x:.0f}} % of {who} → %{{y:.1f}} % of their value<extra></extra>"))
     fig.add_hline(y=80, line_dash="dot", line_color=PALETTE["muted"])
     fig.add_vline(x=pareto_share * 100, line_dash="dot", line_color=PALETTE["highlight"])
-    fig.add_annotation(x=pareto_share * 100, y=80, text=f"{pareto_share * 100:.1f} % of customers → 80 %",
+    fig.add_annotation(x=pareto_share * 100, y=80, text=f"{pareto_share * 100:.1f} % of {who} → 80 %",
                        showarrow=True, arrowhead=2, ax=60, ay=30)
-    fig.update_xaxes(title="Customers, best first (%)", range=[0, 100], ticksuffix=" %")
-    fig.update_yaxes(title="Cumulative revenue (%)", range=[0, 101], ticksuffix=" %")
-    return styled(fig, "Pareto curve: share of revenue by share of customers (%)")
+    fig.update_xaxes(title=f"{who[0].upper()}{who[1:]}, best first (%)", range=[0, 100], ticksuffix=" %")
+    fig.update_yaxes(title="Cumulative net value (%)", range=[0, 101], ticksuffix=" %")
+    title = f"Pareto curve of {segment}: share of value by share of customers (%)" if segment \
+        else "Pareto curve: share of customer value by share of customers (%)"
+    return styled(fig, title)
 
 
 def segment_share_figure(segments: pd.DataFrame, selected: str | None = None) -> go.Figure:
@@ -58,19 +63,29 @@ def segment_share_figure(segments: pd.DataFrame, selected: str | None = None) ->
     return styled(fig, "Customers and revenue by segment (% of total) — click a segment", height=360)
 
 
-def monthly_figure(monthly: pd.DataFrame, currency: str, period_end: str | None = None) -> go.Figure:
-    """Monthly revenue bars; the last month is greyed and labelled when the data stops before its end."""
+def monthly_figure(monthly: pd.DataFrame, currency: str, period_end: str | None = None,
+                   segment: str | None = None) -> go.Figure:
+    """Monthly gross sales (bars) and returns (negative bars, when the table has them); the last month is greyed
+    and labelled when the data stops before its end. ``segment`` only names the scope in the title."""
     end = pd.Timestamp(period_end) if period_end else None
     last = monthly["month"].max() if len(monthly) else None
     partial = end is not None and last is not None and end.normalize() < last + pd.offsets.MonthEnd(0)
     colours = [PALETTE["muted"] if partial and month == last else PALETTE["revenue"] for month in monthly["month"]]
-    fig = go.Figure(go.Bar(x=monthly["month"], y=monthly["revenue"], marker_color=colours,
+    fig = go.Figure(go.Bar(x=monthly["month"], y=monthly["revenue"], marker_color=colours, name="Gross sales",
                            customdata=monthly[["orders", "customers"]],
-                           hovertemplate=f"%{{x|%b %Y}}: {currency}%{{y:,.0f}}<br>%{{customdata[0]:,}} orders, "
-                                         "%{customdata[1]:,} customers<extra></extra>"))
+                           hovertemplate=f"%{{x|%b %Y}}: {currency}%{{y:,.0f}} gross sales<br>%{{customdata[0]:,}} "
+                                         "orders, %{customdata[1]:,} customers<extra></extra>"))
+    with_returns = "returns" in monthly.columns
+    if with_returns:
+        fig.add_trace(go.Bar(x=monthly["month"], y=-monthly["returns"], name="Returns",
+                             marker_color=PALETTE["returns"],
+                             hovertemplate=f"%{{x|%b %Y}}: {currency}%{{customdata:,.0f}} returned<extra></extra>",
+                             customdata=monthly["returns"]))
+        fig.update_layout(barmode="relative")
     if partial:
         fig.add_annotation(x=last, y=float(monthly["revenue"].iloc[-1]), yanchor="bottom", showarrow=False,
                            text=f"partial: to {end.day} {end.strftime('%b')}", font={"size": 11})
     fig.update_xaxes(title=None, tickformat="%b %Y")
-    fig.update_yaxes(title=f"Revenue ({currency})", tickprefix=currency, separatethousands=True)
-    return styled(fig, f"Monthly revenue ({currency})")
+    fig.update_yaxes(title=f"{currency} per month", tickprefix=currency, separatethousands=True)
+    what = "Monthly gross sales and returns" if with_returns else "Monthly revenue"
+    return styled(fig, f"{what} of {segment} ({currency})" if segment else f"{what} ({currency})")

@@ -84,14 +84,16 @@ def segment_cards(row: pd.Series, overall: pd.Series, overall_basket: float, cur
                  "Customers whose RFM scores put them in this segment.",
                  note=f"{fmt.share(row['customer_share'])} of all customers"),
         kpi_card("revenue", "Revenue", fmt.money(row["revenue"], currency),
-                 "Revenue of the segment's customers over the analysed period.",
-                 note=f"{fmt.share(row['revenue_share'])} of total revenue"),
+                 "Net value of the segment's customers over the analysed period: their sales minus their "
+                 "returns, each customer floored at 0.",
+                 note=f"{fmt.share(row['revenue_share'])} of total net value"),
         kpi_card("avg-basket", "Average basket", fmt.money(row["avg_basket"], currency),
-                 "Revenue of the segment divided by its number of orders.",
+                 "Gross sales of the segment divided by its number of orders.",
                  note=f"all customers: {fmt.money(overall_basket, currency)}"),
         kpi_card("at-risk", "At-risk customers", fmt.count(at_risk),
                  "High-value customers of the segment whose risk score is above the threshold; revenue at "
-                 "stake is their revenue over the analysed period.",
+                 "stake is their yearly net value (net value × 365 / days since their first purchase, at least "
+                 "90 days counted).",
                  note=f"{fmt.money(row['revenue_at_stake'], currency)} at stake" if at_risk else "nothing at stake"),
         kpi_card("recency", "Mean recency", f"{fmt.number(row['mean_recency_days'], 0)} days",
                  "Average number of days since the customer's last purchase (lower is better).",
@@ -100,7 +102,7 @@ def segment_cards(row: pd.Series, overall: pd.Series, overall_basket: float, cur
                  "Average number of distinct orders per customer over the analysed period.",
                  note=f"all customers: {fmt.number(overall['frequency'])} orders"),
         kpi_card("monetary", "Mean monetary value", fmt.money(row["mean_monetary"], currency),
-                 "Average revenue per customer of the segment over the analysed period.",
+                 "Average net value (sales minus returns) per customer of the segment over the analysed period.",
                  note=f"all customers: {fmt.money(overall['monetary'], currency)}"),
         kpi_card("scores", "Mean R / F / M scores",
                  " / ".join(fmt.number(row[f"mean_{axis}"]) for axis, _, _ in SCORE_AXES),
@@ -274,11 +276,13 @@ def _figure(label: str, value: str, note: str | None = None) -> html.Div:
                      html.Div(note, className="small text-body-secondary") if note else None])
 
 
-def unknown_segment(name: str, segments: pd.DataFrame, state: Mapping) -> dbc.Alert:
-    """A clear message for a segment that is not in the scheme, with links to the valid ones."""
-    links = [dcc.Link(segment, href=page_href("/segments", state, segment=segment), className="alert-link me-3")
+def unknown_segment(name: str, segments: pd.DataFrame, state: Mapping, path: str = "/segments",
+                    note: str | None = None) -> dbc.Alert:
+    """A clear message for a segment that is not in the scheme, with links to the valid ones on ``path``."""
+    links = [dcc.Link(segment, href=page_href(path, state, segment=segment), className="alert-link me-3")
              for segment in segments.sort_values("priority_rank", kind="stable")["segment"]]
     return dbc.Alert([
         html.Strong(f"There is no segment called “{name}” in this snapshot."),
+        html.Span(f" {note}") if note else None,
         html.Div(["Valid segments: ", *links], className="mt-1"),
     ], color="warning", id="segment-unknown")

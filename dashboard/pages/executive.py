@@ -6,10 +6,12 @@ from collections.abc import Mapping
 
 import dash
 import dash_bootstrap_components as dbc
+import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import data
 from dashboard.components import format as fmt
+from dashboard.components import segment_view
 from dashboard.components.charts import GRAPH_CONFIG, monthly_figure, pareto_figure, segment_share_figure
 from dashboard.components.kpi import kpi_card
 from dashboard.components.shell import page_href
@@ -29,32 +31,75 @@ def _body(version: str, manifest: Mapping, state: Mapping) -> html.Div:
     currency = manifest.get("currency", "")
     kpis = data.table("kpis", version).set_index("kpi")
     segments = data.table("segments", version)
-    selected = state.get("segment")
-    if selected and selected not in set(segments["segment"]):
-        selected = None
+    requested = state.get("segment")
+    selected = requested if requested in set(segments["segment"]) else None
+    unknown = segment_view.unknown_segment(str(requested), segments, state, path="/",
+                                           note="The figures below are for all customers.") \
+        if requested and not selected else None
     title = f"Executive summary — {selected}" if selected else "Executive summary"
+    pareto, monthly = data.table("pareto", version), data.table("monthly", version)
+    share = float(kpis.loc["pareto_share", "value"])
+    if selected:
+        pareto = _of_segment(data.table("pareto_by_segment", version), selected)
+        monthly = _of_segment(data.table("monthly_by_segment", version), selected)
+        share = float(segments.set_index("segment").loc[selected, "pareto_share"])
+    period_end = manifest.get("period", {}).get("end")
     return html.Div([
         html.H2(title, className="h4 mb-3"),
+        unknown,
         _alert(kpis, segments, selected, currency, state),
+        dbc.Row(_money_cards(kpis, segments, selected, currency), class_name="g-3 mb-3", id="money-cards"),
         dbc.Row(_kpi_cards(version, kpis, segments, selected, currency, manifest), class_name="g-3 mb-3"),
         dbc.Row([
             dbc.Col(dbc.Card(dbc.CardBody([
-                _pareto_headline(kpis),
-                dcc.Graph(id="pareto-graph", figure=pareto_figure(data.table("pareto", version),
-                                                                  kpis.loc["pareto_share", "value"]),
-                          config=GRAPH_CONFIG),
+                _pareto_headline(share, kpis.loc["pareto_share", "definition"], selected),
+                dcc.Graph(id="pareto-graph", figure=pareto_figure(pareto, share, selected), config=GRAPH_CONFIG),
             ])), lg=6),
             dbc.Col(dbc.Card(dbc.CardBody(dcc.Loading(dcc.Graph(
                 id="segment-share-graph", figure=segment_share_figure(segments, selected), config=GRAPH_CONFIG)))),
                 lg=6),
         ], class_name="g-3 mb-3"),
-        dbc.Card(dbc.CardBody(dcc.Graph(id="monthly-graph", figure=monthly_figure(data.table("monthly", version),
-                                                                                   currency, manifest.get("period", {}).get("end")),
+        dbc.Card(dbc.CardBody(dcc.Graph(id="monthly-graph", figure=monthly_figure(monthly, currency, period_end, selected),
                                         config=GRAPH_CONFIG))),
     ])
 
 
-def _kpi_cards(version: str, kpis, segments, selected: str | None, currency: str, manifest: Mapping) -> list:
+def _of_segment(table: pd.DataFrame, segment: str) -> pd.DataFrame:
+    return table[table["segment"] == segment].reset_index(drop=True)
+
+
+def _money_cards(kpis: pd.DataFrame, segments: pd.DataFrame, selected: str | None, currency: str) -> list:
+    """Gross sales, returns, net revenue (= gross − returns) and guest sales, company-wide or of the segment."""
+    definitions, values = kpis["definition"], kpis["value"]
+    if selected:
+        row = segments.set_index("segment").loc[selected]
+        gross, returned, net = row["gross_sales"], row["returns_value"], row["net_revenue"]
+        scope = f" Here: the customers of segment {selected}."
+        guest = kpi_card("guest-sales", "Guest sales", "–", definitions["guest_sales"],
+                         note="guests have no segment")
+    else:
+        gross, returned, net = values["revenue"], values["returns_value"], values["net_revenue"]
+        scope = ""
+        guest = kpi_card("guest-sales", "Guest sales", fmt.money(values["guest_sales"], currency),
+                         definitions["guest_sales"] + f" Total sales: {fmt.money(values['total_sales'], currency)}.",
+                         note=f"total sales {fmt.money(values['total_sales'], currency)}")
+    unmatched = float(values.get("returns_unmatched", 0.0))
+    cards = [
+        kpi_card("revenue", "Gross sales", fmt.money(gross, currency), definitions["revenue"] + scope,
+                 note=f"{fmt.share(gross / values['revenue'])} of total" if selected else "known customers"),
+        kpi_card("returns", "Returns", fmt.money(returned, currency), definitions["returns_value"] + scope,
+                 note=f"{fmt.share(returned / gross) if gross else '–'} of gross sales"),
+        kpi_card("net-revenue", "Net revenue", fmt.money(net, currency),
+                 definitions["net_revenue"] + scope
+                 + ("" if selected else f" Unmatched returns: {fmt.money(unmatched, currency)}."),
+                 note="gross sales − returns"),
+        guest,
+    ]
+    return [dbc.Col(card, xs=12, sm=6, xl=3) for card in cards]
+
+
+def _kpi_cards(version: str, kpis: pd.DataFrame, segments: pd.DataFrame, selected: str | None, currency: str,
+               manifest: Mapping) -> list:
     definitions = kpis["definition"]
     if selected:
         row = segments.set_index("segment").loc[selected]
@@ -62,32 +107,31 @@ def _kpi_cards(version: str, kpis, segments, selected: str | None, currency: str
         active_days = manifest.get("parameters", {}).get("rfm", {}).get("active_days", 90)
         in_segment = customers[customers["segment"] == selected]
         active = int((in_segment["recency_days"] <= active_days).sum())
-        values = {"revenue": row["revenue"], "active_customers": active, "customers": row["customers"],
-                  "avg_basket": row["avg_basket"], "avg_customer_value": row["mean_monetary"]}
-        scope = f" of segment {selected}"
+        values = {"active_customers": active, "customers": row["customers"], "avg_basket": row["avg_basket"],
+                  "avg_customer_value": row["mean_monetary"]}
+        scope = f" Here: the customers of segment {selected}."
     else:
         values = kpis["value"].to_dict()
         scope = ""
     cards = [
-        kpi_card("revenue", "Revenue", fmt.money(values["revenue"], currency), definitions["revenue"] + scope,
-                 note=f"{fmt.share(values['revenue'] / kpis.loc['revenue', 'value'])} of total" if selected else None),
         kpi_card("active-customers", "Active customers", fmt.count(values["active_customers"]),
                  definitions["active_customers"] + scope,
                  note=f"of {fmt.count(values['customers'])} customers"),
         kpi_card("avg-basket", "Average basket", fmt.money(values["avg_basket"], currency),
-                 definitions["avg_basket"] + scope),
+                 definitions["avg_basket"] + scope, note="gross sales per order"),
         kpi_card("avg-customer-value", "Average customer value", fmt.money(values["avg_customer_value"], currency),
-                 definitions["avg_customer_value"] + scope),
+                 definitions["avg_customer_value"] + scope, note="net of returns, per customer"),
     ]
-    return [dbc.Col(card, xs=12, sm=6, xl=3) for card in cards]
+    return [dbc.Col(card, xs=12, md=4) for card in cards]
 
 
-def _pareto_headline(kpis) -> html.Div:
-    share = kpis.loc["pareto_share", "value"]
+def _pareto_headline(share: float, definition: str, selected: str | None) -> html.Div:
+    who = f"of {selected} customers make 80 % of the segment's value" if selected \
+        else "of customers make 80 % of customer value"
     return html.Div([
         html.Span(fmt.share(share), className="display-6 fw-semibold me-2", id="pareto-share"),
-        html.Span("of customers make 80 % of revenue", className="text-body-secondary"),
-    ], title=kpis.loc["pareto_share", "definition"])
+        html.Span(who, className="text-body-secondary"),
+    ], title=definition)
 
 
 def _alert(kpis, segments, selected: str | None, currency: str, state: Mapping) -> object:
@@ -100,7 +144,8 @@ def _alert(kpis, segments, selected: str | None, currency: str, state: Mapping) 
         return dbc.Alert("No high-value customer is at risk" + (f" in {selected}." if selected else "."),
                          color="success", id="at-risk-alert")
     return dbc.Alert([
-        html.Strong(f"{fmt.count(count)} high-value customers at risk — {fmt.money(at_stake, currency)} at stake"),
+        html.Strong(f"{fmt.count(count)} high-value customers at risk — {fmt.money(at_stake, currency)} a year "
+                    "at stake", title=kpis.loc["revenue_at_stake", "definition"]),
         html.Span(" · "),
         dcc.Link("See the list and what to do →", href=page_href("/actions", state, view="at-risk"),
                  id="at-risk-link", className="alert-link"),

@@ -35,3 +35,18 @@ def test_segment_shares_in_percent_and_selection_dims_others():
     customers = fig.data[0]
     assert list(customers.y) == ["A", "B"] and list(customers.x) == pytest.approx([75.0, 25.0])
     assert list(customers.marker.opacity) == [0.35, 1.0]
+
+
+def test_monthly_returns_below_the_axis_and_segment_in_the_title():
+    monthly = MONTHLY.assign(returns=[50.0, 0.0])
+    fig = monthly_figure(monthly, "£", "2011-12-31T18:00:00", segment="Champions")
+    assert [trace.name for trace in fig.data] == ["Gross sales", "Returns"]
+    assert list(fig.data[1].y) == [-50.0, -0.0] and fig.layout.barmode == "relative"
+    assert fig.layout.title.text == "Monthly gross sales and returns of Champions (£)"
+
+
+def test_pareto_figure_of_a_segment_says_so():
+    curve = pd.DataFrame({"customer_share": [0.0, 0.5, 1.0], "revenue_share": [0.0, 0.8, 1.0]})
+    fig = pareto_figure(curve, 0.5, segment="Loyal")
+    assert fig.layout.annotations[0].text == "50.0 % of Loyal customers → 80 %"
+    assert fig.layout.title.text.startswith("Pareto curve of Loyal")
