@@ -19,13 +19,19 @@ from dashboard.components.shell import not_found, page_href
 
 __all__ = ["MAX_ID_LENGTH", "HISTORY_PAGE", "SUGGESTIONS", "clean_id", "customer_href", "find_customer",
            "suggest_ids", "search_box", "suggestion_list", "quick_links", "not_found_view", "profile_header",
-           "rfm_cards", "purchase_facts", "customer_orders", "history_table", "more_label", "history_summary",
+           "rfm_cards", "all_returned", "usual_gap_text", "money_summary", "purchase_facts", "customer_orders",
+           "history_table", "more_label", "history_summary",
            "customer_recommendations", "recommendation_list"]
 
 MAX_ID_LENGTH = 40  # longest id accepted from a URL or the search box (the navbar search uses the same)
 HISTORY_PAGE = 50  # invoices shown at first, and added by each "Show more"
 SUGGESTIONS = 10  # ids suggested while typing
 PRIORITY_COLORS = {"Critical": "danger", "High": "primary", "Medium": "info", "Low": "secondary"}
+FACT_HELP = {
+    "returns": "Cancelled invoices and their value, subtracted from the customer's net value.",
+    "yearly-value": "Net value × 365 / days since the first purchase (at least 90 days counted): what a year "
+                    "of this customer is worth at their past rate. Their revenue at stake when at risk.",
+}
 CONFIDENCE_HELP = ("Confidence: the probability that a customer buys this product when they bought the "
                    "product(s) it is recommended with.")
 LIFT_HELP = ("Lift: how much more likely than chance. Above ×1 the products are bought together more often "
@@ -167,16 +173,30 @@ def _what_to_do(segment: pd.Series | None) -> list:
     ]
 
 
+def all_returned(customer: pd.Series) -> bool:
+    """True when the customer returned everything they bought (net value 0 after returns)."""
+    return float(customer.get("returns_value", 0.0)) > 0 and float(customer.get("net_value", 1.0)) <= 0
+
+
+def usual_gap_text(customer: pd.Series) -> str:
+    """``Usual gap between orders: 30 days`` — or ``only one order`` (a one-time buyer has no gap of their own)."""
+    gap = customer["usual_gap_days"]
+    if int(customer["frequency"]) <= 1 or pd.isna(gap):
+        return "Usual gap between orders: none yet, only one order"
+    return f"Usual gap between orders: {_days(gap)}"
+
+
 def _risk_block(customer: pd.Series) -> list:
     at_risk = bool(customer["at_risk"])
-    flag = dbc.Badge("At risk" if at_risk else "Not at risk", color="danger" if at_risk else "success",
+    label = "At risk" if at_risk else "All purchases returned" if all_returned(customer) else "Not at risk"
+    flag = dbc.Badge(label, color="danger" if at_risk else "secondary" if all_returned(customer) else "success",
                      class_name="me-2", id="client-risk-flag")
-    gap, recency = customer["usual_gap_days"], customer["recency_days"]
+    recency = customer["recency_days"]
     return [
         html.Div("Churn risk", className="kpi-label text-body-secondary"),
         html.Div([flag, html.Span(f"risk score {fmt.count(customer['risk_score'])}/100", id="client-risk-score",
                                   className="fw-semibold")], className="d-flex align-items-center"),
-        html.Div(f"Usual gap between orders: {_days(gap)}; last order {_days(recency)} ago.",
+        html.Div(f"{usual_gap_text(customer)}; last order {_days(recency)} ago.",
                  className="small", id="client-risk-meaning"),
         html.Div("The score grows with the customer's value and with how far the last order is past their usual "
                  "gap (0 = ordering on rhythm).", className="small text-body-secondary"),
@@ -195,10 +215,16 @@ def rfm_cards(customer: pd.Series, currency: str) -> dbc.Row:
          f"since the last purchase ({fmt.day(customer['last_purchase'])})", customer["r_score"]),
         ("frequency", "Frequency", f"{fmt.count(customer['frequency'])} order"
          + ("" if customer["frequency"] == 1 else "s"), "distinct invoices over the period", customer["f_score"]),
-        ("monetary", "Monetary", fmt.money(customer["monetary"], currency), f"revenue over the period ({currency})",
+        ("monetary", "Monetary", fmt.money(customer["monetary"], currency), _monetary_note(customer, currency),
          customer["m_score"]),
     ]
     return dbc.Row([dbc.Col(_rfm_card(*card), xs=12, md=4) for card in cards], class_name="g-3 mb-3")
+
+
+def _monetary_note(customer: pd.Series, currency: str) -> str:
+    if "net_value" in customer and customer["monetary"] == customer["net_value"]:
+        return f"net value over the period ({currency}): bought − returned"
+    return f"gross sales over the period ({currency})"
 
 
 def _rfm_card(key: str, label: str, value: str, note: str, score: int) -> dbc.Card:
@@ -215,6 +241,26 @@ def _rfm_card(key: str, label: str, value: str, note: str, score: int) -> dbc.Ca
     ]), class_name="h-100 client-rfm-card")
 
 
+def money_summary(customer: pd.Series, currency: str) -> object:
+    """Bought (gross), returned and net value in one line; a plain notice when everything was returned."""
+    gross, returned, net = (float(customer[c]) for c in ("gross_value", "returns_value", "net_value"))
+    figures = html.Div([
+        html.Span(["Bought ", html.Strong(fmt.money(gross, currency, 2), id="client-gross")], className="me-3"),
+        html.Span(["Returned ", html.Strong(fmt.money(returned, currency, 2), id="client-returned")],
+                  className="me-3"),
+        html.Span(["Net value ", html.Strong(fmt.money(net, currency, 2), id="client-net")]),
+    ], title="Net value = bought − returned, never below 0 (a return of an order placed before the data window "
+             "still counts). Monetary, the M score, the segment and the risk use it.", id="client-money")
+    if not all_returned(customer):
+        return dbc.Card(dbc.CardBody(figures, class_name="py-2"), class_name="mb-3")
+    return dbc.Alert([
+        html.Strong("All purchases returned. ", id="client-all-returned"),
+        html.Span("This customer kept nothing of what they bought: their value is 0, so they are not a priority "
+                  "for reactivation."),
+        figures,
+    ], color="secondary", class_name="mb-3")
+
+
 def purchase_facts(customer: pd.Series, currency: str) -> dbc.Card:
     """First and last purchase, average basket, RFM cell, returns (count and value)."""
     facts = [
@@ -224,10 +270,12 @@ def purchase_facts(customer: pd.Series, currency: str) -> dbc.Card:
         ("RFM cell", customer["rfm_cell"], "cell"),
         ("Returns", f"{fmt.count(customer['returns_count'])} · {fmt.money(customer['returns_value'], currency)}",
          "returns"),
+        ("Yearly value", fmt.money(customer["yearly_value"], currency), "yearly-value"),
     ]
     return dbc.Card(dbc.CardBody(html.Dl([
         html.Div([html.Dt(label, className="small text-body-secondary fw-normal"),
-                  html.Dd(value, className="mb-0 fw-semibold", id=f"client-{key}")], className="client-fact")
+                  html.Dd(value, className="mb-0 fw-semibold", id=f"client-{key}")], className="client-fact",
+                 title=FACT_HELP.get(key))
         for label, value, key in facts
     ], className="client-facts mb-0")), class_name="mb-3")
 

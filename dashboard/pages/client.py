@@ -51,6 +51,7 @@ def _body(version: str, manifest: Mapping, customer_id: str, state: Mapping) -> 
         dcc.Store(id="client-id", data=customer_id),
         _top_bar(customer_id, bool(customer["at_risk"]), state),
         cv.profile_header(customer, None if segment.empty else segment.iloc[0], state),
+        cv.money_summary(customer, currency),
         cv.rfm_cards(customer, currency),
         cv.purchase_facts(customer, currency),
         dbc.Row([

@@ -269,3 +269,42 @@ def test_unknown_id_suggests_close_ids(client_page, version):
     page = client_page.layout(customer_id="1234")  # not an id, but the start of four
     links = [c for c in walk(by_id(page, "client-search-suggestions")) if type(c).__name__ == "Link"]
     assert [link.href for link in links] == ["/client/12346", "/client/12347", "/client/12348", "/client/12349"]
+
+
+# --- money: bought, returned, net; everything returned; one-order customers -----------------------
+
+def test_customer_who_returned_everything_says_so(client_page, version):
+    # 12346 bought £77,183.60 in one order and returned all of it: net 0, M 1/5, not at risk
+    page = client_page.layout(customer_id="12346")
+    assert text(by_id(page, "client-all-returned")) == "All purchases returned. "
+    assert text(by_id(page, "client-gross")) == "£77,183.60"
+    assert text(by_id(page, "client-returned")) == "£77,183.60"
+    assert text(by_id(page, "client-net")) == "£0.00"
+    assert text(by_id(page, "client-monetary")) == "£0.00"
+    assert text(by_id(page, "client-monetary-score")) == "Score 1/5"
+    assert text(by_id(page, "client-risk-flag")) == "All purchases returned"
+    assert find(page, "client-back-at-risk") is None
+    row = data.table("customers", version).set_index("customer_id").loc["12346"]
+    assert row["segment"] != "Can't Lose Them" and not row["at_risk"]
+    # one order: the population's gap is not shown as theirs
+    assert text(by_id(page, "client-risk-meaning")) == (
+        "Usual gap between orders: none yet, only one order; last order 326 days ago.")
+
+
+def test_customer_who_kept_little_is_valued_on_what_they_kept(client_page, version):
+    # 16446 bought £168,472.50 and returned £168,469.60: net £2.90, no longer a top customer
+    page = client_page.layout(customer_id="16446")
+    assert find(page, "client-all-returned") is None
+    assert [text(by_id(page, f"client-{key}")) for key in ("gross", "returned", "net")] == \
+        ["£168,472.50", "£168,469.60", "£2.90"]
+    assert text(by_id(page, "client-monetary")) == "£2.90"
+    assert text(by_id(page, "client-monetary-score")) == "Score 1/5"
+    customers = data.table("customers", version)
+    assert "16446" not in customers.nlargest(20, "monetary")["customer_id"].tolist()
+
+
+def test_usual_gap_text():
+    repeat = pd.Series({"usual_gap_days": 30.4, "frequency": 3})
+    assert cv.usual_gap_text(repeat) == "Usual gap between orders: 30 days"
+    assert cv.usual_gap_text(pd.Series({"usual_gap_days": float("nan"), "frequency": 1})) == \
+        "Usual gap between orders: none yet, only one order"
