@@ -1,4 +1,6 @@
-"""Actions page pieces: the priority action matrix, the customer list (scope, grid columns, rows, export)."""
+"""Actions page pieces: the priority action matrix, the customer list (scope, grid columns, rows).
+
+The list's CSV export has the campaign columns (``campaign.campaign_rows``)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from dashboard.components import format as fmt
 from dashboard.components.segment_view import slug
 
 __all__ = ["VIEWS", "GRID_COLUMNS", "DEFAULT_SORT", "TIEBREAK", "priority_color", "action_matrix", "headline",
-           "customer_list", "column_defs", "grid_rows", "export_frame", "scope_totals", "view_toggle", "empty_list", "list_count"]
+           "customer_list", "column_defs", "grid_rows", "scope_totals", "view_toggle", "empty_list", "list_count"]
 
 VIEWS = ("at-risk", "all")  # list views; the first is the default
 # Columns the browser may sort and filter on (the allow-list), with their filter kind.
@@ -76,14 +78,14 @@ def scope_totals(segments: pd.DataFrame, segment: str | None) -> tuple[int, floa
 
 
 def headline(at_risk: int, at_stake: float, currency: str, segment: str | None) -> dbc.Alert:
-    """``134 high-value customers at risk — £505,135 at stake`` for the scope (or the all-clear)."""
+    """``134 high-value customers at risk — £550,900 a year at stake`` for the scope (or the all-clear)."""
     where = f" in {segment}" if segment else ""
     if not at_risk:
         return dbc.Alert(f"No high-value customer at risk{where}.", color="success", id="actions-headline",
                          class_name="py-2")
     noun = "customer" if at_risk == 1 else "customers"
     return dbc.Alert(html.Strong(f"{fmt.count(at_risk)} high-value {noun} at risk{where} — "
-                                 f"{fmt.money(at_stake, currency)} at stake"),
+                                 f"{fmt.money(at_stake, currency)} a year at stake"),
                      color="danger", id="actions-headline", class_name="py-2")
 
 
@@ -110,7 +112,7 @@ def customer_list(customers: pd.DataFrame, segments: pd.DataFrame, segment: str 
 
     Scope: ``segment`` (None: all) and ``view`` (``at-risk``: only at-risk customers; ``all``).
     Output columns: customer_id, segment, risk_score, last_purchase, recency_days, frequency, monetary,
-    revenue_at_stake (monetary when at risk, else 0), at_risk, action.
+    revenue_at_stake (yearly_value when at risk, else 0), at_risk, action.
     """
     rows = customers
     if segment:
@@ -122,7 +124,7 @@ def customer_list(customers: pd.DataFrame, segments: pd.DataFrame, segment: str 
         "customer_id": rows["customer_id"], "segment": rows["segment"], "risk_score": rows["risk_score"],
         "last_purchase": rows["last_purchase"], "recency_days": rows["recency_days"],
         "frequency": rows["frequency"], "monetary": rows["monetary"],
-        "revenue_at_stake": rows["monetary"].where(rows["at_risk"], 0.0), "at_risk": rows["at_risk"],
+        "revenue_at_stake": rows["yearly_value"].where(rows["at_risk"], 0.0), "at_risk": rows["at_risk"],
         "action": rows["segment"].map(actions),
     })
 
@@ -154,8 +156,11 @@ def column_defs(currency: str) -> list[dict]:
         col("last_purchase", "Last purchase", "date", minWidth=125, flex=1, floatingFilter=False),
         col("recency_days", "Recency (days)", "number", minWidth=120, flex=1),
         col("frequency", "Orders", "number", minWidth=90, flex=1),
-        col("monetary", f"Monetary ({currency})", "number", minWidth=120, flex=1),
-        col("revenue_at_stake", f"Revenue at stake ({currency})", "number", minWidth=155, flex=1),
+        col("monetary", f"Monetary ({currency})", "number", minWidth=120, flex=1,
+            headerTooltip="Net value: sales minus the customer's returns, never below 0"),
+        col("revenue_at_stake", f"Revenue at stake ({currency}/year)", "number", minWidth=155, flex=1,
+            headerTooltip="At-risk customers: net value × 365 / days since their first purchase (at least 90 "
+                          "days counted), what a year without them costs"),
         col("action", "Action", "text", minWidth=110, flex=1),
     ]
 
@@ -169,16 +174,3 @@ def grid_rows(rows: pd.DataFrame, currency: str) -> list[dict]:
         "revenue_at_stake": fmt.money(row["revenue_at_stake"], currency, decimals=2) if row["at_risk"] else "–",
         "action": row["action"],
     } for row in rows.to_dict("records")]
-
-
-def export_frame(rows: pd.DataFrame, currency: str) -> pd.DataFrame:
-    """The list as the CSV shows it: readable headers, ISO dates, numbers rounded but still numbers."""
-    return pd.DataFrame({
-        "Customer": rows["customer_id"], "Segment": rows["segment"],
-        "Risk score (0-100)": rows["risk_score"].round(1),
-        "Last purchase": rows["last_purchase"].dt.strftime("%Y-%m-%d"),
-        "Recency (days)": rows["recency_days"], "Orders": rows["frequency"],
-        f"Monetary ({currency})": rows["monetary"].round(2),
-        f"Revenue at stake ({currency})": rows["revenue_at_stake"].round(2),
-        "At risk": rows["at_risk"].map({True: "yes", False: "no"}), "Action": rows["action"],
-    })

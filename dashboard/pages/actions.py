@@ -15,6 +15,7 @@ from analytics.errors import AppError
 from dashboard import data
 from dashboard.components import action_view
 from dashboard.components import client_view as cv
+from dashboard.components.campaign import campaign_rows
 from dashboard.components.export import csv_download, safe_filename
 from dashboard.components.grid_query import MAX_BLOCK_ROWS, query_rows
 from dashboard.components.shell import page_href
@@ -163,7 +164,8 @@ def open_client(cell: dict | None, version: str | None, scope: dict | None) -> s
           State("at-risk-grid", "getRowsRequest"), State("page-version", "data"), State("actions-scope", "data"),
           prevent_initial_call=True)
 def export_csv(clicks: int | None, request: dict | None, version: str | None, scope: dict | None) -> dict:
-    """CSV of the list shown: every row matching the grid's current filters and sort (not just one page)."""
+    """CSV of the list shown: every row matching the grid's current filters and sort (not just one page), with the
+    campaign columns (docs/EXPORTS.md)."""
     if not clicks:
         raise dash.exceptions.PreventUpdate
     try:
@@ -175,4 +177,6 @@ def export_csv(clicks: int | None, request: dict | None, version: str | None, sc
                   "startRow": 0, "endRow": EXPORT_MAX_ROWS}
     block, _ = _query(rows, everything, max_rows=EXPORT_MAX_ROWS)
     name = safe_filename("customers", (segment or "all").lower(), view, version)
-    return csv_download(action_view.export_frame(block, manifest.get("currency", "")), name)
+    frame = campaign_rows(data.table("customers", version), data.table("segments", version),
+                          data.table("recommendations", version), block["customer_id"], manifest.get("currency", ""))
+    return csv_download(frame, name)

@@ -13,6 +13,7 @@ import pytest
 from dashboard import data
 from dashboard.components import action_view
 from dashboard.components import format as fmt
+from dashboard.components.campaign import CAMPAIGN_COLUMNS
 from tests.dashboard.components import find, page_module, text
 
 FIRST_AT_RISK = ["17850", "16745", "15939", "16553", "17061"]  # verified on the bundled data
@@ -64,7 +65,7 @@ def test_matrix_lists_the_six_segments_critical_first_with_the_snapshot_figures(
         assert cells[4] == fmt.count(seg["customers"])
         assert cells[5] == (fmt.money(seg["revenue_at_stake"], "£") if seg["revenue_at_stake"] else "–")
         assert row.children[0].children[0].href == links[seg["segment"]]
-    assert [text(c) for c in rows[0].children][4:] == ["531", "£353,512", "115"]  # pinned literals
+    assert [text(c) for c in rows[0].children][4:] == ["532", "£360,679", "115"]  # pinned literals (net values)
 
 
 def test_matrix_highlights_the_selected_segment(segments):
@@ -77,7 +78,7 @@ def test_matrix_highlights_the_selected_segment(segments):
 
 def test_scope_totals_match_the_snapshot(segments, customers):
     assert action_view.scope_totals(segments, None) == (134, pytest.approx(customers.loc[
-        customers["at_risk"], "monetary"].sum()))
+        customers["at_risk"], "yearly_value"].sum()))
     assert action_view.scope_totals(segments, "Loyal")[0] == 17
 
 
@@ -86,7 +87,7 @@ def test_column_defs_match_the_server_allow_list():
     assert [d["colId"] for d in defs] == list(action_view.GRID_COLUMNS)
     filters = {"text": "agTextColumnFilter", "number": "agNumberColumnFilter", "date": "agDateColumnFilter"}
     assert all(d["filter"] == filters[action_view.GRID_COLUMNS[d["colId"]]] for d in defs)
-    assert [d["headerName"] for d in defs if "£" in d["headerName"]] == ["Monetary (£)", "Revenue at stake (£)"]
+    assert [d["headerName"] for d in defs if "£" in d["headerName"]] == ["Monetary (£)", "Revenue at stake (£/year)"]
     assert next(d for d in defs if d["colId"] == "risk_score")["sort"] == "desc"  # the default order, shown
 
 
@@ -101,7 +102,7 @@ def test_list_count_wording():
 
 def test_layout_headline_grid_and_payload(page):
     layout = page.layout(view="at-risk")
-    assert text(find(layout, "actions-headline")) == "134 high-value customers at risk — £505,135 at stake"
+    assert text(find(layout, "actions-headline")) == "134 high-value customers at risk — £550,900 a year at stake"
     grid = find(layout, "at-risk-grid")
     assert grid.rowModelType == "infinite"
     assert grid.dashGridOptions["pagination"] is True and grid.dashGridOptions["paginationPageSize"] == 25
@@ -153,9 +154,10 @@ def test_get_rows_returns_the_first_page_of_at_risk_customers(page, version, cus
     assert scores[0] == at_risk["risk_score"].max()
     expected = at_risk.sort_values(["risk_score", "monetary", "customer_id"], ascending=[False, False, True])
     assert [r["customer_id"] for r in rows] == expected["customer_id"].head(25).tolist()
-    assert rows[0] == {"customer_id": "17850", "segment": "Can't Lose Them", "risk_score": "96.8",
+    # net value 5,391.21 − 102.58 returned; a year at stake: 5,288.63 × 365 / 374 days since the first purchase
+    assert rows[0] == {"customer_id": "17850", "segment": "Can't Lose Them", "risk_score": "96.9",
                        "last_purchase": "2 Dec 2010", "recency_days": 373, "frequency": 34,
-                       "monetary": "£5,391.21", "revenue_at_stake": "£5,391.21", "action": "Reactivate"}
+                       "monetary": "£5,288.63", "revenue_at_stake": "£5,161.36", "action": "Reactivate"}
     assert count == "134 customers"
 
 
@@ -182,7 +184,7 @@ def test_get_rows_narrows_to_the_segment(page, version, customers):
     response, _ = page.get_rows(request(), version, {"segment": "Loyal", "view": "at-risk"})
     assert response["rowCount"] == 17 and {r["segment"] for r in response["rowData"]} == {"Loyal"}
     response, _ = page.get_rows(request(), version, {"segment": "Loyal", "view": "all"})
-    assert response["rowCount"] == int((customers["segment"] == "Loyal").sum()) == 705
+    assert response["rowCount"] == int((customers["segment"] == "Loyal").sum()) == 703
     response, _ = page.get_rows(request(), version, {"segment": None, "view": "all"})
     assert response["rowCount"] == len(customers) == 4338
 
@@ -231,7 +233,9 @@ def test_clicking_garbage_does_not_navigate(page, version, cell):
 
 def read_download(download: dict) -> pd.DataFrame:
     assert download["content"].startswith("\ufeff")
-    return pd.read_csv(io.StringIO(download["content"][1:]), dtype={"Customer": str})
+    return pd.read_csv(io.StringIO(download["content"][1:]), dtype={"customer_id": str, "product_1_code": str,
+                                                                    "product_2_code": str, "product_3_code": str},
+                       keep_default_na=False, na_values=[""])
 
 
 def test_export_has_every_row_of_the_list_shown(page, version, customers):
@@ -239,12 +243,21 @@ def test_export_has_every_row_of_the_list_shown(page, version, customers):
     assert download["filename"] == f"customers-all-at-risk-{version}.csv"
     frame = read_download(download)
     assert len(frame) == 134  # all pages, not just the 25 rows visible
-    assert frame["Customer"].head(5).tolist() == FIRST_AT_RISK
-    assert list(frame.columns) == ["Customer", "Segment", "Risk score (0-100)", "Last purchase", "Recency (days)",
-                                   "Orders", "Monetary (£)", "Revenue at stake (£)", "At risk", "Action"]
-    assert frame["Revenue at stake (£)"].sum() == pytest.approx(customers.loc[customers["at_risk"], "monetary"].sum(),
-                                                                abs=0.05)
-    assert frame.iloc[0]["Last purchase"] == "2010-12-02"
+    assert frame["customer_id"].head(5).tolist() == FIRST_AT_RISK
+    assert tuple(frame.columns) == CAMPAIGN_COLUMNS  # the documented contract (docs/EXPORTS.md)
+    assert frame["revenue_at_stake"].sum() == pytest.approx(
+        customers.loc[customers["at_risk"], "yearly_value"].sum(), abs=0.5)
+    first = frame.iloc[0]
+    assert first["last_purchase"] == "2010-12-02" and first["country"] == "United Kingdom"
+    assert first[["r_score", "f_score", "m_score"]].tolist() == [1, 5, 5]
+    assert first[["gross_value", "returns_value", "net_value", "revenue_at_stake"]].tolist() == \
+        [5391.21, 102.58, 5288.63, 5161.36]
+    assert ",true," in download["content"].splitlines()[1]  # booleans written true / false
+    assert first["at_risk"] and first["tactic"].startswith("Personal re-engagement")
+    recs = data.table("recommendations", version)
+    best = recs[recs["customer_id"] == "17850"].sort_values("rank").head(3)
+    assert first[["product_1_code", "product_2_code", "product_3_code"]].tolist() == best["stock_code"].tolist()
+    assert first["product_1_name"] == best["description"].iloc[0]
 
 
 def test_export_follows_the_grid_filters_sort_and_segment(page, version, customers):
@@ -255,13 +268,13 @@ def test_export_follows_the_grid_filters_sort_and_segment(page, version, custome
     frame = read_download(download)
     expected = customers[(customers["segment"] == "Can't Lose Them") & (customers["frequency"] > 2)]
     assert len(frame) == len(expected) > 25
-    assert frame["Recency (days)"].is_monotonic_increasing
-    assert set(frame["Customer"]) == set(expected["customer_id"])
+    assert frame["recency_days"].is_monotonic_increasing
+    assert set(frame["customer_id"]) == set(expected["customer_id"])
 
 
 def test_export_without_a_grid_request_uses_the_default_order(page, version):
     frame = read_download(page.export_csv(1, None, version, {"segment": "Loyal"}))
-    assert len(frame) == 17 and frame["Risk score (0-100)"].is_monotonic_decreasing
+    assert len(frame) == 17 and frame["risk_score"].is_monotonic_decreasing
 
 
 def test_export_needs_a_click(page, version):
