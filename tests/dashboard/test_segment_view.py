@@ -75,29 +75,29 @@ def test_radar_carries_segment_and_overall_scores(champions, overall):
     segment, everyone = fig.data
     expected = [champions["mean_r_score"], champions["mean_f_score"], champions["mean_m_score"]]
     assert list(segment.r) == pytest.approx(expected + expected[:1])  # closed loop
-    assert list(segment.r[:3]) == pytest.approx([4.589, 4.632, 4.658], abs=0.001)
+    assert list(segment.r[:3]) == pytest.approx([4.588, 4.631, 4.659], abs=0.001)
     assert list(everyone.r) == pytest.approx([overall["r_score"], overall["f_score"], overall["m_score"],
                                               overall["r_score"]])
     assert list(segment.theta) == ["Recency (R)", "Frequency (F)", "Monetary (M)", "Recency (R)"]
     assert tuple(fig.layout.polar.radialaxis.range) == (0, 5)
     assert segment.customdata[0] == "13 days since last order"
-    assert everyone.customdata[2] == "£2,054 spent"
+    assert everyone.customdata[2] == "£1,916 spent"  # mean net value (was £2,054 before returns were netted)
     assert everyone.line.dash == "dash"
 
 
 def test_segment_cards_show_formatted_figures(champions, overall, tables):
     basket = float(tables["kpis"].set_index("kpi").loc["avg_basket", "value"])
     cards = view.segment_cards(champions, overall, basket, "£")
-    assert by_id(cards, "kpi-customers").children == f"{int(champions['customers']):,}" == "896"
-    assert by_id(cards, "kpi-revenue").children == "£5,646,375"
-    assert by_id(cards, "kpi-avg-basket").children == "£543.86"
+    assert by_id(cards, "kpi-customers").children == f"{int(champions['customers']):,}" == "898"
+    assert by_id(cards, "kpi-revenue").children == "£5,478,040"  # net value (gross £5,647,340)
+    assert by_id(cards, "kpi-avg-basket").children == "£543.22"
     assert by_id(cards, "kpi-recency").children == "13 days"
     assert by_id(cards, "kpi-frequency").children == "11.6 orders"
-    assert by_id(cards, "kpi-monetary").children == "£6,302"
+    assert by_id(cards, "kpi-monetary").children == "£6,100"
     assert by_id(cards, "kpi-at-risk").children == "0"
     assert by_id(cards, "kpi-scores").children == "4.6 / 4.6 / 4.7"
     text = _text(cards)
-    assert "20.7 % of all customers" in text and "63.4 % of total revenue" in text
+    assert "20.7 % of all customers" in text and "65.9 % of total net value" in text
     assert "all customers: £480.87" in text and "all customers: 93 days" in text
 
 
@@ -105,7 +105,7 @@ def test_segment_cards_show_revenue_at_stake(segments, overall):
     row = segments.set_index("segment", drop=False).loc["Can't Lose Them"]
     cards = view.segment_cards(row, overall, 480.87, "£")
     assert by_id(cards, "kpi-at-risk").children == f"{int(row['at_risk_customers']):,}" == "115"
-    assert "£353,512 at stake" in _text(cards)
+    assert "£360,679 at stake" in _text(cards)
 
 
 def test_products_table_lists_top_products_in_rank_order(tables):
@@ -115,7 +115,7 @@ def test_products_table_lists_top_products_in_rank_order(tables):
     rows = by_id(table, "segment-products").children[1].children
     assert len(rows) == len(champions) == 10
     first = _text(rows[0])
-    assert "Regency cakestand 3 tier" in first and "22423" in first and "£103,118" in first and "305" in first
+    assert "Regency cakestand 3 tier" in first and "22423" in first and "£95,328" in first and "307" in first
     assert _text(rows[-1]).startswith("10")
 
 
@@ -133,7 +133,7 @@ def test_picker_lists_segments_by_priority_with_counts(in_request, segments):
     assert names[1:] == [f"segment-pill-{view.slug(s)}" for s in ordered["segment"]]
     assert names[1] == "segment-pill-cant-lose-them"  # Critical first
     loyal = by_id(picker, "segment-pill-loyal")
-    assert "active" in loyal.className and "705" in _text(loyal)
+    assert "active" in loyal.className and "703" in _text(loyal)
     assert loyal.href == "/segments?embed=1&segment=Loyal"
     assert by_id(picker, "segment-pill-cant-lose-them").href == "/segments?embed=1&segment=Can%27t+Lose+Them"
     assert by_id(picker, "segment-pill-all").href == "/segments?embed=1"
@@ -177,7 +177,7 @@ def test_page_for_a_valid_segment(page, in_request, segments):
     assert {"segment-radar", "segment-products", "segment-action-card", "segment-comparison-graph",
             "segment-picker", "filter-chip"} <= ids
     assert "segment-unknown" not in ids
-    assert by_id(tree, "kpi-customers").children == "896"
+    assert by_id(tree, "kpi-customers").children == "898"
     assert by_id(tree, "segment-title").children[0] == "Champions"
     radar = by_id(tree, "segment-radar").figure
     assert radar.data[0].r[0] == pytest.approx(segments.set_index("segment").loc["Champions", "mean_r_score"])
@@ -185,7 +185,7 @@ def test_page_for_a_valid_segment(page, in_request, segments):
 
 def test_page_for_a_segment_with_an_apostrophe(page, in_request):
     tree = page.layout(segment="Can't Lose Them")
-    assert by_id(tree, "kpi-customers").children == "531"
+    assert by_id(tree, "kpi-customers").children == "532"
     assert by_id(tree, "segment-label-fr").children == "À ne pas perdre"
 
 
