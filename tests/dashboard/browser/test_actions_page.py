@@ -33,13 +33,13 @@ def open_list(dash_duo, live_server, query: str = "view=at-risk") -> None:
 
 def test_at_risk_list_shows_real_rows_and_sorts_on_the_server(dash_duo, live_server):
     open_list(dash_duo, live_server)
-    assert dash_duo.find_element("#actions-headline").text == "134 high-value customers at risk — £505,135 at stake"
+    assert dash_duo.find_element("#actions-headline").text == "134 high-value customers at risk — £550,900 a year at stake"
     assert len(dash_duo.find_elements("#action-matrix tbody tr")) == 6
     assert dash_duo.find_element("#action-matrix tbody tr").text.startswith("Can't Lose Them")
     dash_duo.wait_for_contains_text(".ag-paging-row-summary-panel", "1 to 25 of 134")
     dash_duo.wait_for_text_to_equal("#list-count", "134 customers")
     row = dash_duo.find_element('.ag-center-cols-container .ag-row[row-index="0"]').text
-    assert "Can't Lose Them" in row and "£5,391.21" in row and "2 Dec 2010" in row
+    assert "Can't Lose Them" in row and "£5,288.63" in row and "2 Dec 2010" in row  # net of £102.58 returned
 
     monetary = '.ag-header-cell[col-id="monetary"] .ag-header-cell-label'
     dash_duo.find_element(monetary).click()  # ascending: the smallest at-risk spender first
@@ -78,7 +78,7 @@ def test_clicking_a_segment_in_the_matrix_narrows_the_list(dash_duo, live_server
     assert dash_duo.driver.current_url.endswith("/actions?segment=Loyal&view=at-risk")
     dash_duo.wait_for_contains_text(".ag-paging-row-summary-panel", "1 to 17 of 17")
     dash_duo.find_element("#view-all").click()
-    dash_duo.wait_for_contains_text(".ag-paging-row-summary-panel", "of 705", timeout=20)
+    dash_duo.wait_for_contains_text(".ag-paging-row-summary-panel", "of 703", timeout=20)
     assert "segment=Loyal" in dash_duo.driver.current_url and "view=all" in dash_duo.driver.current_url
     assert severe_logs(dash_duo) == []
 
@@ -94,5 +94,6 @@ def test_csv_export_downloads_the_whole_list(dash_duo, live_server):
     with open(os.path.join(folder, name), encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(io.StringIO(handle.read())))
     assert len(rows) == 134
-    assert rows[0]["Customer"] == "17850" and rows[0]["Monetary (£)"] == "5391.21"
+    assert rows[0]["customer_id"] == "17850" and rows[0]["net_value"] == "5288.63"  # docs/EXPORTS.md columns
+    assert rows[0]["product_1_code"] and rows[0]["country"] == "United Kingdom"
     assert severe_logs(dash_duo) == []

@@ -77,3 +77,15 @@ def test_client_search_page(dash_duo, live_server):
     dash_duo.find_element("#client-search-go").click()
     dash_duo.wait_for_text_to_equal("#client-title", "12347")
     assert severe_logs(dash_duo) == []
+
+
+def test_customer_who_returned_everything(dash_duo, live_server):
+    dash_duo.server_url = live_server + "/client/12346"
+    dash_duo.wait_for_text_to_equal("#client-title", "12346", timeout=20)
+    assert dash_duo.find_element("#client-all-returned").text == "All purchases returned."
+    assert dash_duo.find_element("#client-gross").text == "£77,183.60"
+    assert dash_duo.find_element("#client-net").text == "£0.00"
+    assert dash_duo.find_element("#client-risk-flag").text == "All purchases returned"
+    assert "only one order" in dash_duo.find_element("#client-risk-meaning").text
+    assert dash_duo.find_element("#client-segment-link").text != "Can't Lose Them"
+    assert severe_logs(dash_duo) == []

@@ -5,7 +5,10 @@ from tests.dashboard.browser.conftest import severe_logs
 
 def test_executive_summary_shows_real_figures(dash_duo, live_server):
     dash_duo.server_url = live_server + "/"
-    dash_duo.wait_for_text_to_equal("#kpi-revenue", "£8,911,408", timeout=20)
+    dash_duo.wait_for_text_to_equal("#kpi-revenue", "£8,911,408", timeout=20)  # gross sales, as published
+    assert dash_duo.find_element("#kpi-returns").text == "£611,342"
+    assert dash_duo.find_element("#kpi-net-revenue").text == "£8,300,066"
+    assert dash_duo.find_element("#kpi-guest-sales").text == "£1,755,277"
     assert dash_duo.find_element("#kpi-avg-basket").text == "£480.87"
     dash_duo.wait_for_contains_text("#at-risk-alert", "high-value customers at risk")
     dash_duo.wait_for_element("#pareto-graph .main-svg")
@@ -22,6 +25,24 @@ def test_segment_filter_narrows_the_summary(dash_duo, live_server):
     dash_duo.find_element("#chip-remove").click()
     dash_duo.wait_for_text_to_equal("#kpi-revenue", "£8,911,408")
     assert not dash_duo.find_elements("#filter-chip")
+    assert severe_logs(dash_duo) == []
+
+
+def test_unknown_segment_is_flagged(dash_duo, live_server):
+    dash_duo.server_url = live_server + "/?segment=Foo"
+    dash_duo.wait_for_contains_text("#segment-unknown", "no segment called “Foo”", timeout=20)
+    assert "figures below are for all customers" in dash_duo.find_element("#segment-unknown").text
+    assert dash_duo.find_element("#kpi-revenue").text == "£8,911,408"
+    assert severe_logs(dash_duo) == []
+
+
+def test_segment_moves_the_80_20_figure(dash_duo, live_server):
+    dash_duo.server_url = live_server + "/"
+    dash_duo.wait_for_text_to_equal("#pareto-share", "27.2 %", timeout=20)
+    dash_duo.server_url = live_server + "/?segment=Champions"
+    dash_duo.wait_for_text_to_equal("#pareto-share", "38.4 %", timeout=20)
+    assert "Champions" in dash_duo.find_element("#pareto-graph").text
+    assert "Champions" in dash_duo.find_element("#monthly-graph").text
     assert severe_logs(dash_duo) == []
 
 

@@ -25,8 +25,8 @@ def test_selected_segment_shows_real_figures(dash_duo, live_server, segments):
     champions = segments.loc["Champions"]
     dash_duo.server_url = live_server + "/segments?segment=Champions"
     dash_duo.wait_for_text_to_equal("#kpi-customers", f"{int(champions['customers']):,}", timeout=20)
-    assert dash_duo.find_element("#kpi-customers").text == "896"
-    assert dash_duo.find_element("#kpi-revenue").text == "£5,646,375"
+    assert dash_duo.find_element("#kpi-customers").text == "898"
+    assert dash_duo.find_element("#kpi-revenue").text == "£5,478,040"  # net value of the segment
     assert dash_duo.find_element("#segment-title").text.startswith("Champions")
     dash_duo.wait_for_contains_text("#filter-chip", "Segment: Champions")
     dash_duo.wait_for_element("#segment-radar .main-svg")
@@ -41,11 +41,11 @@ def test_selected_segment_shows_real_figures(dash_duo, live_server, segments):
 
 def test_clicking_another_segment_updates_url_and_content(dash_duo, live_server, segments):
     dash_duo.server_url = live_server + "/segments?segment=Champions"
-    dash_duo.wait_for_text_to_equal("#kpi-customers", "896", timeout=20)
+    dash_duo.wait_for_text_to_equal("#kpi-customers", "898", timeout=20)
     dash_duo.find_element("#segment-pill-loyal").click()
     _wait_for_url(dash_duo, "segment=Loyal")
     dash_duo.wait_for_text_to_equal("#kpi-customers", f"{int(segments.loc['Loyal', 'customers']):,}")
-    assert dash_duo.find_element("#kpi-customers").text == "705"
+    assert dash_duo.find_element("#kpi-customers").text == "703"
     dash_duo.wait_for_contains_text("#filter-chip", "Segment: Loyal")
     assert "active" in dash_duo.find_element("#segment-pill-loyal").get_attribute("class")
     dash_duo.wait_for_element("#segment-radar .main-svg")
@@ -54,7 +54,7 @@ def test_clicking_another_segment_updates_url_and_content(dash_duo, live_server,
 
 def test_clicking_a_bubble_selects_its_segment(dash_duo, live_server, segments):
     dash_duo.server_url = live_server + "/segments?segment=Champions"
-    dash_duo.wait_for_text_to_equal("#kpi-customers", "896", timeout=20)
+    dash_duo.wait_for_text_to_equal("#kpi-customers", "898", timeout=20)
     points = dash_duo.find_elements("#segment-comparison-graph .scatterlayer .trace .points path.point")
     assert len(points) == len(segments)
     target = list(segments["segment"]).index("Hibernating")  # an isolated bubble
@@ -90,7 +90,7 @@ def test_unknown_segment_shows_a_clear_message(dash_duo, live_server, segments):
 
 def test_embedded_mode_keeps_embed_in_links(dash_duo, live_server):
     dash_duo.server_url = live_server + "/segments?segment=Champions&embed=1"
-    dash_duo.wait_for_text_to_equal("#kpi-customers", "896", timeout=20)
+    dash_duo.wait_for_text_to_equal("#kpi-customers", "898", timeout=20)
     assert not dash_duo.find_elements(".app-navbar")
     assert "embed=1" in dash_duo.find_element("#segment-pill-loyal").get_attribute("href")
     assert "embed=1" in dash_duo.find_element("#segment-action-link").get_attribute("href")
