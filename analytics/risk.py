@@ -8,10 +8,11 @@ For every customer:
   the median usual gap of repeat customers;
 - lapse  = clip((recency_days / usual_gap − 1) / (lapse_full − 1), 0, 1): 0 while the customer is
   within their usual rhythm, 1 once they are ``lapse_full`` gaps overdue;
-- risk_score = round(100 × value × lapse, 1), in [0, 100].
+- risk_score = round(100 × value × lapse, 1), in [0, 100]; 0 when the customer's value is 0 (they
+  returned everything: nothing left to lose, never a reactivation priority).
 
 A customer is *high value at risk* when value ≥ ``min_value_score``, risk_score ≥ ``threshold`` and
-their value is above 0 (a customer who returned everything is never a reactivation priority).
+their value is above 0.
 
 ``yearly_value`` = net value per year of history: value × 365 / days from the first purchase to the
 analysis date, counting at least ``MIN_HISTORY_DAYS`` (a recent first order is never multiplied by more
@@ -49,7 +50,8 @@ def score_risk(customers: pd.DataFrame, params: RiskParams) -> pd.DataFrame:
     usual_gap = gaps.fillna(prior).clip(lower=params.min_gap_days)
     overdue = customers["recency_days"] / usual_gap - 1
     lapse = (overdue / max(params.lapse_full - 1, 1e-9)).clip(0, 1)
-    risk = (100 * value * lapse).round(1)
-    at_risk = (value >= params.min_value_score) & (risk >= params.threshold) & (customers["monetary"] > 0)
+    kept = customers["monetary"] > 0  # a customer who returned everything has nothing left to lose
+    risk = (100 * value * lapse).round(1).where(kept, 0.0)
+    at_risk = (value >= params.min_value_score) & (risk >= params.threshold) & kept
     return customers.assign(usual_gap_days=usual_gap.where(repeat).round(1), risk_score=risk, at_risk=at_risk.astype(bool),
                             yearly_value=yearly_value(customers))

@@ -47,20 +47,20 @@ def pareto_figure(pareto: pd.DataFrame, pareto_share: float, segment: str | None
 
 
 def segment_share_figure(segments: pd.DataFrame, selected: str | None = None) -> go.Figure:
-    """Share of customers and of revenue per segment (horizontal bars, click a bar to select)."""
+    """Share of customers and of customer value (net of returns) per segment (horizontal bars, click to select)."""
     ordered = segments.sort_values("revenue_share")
     opacity = [1.0 if not selected or name == selected else 0.35 for name in ordered["segment"]]
     fig = go.Figure([
         go.Bar(y=ordered["segment"], x=ordered["customer_share"] * 100, orientation="h", name="Customers",
                marker={"color": PALETTE["customers"], "opacity": opacity}, customdata=ordered["segment"],
                hovertemplate="%{y}: %{x:.1f} % of customers<extra></extra>"),
-        go.Bar(y=ordered["segment"], x=ordered["revenue_share"] * 100, orientation="h", name="Revenue",
+        go.Bar(y=ordered["segment"], x=ordered["revenue_share"] * 100, orientation="h", name="Net value",
                marker={"color": PALETTE["revenue"], "opacity": opacity}, customdata=ordered["segment"],
-               hovertemplate="%{y}: %{x:.1f} % of revenue<extra></extra>"),
+               hovertemplate="%{y}: %{x:.1f} % of customer value (net of returns)<extra></extra>"),
     ])
     fig.update_layout(barmode="group", clickmode="event")
     fig.update_xaxes(title="Share (%)", ticksuffix=" %")
-    return styled(fig, "Customers and revenue by segment (% of total) — click a segment", height=360)
+    return styled(fig, "Customers and net value by segment (% of total) — click a segment", height=360)
 
 
 def monthly_figure(monthly: pd.DataFrame, currency: str, period_end: str | None = None,

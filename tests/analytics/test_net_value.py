@@ -122,8 +122,9 @@ def test_all_returned_is_never_at_risk(refunds):
     _, cleaned = refunds
     # thresholds at 0: everyone lapsed enough would be at risk, but F and B have nothing left to lose
     customers = _customers(cleaned, risk=RiskParams(min_value_score=0.0, threshold=0.0, min_gap_days=1))
-    at_risk = customers.set_index("customer_id")["at_risk"].to_dict()
-    assert at_risk["F"] is False and at_risk["B"] is False
+    by_id = customers.set_index("customer_id")
+    assert by_id["at_risk"].to_dict() == {"B": False, "F": False, "N": True, "P": True}  # threshold 0: all others
+    assert by_id.loc[["B", "F"], "risk_score"].tolist() == [0.0, 0.0]
 
 
 def test_money_kpis_reconcile(refunds):
@@ -199,7 +200,7 @@ def test_bundled_figures_after_netting_returns(bundled_snapshot):
 def test_bundled_refunded_customers_are_no_longer_top(bundled_snapshot):
     customers = bundled_snapshot.tables["customers"].set_index("customer_id")
     # 12346 bought £77,183.60 and returned all of it in one order; 16446 kept £2.90 of £168,472.50
-    assert customers.loc["12346", ["net_value", "m_score", "at_risk"]].tolist() == [0.0, 1, False]
+    assert customers.loc["12346", ["net_value", "m_score", "at_risk", "risk_score"]].tolist() == [0.0, 1, False, 0.0]
     assert customers.loc["12346", "segment"] != "Can't Lose Them"
     assert customers.loc["16446", "net_value"] == pytest.approx(2.90)
     assert customers.loc["16446", "m_score"] == 1 and not customers.loc["16446", "at_risk"]

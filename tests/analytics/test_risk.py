@@ -48,6 +48,7 @@ def test_customer_who_returned_everything_is_never_at_risk():
     scored = score_risk(frame, RiskParams(min_value_score=0.0, threshold=0.0)).set_index("customer_id")
     assert scored["at_risk"].to_dict() == {"big_lapsed": False, "big_regular": True, "small_lapsed": True,
                                            "one_timer": True}
+    assert scored.loc["big_lapsed", "risk_score"] == 0.0
 
 
 def test_yearly_value_by_hand():
