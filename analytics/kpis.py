@@ -65,16 +65,29 @@ def pareto_by_segment(customers: pd.DataFrame) -> pd.DataFrame:
 
 
 def monthly_by_segment(sales: pd.DataFrame, returns: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFrame:
-    """:func:`monthly_trend` of each segment's customers: segment, month, revenue, returns, orders, customers."""
+    """:func:`monthly_trend` of each segment's customers: segment, month, revenue, returns, orders, customers —
+    segments by name, months in order, one row per (segment, month) with sales."""
     code, names = pd.factorize(customers["segment"], sort=True)
     ids = pd.Index(customers[s.CUSTOMER_ID])
-    sale_segment = code[positions(ids, sales[s.CUSTOMER_ID])]
+    month = sales[s.INVOICE_DATE].to_numpy().astype("datetime64[M]").astype(np.int64)
+    first, months = (int(month.min()), int(month.max()) - int(month.min()) + 1) if len(month) else (0, 1)
+    key = code[positions(ids, sales[s.CUSTOMER_ID])] * months + (month - first)
+    size = len(names) * months
+    revenue = np.bincount(key, weights=sales[s.REVENUE].to_numpy(), minlength=size)
+    orders = np.bincount(key[first_occurrence(key, sales[s.INVOICE])], minlength=size)
+    buyers = np.bincount(key[first_occurrence(key, sales[s.CUSTOMER_ID])], minlength=size)
+    returned = np.zeros(size)
     found = positions(ids, returns[s.CUSTOMER_ID])
-    return_segment = np.where(found >= 0, code[found], -1)
-    trends = [monthly_trend(sales[sale_segment == number], returns[return_segment == number]).assign(segment=name)
-              for number, name in enumerate(names)]
-    columns = list(s.TABLES["monthly_by_segment"])
-    return pd.concat(trends, ignore_index=True)[columns] if trends else pd.DataFrame(columns=columns)
+    if len(returns):
+        back = returns[s.INVOICE_DATE].to_numpy().astype("datetime64[M]").astype(np.int64) - first
+        inside = (found >= 0) & (back >= 0) & (back < months)
+        np.add.at(returned, code[found[inside]] * months + back[inside], -returns[s.REVENUE].to_numpy()[inside])
+    sold = np.flatnonzero(np.bincount(key, minlength=size) > 0)
+    return pd.DataFrame({
+        "segment": pd.Index(np.asarray(names, dtype=object), dtype="str").take(sold // months),
+        "month": ((sold % months) + first).astype("datetime64[M]").astype("datetime64[us]"),
+        "revenue": revenue[sold], "returns": returned[sold], "orders": orders[sold], "customers": buyers[sold],
+    })[list(s.TABLES["monthly_by_segment"])]
 
 
 def monthly_trend(sales: pd.DataFrame, returns: pd.DataFrame | None = None) -> pd.DataFrame:
