@@ -8,7 +8,7 @@ Command-line flags override these (``make demo`` passes ``--bind 127.0.0.1:8050`
     GUNICORN_TIMEOUT      seconds before a silent worker is killed and restarted (default 30)
     FORWARDED_ALLOW_IPS   proxies trusted for X-Forwarded-* headers (default 127.0.0.1,::1)
     GUNICORN_ACCESS_LOG   "off" disables the access log (default on, stdout)
-    LOG_FORMAT            logfmt | json, for gunicorn's own lines and the app's (jobs/logs.py)
+    LOG_FORMAT            logfmt | json, for gunicorn's own lines and the app's (analytics/logs.py)
 
 Logs: access log to stdout, one structured line per request (no query string, customer ids in
 ``/client/<id>`` paths replaced by ``<id>``); gunicorn's error log and the app's logs to stderr.
@@ -30,8 +30,8 @@ _ROOT = Path(__file__).resolve().parent
 if str(_ROOT) not in sys.path:  # this file is read before gunicorn chdirs and adds the app directory
     sys.path.insert(0, str(_ROOT))
 
+from analytics.logs import JsonFormatter, LogfmtFormatter  # noqa: E402
 from analytics.settings import load_settings  # noqa: E402
-from jobs.logs import JsonFormatter, LogfmtFormatter  # noqa: E402
 
 # --- serving -------------------------------------------------------------------------------------------
 bind = [f"0.0.0.0:{os.environ.get('PORT') or 8050}"]
@@ -59,7 +59,7 @@ _CUSTOMER_IN_PATH = re.compile(r"(/client/)[^/?#]+")
 
 
 class AccessFields(logging.Filter):
-    """Turn gunicorn's access record (a dict of atoms) into structured fields for jobs.logs formatters."""
+    """Turn gunicorn's access record (a dict of atoms) into structured fields for analytics.logs formatters."""
 
     user_header = os.environ.get("TRUSTED_USER_HEADER", "")
 

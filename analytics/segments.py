@@ -110,7 +110,8 @@ def _parse_segment(entry: Any, i: int, priorities: tuple[str, ...], source: str)
     if missing:
         raise ConfigError(f"{where} lacks {missing}.")
     if entry["priority"] not in priorities:
-        raise ConfigError(f"{where} ({entry['name']}): priority {entry['priority']!r} is not one of {list(priorities)}.")
+        raise ConfigError(f"{where} ({entry['name']}): priority {entry['priority']!r} "
+                          f"is not one of {list(priorities)}.")
     boxes = entry["cells"] if isinstance(entry["cells"], list) else [entry["cells"]]
     cells = frozenset(cell for box in boxes for cell in _expand_box(box, f"{where} ({entry['name']})"))
     return Segment(

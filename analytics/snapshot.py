@@ -81,7 +81,8 @@ def validate_tables(tables: Mapping[str, pd.DataFrame]) -> None:
             raise SnapshotError(f"Snapshot table '{name}' lacks column(s) {missing}.")
 
 
-def encode_snapshot(snapshot: Snapshot, version: str, created_at: datetime | None = None) -> tuple[dict[str, bytes], dict]:
+def encode_snapshot(snapshot: Snapshot, version: str,
+                    created_at: datetime | None = None) -> tuple[dict[str, bytes], dict]:
     """Encode all tables and build the manifest.
 
     Returns:

@@ -38,8 +38,18 @@ from typing import Any
 import requests
 
 from bench._common import BUNDLED
-from bench.load import (OUT, ROOT, RssSampler, machine, mixed_action, page_action, publish, run_users,
-                        snapshot_sample, summarise)
+from bench.load import (
+    OUT,
+    ROOT,
+    RssSampler,
+    machine,
+    mixed_action,
+    page_action,
+    publish,
+    run_users,
+    snapshot_sample,
+    summarise,
+)
 from bench.report import write_section_2
 from bench.servers import PrivateRedis, serve
 from bench.web_client import PAGES, DashClient, page_path
@@ -156,7 +166,7 @@ def payloads(url: str, customer_id: str) -> dict[str, Any]:
         path = page_path(name, customer_id)
         bodies: list[tuple[str, bytes]] = []
 
-        def keep(response: requests.Response, *_: Any, **__: Any) -> None:
+        def keep(response: requests.Response, *_: Any, bodies: list[tuple[str, bytes]] = bodies, **__: Any) -> None:
             bodies.append((response.request.method + " " + response.request.path_url.split("?")[0], response.content))
 
         session.hooks["response"] = [keep]

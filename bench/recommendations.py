@@ -22,8 +22,13 @@ import pandas as pd
 
 from analytics import schema as s
 from analytics.clean import clean_transactions
-from analytics.evaluate import (evaluate_recommendations, new_purchases, popularity_baseline, ranking_metrics,
-                                split_cleaned)
+from analytics.evaluate import (
+    evaluate_recommendations,
+    new_purchases,
+    popularity_baseline,
+    ranking_metrics,
+    split_cleaned,
+)
 from analytics.load import read_transactions
 from analytics.products import product_names
 from analytics.recommend import bought_pairs, recommend

@@ -24,12 +24,12 @@ from typing import Any
 
 from analytics.errors import AppError, LockedError
 from analytics.load import read_transactions
+from analytics.logs import bind, configure_logging, event
 from analytics.pipeline import build_snapshot
 from analytics.segments import load_scheme
 from analytics.settings import Settings, load_settings
 from analytics.snapshot import encode_snapshot, make_version, manifest_json
 from jobs.fetch import display_location, local_input
-from jobs.logs import bind, configure_logging, event
 from jobs.store import Store, open_store
 
 __all__ = ["run", "main", "parse_mapping"]
@@ -115,7 +115,8 @@ def _finish(store: Store, record: dict, status: str, **fields: Any) -> None:
     except AppError as exc:  # the run's own outcome matters more than its history line
         event(log, "could not record run", level=logging.WARNING, error=str(exc))
     level = logging.INFO if status == "success" else logging.WARNING if status == "skipped" else logging.ERROR
-    event(log, f"refresh {status}", level=level, status=status, **({"error": fields["error"]} if "error" in fields else {}))
+    error = {"error": fields["error"]} if "error" in fields else {}
+    event(log, f"refresh {status}", level=level, status=status, **error)
 
 
 def _close_interrupted_runs(store: Store) -> None:

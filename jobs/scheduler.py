@@ -36,10 +36,10 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from analytics.errors import AppError, ConfigError, LockedError
+from analytics.logs import configure_logging, event
 from analytics.settings import Settings
 from jobs import refresh
 from jobs.fetch import display_location
-from jobs.logs import configure_logging, event
 from jobs.store import Store, open_store
 
 __all__ = ["Scheduler", "parse_schedules", "next_runs", "build_scheduler", "main"]
@@ -219,7 +219,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     upcoming = next_runs(schedules, datetime.now(timezone.utc))
     event(log, "scheduler started", schedules=[label for label, _ in schedules],
           next_runs=[when.isoformat(timespec="seconds") if when else None for _, when in upcoming],
-          timezone=params.timezone, poll_s=params.poll_s, store=repr(core.store), input=display_location(settings.input.path))
+          timezone=params.timezone, poll_s=params.poll_s, store=repr(core.store),
+          input=display_location(settings.input.path))
     if not schedules:
         event(log, "no refresh schedule configured (scheduler.cron / REFRESH_CRON is empty): "
                    "serving \"Refresh now\" requests from the ops page only")

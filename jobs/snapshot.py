@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import BinaryIO
 
-
 from analytics.errors import AppError, SnapshotError
 from analytics.schema import TABLE_NAMES
 from analytics.settings import load_settings
@@ -69,7 +68,8 @@ def export(store: Store, table: str, version: str | None, fmt: str, out: BinaryI
     if fmt == "parquet":
         frame.to_parquet(out, index=False)
     else:
-        lists = [c for c in frame.columns if frame[c].map(lambda v: hasattr(v, "__len__") and not isinstance(v, str)).any()]
+        lists = [c for c in frame.columns
+                 if frame[c].map(lambda v: hasattr(v, "__len__") and not isinstance(v, str)).any()]
         flat = frame.assign(**{c: frame[c].map(lambda v: " | ".join(map(str, v))) for c in lists})
         out.write(flat.to_csv(index=False).encode("utf-8"))
     return len(frame)

@@ -1,5 +1,9 @@
-"""Shared fixtures: a handmade transaction frame with hand-computed answers, the bundled real data,
-and a private redis-server (tests/redis_fixture.py)."""
+"""Shared fixtures: a handmade transaction frame with hand-computed answers, the bundled real data (whole, or
+its first lines as a small input file), and a private redis-server (tests/redis_fixture.py).
+
+Every collected test gets its markers here (see ``pytest_collection_modifyitems``), so a new test is marked
+by where it lives and which fixtures it uses, without a decorator.
+"""
 
 from __future__ import annotations
 
@@ -13,13 +17,41 @@ from analytics.settings import PROJECT_ROOT, InputParams
 
 pytest_plugins = ["tests.redis_fixture"]
 
+TESTS = Path(__file__).resolve().parent
+# Fixtures that decide a test's kind (transitively: a fixture using one of these counts too).
+BROWSER_FIXTURES = {"dash_duo"}
+REDIS_FIXTURES = {"redis_server", "redis_url", "redis_server_factory"}
+SERVER_FIXTURES = {"live_server", "empty_server", "scheduler_process"}
+SLOW_FIXTURES = {"published_store", "bundled_lines", "dash_app"}  # a refresh of, or a read of, the whole file
+KINDS = ("browser", "server", "redis")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test: browser (dash_duo, tests/dashboard/browser), server (gunicorn or other real processes,
+    tests/faults), redis (the private redis-server fixtures), slow (the whole bundled file); unit otherwise.
+
+    Markers set by hand (``@pytest.mark.redis``, or ``pytest.param(..., marks=...)``) are kept."""
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        parts = Path(str(item.path)).resolve().relative_to(TESTS).parts
+        if names & BROWSER_FIXTURES or parts[:2] == ("dashboard", "browser"):
+            item.add_marker(pytest.mark.browser)
+        if names & SERVER_FIXTURES or parts[:1] == ("faults",):
+            item.add_marker(pytest.mark.server)
+        if names & REDIS_FIXTURES:
+            item.add_marker(pytest.mark.redis)
+        if names & SLOW_FIXTURES:
+            item.add_marker(pytest.mark.slow)
+        if not any(item.get_closest_marker(kind) for kind in (*KINDS, "slow")):
+            item.add_marker(pytest.mark.unit)
+
 
 @pytest.fixture(autouse=True)
 def _unbind_job_logging():
-    """The CLIs under test point the root logger at the test's captured stderr (jobs.logs.configure_logging);
+    """The CLIs under test point the root logger at the test's captured stderr (analytics.logs.configure_logging);
     drop that handler afterwards so a later test never writes to a closed stream."""
     yield
-    from jobs.logs import JsonFormatter, LogfmtFormatter
+    from analytics.logs import JsonFormatter, LogfmtFormatter
     root = logging.getLogger()
     for handler in list(root.handlers):
         if isinstance(handler.formatter, (JsonFormatter, LogfmtFormatter)):

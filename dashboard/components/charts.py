@@ -6,7 +6,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
-__all__ = ["GRAPH_CONFIG", "use_chart_theme", "styled", "pareto_figure", "segment_share_figure", "monthly_figure", "PALETTE"]
+__all__ = ["GRAPH_CONFIG", "use_chart_theme", "styled", "pareto_figure", "segment_share_figure", "monthly_figure",
+           "PALETTE"]
 
 GRAPH_CONFIG = {"displayModeBar": False, "responsive": True}  # dcc.Graph config used on every page
 PALETTE = {"customers": "#6c8ebf", "revenue": "#2f6f4f", "highlight": "#d9822b", "muted": "#b8c2cc",

@@ -126,8 +126,8 @@ def not_found_view(customer_id: str, manifest: Mapping, suggestions: object = No
     return html.Div([
         not_found(f"No customer with id “{shown}” in the snapshot of {fmt.moment(manifest.get('created_at'))} "
                   f"(data up to {data_end}). Check the id or search for the customer below."),
-        dbc.Card(dbc.CardBody([html.H2("Find a customer", className="h6"), search_box(customer_id, suggestions=suggestions)]),
-                 class_name="client-search-card"),
+        dbc.Card(dbc.CardBody([html.H2("Find a customer", className="h6"),
+                               search_box(customer_id, suggestions=suggestions)]), class_name="client-search-card"),
     ])
 
 

@@ -1,4 +1,5 @@
-"""Display formatting: money with the snapshot's currency, counts, shares, dates."""
+"""Display formatting, one home for each format: money with the snapshot's currency, counts, shares, dates,
+times (UTC clock, '5 min ago') and durations."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import datetime
 
 import pandas as pd
 
-__all__ = ["money", "count", "share", "number", "day", "moment"]
+__all__ = ["money", "count", "share", "number", "day", "moment", "utc_stamp", "ago", "clock", "duration"]
 
 
 def _missing(value: object) -> bool:
@@ -16,7 +17,7 @@ def _missing(value: object) -> bool:
 
 def money(value: float | None, currency: str = "£", decimals: int | None = None) -> str:
     """``£8,911,408`` for large amounts, ``£480.87`` below 1,000 (or fixed ``decimals``)."""
-    if _missing(value):
+    if value is None or _missing(value):
         return "–"
     decimals = (0 if abs(value) >= 1000 else 2) if decimals is None else decimals
     sign = "-" if value < 0 else ""
@@ -25,22 +26,22 @@ def money(value: float | None, currency: str = "£", decimals: int | None = None
 
 def count(value: float | None) -> str:
     """``4,338``."""
-    return "–" if _missing(value) else f"{int(round(value)):,}"
+    return "–" if value is None or _missing(value) else f"{int(round(value)):,}"
 
 
 def number(value: float | None, decimals: int = 1) -> str:
     """``3.2``."""
-    return "–" if _missing(value) else f"{value:,.{decimals}f}"
+    return "–" if value is None or _missing(value) else f"{value:,.{decimals}f}"
 
 
 def share(value: float | None, decimals: int = 1) -> str:
     """``25.3 %`` from 0.253."""
-    return "–" if _missing(value) else f"{100 * value:.{decimals}f} %"
+    return "–" if value is None or _missing(value) else f"{100 * value:.{decimals}f} %"
 
 
 def day(value: datetime | pd.Timestamp | str | None) -> str:
     """``9 Dec 2011``."""
-    if _missing(value):
+    if value is None or _missing(value):
         return "–"
     stamp = pd.Timestamp(value)
     return f"{stamp.day} {stamp.strftime('%b %Y')}"
@@ -48,10 +49,58 @@ def day(value: datetime | pd.Timestamp | str | None) -> str:
 
 def moment(value: datetime | pd.Timestamp | str | None) -> str:
     """``9 Dec 2011 12:50`` (UTC when the value carries a time zone)."""
-    if _missing(value):
+    if value is None or _missing(value):
         return "–"
     stamp = pd.Timestamp(value)
     suffix = " UTC" if stamp.tzinfo is not None else ""
     if stamp.tzinfo is not None:
         stamp = stamp.tz_convert("UTC")
     return f"{stamp.day} {stamp.strftime('%b %Y %H:%M')}{suffix}"
+
+
+def utc_stamp(value: object) -> pd.Timestamp | None:
+    """A UTC timestamp from an ISO string or datetime (naive values are taken as UTC); None if unreadable."""
+    if value is None or value == "":
+        return None
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        return None
+    if pd.isna(stamp):
+        return None
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def ago(value: object, now: datetime) -> str:
+    """``just now``, ``5 min ago``, ``3 h ago``, ``2 days ago`` (– when unknown)."""
+    stamp = utc_stamp(value)
+    if stamp is None:
+        return "–"
+    seconds = (pd.Timestamp(now).tz_convert("UTC") - stamp).total_seconds()
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    if seconds < 48 * 3600:
+        return f"{int(seconds // 3600)} h ago"
+    return f"{int(seconds // 86400)} days ago"
+
+
+def clock(value: object, with_day: bool = True) -> str:
+    """``25 Nov 08:21:03`` (UTC), or only the time."""
+    stamp = utc_stamp(value)
+    if stamp is None:
+        return "–"
+    return stamp.strftime("%H:%M:%S") if not with_day else f"{stamp.day} {stamp.strftime('%b %H:%M:%S')}"
+
+
+def duration(seconds: float | None) -> str:
+    """``0.4 s``, ``12 s``, ``3 min 05 s``."""
+    if seconds is None:
+        return "–"
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes, rest = divmod(int(round(seconds)), 60)
+    return f"{minutes} min {rest:02d} s"

@@ -15,6 +15,7 @@ import pandas as pd
 from dash import html
 
 from dashboard.components import format as fmt
+from dashboard.components.format import ago, clock, duration  # re-exported: the time formats live in format
 from dashboard.components.shell import navbar, page_href
 
 __all__ = ["token_ok", "ago", "clock", "run_duration", "duration", "frame", "disabled_notice", "token_gate",
@@ -32,63 +33,15 @@ def token_ok(typed: object, expected: str | None) -> bool:
     return hmac.compare_digest(typed.encode("utf-8"), expected.encode("utf-8"))
 
 
-def _stamp(value: object) -> pd.Timestamp | None:
-    """A UTC timestamp from an ISO string or datetime (naive values are taken as UTC); None if unreadable."""
-    if value is None or value == "":
-        return None
-    try:
-        stamp = pd.Timestamp(value)
-    except (ValueError, TypeError):
-        return None
-    if pd.isna(stamp):
-        return None
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-
-
-def ago(value: object, now: datetime) -> str:
-    """``just now``, ``5 min ago``, ``3 h ago``, ``2 days ago`` (– when unknown)."""
-    stamp = _stamp(value)
-    if stamp is None:
-        return "–"
-    seconds = (pd.Timestamp(now).tz_convert("UTC") - stamp).total_seconds()
-    if seconds < 60:
-        return "just now"
-    if seconds < 3600:
-        return f"{int(seconds // 60)} min ago"
-    if seconds < 48 * 3600:
-        return f"{int(seconds // 3600)} h ago"
-    return f"{int(seconds // 86400)} days ago"
-
-
-def clock(value: object, with_day: bool = True) -> str:
-    """``25 Nov 08:21:03`` (UTC), or only the time."""
-    stamp = _stamp(value)
-    if stamp is None:
-        return "–"
-    return stamp.strftime("%H:%M:%S") if not with_day else f"{stamp.day} {stamp.strftime('%b %H:%M:%S')}"
-
-
 def run_duration(run: Mapping, now: datetime) -> str:
     """How long a run took (its measured ``seconds`` when recorded), or has been running so far."""
     if isinstance(run.get("seconds"), (int, float)):
         return duration(float(run["seconds"]))
-    start, end = _stamp(run.get("started_at")), _stamp(run.get("finished_at"))
+    start, end = fmt.utc_stamp(run.get("started_at")), fmt.utc_stamp(run.get("finished_at"))
     if start is None or (end is None and run.get("status") != "running"):
         return "–"
     whole = (end if end is not None else pd.Timestamp(now).tz_convert("UTC")) - start
     return "< 1 s" if whole.total_seconds() < 1 else duration(whole.total_seconds())  # timestamps: whole seconds
-
-
-def duration(seconds: float | None) -> str:
-    """``0.4 s``, ``12 s``, ``3 min 05 s``."""
-    if seconds is None:
-        return "–"
-    if seconds < 10:
-        return f"{seconds:.1f} s"
-    if seconds < 60:
-        return f"{seconds:.0f} s"
-    minutes, rest = divmod(int(round(seconds)), 60)
-    return f"{minutes} min {rest:02d} s"
 
 
 def frame(state: Mapping[str, object], body: object) -> html.Div:
@@ -183,7 +136,8 @@ def pending_note(request: Mapping | None, now: datetime) -> object:
     if not request:
         return None
     at = request.get("requested_at")
-    waited = (pd.Timestamp(now).tz_convert("UTC") - _stamp(at)).total_seconds() if _stamp(at) is not None else 0
+    asked = fmt.utc_stamp(at)
+    waited = (pd.Timestamp(now).tz_convert("UTC") - asked).total_seconds() if asked is not None else 0
     hint = (" It has waited a while: check that the scheduler (python -m jobs.scheduler) is running."
             if waited > STALE_REQUEST_S else "")
     return dbc.Alert([html.Strong("Refresh queued"),
@@ -206,8 +160,8 @@ def _message(run: Mapping) -> object:
 
 def _history_row(run: Mapping, now: datetime) -> html.Tr:
     status = str(run.get("status", "?"))
-    same_day = _stamp(run.get("started_at")) is not None and _stamp(run.get("finished_at")) is not None and \
-        _stamp(run.get("started_at")).date() == _stamp(run.get("finished_at")).date()
+    started, finished = fmt.utc_stamp(run.get("started_at")), fmt.utc_stamp(run.get("finished_at"))
+    same_day = started is not None and finished is not None and started.date() == finished.date()
     asked = run.get("requested_by")
     return html.Tr([
         html.Td(clock(run.get("started_at"))),

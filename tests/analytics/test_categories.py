@@ -5,8 +5,15 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analytics._categories import (as_categories, combined_key, first_occurrence, group_codes, isin, run_starts,
-                                   sorted_codes)
+from analytics._categories import (
+    as_categories,
+    combined_key,
+    first_occurrence,
+    group_codes,
+    isin,
+    run_starts,
+    sorted_codes,
+)
 
 # short runs of repeated values, as the lines of one invoice follow each other
 values = st.lists(st.sampled_from(["b", "a", "c", None]), max_size=30)

@@ -750,7 +750,7 @@ def test_xlsx_no_sheet_has_the_columns(tmp_path: Path) -> None:
 
 def _formula_workbook(path: Path) -> Path:
     rows = excel_rows()
-    for index, row in enumerate(rows[:3]):
+    for row in rows[:3]:
         row[3] = f"=2*{row[3] // 2}"  # quantity as a formula, never calculated by openpyxl
     return write_xlsx(path, RETAIL_II, rows, title="Sales")
 

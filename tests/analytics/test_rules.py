@@ -40,8 +40,8 @@ def test_basket_matrix(basket_lines):
 
 @pytest.mark.parametrize("algorithm", ["fpgrowth", "apriori"])
 def test_rules_by_hand(basket_lines, lines, algorithm):
-    rules = mine_rules(basket_lines, RulesParams(algorithm=algorithm, min_support=0.3, min_baskets=1, min_confidence=0.5,
-                                                 min_lift=1.0), product_names(lines))
+    params = RulesParams(algorithm=algorithm, min_support=0.3, min_baskets=1, min_confidence=0.5, min_lift=1.0)
+    rules = mine_rules(basket_lines, params, product_names(lines))
     assert rules["antecedents"].tolist() == [["X"], ["Y"]]
     assert rules["consequents"].tolist() == [["Y"], ["X"]]
     assert rules["antecedent_names"].tolist() == [["MUG"], ["TEAPOT"]]

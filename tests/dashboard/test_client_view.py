@@ -14,7 +14,6 @@ from dashboard import data
 from dashboard.components import client_view as cv
 from tests.dashboard.components import by_id, find, page_module, text, walk
 
-
 # --- helpers ---------------------------------------------------------------------------------------
 
 def _by_class(component, name: str) -> list:

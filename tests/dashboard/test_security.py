@@ -12,11 +12,12 @@ import re
 import runpy
 import subprocess
 import sys
+
 import pytest
 from dash import Input, Output
 
-from analytics.settings import PROJECT_ROOT, load_settings
 from analytics.errors import ConfigError
+from analytics.settings import PROJECT_ROOT, load_settings
 from dashboard.security import EXTENSION, SecurityConfig, check_web_settings, content_security_policy
 
 FIXED_DIRECTIVES = ("default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "

@@ -74,7 +74,7 @@ class Backend:
                 client.hset(key_for(PREFIX, "current"), "foo", "bar")
 
 
-@pytest.fixture(params=["file", "redis"])
+@pytest.fixture(params=["file", pytest.param("redis", marks=pytest.mark.redis)])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
     url = f"file://{tmp_path / 'store'}" if request.param == "file" else request.getfixturevalue("redis_url")
     backend = Backend(request.param, url)

@@ -1,5 +1,7 @@
 """Structured logs for the job and the web app: one line per event, logfmt (key=value) or JSON.
 
+Lives in analytics (which imports nothing of jobs or dashboard) so both the jobs and the dashboard may use it.
+
 Fields bound with :func:`bind` (e.g. the run id and snapshot version) are added to every line
 logged inside the ``with`` block, from any logger.
 """
@@ -10,14 +12,15 @@ import contextvars
 import json
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from types import MappingProxyType
 from typing import Any, TextIO
 
 __all__ = ["configure_logging", "bind", "event"]
 
-_BOUND: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("log_fields", default={})
+_BOUND: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar("log_fields", default=MappingProxyType({}))
 _RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "fields"}
 
 
