@@ -11,6 +11,7 @@ import pandas as pd
 from dash import dcc, html
 
 from dashboard.components import format as fmt
+from dashboard.components import priority as priority_colors
 from dashboard.components.segment_view import slug
 
 __all__ = ["VIEWS", "GRID_COLUMNS", "DEFAULT_SORT", "TIEBREAK", "priority_color", "action_matrix", "headline",
@@ -23,7 +24,6 @@ GRID_COLUMNS = {"customer_id": "text", "segment": "text", "risk_score": "number"
                 "revenue_at_stake": "number", "action": "text"}
 DEFAULT_SORT = (("risk_score", False), ("monetary", False))  # most at risk first, then most valuable
 TIEBREAK = "customer_id"
-_PRIORITY_COLORS = {1: "danger", 2: "warning", 3: "info"}
 _FILTERS = {
     "text": ("agTextColumnFilter", ["contains", "equals", "startsWith", "notContains", "notEqual", "endsWith"]),
     "number": ("agNumberColumnFilter", ["equals", "greaterThan", "greaterThanOrEqual", "lessThan",
@@ -32,9 +32,9 @@ _FILTERS = {
 }
 
 
-def priority_color(rank: int) -> str:
-    """Bootstrap colour of a priority badge: Critical red, High amber, Medium blue, Low grey."""
-    return _PRIORITY_COLORS.get(int(rank), "secondary")
+def priority_color(rank: object) -> str:
+    """Bootstrap colour of a priority badge (dashboard/components/priority.py)."""
+    return priority_colors.badge_color(rank)
 
 
 def action_matrix(segments: pd.DataFrame, currency: str, selected: str | None,
@@ -60,8 +60,7 @@ def _matrix_row(row: Mapping, currency: str, is_selected: bool, any_selected: bo
     return html.Tr([
         html.Td([dcc.Link(row["segment"], href=href, title=title, className="segment-link stretched-link"),
                  html.Div(row["label_fr"], className="small text-body-secondary", lang="fr")]),
-        html.Td(dbc.Badge(row["priority"], color=priority_color(row["priority_rank"]), class_name="priority-badge",
-                          text_color="dark" if priority_color(row["priority_rank"]) == "warning" else None)),
+        html.Td(priority_colors.badge(row["priority"], row["priority_rank"], class_name="priority-badge")),
         html.Td(row["action"], className="fw-semibold"),
         html.Td(row["tactic"], className="small"),
         html.Td(fmt.count(row["customers"]), className="text-end"),

@@ -15,6 +15,7 @@ import pandas as pd
 from dash import dcc, html
 
 from dashboard.components import format as fmt
+from dashboard.components import priority as priority_colors
 from dashboard.components.shell import not_found, page_href
 
 __all__ = ["MAX_ID_LENGTH", "HISTORY_PAGE", "SUGGESTIONS", "clean_id", "customer_href", "find_customer",
@@ -26,7 +27,6 @@ __all__ = ["MAX_ID_LENGTH", "HISTORY_PAGE", "SUGGESTIONS", "clean_id", "customer
 MAX_ID_LENGTH = 40  # longest id accepted from a URL or the search box (the navbar search uses the same)
 HISTORY_PAGE = 50  # invoices shown at first, and added by each "Show more"
 SUGGESTIONS = 10  # ids suggested while typing
-PRIORITY_COLORS = {"Critical": "danger", "High": "primary", "Medium": "info", "Low": "secondary"}
 FACT_HELP = {
     "returns": "Cancelled invoices and their value, subtracted from the customer's net value.",
     "yearly-value": "Net value × 365 / days since the first purchase (at least 90 days counted): what a year "
@@ -136,8 +136,7 @@ def not_found_view(customer_id: str, manifest: Mapping, suggestions: object = No
 def profile_header(customer: pd.Series, segment: pd.Series | None, state: Mapping[str, object]) -> dbc.Card:
     """Customer id, country, segment badge (→ Segments page), what to do, and the at-risk flag."""
     name = customer["segment"]
-    badge = dcc.Link(dbc.Badge(name, color=PRIORITY_COLORS.get(_get(segment, "priority"), "secondary"),
-                               class_name="client-segment-badge"),
+    badge = dcc.Link(priority_colors.badge(name, _get(segment, "priority_rank"), class_name="client-segment-badge"),
                      href=page_href("/segments", state, segment=name), id="client-segment-link",
                      title=f"See the {name} segment")
     return dbc.Card(dbc.CardBody(dbc.Row([

@@ -15,17 +15,15 @@ import plotly.graph_objects as go
 from dash import dcc, html
 
 from dashboard.components import format as fmt
+from dashboard.components import priority as priority_colors
 from dashboard.components.charts import PALETTE, styled
 from dashboard.components.kpi import kpi_card
 from dashboard.components.shell import page_href
 
-__all__ = ["PRIORITY_COLORS", "SCORE_AXES", "slug", "overall_profile", "priority_badge", "segment_picker",
+__all__ = ["SCORE_AXES", "slug", "overall_profile", "priority_badge", "segment_picker",
            "segment_header", "segment_cards", "radar_figure", "comparison_figure", "products_table",
            "action_card", "overview_grid", "unknown_segment"]
 
-# Bootstrap colour of each priority of the segment schemes (unknown priorities are grey).
-PRIORITY_COLORS = {"Critical": "danger", "High": "warning", "Medium": "info", "Low": "secondary"}
-_PRIORITY_HEX = {"Critical": "#c0392b", "High": "#d9822b", "Medium": "#6c8ebf", "Low": "#98a4b0"}
 # (score column, raw mean column, axis label) of the radar, in drawing order.
 SCORE_AXES = (("r_score", "mean_recency_days", "Recency (R)"),
               ("f_score", "mean_frequency", "Frequency (F)"),
@@ -46,9 +44,7 @@ def overall_profile(customers: pd.DataFrame) -> pd.Series:
 def priority_badge(priority: str, rank: int | None = None) -> dbc.Badge:
     """A coloured badge: ``Critical priority``."""
     title = f"Priority rank {rank} (1 = most urgent)" if rank is not None else None
-    color = PRIORITY_COLORS.get(priority, "secondary")
-    return dbc.Badge(f"{priority} priority", color=color, pill=True, class_name="priority-badge", title=title,
-                     text_color="dark" if color in ("warning", "info") else None)
+    return priority_colors.badge(f"{priority} priority", rank, pill=True, class_name="priority-badge", title=title)
 
 
 def segment_picker(segments: pd.DataFrame, selected: str | None, state: Mapping) -> html.Nav:
@@ -57,7 +53,8 @@ def segment_picker(segments: pd.DataFrame, selected: str | None, state: Mapping)
                       className="segment-pill" + (" active" if not selected else ""))]
     for row in segments.sort_values("priority_rank", kind="stable").itertuples():
         pills.append(dcc.Link([
-            html.Span(className=f"priority-dot priority-{slug(row.priority)}", title=f"{row.priority} priority"),
+            html.Span(className="priority-dot", style={"background": priority_colors.hex_color(row.priority_rank)},
+                      title=f"{row.priority} priority"),
             row.segment, html.Span(fmt.count(row.customers), className="pill-count"),
         ], href=page_href("/segments", state, segment=row.segment), id=f"segment-pill-{slug(row.segment)}",
             className="segment-pill" + (" active" if row.segment == selected else ""),
@@ -170,7 +167,7 @@ def comparison_figure(segments: pd.DataFrame, selected: str | None, currency: st
         text=segments["segment"], textposition="middle right", customdata=segments[["segment", "customers",
                                                                                    "revenue", "mean_monetary"]],
         marker={"size": sizes, "sizemode": "area", "sizeref": 2.0 * max(float(sizes.max()), 1.0) / 55 ** 2,
-                "sizemin": 8, "color": [_PRIORITY_HEX.get(p, PALETTE["muted"]) for p in segments["priority"]],
+                "sizemin": 8, "color": [priority_colors.hex_color(r) for r in segments["priority_rank"]],
                 "opacity": faded, "line": {"width": [3 if n == selected else 1 for n in segments["segment"]],
                                             "color": "#1f2d3d"}},
         hovertemplate=("<b>%{customdata[0]}</b><br>%{customdata[1]:,} customers (%{x:.1f} %)<br>"
@@ -228,7 +225,7 @@ def action_card(row: pd.Series, state: Mapping) -> dbc.Card:
     else:
         links.append(html.Span("No customer at risk in this segment", className="small text-body-secondary",
                                id="segment-at-risk-none"))
-    color = PRIORITY_COLORS.get(row["priority"], "secondary")
+    color = priority_colors.badge_color(row["priority_rank"])
     return dbc.Card(dbc.CardBody(dbc.Row([
         dbc.Col([
             html.Div("Recommended action", className="kpi-label text-body-secondary"),
