@@ -5,17 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from urllib.parse import urlencode
 
+import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, get_relative_path, html
 
 from dashboard.components.format import day, moment
 
-__all__ = ["NAV_PAGES", "page_href", "navbar", "snapshot_caption", "filter_chip", "source_banner", "empty_state",
+__all__ = ["nav_pages", "page_href", "navbar", "snapshot_caption", "filter_chip", "source_banner", "empty_state",
            "not_found"]
 
-# (label, path) of the main pages, in navbar order.
-NAV_PAGES = (("Executive summary", "/"), ("Segments", "/segments"), ("Actions", "/actions"),
-             ("Client 360", "/client"))
 STATE_KEYS = ("segment", "embed")  # query parameters that follow the user from page to page
 
 
@@ -25,11 +23,19 @@ def page_href(path: str, state: Mapping[str, object] | None = None, **extra: obj
     return get_relative_path(path) + (f"?{urlencode(query)}" if query else "")
 
 
+def nav_pages() -> list[tuple[str, str]]:
+    """(label, path) of the navbar's pages, in order: the pages registered with ``nav=True`` in
+    ``dash.register_page`` (their ``name`` and ``order``)."""
+    pages = sorted((page for page in dash.page_registry.values() if page.get("nav")),
+                   key=lambda page: (page.get("order") is None, page.get("order") or 0, page["name"]))
+    return [(page["name"], page["path"]) for page in pages]
+
+
 def navbar(state: Mapping[str, object], active: str, caption: object) -> dbc.Navbar:
     """Top navigation: brand, page links (carrying the filter state), customer search, snapshot caption."""
     links = [dbc.NavItem(dbc.NavLink(label, href=page_href(path, state), active=_is_active(path, active),
                                      id=f"nav-{path.strip('/') or 'home'}"))
-             for label, path in NAV_PAGES]
+             for label, path in nav_pages()]
     search = dbc.InputGroup([
         dbc.Input(id="nav-search", placeholder="Customer id", type="search", debounce=True, size="sm",
                   autocomplete="off", maxlength=40),

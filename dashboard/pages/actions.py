@@ -21,7 +21,8 @@ from dashboard.components.grid_query import MAX_BLOCK_ROWS, query_rows
 from dashboard.components.shell import page_href
 from dashboard.pages._frame import page_state, render
 
-dash.register_page(__name__, path="/actions", name="Actions", title="Actions · Customer segments", order=2)
+dash.register_page(__name__, path="/actions", name="Actions", title="Actions · Customer segments", order=2,
+                   nav=True)
 
 EXPORT_MAX_ROWS = 100_000  # most rows one CSV export holds
 

@@ -18,7 +18,7 @@ from dashboard.components.shell import page_href
 from dashboard.pages._frame import page_state, render_cached
 
 dash.register_page(__name__, path="/", name="Executive summary", title="Executive summary · Customer segments",
-                   order=0)
+                   order=0, nav=True)
 
 
 def layout(**query: str) -> html.Div:

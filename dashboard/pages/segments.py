@@ -15,7 +15,8 @@ from dashboard.components.charts import GRAPH_CONFIG
 from dashboard.components.shell import page_href
 from dashboard.pages._frame import page_state, render_cached
 
-dash.register_page(__name__, path="/segments", name="Segments", title="Segments · Customer segments", order=1)
+dash.register_page(__name__, path="/segments", name="Segments", title="Segments · Customer segments", order=1,
+                   nav=True)
 
 PATH = "/segments"
 
