@@ -1,9 +1,12 @@
 """The dashboard's only way to the data: published snapshots, read through the store and cached.
 
 Deserialised tables are memoized with Flask-Caching in each worker's memory, keyed by
-``(table name, snapshot version)`` strings — never by DataFrames. The current version pointer is
-asked again every ``dashboard.version_poll_s`` seconds, so a newly published snapshot reaches every
-gunicorn worker within seconds, without restart.
+``(table name, snapshot version)`` strings — never by DataFrames. What pages build from one version
+(page bodies, scoped lists) is memoized the same way through :func:`by_version`, in a second, bounded
+cache emptied whenever the served version changes: this module is the dashboard's one caching layer.
+
+The current version pointer is asked again every ``dashboard.version_poll_s`` seconds, so a newly
+published snapshot reaches every gunicorn worker within seconds, without restart.
 
 When the store fails (Redis down or hung, a corrupt value), pages keep answering from the last good
 version this worker holds, and :func:`status` says since when the source is unavailable.
@@ -17,9 +20,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 from cachelib.serializers import BaseSerializer
@@ -31,9 +35,14 @@ from analytics.settings import Settings
 from analytics.snapshot import parse_manifest, verify_table
 from jobs.store import Store, open_store
 
-__all__ = ["DataStatus", "init_app", "settings", "current_version", "manifest", "table", "status", "store"]
+__all__ = ["DataStatus", "init_app", "settings", "current_version", "manifest", "table", "status", "store",
+           "by_version"]
 
-cache = Cache()
+F = TypeVar("F", bound=Callable[..., Any])
+PAGE_CACHE_ENTRIES = 500  # page bodies and scoped lists of the served version; the oldest go first beyond this
+
+cache = Cache()  # snapshot tables and manifests, kept while their version is served (never pruned by size)
+page_cache = Cache()  # what pages build from one version (by_version), emptied when the served version changes
 _state: dict[str, Any] = {"settings": None, "store": None, "store_pid": None}
 _lock = threading.Lock()
 _loaded: set[tuple[str, str]] = set()  # (table, version) pairs held in the cache
@@ -83,6 +92,12 @@ def init_app(server: Flask, settings: Settings) -> None:
         "CACHE_DEFAULT_TIMEOUT": 0,
         "CACHE_THRESHOLD": 1000,
         "CACHE_SERIALIZER": _InMemory,  # the same frame to every caller: callers must not modify it
+    })
+    page_cache.init_app(server, config={
+        "CACHE_TYPE": "SimpleCache",
+        "CACHE_DEFAULT_TIMEOUT": 0,
+        "CACHE_THRESHOLD": PAGE_CACHE_ENTRIES,
+        "CACHE_SERIALIZER": _InMemory,
     })
     _state.update(settings=settings, store=None, store_pid=None)
     _pointer.__init__()
@@ -142,11 +157,20 @@ def _first_readable(candidates: list[str | None]) -> str | None:
 
 
 def _evict(keep: set[str | None]) -> None:
-    """Drop cached tables of versions other than ``keep`` (the new one and the one it replaces)."""
+    """Drop cached tables of versions other than ``keep`` (the new one and the one it replaces), and every
+    page-level entry (they are rebuilt, on demand, for the version now served)."""
     for name, version in list(_loaded):
         if version not in keep:
             cache.delete_memoized(table, name, version)
             _loaded.discard((name, version))
+    page_cache.clear()
+
+
+def by_version(func: F) -> F:
+    """Memoize ``func(version, *args)`` in the page cache: for what is built from one snapshot version only
+    (a snapshot never changes). Arguments must be strings, numbers or tuples of them (keys use their repr);
+    the value is shared by every caller, who must not modify it."""
+    return page_cache.memoize(timeout=0)(func)
 
 
 def status() -> DataStatus:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Callable, Mapping
 
@@ -51,12 +50,18 @@ def render_cached(path: str, state: Mapping[str, object], body: StateBody) -> ht
     """:func:`render` for a page whose body depends only on the snapshot version and the URL state.
 
     The body is built once per (version, state) and reused: building plotly figures is most of a
-    page's cost, and a snapshot never changes. A new version means new keys; old ones age out.
+    page's cost, and a snapshot never changes. It is cached by :func:`dashboard.data.by_version`, so a new
+    version drops the old bodies.
     """
+    name = f"{body.__module__}.{body.__qualname__}"
+    _BODIES.setdefault(name, body)
     items = tuple(sorted(state.items(), key=lambda item: item[0]))
-    return render(path, state, lambda version, manifest: _cached_body(body, version, items))
+    return render(path, state, lambda version, manifest: _cached_body(version, name, items))
 
 
-@functools.lru_cache(maxsize=256)
-def _cached_body(body: StateBody, version: str, state_items: tuple) -> object:
-    return body(version, data.manifest(version), dict(state_items))
+_BODIES: dict[str, StateBody] = {}  # body functions by qualified name: the cache key holds the name, not the function
+
+
+@data.by_version
+def _cached_body(version: str, body_name: str, state_items: tuple) -> object:
+    return _BODIES[body_name](version, data.manifest(version), dict(state_items))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 
 import dash
@@ -116,7 +115,7 @@ def _list_frame(version: object, scope: object) -> tuple[pd.DataFrame, Mapping, 
     return _scoped_list(version, segment, view), data.manifest(version), segment, view
 
 
-@functools.lru_cache(maxsize=64)
+@data.by_version
 def _scoped_list(version: str, segment: str | None, view: str) -> pd.DataFrame:
     """The customer list of one validated scope, built once per snapshot version (every grid block and
     export of the page reads it; copy-on-write keeps the shared frame unchanged)."""

@@ -59,8 +59,8 @@ def _body(version: str, manifest: Mapping, state: Mapping) -> html.Div:
                 id="segment-share-graph", figure=segment_share_figure(segments, selected), config=GRAPH_CONFIG)))),
                 lg=6),
         ], class_name="g-3 mb-3"),
-        dbc.Card(dbc.CardBody(dcc.Graph(id="monthly-graph", figure=monthly_figure(monthly, currency, period_end, selected),
-                                        config=GRAPH_CONFIG))),
+        dbc.Card(dbc.CardBody(dcc.Graph(id="monthly-graph", config=GRAPH_CONFIG,
+                                        figure=monthly_figure(monthly, currency, period_end, selected)))),
     ])
 
 
