@@ -49,7 +49,7 @@ def positions(index: pd.Index, values: pd.Series) -> np.ndarray:
     if isinstance(values.dtype, pd.CategoricalDtype):
         found = np.append(index.get_indexer(values.cat.categories), -1)
         return found[values.cat.codes.to_numpy()]
-    return index.get_indexer(values)
+    return index.get_indexer(values)  # type: ignore[arg-type]  # pandas-stubs: any array-like works
 
 
 def isin(values: np.ndarray, pool: np.ndarray) -> np.ndarray:

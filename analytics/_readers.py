@@ -191,7 +191,7 @@ class CsvSource:
         opener = gzip.open if self.gzipped else open
         return opener(self.path, "rt", encoding=self.encoding, errors="replace", newline="")
 
-    def _open_bytes(self) -> IO[bytes]:
+    def _open_bytes(self) -> gzip.GzipFile | io.BufferedReader:
         return gzip.open(self.path, "rb") if self.gzipped else self.path.open("rb")
 
     def _detect_encoding(self) -> str:
@@ -278,7 +278,7 @@ class CsvSource:
     def _locate(self, positions: Sequence[int], rows: int) -> list[str]:
         if self._newlines() == rows + 1:  # one line per record: no blank lines, no line breaks in values
             return [f"line {p + 2}" for p in positions]
-        wanted = {p + 1: None for p in positions}  # record 0 is the header
+        wanted: dict[int, int | None] = {p + 1: None for p in positions}  # record 0 is the header
         last = max(wanted, default=0)
         for index, (line, _) in enumerate(self._records()):
             if index in wanted:

@@ -112,9 +112,9 @@ def _resolve_columns(headers: list[str], mapping: Mapping[str, str], label: str)
     for src, name in explicit.items():
         candidates.setdefault(name, []).append(src)
     for header in headers:
-        name = _ALIAS_TO_FIELD.get(s.normalise_header(header))
-        if header not in explicit and name is not None and name not in explicit.values():
-            candidates.setdefault(name, []).append(header)
+        field = _ALIAS_TO_FIELD.get(s.normalise_header(header))
+        if header not in explicit and field is not None and field not in explicit.values():
+            candidates.setdefault(field, []).append(header)
     clashes = {name: srcs for name, srcs in candidates.items() if len(srcs) > 1}
     if clashes:
         text = "; ".join(f"{' and '.join(map(repr, srcs))} {'both' if len(srcs) == 2 else 'all'} mean {name}"
@@ -199,7 +199,7 @@ def _convert(raw: RawTable, columns: Mapping[str, str], date_format: str | None,
 
 
 def _describe(issue: _Issue, raw: RawTable, src: str, name: str) -> str:
-    positions = np.flatnonzero(issue.mask)[:MAX_EXAMPLES]
+    positions = np.flatnonzero(issue.mask)[:MAX_EXAMPLES].tolist()
     values = raw.frame[src].iloc[positions]
     examples = [loc if pd.isna(v) else f"{loc}: {_show(v)}" for loc, v in zip(raw.locate(positions), values)]
     count = int(issue.mask.sum()) if issue.count is None else issue.count
@@ -226,8 +226,8 @@ def _to_text(values: pd.Series, drop_point_zero: bool = False) -> pd.Series:
         codes, distinct = values.cat.codes.to_numpy(), pd.Series(values.cat.categories)
     else:
         numeric = pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype)
-        codes, distinct = pd.factorize(values if numeric else values.astype("str"))
-        distinct = pd.Series(distinct)
+        codes, uniques = pd.factorize(values if numeric else values.astype("str"))
+        distinct = pd.Series(uniques)
     if pd.api.types.is_numeric_dtype(distinct.dtype) and not pd.api.types.is_bool_dtype(distinct.dtype):
         text = _numbers_to_text(distinct)
     else:

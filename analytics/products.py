@@ -28,7 +28,7 @@ def product_names(lines: pd.DataFrame) -> pd.Series:
                      index=pd.Index(as_text(codes.take(code[best])), name=s.STOCK_CODE))
 
 
-def describe(codes: np.ndarray | pd.Index, names: pd.Series) -> np.ndarray:
+def describe(codes: np.ndarray | pd.Index | pd.Series, names: pd.Series) -> np.ndarray:
     """The description of each stock code (``names``: :func:`product_names`), or the code itself when it has none."""
     codes = np.asarray(codes, dtype=object)
     found = names.reindex(codes).to_numpy(dtype=object)

@@ -137,12 +137,12 @@ def _applicable(owned: sp.csr_matrix, single: pd.DataFrame, items: pd.Index
         return (np.zeros(0, dtype=np.int64),) * 3
     sizes = single["antecedents"].map(len).to_numpy()
     antecedents = _incidence(np.repeat(np.arange(len(single)), sizes),
-                             items.get_indexer(np.concatenate(single["antecedents"].to_numpy())),
+                             items.get_indexer(np.concatenate(single["antecedents"].to_numpy())),  # type: ignore[arg-type]
                              (len(single), len(items)))
     hits = (owned.astype(np.int32) @ antecedents.T.astype(np.int32)).tocoo()
     applies = hits.data == sizes[hits.col]
     customer, rule = hits.row[applies].astype(np.int64), hits.col[applies].astype(np.int64)
-    item = items.get_indexer(single["consequents"].str[0])[rule]
+    item = items.get_indexer(single["consequents"].str[0])[rule]  # type: ignore[arg-type]  # pandas-stubs: array-likes work
     new = ~_holds(owned, customer, item)
     return customer[new], item[new], rule[new]
 
@@ -175,7 +175,7 @@ def _bestseller_fill(customers: pd.DataFrame, owned: sp.csr_matrix, chosen: pd.D
     customer, item = np.repeat(short, pool.shape[1]), pool[segment[short]].ravel()
     score = share[segment[customer], item]
     taken = _holds(owned, customer, item) | isin(customer * len(items) + item,
-                                                    chosen["_customer"] * len(items) + chosen["_item"])
+                                                    (chosen["_customer"] * len(items) + chosen["_item"]).to_numpy())
     free = (score > 0) & ~taken
     customer, item, score = customer[free], item[free], score[free]
     keep = rank_within(customer) <= missing[customer]

@@ -102,7 +102,8 @@ def frequent_itemsets(baskets: Baskets, params: RulesParams) -> pd.DataFrame:
         return pd.DataFrame({"support": counts / float(baskets.count), "itemsets": itemsets})
     support = np.asarray(baskets.matrix.sum(axis=0)).ravel() / baskets.count
     keep = np.flatnonzero(support >= threshold)
-    onehot = pd.DataFrame.sparse.from_spmatrix(baskets.matrix[:, keep], columns=list(baskets.items[keep]))
+    onehot = pd.DataFrame.sparse.from_spmatrix(  # type: ignore[attr-defined]  # pandas-stubs types .sparse as ...
+        baskets.matrix[:, keep], columns=list(baskets.items[keep]))
     miner = _MLXTEND_MINERS[params.algorithm]
     return miner(onehot, min_support=threshold, use_colnames=True, max_len=params.max_len)
 

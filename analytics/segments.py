@@ -124,8 +124,8 @@ def _parse_segment(entry: Any, i: int, priorities: tuple[str, ...], source: str)
 def _expand_box(box: Any, where: str) -> list[tuple[int, int, int]]:
     if not isinstance(box, dict) or set(box) - {"r", "f", "m"}:
         raise ConfigError(f"{where}: each cells entry is a mapping with keys r, f, m, got {box!r}.")
-    ranges = [_score_range(box.get(axis, "1-5"), f"{where} {axis}") for axis in ("r", "f", "m")]
-    return list(itertools.product(*ranges))
+    r, f, m = (_score_range(box.get(axis, "1-5"), f"{where} {axis}") for axis in ("r", "f", "m"))
+    return list(itertools.product(r, f, m))
 
 
 def _score_range(spec: Any, where: str) -> range:

@@ -266,8 +266,8 @@ def _build(cls: type, raw: Mapping[str, Any], where: str, **extra: Any) -> Any:
         raise ConfigError(f"Unknown key(s) {unknown} in '{where}'; allowed: {sorted(known)}.")
     values: dict[str, Any] = {}
     for name, value in raw.items():
-        default = known[name].default_factory() if known[name].default_factory is not dataclasses.MISSING \
-            else known[name].default
+        factory = known[name].default_factory
+        default = factory() if callable(factory) else known[name].default
         if dataclasses.is_dataclass(default):
             values[name] = _build(type(default), value or {}, where=f"{where}.{name}")
         else:

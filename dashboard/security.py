@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import hmac
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import dash
@@ -50,7 +50,7 @@ class SecurityConfig:
     """What the request hooks read on every request (kept on the Flask app, so tests can swap it)."""
 
     web: WebParams
-    script_hashes: Callable[[], list[str]]  # app.csp_hashes, called once on the first response
+    script_hashes: Callable[[], Sequence[str]]  # app.csp_hashes, called once on the first response
     _policy: str | None = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
@@ -73,7 +73,7 @@ class SecurityConfig:
         return bool(self.web.basic_auth_user and self.web.basic_auth_password)
 
 
-def content_security_policy(script_hashes: list[str], frame_ancestors: tuple[str, ...] | list[str]) -> str:
+def content_security_policy(script_hashes: Sequence[str], frame_ancestors: tuple[str, ...] | list[str]) -> str:
     """The CSP header value: everything from 'self', hashed inline scripts, inline styles allowed."""
     directives = {
         "default-src": ["'self'"],
@@ -149,12 +149,13 @@ def _authorized(request: flask.Request, config: SecurityConfig) -> bool:
     web = config.web
     if web.trusted_user_header and request.headers.get(web.trusted_user_header, "").strip():
         return True
-    if config.basic_enabled:
+    user, password = web.basic_auth_user, web.basic_auth_password
+    if config.basic_enabled and user is not None and password is not None:
         auth = request.authorization
         if auth is not None and auth.type == "basic":
             # Compare both fields in constant time, always both (no early exit on a wrong user name).
-            user_ok = hmac.compare_digest((auth.username or "").encode(), web.basic_auth_user.encode())
-            password_ok = hmac.compare_digest((auth.password or "").encode(), web.basic_auth_password.encode())
+            user_ok = hmac.compare_digest((auth.username or "").encode(), user.encode())
+            password_ok = hmac.compare_digest((auth.password or "").encode(), password.encode())
             return user_ok and password_ok
     return False
 

@@ -141,7 +141,8 @@ class Scheduler:
 
     def fire(self, trigger: str, request: Mapping[str, Any] | None = None) -> str:
         """Run one refresh now (waiting for a running one in this process). Never raises for a failed run."""
-        asked = {key: str(request[key]) for key in ("requested_at", "requested_by") if (request or {}).get(key)}
+        fields = request or {}
+        asked: dict[str, Any] = {key: str(fields[key]) for key in ("requested_at", "requested_by") if fields.get(key)}
         with self._busy:
             event(log, "run starting", trigger=trigger, **asked)
             try:

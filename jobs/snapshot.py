@@ -9,12 +9,11 @@
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import BinaryIO
+from typing import BinaryIO, TextIO
 
 from analytics.errors import AppError, SnapshotError
 from analytics.schema import TABLE_NAMES
@@ -25,7 +24,7 @@ from jobs.store import Store, open_store
 __all__ = ["main"]
 
 
-def list_versions(store: Store, out: io.TextIOBase) -> None:
+def list_versions(store: Store, out: TextIO) -> None:
     """One line per published version: marker, version, created, rows of customers."""
     current = store.current_version()
     versions = store.versions()
@@ -41,7 +40,7 @@ def list_versions(store: Store, out: io.TextIOBase) -> None:
         print(f"{'*' if version == current else ' '} {version}  {detail}", file=out)
 
 
-def show(store: Store, version: str | None, out: io.TextIOBase) -> None:
+def show(store: Store, version: str | None, out: TextIO) -> None:
     """Summary of a manifest: source, period, tables with rows, cleaning report, durations."""
     manifest = _manifest(store, version)
     print(f"version     {manifest['version']}  (schema {manifest['schema_version']})", file=out)
@@ -75,7 +74,7 @@ def export(store: Store, table: str, version: str | None, fmt: str, out: BinaryI
     return len(frame)
 
 
-def print_runs(store: Store, limit: int, out: io.TextIOBase) -> None:
+def print_runs(store: Store, limit: int, out: TextIO) -> None:
     """Run history, newest first."""
     runs = store.runs(limit)
     if not runs:

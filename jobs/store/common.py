@@ -55,9 +55,9 @@ def _check_publication(version: str, tables: Mapping[str, bytes], manifest: byte
         raise SnapshotError(f"Manifest of snapshot {version} does not list exactly the tables {sorted(tables)}.")
 
 
-def _decode_version(raw: bytes, where: str) -> str:
+def _decode_version(raw: bytes | str, where: str) -> str:
     try:
-        text = raw.decode("utf-8").strip()
+        text = (raw.decode("utf-8") if isinstance(raw, bytes) else raw).strip()
     except UnicodeDecodeError as exc:
         raise SnapshotError(f"{where} is not UTF-8 text; it was not written by this store.") from exc
     if not _VERSION_RE.match(text) or text.startswith("."):

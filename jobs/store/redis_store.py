@@ -241,7 +241,7 @@ class RedisStore:
             data = self._client.get(key)
         if data is None:
             raise SnapshotError(missing)
-        return data
+        return data.encode("utf-8") if isinstance(data, str) else data  # str only with decode_responses
 
     def acquire_lock(self, owner: str) -> RefreshLock:
         """``SET <prefix>:lock:refresh "<fence>:<uuid>:<owner>" NX PX ttl`` with fence = INCR ``<prefix>:fence``.
@@ -345,11 +345,12 @@ class RedisStore:
             blobs = self._client.hmget(runs_key, ids)
         result = []
         for run_id, blob in zip(ids, blobs):
+            if blob is None:  # trimmed between the two reads
+                continue
             try:
                 result.append(_parse_json(blob, "run record"))
             except SnapshotError as exc:
-                if blob is not None:
-                    log.warning("Skipping run record %r: %s", run_id, exc)
+                log.warning("Skipping run record %r: %s", run_id, exc)
         return result
 
     def request_refresh(self, request: Mapping[str, Any]) -> bool:
@@ -391,7 +392,7 @@ def _url_location(url: str) -> str:
     if parts.scheme == "unix":
         return parts.path or "?"
     try:
-        port = parts.port or 6379
+        port = str(parts.port or 6379)
     except ValueError:
         port = "?"
     return f"{parts.hostname or 'localhost'}:{port}"
