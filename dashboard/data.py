@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import pandas as pd
 from cachelib.serializers import BaseSerializer
@@ -81,6 +81,10 @@ class _Pointer:
         self.unavailable_since: datetime | None = None
         self.error: str | None = None
 
+    def reset(self) -> None:
+        """Forget everything (a new app)."""
+        self.__dict__.update(vars(_Pointer()))
+
 
 _pointer = _Pointer()
 
@@ -100,7 +104,7 @@ def init_app(server: Flask, settings: Settings) -> None:
         "CACHE_SERIALIZER": _InMemory,
     })
     _state.update(settings=settings, store=None, store_pid=None)
-    _pointer.__init__()
+    _pointer.reset()
 
 
 def settings() -> Settings:
@@ -145,7 +149,7 @@ def _refresh_pointer() -> None:
     _pointer.checked_at = time.monotonic()
 
 
-def _first_readable(candidates: list[str | None]) -> str | None:
+def _first_readable(candidates: Sequence[str | None]) -> str | None:
     """The first version whose manifest can be read and parsed (skips corrupt ones)."""
     for version in dict.fromkeys(v for v in candidates if v):
         try:
@@ -170,7 +174,7 @@ def by_version(func: F) -> F:
     """Memoize ``func(version, *args)`` in the page cache: for what is built from one snapshot version only
     (a snapshot never changes). Arguments must be strings, numbers or tuples of them (keys use their repr);
     the value is shared by every caller, who must not modify it."""
-    return page_cache.memoize(timeout=0)(func)
+    return cast(F, page_cache.memoize(timeout=0)(func))  # the memoized function has func's signature
 
 
 def status() -> DataStatus:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
+from dash import dcc
 
 __all__ = ["GRAPH_CONFIG", "use_chart_theme", "styled", "pareto_figure", "segment_share_figure", "monthly_figure",
            "PALETTE"]
 
-GRAPH_CONFIG = {"displayModeBar": False, "responsive": True}  # dcc.Graph config used on every page
+GRAPH_CONFIG: dcc.Graph.Config = {"displayModeBar": False, "responsive": True}  # dcc.Graph config used on every page
 PALETTE = {"customers": "#6c8ebf", "revenue": "#2f6f4f", "highlight": "#d9822b", "muted": "#b8c2cc",
            "returns": "#b54a4a"}
 
@@ -83,7 +84,7 @@ def monthly_figure(monthly: pd.DataFrame, currency: str, period_end: str | None 
                              hovertemplate=f"%{{x|%b %Y}}: {currency}%{{customdata:,.0f}} returned<extra></extra>",
                              customdata=monthly["returns"]))
         fig.update_layout(barmode="relative")
-    if partial:
+    if partial and end is not None:
         fig.add_annotation(x=last, y=float(monthly["revenue"].iloc[-1]), yanchor="bottom", showarrow=False,
                            text=f"partial: to {end.day} {end.strftime('%b')}", font={"size": 11})
     fig.update_xaxes(title=None, tickformat="%b %Y")

@@ -13,9 +13,11 @@ from urllib.parse import quote
 import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import dcc, html
+from dash.development.base_component import ComponentType
 
 from dashboard.components import format as fmt
 from dashboard.components import priority as priority_colors
+from dashboard.components import rows
 from dashboard.components.shell import not_found, page_href
 
 __all__ = ["MAX_ID_LENGTH", "HISTORY_PAGE", "SUGGESTIONS", "clean_id", "customer_href", "find_customer",
@@ -73,7 +75,7 @@ def suggest_ids(customers: pd.DataFrame, text: str, limit: int = SUGGESTIONS) ->
     return ranked.head(limit)[["customer_id", "country", "segment"]]
 
 
-def search_box(value: str = "", autofocus: bool = False, suggestions: object = None) -> html.Div:
+def search_box(value: str = "", autofocus: bool = False, suggestions: ComponentType = None) -> html.Div:
     """Customer search: an input whose suggestions appear below it (filled by a callback) and an Open button."""
     return html.Div([
         dbc.InputGroup([
@@ -86,7 +88,7 @@ def search_box(value: str = "", autofocus: bool = False, suggestions: object = N
     ], className="client-search", id="client-search")
 
 
-def suggestion_list(matches: pd.DataFrame, text: str, state: Mapping[str, object] | None) -> object:
+def suggestion_list(matches: pd.DataFrame, text: str, state: Mapping[str, object] | None) -> ComponentType:
     """The suggestions under the search box: one link per matching customer, or a no-match note."""
     if not clean_id(text):
         return None
@@ -97,7 +99,7 @@ def suggestion_list(matches: pd.DataFrame, text: str, state: Mapping[str, object
         dcc.Link([html.Span(row.customer_id, className="fw-semibold me-2"),
                   html.Span(f"{row.country} · {row.segment}", className="small text-body-secondary")],
                  href=customer_href(row.customer_id, state), className="list-group-item list-group-item-action")
-        for row in matches.itertuples(index=False)
+        for row in rows(matches, index=False)
     ], className="list-group shadow-sm")
 
 
@@ -115,11 +117,11 @@ def quick_links(customers: pd.DataFrame, state: Mapping[str, object] | None, cur
                      className="text-end text-nowrap"),
         ], href=customer_href(row.customer_id, state),
             className="list-group-item list-group-item-action d-flex justify-content-between align-items-center")
-        for row in customers.itertuples(index=False)
+        for row in rows(customers, index=False)
     ], className="list-group list-group-flush", id=link_id)
 
 
-def not_found_view(customer_id: str, manifest: Mapping, suggestions: object = None) -> html.Div:
+def not_found_view(customer_id: str, manifest: Mapping, suggestions: ComponentType = None) -> html.Div:
     """Unknown id: a clear message naming the snapshot, and the search box (with ``suggestions``) to try again."""
     shown = customer_id if customer_id else "(empty)"
     data_end = fmt.day(manifest.get("period", {}).get("end"))
@@ -287,7 +289,7 @@ def customer_orders(orders: pd.DataFrame, customer_id: str) -> pd.DataFrame:
     return mine.sort_values(["invoice_date", "invoice"], ascending=False)
 
 
-def history_table(orders: pd.DataFrame, currency: str, limit: int = HISTORY_PAGE) -> object:
+def history_table(orders: pd.DataFrame, currency: str, limit: int = HISTORY_PAGE) -> ComponentType:
     """The first ``limit`` invoices (newest first): date, invoice, items, quantity, total; returns flagged."""
     if orders.empty:
         return html.Div("No invoice for this customer.", className="text-body-secondary", id="client-history-empty")
@@ -334,7 +336,7 @@ def customer_recommendations(recommendations: pd.DataFrame, customer_id: str) ->
     return recommendations[recommendations["customer_id"] == customer_id].sort_values("rank")
 
 
-def recommendation_list(recs: pd.DataFrame, segment: str) -> object:
+def recommendation_list(recs: pd.DataFrame, segment: str) -> ComponentType:
     """Recommended products: product, confidence, lift and why (a rule, or the segment's best sellers)."""
     if recs.empty:
         return html.Div("No recommendation for this customer in this snapshot.", className="text-body-secondary",
@@ -369,7 +371,7 @@ def _reco_row(row, segment: str) -> html.Tr:
     ], className="client-reco-row")
 
 
-def _confidence(value: float) -> object:
+def _confidence(value: float) -> ComponentType:
     if pd.isna(value):
         return "–"
     return html.Div([html.Span(fmt.share(value)),

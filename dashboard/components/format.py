@@ -60,7 +60,7 @@ def moment(value: datetime | pd.Timestamp | str | None) -> str:
 
 def utc_stamp(value: object) -> pd.Timestamp | None:
     """A UTC timestamp from an ISO string or datetime (naive values are taken as UTC); None if unreadable."""
-    if value is None or value == "":
+    if not isinstance(value, (str, datetime)) or value == "":
         return None
     try:
         stamp = pd.Timestamp(value)

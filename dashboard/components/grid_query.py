@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from typing import TypeVar
 
 import pandas as pd
 
@@ -172,11 +173,16 @@ def _as_day(value: object) -> pd.Timestamp | None:
     return None if pd.isna(stamp) else stamp.normalize()
 
 
-def _compare(series: pd.Series, op: str, low: object, high: object) -> pd.Series | None:
+Bound = TypeVar("Bound", float, pd.Timestamp)  # a number filter's bounds, or a date filter's
+
+
+def _compare(series: pd.Series, op: str, low: Bound | None, high: Bound | None) -> pd.Series | None:
     """Comparison of ``series`` with ``low`` (and ``high`` for inRange); missing values never match."""
-    if low is None or (op == "inRange" and high is None):
+    if low is None:
         return None
     if op == "inRange":
+        if high is None:
+            return None
         low, high = min(low, high), max(low, high)
         mask = (series >= low) & (series <= high)
     else:

@@ -13,6 +13,7 @@ from pathlib import PurePath
 import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import html
+from dash.development.base_component import ComponentType
 
 from dashboard.components import format as fmt
 from dashboard.components.format import ago, clock, duration  # re-exported: the time formats live in format
@@ -44,7 +45,7 @@ def run_duration(run: Mapping, now: datetime) -> str:
     return "< 1 s" if whole.total_seconds() < 1 else duration(whole.total_seconds())  # timestamps: whole seconds
 
 
-def frame(state: Mapping[str, object], body: object) -> html.Div:
+def frame(state: Mapping[str, object], body: ComponentType) -> html.Div:
     """The page around ``body``: the navbar (not when embedded) and a link back to the dashboard."""
     embedded = bool(state.get("embed"))
     top = [] if embedded else [navbar(state, "/ops", "Operations")]
@@ -131,7 +132,7 @@ def snapshot_card(manifest: Mapping | None, now: datetime, unavailable: str | No
     ]), class_name="h-100")
 
 
-def pending_note(request: Mapping | None, now: datetime) -> object:
+def pending_note(request: Mapping | None, now: datetime) -> ComponentType:
     """The queued "Refresh now" request, if any, with a hint when it has waited long."""
     if not request:
         return None
@@ -152,7 +153,7 @@ def _rows(run: Mapping) -> str:
     return f"{fmt.count(rows.get('input_lines'))} lines · {fmt.count(rows.get('customers'))} customers"
 
 
-def _message(run: Mapping) -> object:
+def _message(run: Mapping) -> ComponentType:
     text = str(run.get("error") or "")
     short = text if len(text) <= ERROR_CHARS else text[:ERROR_CHARS - 1] + "…"
     return html.Span(short, title=text if short != text else None, className="ops-error")
@@ -177,7 +178,7 @@ def _history_row(run: Mapping, now: datetime) -> html.Tr:
     ], className=f"ops-run ops-run-{status}")
 
 
-def history_table(runs: Sequence[Mapping], now: datetime) -> object:
+def history_table(runs: Sequence[Mapping], now: datetime) -> ComponentType:
     """The run history, newest first (as the store returns it)."""
     if not runs:
         return html.P("No refresh has run yet.", className="text-body-secondary mb-0", id="ops-no-runs")

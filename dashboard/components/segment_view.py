@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import Any
 
 import dash_bootstrap_components as dbc
 import pandas as pd
 import plotly.graph_objects as go
 from dash import dcc, html
+from dash.development.base_component import Component, ComponentType
 
 from dashboard.components import format as fmt
 from dashboard.components import priority as priority_colors
+from dashboard.components import rows
 from dashboard.components.charts import PALETTE, styled
 from dashboard.components.kpi import kpi_card
 from dashboard.components.shell import page_href
@@ -51,7 +54,7 @@ def segment_picker(segments: pd.DataFrame, selected: str | None, state: Mapping)
     """Pills of the scheme's segments, most urgent first, each with its customer count; links keep the state."""
     pills = [dcc.Link(["Overview"], href=page_href("/segments", {**state, "segment": None}), id="segment-pill-all",
                       className="segment-pill" + (" active" if not selected else ""))]
-    for row in segments.sort_values("priority_rank", kind="stable").itertuples():
+    for row in rows(segments.sort_values("priority_rank", kind="stable")):
         pills.append(dcc.Link([
             html.Span(className="priority-dot", style={"background": priority_colors.hex_color(row.priority_rank)},
                       title=f"{row.priority} priority"),
@@ -59,7 +62,8 @@ def segment_picker(segments: pd.DataFrame, selected: str | None, state: Mapping)
         ], href=page_href("/segments", state, segment=row.segment), id=f"segment-pill-{slug(row.segment)}",
             className="segment-pill" + (" active" if row.segment == selected else ""),
             title=f"{row.segment} · {fmt.count(row.customers)} customers · {row.priority} priority"))
-    return html.Nav(pills, className="segment-picker mb-3", id="segment-picker", **{"aria-label": "Segments"})
+    label: dict[str, Any] = {"aria-label": "Segments"}  # not a Python name: passed as a keyword mapping
+    return html.Nav(pills, className="segment-picker mb-3", id="segment-picker", **label)
 
 
 def segment_header(row: pd.Series) -> html.Div:
@@ -189,7 +193,7 @@ def comparison_figure(segments: pd.DataFrame, selected: str | None, currency: st
                              margin_t=70)
 
 
-def products_table(products: pd.DataFrame, currency: str) -> object:
+def products_table(products: pd.DataFrame, currency: str) -> ComponentType:
     """Top products of a segment: rank, description, stock code, revenue with a data bar, customers."""
     if products.empty:
         return html.P("No product sales recorded for this segment.", className="text-body-secondary",
@@ -199,7 +203,7 @@ def products_table(products: pd.DataFrame, currency: str) -> object:
     head = html.Thead(html.Tr([html.Th("#"), html.Th("Product"), html.Th("Stock code"),
                                html.Th(f"Revenue ({currency})", className="text-end"),
                                html.Th("Customers", className="text-end")]))
-    rows = [html.Tr([
+    body = [html.Tr([
         html.Td(int(p.rank), className="text-body-secondary"),
         html.Td(str(p.description).capitalize() if pd.notna(p.description) else "–", title=p.description),
         html.Td(html.Code(p.stock_code)),
@@ -207,8 +211,8 @@ def products_table(products: pd.DataFrame, currency: str) -> object:
                                    className="bar-track"),
                           html.Span(fmt.money(p.revenue, currency, 0), className="bar-value")], className="bar-cell")),
         html.Td(fmt.count(p.customers), className="text-end"),
-    ]) for p in ordered.itertuples()]
-    return dbc.Table([head, html.Tbody(rows)], size="sm", hover=True, responsive=True,
+    ]) for p in rows(ordered)]
+    return dbc.Table([head, html.Tbody(body)], size="sm", hover=True, responsive=True,
                      class_name="products-table mb-0", id="segment-products")
 
 
@@ -216,7 +220,7 @@ def action_card(row: pd.Series, state: Mapping) -> dbc.Card:
     """The segment's recommended action and tactic, with links to the action plan and its at-risk list."""
     segment = row["segment"]
     at_risk = int(row["at_risk_customers"])
-    links = [dcc.Link("See the action plan →", href=page_href("/actions", state, segment=segment),
+    links: list[Component] = [dcc.Link("See the action plan →", href=page_href("/actions", state, segment=segment),
                       id="segment-action-link", className="btn btn-primary btn-sm")]
     if at_risk:
         links.append(dcc.Link(f"Customers at risk in this segment ({fmt.count(at_risk)}) →",

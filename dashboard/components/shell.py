@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from urllib.parse import urlencode
 
 import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, get_relative_path, html
+from dash.development.base_component import ComponentType
 
 from dashboard.components.format import day, moment
 
@@ -31,7 +33,7 @@ def nav_pages() -> list[tuple[str, str]]:
     return [(page["name"], page["path"]) for page in pages]
 
 
-def navbar(state: Mapping[str, object], active: str, caption: object) -> dbc.Navbar:
+def navbar(state: Mapping[str, object], active: str, caption: ComponentType) -> dbc.Navbar:
     """Top navigation: brand, page links (carrying the filter state), customer search, snapshot caption."""
     links = [dbc.NavItem(dbc.NavLink(label, href=page_href(path, state), active=_is_active(path, active),
                                      id=f"nav-{path.strip('/') or 'home'}"))
@@ -57,7 +59,7 @@ def _is_active(path: str, active: str) -> bool:
     return active == path or (path != "/" and active.startswith(path))
 
 
-def snapshot_caption(manifest: Mapping | None) -> object:
+def snapshot_caption(manifest: Mapping | None) -> ComponentType:
     """``Data 1 Dec 2010 – 9 Dec 2011 · refreshed 25 Nov 2026 07:25 UTC`` (with the version on hover)."""
     if not manifest:
         return "No snapshot published yet"
@@ -67,7 +69,7 @@ def snapshot_caption(manifest: Mapping | None) -> object:
     ], title=f"Snapshot version {manifest.get('version')}")
 
 
-def filter_chip(state: Mapping[str, object], path: str) -> object:
+def filter_chip(state: Mapping[str, object], path: str) -> ComponentType:
     """A removable chip for the selected segment, or nothing."""
     segment = state.get("segment")
     if not segment:
@@ -78,7 +80,7 @@ def filter_chip(state: Mapping[str, object], path: str) -> object:
                      color="primary", pill=True, class_name="filter-chip", id="filter-chip")
 
 
-def source_banner(unavailable_since: object, version: str | None) -> object:
+def source_banner(unavailable_since: datetime | None, version: str | None) -> ComponentType:
     """Warning shown while the store cannot be read."""
     if not unavailable_since:
         return None
@@ -105,8 +107,8 @@ def not_found(message: str) -> dbc.Alert:
     return dbc.Alert(message, color="secondary", id="not-found")
 
 
-def page_frame(path: str, state: Mapping[str, object], body: object, manifest: Mapping | None,
-               unavailable_since: object = None, version: str | None = None) -> html.Div:
+def page_frame(path: str, state: Mapping[str, object], body: ComponentType, manifest: Mapping | None,
+               unavailable_since: datetime | None = None, version: str | None = None) -> html.Div:
     """Everything around a page's body: navbar (not when embedded), source banner, filter chip."""
     embedded = bool(state.get("embed"))
     top = [] if embedded else [navbar(state, path, snapshot_caption(manifest))]

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable, Mapping
 
 from dash import dcc, html
+from dash.development.base_component import ComponentType
 
 from analytics.errors import AppError
 from dashboard import data
@@ -14,7 +15,7 @@ from dashboard.components.shell import empty_state, not_found, page_frame
 __all__ = ["render", "render_cached", "page_state"]
 
 log = logging.getLogger("dashboard")
-Body = Callable[[str, Mapping], object]  # (version, manifest) -> page body
+Body = Callable[[str, Mapping], ComponentType]  # (version, manifest) -> page body
 
 
 def page_state(query: Mapping[str, object]) -> dict[str, object]:
@@ -43,7 +44,7 @@ def render(path: str, state: Mapping[str, object], body: Body) -> html.Div:
                       manifest, status.unavailable_since, status.version)
 
 
-StateBody = Callable[[str, Mapping, Mapping], object]  # (version, manifest, state) -> page body
+StateBody = Callable[[str, Mapping, Mapping], ComponentType]  # (version, manifest, state) -> page body
 
 
 def render_cached(path: str, state: Mapping[str, object], body: StateBody) -> html.Div:
@@ -63,5 +64,5 @@ _BODIES: dict[str, StateBody] = {}  # body functions by qualified name: the cach
 
 
 @data.by_version
-def _cached_body(version: str, body_name: str, state_items: tuple) -> object:
+def _cached_body(version: str, body_name: str, state_items: tuple) -> ComponentType:
     return _BODIES[body_name](version, data.manifest(version), dict(state_items))

@@ -166,7 +166,7 @@ def open_client(cell: dict | None, version: str | None, scope: dict | None) -> s
 def export_csv(clicks: int | None, request: dict | None, version: str | None, scope: dict | None) -> dict:
     """CSV of the list shown: every row matching the grid's current filters and sort (not just one page), with the
     campaign columns (docs/EXPORTS.md)."""
-    if not clicks:
+    if not clicks or not isinstance(version, str):
         raise dash.exceptions.PreventUpdate
     try:
         rows, manifest, segment, view = _list_frame(version, scope)

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
+from dash.development.base_component import ComponentType
 
 from dashboard import data
 from dashboard.components import client_view as cv
@@ -65,7 +66,7 @@ def _examples(title: str, subtitle: str, links: object, footer: object = None) -
 
 @callback(Output("client-search-suggestions", "children"), Input("client-search-input", "value"),
           State("page-version", "data"), State("filters", "data"), prevent_initial_call=True)
-def suggest(text: str | None, version: str | None, filters: dict | None) -> object:
+def suggest(text: str | None, version: str | None, filters: dict | None) -> ComponentType:
     """Suggestions while typing: up to 10 ids starting with (first) or containing the text."""
     if not version:
         raise dash.exceptions.PreventUpdate

@@ -134,7 +134,7 @@ def _pareto_headline(share: float, definition: str, selected: str | None) -> htm
     ], title=definition)
 
 
-def _alert(kpis, segments, selected: str | None, currency: str, state: Mapping) -> object:
+def _alert(kpis, segments, selected: str | None, currency: str, state: Mapping) -> dbc.Alert:
     if selected:
         row = segments.set_index("segment").loc[selected]
         count, at_stake = int(row["at_risk_customers"]), float(row["revenue_at_stake"])

@@ -8,6 +8,7 @@ import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
+from dash.development.base_component import ComponentType
 
 from dashboard import data
 from dashboard.components import segment_view as view
@@ -58,14 +59,14 @@ def _overview(segments: pd.DataFrame, currency: str, state: Mapping) -> html.Div
 
 
 def _segment(version: str, segments: pd.DataFrame, selected: str, currency: str, state: Mapping) -> html.Div:
-    row = segments.set_index("segment", drop=False).loc[selected]
+    row = segments[segments["segment"] == selected].iloc[0]  # names are unique; the caller checked it is there
     overall = view.overall_profile(data.table("customers", version))
     kpis = data.table("kpis", version).set_index("kpi")
     products = data.table("segment_products", version)
     products = products[products["segment"] == selected]
     return html.Div([
         view.segment_header(row),
-        dbc.Row(view.segment_cards(row, overall, float(kpis.loc["avg_basket", "value"]), currency),
+        dbc.Row(view.segment_cards(row, overall, float(kpis["value"]["avg_basket"]), currency),
                 class_name="g-3 mb-3"),
         html.Div(view.action_card(row, state), className="mb-3"),
         dbc.Row([
@@ -85,7 +86,7 @@ def _segment(version: str, segments: pd.DataFrame, selected: str, currency: str,
     ])
 
 
-def _comparison(segments: pd.DataFrame, selected: str | None, currency: str) -> object:
+def _comparison(segments: pd.DataFrame, selected: str | None, currency: str) -> ComponentType:
     return dcc.Loading(dcc.Graph(id="segment-comparison-graph", config=GRAPH_CONFIG,
                                  figure=view.comparison_figure(segments, selected, currency)))
 
