@@ -1,11 +1,11 @@
-# The two commands of the README contract: `make demo` and `make test`.
+# The two commands of the README contract: `make demo` and `make test`; `make check` before every commit.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8050
 
-.PHONY: setup demo refresh serve test test-fast bench bench-refresh clean lock audit
+.PHONY: setup demo refresh serve check test test-fast bench bench-refresh clean lock audit
 
 setup: $(VENV)/.installed
 
@@ -25,10 +25,27 @@ demo: setup
 refresh: setup
 	$(BIN)/python -m jobs.refresh
 
-## test: every test (unit, Redis, browser); installs redis-server/chromium when missing and root
+## serve: serve the dashboard on http://$(HOST):$(PORT) from the configured store, as it is (no refresh)
+serve: setup
+	$(BIN)/gunicorn dashboard.wsgi:server --bind $(HOST):$(PORT)
+
+## check: lint (ruff), types (mypy), import contracts (lint-imports), the unit tests (pytest -m unit); about a
+##        minute, no Redis, no browser. Settings: pyproject.toml. Without reinstalling: `make -o setup check`
+check: setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest -m unit
+
+## test: every test (unit, Redis, server, browser); installs redis-server/chromium when missing and root
 test: setup
 	scripts/system-deps.sh
 	$(BIN)/python -m pytest --headless
+
+## test-fast: every test but the browser ones (real Redis and gunicorn, no Chromium)
+test-fast: setup
+	scripts/system-deps.sh
+	$(BIN)/python -m pytest -m "not browser"
 
 ## lock: recompile the hash-pinned lock files from requirements*.in (needs the package index)
 TOOLS := .venv-tools/bin
@@ -46,7 +63,7 @@ audit: $(TOOLS)/pip-compile
 	$(TOOLS)/pip-audit --require-hashes --disable-pip -r requirements.txt
 
 clean:
-	rm -rf $(VENV) .store .pytest_cache .hypothesis
+	rm -rf $(VENV) .store .pytest_cache .hypothesis .mypy_cache .ruff_cache
 
 ## bench-dashboard: dashboard speed (cold start, latency at 1/10/20 users, payloads, Redis size), the load test
 ##       (20 users, 60 s, zero errors, flat worker memory) and the soak (a refresh every 2 s for 5 min, 4 readers,
