@@ -26,7 +26,8 @@ __all__ = ["BUNDLED", "OUT", "ROOT", "machine", "measure", "print_table", "write
 
 
 def machine() -> dict[str, Any]:
-    """Cores, memory, CPU, Python and library versions, and the date of the run."""
+    """The machine of a benchmark run, for every report (refresh, scale, recommendations, load, soak, dashboard):
+    date (UTC), cores, memory_gb, cpu, load_average_1m, python, pandas, numpy."""
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() \
         else platform.processor()

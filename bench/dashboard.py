@@ -37,12 +37,11 @@ from typing import Any
 
 import requests
 
-from bench._common import BUNDLED
+from bench._common import BUNDLED, machine
 from bench.load import (
     OUT,
     ROOT,
     RssSampler,
-    machine,
     mixed_action,
     page_action,
     publish,
@@ -51,7 +50,7 @@ from bench.load import (
     summarise,
 )
 from bench.report import write_section_2
-from bench.servers import PrivateRedis, serve
+from bench.servers import private_redis, serve
 from bench.web_client import PAGES, DashClient, page_path
 
 __all__ = ["cold_start", "latency", "payloads", "redis_size", "big_input", "main"]
@@ -196,8 +195,7 @@ def payloads(url: str, customer_id: str) -> dict[str, Any]:
 # -- 4. redis -----------------------------------------------------------------------------------------------------
 def redis_size(input_path: Path | None = None) -> dict[str, Any]:
     """Publish one snapshot to a private redis-server; memory per key and the server's used memory."""
-    with PrivateRedis() as redis_server:
-        client = redis_server.client
+    with private_redis() as redis_server, redis_server.client(timeout_s=5) as client:
         before = client.info("memory")["used_memory"]
         version, seconds = publish(redis_server.url, input_path)
         after = client.info("memory")
@@ -329,10 +327,9 @@ def markdown(report: Mapping[str, Any]) -> str:
     """The "## 2. Dashboard speed" section for docs/PERFORMANCE.md."""
     m = report["machine"]
     out = ["## 2. Dashboard speed", "",
-           f"Measured {m['date']} on {m['cores']} cores ({m['cpu']}), {m['ram_gb']} GB RAM, Python {m['python']}, "
-           f"load average at start {m['load_avg']} (a shared, noisy machine: compare ratios within one run). "
-           f"gunicorn with the repository's gunicorn.conf.py ({'present' if m['gunicorn_conf'] else 'absent'}); "
-           "workers/threads/worker class from the command line.", "",
+           f"Measured {m['date']} on {m['cores']} cores ({m['cpu']}), {m['memory_gb']} GB RAM, Python {m['python']}, "
+           f"load average at start {m['load_average_1m']} (a shared, noisy machine: compare ratios within one run). "
+           "gunicorn with the repository's gunicorn.conf.py; workers/threads/worker class from the command line.", "",
            "```", "make bench-dashboard   # = the three commands below; results in bench/out/",
            "python -m bench.load --users 20 --seconds 60",
            "python -m bench.soak --seconds 300 --every 2 --readers 4 --store both",

@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import random
 import shutil
 import subprocess
@@ -35,18 +33,18 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import psutil
 
+from bench._common import machine
 from bench.servers import serve
 from bench.web_client import PAGES, CheckError, DashClient, PageLoad, Request
 
 __all__ = ["ROOT", "OUT", "publish", "snapshot_sample",
-           "RunResult", "run_users", "mixed_action", "RssSampler", "machine", "percentile", "summarise", "main"]
+           "RunResult", "run_users", "mixed_action", "RssSampler", "percentile", "summarise", "main"]
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -326,20 +324,6 @@ class RssSampler:
                              f"throughout, sampled every {self.every:g} s after the warm-up",
                 "workers": workers, "replaced_workers": replaced,
                 "flat": bool(workers) and not replaced and all(w["flat"] for w in workers.values())}
-
-
-def machine() -> dict[str, Any]:
-    """Cores, RAM, CPU model, Python and the date, for the reports."""
-    model = ""
-    try:
-        model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                      if line.startswith("model name")), "")
-    except OSError:
-        pass
-    return {"cores": os.cpu_count(), "ram_gb": round(psutil.virtual_memory().total / 2**30, 1), "cpu": model,
-            "python": platform.python_version(), "load_avg": [round(x, 2) for x in os.getloadavg()],
-            "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "gunicorn_conf": (ROOT / "gunicorn.conf.py").exists()}
 
 
 # -- the load test ------------------------------------------------------------------------------------------------

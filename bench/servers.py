@@ -1,36 +1,41 @@
-"""Private servers on free loopback ports, for the benchmarks and the dashboard tests.
+"""Private servers on free loopback ports, for the benchmarks and the tests: the one home of this harness.
 
     with serve({"STORE_URL": url}, log_dir / "gunicorn.log", workers=2) as server:
         requests.get(server.url + "/")
 
 :func:`serve` runs gunicorn on ``dashboard.wsgi:server`` with the repo's gunicorn.conf.py (what is not
 given here comes from it and from the environment), its output going to a log file (never to an
-unread pipe), and yields a :class:`Server` once a readiness probe answers 200. :class:`PrivateRedis`
-is a throwaway redis-server for the benchmarks (the tests have their own fixture, tests/redis_fixture.py).
+unread pipe), and yields a :class:`Server` once a readiness probe answers 200. :class:`RedisServer`
+is one private redis-server process (start, stop, pause, resume: the fault tests use all four) and
+:func:`private_redis` a throwaway one; tests/redis_fixture.py wraps them as pytest fixtures.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psutil
+import redis
 
 from bench._common import ROOT
 
-__all__ = ["free_port", "Server", "serve", "PrivateRedis"]
+__all__ = ["free_port", "Server", "serve", "RedisServer", "private_redis"]
 
 GUNICORN_CONF = ROOT / "gunicorn.conf.py"
+REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
 
 def free_port() -> int:
@@ -135,44 +140,77 @@ def _wait_ready(server: Server, probe: str, timeout_s: float) -> float:
         time.sleep(0.01)
 
 
-class PrivateRedis:
-    """A private redis-server on a free loopback port (no persistence, temporary dir); never another Redis."""
+class RedisServer:
+    """One private redis-server process (no persistence, loopback only)."""
 
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.dir = Path(tempfile.mkdtemp(prefix="bench-redis-"))
-        binary = shutil.which("redis-server") or "/usr/bin/redis-server"
-        self.proc = subprocess.Popen([binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                                      "--appendonly", "no", "--dir", str(self.dir)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        import redis
+    def __init__(self, workdir: Path, port: int | None = None, extra_args: Sequence[str] = (),
+                 password: str | None = None) -> None:
+        self.workdir = workdir
+        self.port = port or free_port()
+        self.password = password
+        self.extra_args = list(extra_args) + (["--requirepass", password] if password else [])
+        self.proc: subprocess.Popen | None = None
 
-        self.client = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=5)
-        deadline = time.monotonic() + 10
+    @property
+    def url(self) -> str:
+        auth = f":{self.password}@" if self.password else ""
+        return f"redis://{auth}127.0.0.1:{self.port}/0"
+
+    def client(self, timeout_s: float = 2.0) -> redis.Redis:
+        """A plain client for set-up and inspection (short timeouts, no retries)."""
+        return redis.Redis(host="127.0.0.1", port=self.port, password=self.password, socket_timeout=timeout_s,
+                           socket_connect_timeout=timeout_s, retry=None)
+
+    def start(self, timeout_s: float = 10.0) -> None:
+        """Start (or restart on the same port) and wait until it answers PING."""
+        if self.proc is not None and self.proc.poll() is None:
+            return
+        args = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                "--daemonize", "no", "--dir", str(self.workdir), *self.extra_args]
+        self.proc = subprocess.Popen(args, cwd=self.workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + timeout_s
         while True:
             try:
-                self.client.ping()
-                break
+                with self.client() as client:
+                    client.ping()
+                return
             except redis.exceptions.ConnectionError:
                 if self.proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"redis-server on port {self.port} did not start") from None
                 time.sleep(0.05)
 
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
     def stop(self) -> None:
-        self.client.close()
+        """Terminate the server (resuming it first if paused) and wait for it to exit."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGCONT)
         self.proc.terminate()
         try:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
-        shutil.rmtree(self.dir, ignore_errors=True)
+            self.proc.wait()
 
-    def __enter__(self) -> PrivateRedis:
-        return self
+    def pause(self) -> None:
+        """SIGSTOP: the server keeps its socket but stops answering (a hung Redis)."""
+        assert self.proc is not None
+        os.kill(self.proc.pid, signal.SIGSTOP)
 
-    def __exit__(self, *_: object) -> None:
-        self.stop()
+    def resume(self) -> None:
+        """SIGCONT after :meth:`pause`."""
+        assert self.proc is not None
+        os.kill(self.proc.pid, signal.SIGCONT)
+
+
+@contextmanager
+def private_redis(**kwargs: Any) -> Iterator[RedisServer]:
+    """A started :class:`RedisServer` in a temporary directory (``kwargs``: password, extra_args); stopped and
+    its directory removed on exit."""
+    workdir = Path(tempfile.mkdtemp(prefix="private-redis-"))
+    server = RedisServer(workdir, **kwargs)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)

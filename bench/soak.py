@@ -39,9 +39,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench._common import BUNDLED
-from bench.load import OUT, ROOT, RssSampler, machine
-from bench.servers import PrivateRedis, serve
+from bench._common import BUNDLED, machine
+from bench.load import OUT, ROOT, RssSampler
+from bench.servers import private_redis, serve
 from bench.web_client import PAGES, CheckError, DashClient, PageLoad, page_path, walk_components
 
 __all__ = ["prepare_inputs", "Expected", "Expectations", "check_page", "run_soak", "main"]
@@ -358,7 +358,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"soak on the {kind} store: {args.seconds:g} s, a refresh every {args.every:g} s, "
               f"{args.readers} readers...", flush=True)
         if kind == "redis":
-            with PrivateRedis() as redis_server:
+            with private_redis() as redis_server:
                 result = run_soak(redis_server.url, inputs, args.seconds, args.every, args.readers, log_name="soak-redis")
         else:
             with tempfile.TemporaryDirectory(prefix="bench-soak-") as tmp:

@@ -8,6 +8,7 @@ by where it lives and which fixtures it uses, without a decorator.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -98,6 +99,28 @@ def bundled_lines() -> pd.DataFrame:
     from analytics.load import read_transactions
 
     return read_transactions(BUNDLED, InputParams(path=str(BUNDLED)))
+
+
+@pytest.fixture(scope="session")
+def bundled_head(tmp_path_factory: pytest.TempPathFactory) -> Callable[[int], Path]:
+    """``bundled_head(n)``: a Parquet file of the first ``n`` lines of the bundled data (one file per n)."""
+    files: dict[int, Path] = {}
+
+    def head(lines: int) -> Path:
+        if lines not in files:
+            path = tmp_path_factory.mktemp("input") / f"head-{lines}.parquet"
+            pd.read_parquet(BUNDLED).head(lines).to_parquet(path)
+            files[lines] = path
+        return files[lines]
+
+    return head
+
+
+@pytest.fixture(scope="session")
+def small_input(bundled_head: Callable[[int], Path]) -> Path:
+    """The first 3,000 lines of the bundled data: a refresh of it takes well under a second.
+    (tests/faults/conftest.py overrides it with 60,000 lines.)"""
+    return bundled_head(3_000)
 
 
 @pytest.fixture(scope="session")

@@ -10,10 +10,9 @@ import urllib.request
 from dataclasses import replace
 
 import pandas as pd
-import pytest
 from flask import Flask
 
-from analytics.settings import PROJECT_ROOT, load_settings
+from analytics.settings import load_settings
 from dashboard import data
 from dashboard.health import register_health
 from jobs.refresh import run
@@ -75,13 +74,6 @@ def test_readyz_is_503_on_an_empty_store(empty_server):
     assert _get(empty_server + "/healthz") == (200, {"status": "ok"})
     status, body = _get(empty_server + "/readyz")
     assert status == 503 and body == {"status": "not_ready", "reason": "no snapshot published yet"}
-
-
-@pytest.fixture(scope="module")
-def small_input(tmp_path_factory):
-    path = tmp_path_factory.mktemp("input") / "small.parquet"
-    pd.read_parquet(PROJECT_ROOT / "data" / "online_retail.parquet").head(3000).to_parquet(path)
-    return path
 
 
 def test_readyz_is_503_while_redis_is_down(redis_url, redis_server, small_input):

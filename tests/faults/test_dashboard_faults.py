@@ -12,7 +12,6 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-import pandas as pd
 import pytest
 import redis
 
@@ -21,13 +20,6 @@ from bench.web_client import CheckError, DashClient, PageLoad
 from tests.dashboard.conftest import gunicorn
 
 WARM = ("/", "/actions?view=at-risk", "/client/12347")
-
-
-@pytest.fixture(scope="module")
-def small_input(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("input") / "small.parquet"
-    pd.read_parquet(PROJECT_ROOT / "data" / "online_retail.parquet").head(60_000).to_parquet(path)
-    return path
 
 
 @pytest.fixture

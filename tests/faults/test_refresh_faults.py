@@ -10,7 +10,6 @@ import sys
 import time
 from pathlib import Path
 
-import pandas as pd
 import pytest
 import redis
 
@@ -19,14 +18,6 @@ from analytics.snapshot import parse_manifest, verify_table
 from jobs.store import open_store
 
 LOCK_TTL_S = 2.0
-
-
-@pytest.fixture(scope="module")
-def small_input(tmp_path_factory) -> Path:
-    """The first 60,000 lines of the bundled data: a refresh of it takes about a second."""
-    path = tmp_path_factory.mktemp("input") / "small.parquet"
-    pd.read_parquet(PROJECT_ROOT / "data" / "online_retail.parquet").head(60_000).to_parquet(path)
-    return path
 
 
 @pytest.fixture(scope="module")

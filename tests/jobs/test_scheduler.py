@@ -15,7 +15,6 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from analytics.errors import ConfigError, InputDataError, LockedError
@@ -25,14 +24,6 @@ from jobs.scheduler import Scheduler, next_runs, parse_schedules
 from jobs.store import open_store
 
 WEDNESDAY_NOON = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
-
-
-@pytest.fixture(scope="module")
-def small_input(tmp_path_factory) -> Path:
-    """The first 3,000 lines of the bundled data: a refresh takes well under a second."""
-    path = tmp_path_factory.mktemp("input") / "small.parquet"
-    pd.read_parquet(PROJECT_ROOT / "data" / "online_retail.parquet").head(3000).to_parquet(path)
-    return path
 
 
 def _settings(store_url: str, input_path: Path | str):
