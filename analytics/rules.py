@@ -7,7 +7,8 @@ Miners (``rules.algorithm``): ``numpy`` (default; :mod:`analytics.miner`, exact,
 sparse products and bitsets), or mlxtend's ``fpgrowth`` and ``apriori``. All three give the same
 itemsets and supports (``tests/analytics/test_miner.py``). Rule metrics are mlxtend's
 ``association_rules``: called for the mlxtend miners, computed with its formulas on the numpy miner's
-arrays (the same floats; the tests compare both).
+arrays (the same floats; the tests compare both). mlxtend is imported only when one of its miners is
+chosen (the default path never loads it).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from mlxtend.frequent_patterns import apriori, association_rules, fpgrowth
 
 from analytics import schema as s
 from analytics.errors import ConfigError
@@ -30,8 +30,7 @@ __all__ = ["ALGORITHMS", "Baskets", "basket_matrix", "effective_support", "frequ
 
 RULE_COLUMNS = list(s.TABLES["rules"])
 ALL_BASKETS = "all baskets"  # the rules' ``window``; recent rules: "last N days"
-_MLXTEND_MINERS = {"fpgrowth": fpgrowth, "apriori": apriori}
-ALGORITHMS = ("numpy", *_MLXTEND_MINERS)
+ALGORITHMS = ("numpy", "fpgrowth", "apriori")  # fpgrowth and apriori: mlxtend's
 
 
 @dataclass(frozen=True)
@@ -104,7 +103,9 @@ def frequent_itemsets(baskets: Baskets, params: RulesParams) -> pd.DataFrame:
     keep = np.flatnonzero(support >= threshold)
     onehot = pd.DataFrame.sparse.from_spmatrix(  # type: ignore[attr-defined]  # pandas-stubs types .sparse as ...
         baskets.matrix[:, keep], columns=list(baskets.items[keep]))
-    miner = _MLXTEND_MINERS[params.algorithm]
+    from mlxtend.frequent_patterns import apriori, fpgrowth
+
+    miner = {"fpgrowth": fpgrowth, "apriori": apriori}[params.algorithm]
     return miner(onehot, min_support=threshold, use_colnames=True, max_len=params.max_len)
 
 
@@ -135,6 +136,8 @@ def rules_from_baskets(baskets: Baskets, params: RulesParams, names: pd.Series) 
         levels = mine_itemsets(baskets.matrix, effective_support(params, baskets.count), params.max_len)
         rules = _association_rules(levels, baskets, params.min_confidence)
     else:
+        from mlxtend.frequent_patterns import association_rules
+
         itemsets = frequent_itemsets(baskets, params)
         if len(itemsets) == 0 or itemsets["itemsets"].map(len).max() < 2:
             return _empty_rules()
