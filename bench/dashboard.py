@@ -56,12 +56,12 @@ from bench.web_client import PAGES, DashClient, page_path
 __all__ = ["cold_start", "latency", "payloads", "redis_size", "big_input", "main"]
 
 SCENARIOS = ("executive", "segments", "actions", "client", "lookup", "mixed")
-GUNICORN = {"workers": 2, "threads": 4, "worker_timeout_s": 60}  # with worker_class: gthread or sync
+GUNICORN: dict[str, Any] = {"workers": 2, "threads": 4, "worker_timeout_s": 60}  # with worker_class: gthread or sync
 THINK_S = 4.0  # mean think time of the extra "20 users with think time" cell (uniform 2-6 s)
 ASYNC_CHUNKS = ("/_dash-component-suites/dash/dcc/async-graph.js",
                 "/_dash-component-suites/plotly/package_data/plotly.min.js",
                 "/_dash-component-suites/dash_ag_grid/async-community.js")  # loaded on demand by the pages
-CONTENT_BODY = {"output": ".._pages_content.children..._pages_store.data..",
+CONTENT_BODY: dict[str, Any] = {"output": ".._pages_content.children..._pages_store.data..",
                 "outputs": [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}],
                 "changedPropIds": ["_pages_location.pathname", "_pages_location.search"]}
 
@@ -94,12 +94,12 @@ def _cold_run(store_url: str, client_path: str) -> dict[str, float]:
     """One gunicorn (gthread 2x4) start: spawn -> first 200 on ``/`` -> first full page -> first Actions, Client 360."""
     with serve({"STORE_URL": store_url}, OUT / "cold-gunicorn.log", worker_class="gthread", **GUNICORN,
                probe="/") as server:  # ready_s: spawn -> first 200 on "/"
-        first_200 = server.ready_s
         response = _content(server.url, "/")
         full = time.monotonic() - server.spawned
         if response.status_code != 200 or b"page-version" not in response.content:
             raise RuntimeError(f"first page content: HTTP {response.status_code}")
-        timings = {"first_200_s": first_200, "first_full_page_s": full}
+        assert server.ready_s is not None  # serve() yields once ready
+        timings = {"first_200_s": server.ready_s, "first_full_page_s": full}
         for name, path in (("actions", PAGES["actions"][0]), ("client", client_path)):
             start = time.monotonic()
             if _content(server.url, path).status_code != 200:
@@ -166,7 +166,7 @@ def payloads(url: str, customer_id: str) -> dict[str, Any]:
         bodies: list[tuple[str, bytes]] = []
 
         def keep(response: requests.Response, *_: Any, bodies: list[tuple[str, bytes]] = bodies, **__: Any) -> None:
-            bodies.append((response.request.method + " " + response.request.path_url.split("?")[0], response.content))
+            bodies.append((f"{response.request.method} {response.request.path_url.split('?')[0]}", response.content))
 
         session.hooks["response"] = [keep]
         load = client.load_page(path, PAGES[name][1])
@@ -231,7 +231,10 @@ def _manifest(store_url: str) -> dict[str, Any]:
 
     store = open_store(load_settings({"STORE_URL": store_url}).store)
     try:
-        return parse_manifest(store.read_manifest(store.current_version()))
+        version = store.current_version()
+        if version is None:
+            raise RuntimeError(f"nothing published at {store_url}")
+        return parse_manifest(store.read_manifest(version))
     finally:
         store.close()
 

@@ -52,7 +52,7 @@ FLAT_MB, FLAT_SHARE = 20.0, 0.10  # memory "flat": growth <= max(20 MB, 10 % of 
 GRID_SORTS = ([{"colId": "risk_score", "sort": "desc"}], [{"colId": "monetary", "sort": "desc"}],
               [{"colId": "recency_days", "sort": "asc"}], [{"colId": "customer_id", "sort": "asc"}],
               [{"colId": "segment", "sort": "asc"}, {"colId": "frequency", "sort": "desc"}])
-GRID_FILTERS = ({}, {"segment": {"filterType": "text", "type": "contains", "filter": "lose"}},
+GRID_FILTERS: tuple[dict[str, Any], ...] = ({}, {"segment": {"filterType": "text", "type": "contains", "filter": "lose"}},
                 {"monetary": {"filterType": "number", "type": "greaterThan", "filter": 1000}})
 
 
@@ -80,6 +80,8 @@ def snapshot_sample(store_url: str, n: int = 200, seed: int = 0) -> dict[str, li
     store = open_store(settings.store)
     try:
         version = store.current_version()
+        if version is None:
+            raise RuntimeError(f"nothing published at {store_url}: run the refresh first")
         manifest = parse_manifest(store.read_manifest(version))
         customers = verify_table(manifest, "customers", store.read_table(version, "customers"))
         segments = verify_table(manifest, "segments", store.read_table(version, "segments"))
@@ -92,7 +94,7 @@ def snapshot_sample(store_url: str, n: int = 200, seed: int = 0) -> dict[str, li
 
 
 # -- users --------------------------------------------------------------------------------------------------------
-Action = Callable[[DashClient, random.Random], Sequence[PageLoad]]
+Action = Callable[[DashClient, random.Random], tuple[str, Sequence[PageLoad]]]  # -> (scenario, page loads)
 
 
 @dataclass
@@ -130,7 +132,8 @@ def run_users(base_url: str, users: int, seconds: float, action: Action, warmup:
                     client.close()
                     client = DashClient(base_url, timeout=timeout)
                 began = time.monotonic()
-                scenario, loads, error = "?", [], None
+                loads: Sequence[PageLoad] = []
+                scenario, error = "?", None
                 try:
                     scenario, loads = _run_action(action, client, rng)
                 except CheckError as exc:
@@ -164,10 +167,7 @@ def run_users(base_url: str, users: int, seconds: float, action: Action, warmup:
 
 def _run_action(action: Action, client: DashClient, rng: random.Random) -> tuple[str, Sequence[PageLoad]]:
     client.current = None
-    answer = action(client, rng)
-    if isinstance(answer, tuple):
-        return answer
-    return getattr(action, "scenario", "page"), answer
+    return action(client, rng)
 
 
 def page_action(name: str, ids: Sequence[str] = ("12346",), segments: Sequence[str] = ("Champions",)) -> Action:
@@ -191,7 +191,7 @@ def mixed_action(ids: Sequence[str], segments: Sequence[str]) -> Action:
     """The mixed scenario of the load test (weights in the module docstring)."""
     pages = {name: page_action(name, ids, segments) for name in ("executive", "segments", "client", "lookup")}
 
-    def act(client: DashClient, rng: random.Random) -> tuple[str, list[PageLoad]]:
+    def act(client: DashClient, rng: random.Random) -> tuple[str, Sequence[PageLoad]]:
         draw = rng.random()
         if draw < 0.20:
             return pages["executive"](client, rng)

@@ -30,6 +30,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -90,11 +91,11 @@ def _clean(raw: pd.DataFrame, settings) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The cleaning rules as bare masks: customer sales (with revenue) and basket lines."""
     cancelled = raw["InvoiceNo"].str.startswith(settings.cleaning.cancellation_prefix)
     sale = ~cancelled & (raw["Quantity"] > 0) & (raw["UnitPrice"] > 0)
-    codes, distinct = pd.factorize(raw["StockCode"])
-    distinct = pd.Series(distinct, dtype="str")
-    service = (distinct.isin(set(settings.cleaning.service_codes))
-               | distinct.str.contains(settings.cleaning.service_code_pattern, case=False, regex=True))
-    service = service.to_numpy()[codes]
+    codes, uniques = pd.factorize(raw["StockCode"])
+    distinct = pd.Series(uniques, dtype="str")
+    service_code = (distinct.isin(set(settings.cleaning.service_codes))
+                    | distinct.str.contains(settings.cleaning.service_code_pattern, case=False, regex=True))
+    service = service_code.to_numpy()[codes]
     known = raw["CustomerID"].notna()
     sales = raw[sale & known]
     sales = sales.assign(revenue=sales["Quantity"] * sales["UnitPrice"])
@@ -141,7 +142,8 @@ def miners(path: Path, settings, max_len: int = 3) -> list[dict]:
     support = effective_support(settings.rules, baskets.count)
     counts = np.asarray(baskets.matrix.sum(axis=0)).ravel()
     keep = np.flatnonzero(counts >= min_count(support, baskets.count))
-    onehot = pd.DataFrame.sparse.from_spmatrix(baskets.matrix[:, keep], columns=list(baskets.items[keep]))
+    onehot = pd.DataFrame.sparse.from_spmatrix(  # type: ignore[attr-defined]  # pandas-stubs types .sparse as ...
+        baskets.matrix[:, keep], columns=list(baskets.items[keep]))
     rows = baskets.matrix.tocsr()
     transactions = [rows.indices[rows.indptr[i]:rows.indptr[i + 1]].tolist() for i in range(baskets.count)]
     runs = {
@@ -154,7 +156,7 @@ def miners(path: Path, settings, max_len: int = 3) -> list[dict]:
         "pyfim fpgrowth (C)": lambda: len(fim.fpgrowth(transactions, supp=-min_count(support, baskets.count),
                                                        zmax=settings.rules.max_len)),
     }
-    table = []
+    table: list[dict[str, Any]] = []
     for name, job in runs.items():
         seconds = []
         for _ in range(3):
@@ -230,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings({})
     path = Path(args.input)
     ours(path, settings)  # warm-up: imports and first-call costs are not what we compare
-    rounds = []
+    rounds: list[dict[str, Any]] = []  # per round: lower_bound, ours, seed_style (None after the second) -> seconds
     for number in range(args.rounds):
         low, mine = lower_bound(path, settings), ours(path, settings)
         seed = seed_style(path, settings) if number < 2 else None

@@ -41,6 +41,8 @@ def write_section_2(section: str) -> None:
     if not found:
         text = text.rstrip() + "\n\n" + PLACEHOLDER_2
         found = _find_section_2(text)
+    if found is None:
+        raise RuntimeError(f"{DOC}: no '## 2.' section, even after adding the placeholder")
     DOC.write_text(text[:found.start()] + section.rstrip() + "\n\n" + text[found.end():], encoding="utf-8")
     print(f"wrote section 2 of {DOC}")
 

@@ -29,6 +29,8 @@ from typing import Any
 
 import psutil
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from bench._common import ROOT
 
@@ -159,7 +161,7 @@ class RedisServer:
     def client(self, timeout_s: float = 2.0) -> redis.Redis:
         """A plain client for set-up and inspection (short timeouts, no retries)."""
         return redis.Redis(host="127.0.0.1", port=self.port, password=self.password, socket_timeout=timeout_s,
-                           socket_connect_timeout=timeout_s, retry=None)
+                           socket_connect_timeout=timeout_s, retry=Retry(NoBackoff(), retries=0))
 
     def start(self, timeout_s: float = 10.0) -> None:
         """Start (or restart on the same port) and wait until it answers PING."""

@@ -142,7 +142,7 @@ class Expectations:
             kpis={str(k): float(v) for k, v in zip(kpis["kpi"], kpis["value"])},
             at_risk_ids=frozenset(customers.loc[customers["at_risk"], "customer_id"].astype(str)),
             monetary=dict(zip(customers["customer_id"].astype(str), customers["monetary"].astype(float))),
-            invoices=orders.groupby("customer_id").size().astype(int).to_dict())
+            invoices={str(k): int(v) for k, v in orders.groupby("customer_id").size().items()})
 
     def close(self) -> None:
         self.store.close()
@@ -225,11 +225,16 @@ def _reader(index: int, url: str, ids: Sequence[str], expectations: Expectations
             page = pages[turn % len(pages)]
             turn += 1
             customer = rng.choice(ids) if page == "client" else None
-            path = page_path(page, customer)
+            path = page_path(page, customer) if customer else page_path(page)
             client.current = None
+            load: PageLoad | None = None
+            version: str | None = None
             try:
                 load = client.load_page(path, PAGES[page][1])
-                problems = check_page(page, load, expectations.get(load.version), customer)
+                version = load.version
+                if version is None:
+                    raise CheckError("the page pinned no snapshot version")
+                problems = check_page(page, load, expectations.get(version), customer)
                 error = None
             except CheckError as exc:
                 load, problems, error = client.current, [], str(exc)
@@ -237,11 +242,11 @@ def _reader(index: int, url: str, ids: Sequence[str], expectations: Expectations
                 load, problems, error = client.current, [], f"{type(exc).__name__}: {exc}"
             with tally.lock:
                 tally.requests += len(load.requests) if load else 0
-                if error:
+                if error is not None or version is None:
                     tally.errors.append(f"{page}: {error}"[:500])
                     continue
                 tally.checked[page] = tally.checked.get(page, 0) + 1
-                tally.versions[load.version] = tally.versions.get(load.version, 0) + 1
+                tally.versions[version] = tally.versions.get(version, 0) + 1
                 tally.mixes.extend(problems)
     finally:
         client.close()
