@@ -53,5 +53,5 @@ def score_risk(customers: pd.DataFrame, params: RiskParams) -> pd.DataFrame:
     kept = customers["monetary"] > 0  # a customer who returned everything has nothing left to lose
     risk = (100 * value * lapse).round(1).where(kept, 0.0)
     at_risk = (value >= params.min_value_score) & (risk >= params.threshold) & kept
-    return customers.assign(usual_gap_days=usual_gap.where(repeat).round(1), risk_score=risk, at_risk=at_risk.astype(bool),
-                            yearly_value=yearly_value(customers))
+    return customers.assign(usual_gap_days=usual_gap.where(repeat).round(1), risk_score=risk,
+                            at_risk=at_risk.astype(bool), yearly_value=yearly_value(customers))

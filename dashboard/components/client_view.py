@@ -242,7 +242,7 @@ def _rfm_card(key: str, label: str, value: str, note: str, score: int) -> dbc.Ca
     ]), class_name="h-100 client-rfm-card")
 
 
-def money_summary(customer: pd.Series, currency: str) -> object:
+def money_summary(customer: pd.Series, currency: str) -> dbc.Card | dbc.Alert:
     """Bought (gross), returned and net value in one line; a plain notice when everything was returned."""
     gross, returned, net = (float(customer[c]) for c in ("gross_value", "returns_value", "net_value"))
     figures = html.Div([

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
+from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
@@ -38,11 +39,11 @@ def _body(version: str, manifest: Mapping, state: Mapping) -> html.Div:
         if requested and not selected else None
     title = f"Executive summary — {selected}" if selected else "Executive summary"
     pareto, monthly = data.table("pareto", version), data.table("monthly", version)
-    share = float(kpis.loc["pareto_share", "value"])
+    share = float(kpis["value"]["pareto_share"])
     if selected:
         pareto = _of_segment(data.table("pareto_by_segment", version), selected)
         monthly = _of_segment(data.table("monthly_by_segment", version), selected)
-        share = float(segments.set_index("segment").loc[selected, "pareto_share"])
+        share = float(segments.set_index("segment")["pareto_share"][selected])
     period_end = manifest.get("period", {}).get("end")
     return html.Div([
         html.H2(title, className="h4 mb-3"),
@@ -52,7 +53,7 @@ def _body(version: str, manifest: Mapping, state: Mapping) -> html.Div:
         dbc.Row(_kpi_cards(version, kpis, segments, selected, currency, manifest), class_name="g-3 mb-3"),
         dbc.Row([
             dbc.Col(dbc.Card(dbc.CardBody([
-                _pareto_headline(share, kpis.loc["pareto_share", "definition"], selected),
+                _pareto_headline(share, kpis["definition"]["pareto_share"], selected),
                 dcc.Graph(id="pareto-graph", figure=pareto_figure(pareto, share, selected), config=GRAPH_CONFIG),
             ])), lg=6),
             dbc.Col(dbc.Card(dbc.CardBody(dcc.Loading(dcc.Graph(
@@ -72,7 +73,7 @@ def _money_cards(kpis: pd.DataFrame, segments: pd.DataFrame, selected: str | Non
     """Gross sales, returns, net revenue (= gross − returns) and guest sales, company-wide or of the segment."""
     definitions, values = kpis["definition"], kpis["value"]
     if selected:
-        row = segments.set_index("segment").loc[selected]
+        row = segments[segments["segment"] == selected].iloc[0]  # one row per segment
         gross, returned, net = row["gross_sales"], row["returns_value"], row["net_revenue"]
         scope = f" Here: the customers of segment {selected}."
         guest = kpi_card("guest-sales", "Guest sales", "–", definitions["guest_sales"],
@@ -102,13 +103,13 @@ def _kpi_cards(version: str, kpis: pd.DataFrame, segments: pd.DataFrame, selecte
                manifest: Mapping) -> list:
     definitions = kpis["definition"]
     if selected:
-        row = segments.set_index("segment").loc[selected]
+        row = segments[segments["segment"] == selected].iloc[0]  # one row per segment
         customers = data.table("customers", version)
         active_days = manifest.get("parameters", {}).get("rfm", {}).get("active_days", 90)
         in_segment = customers[customers["segment"] == selected]
         active = int((in_segment["recency_days"] <= active_days).sum())
-        values = {"active_customers": active, "customers": row["customers"], "avg_basket": row["avg_basket"],
-                  "avg_customer_value": row["mean_monetary"]}
+        values: dict[Hashable, Any] = {"active_customers": active, "customers": row["customers"],
+                                       "avg_basket": row["avg_basket"], "avg_customer_value": row["mean_monetary"]}
         scope = f" Here: the customers of segment {selected}."
     else:
         values = kpis["value"].to_dict()
@@ -136,7 +137,7 @@ def _pareto_headline(share: float, definition: str, selected: str | None) -> htm
 
 def _alert(kpis, segments, selected: str | None, currency: str, state: Mapping) -> dbc.Alert:
     if selected:
-        row = segments.set_index("segment").loc[selected]
+        row = segments[segments["segment"] == selected].iloc[0]  # one row per segment
         count, at_stake = int(row["at_risk_customers"]), float(row["revenue_at_stake"])
     else:
         count, at_stake = int(kpis.loc["at_risk_customers", "value"]), float(kpis.loc["revenue_at_stake", "value"])

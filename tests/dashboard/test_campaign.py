@@ -17,7 +17,8 @@ CUSTOMERS = pd.DataFrame({
 SEGMENTS = pd.DataFrame({"segment": ["Loyal", "Lost"], "priority": ["High", "Low"], "action": ["Retain", "Ignore"],
                          "tactic": ["Thank them", "Nothing"]})
 RECS = pd.DataFrame({"customer_id": ["A", "A", "A", "A", "B"], "rank": [2, 1, 4, 3, 1],
-                     "stock_code": ["Y", "X", "W", "Z", "X"], "description": ["TEAPOT", "MUG", "WALL", "=SPOON", "MUG"]})
+                     "stock_code": ["Y", "X", "W", "Z", "X"],
+                     "description": ["TEAPOT", "MUG", "WALL", "=SPOON", "MUG"]})
 
 
 def test_columns_order_and_values():

@@ -33,7 +33,8 @@ def open_list(dash_duo, live_server, query: str = "view=at-risk") -> None:
 
 def test_at_risk_list_shows_real_rows_and_sorts_on_the_server(dash_duo, live_server):
     open_list(dash_duo, live_server)
-    assert dash_duo.find_element("#actions-headline").text == "134 high-value customers at risk — £550,900 a year at stake"
+    assert dash_duo.find_element("#actions-headline").text == \
+        "134 high-value customers at risk — £550,900 a year at stake"
     assert len(dash_duo.find_elements("#action-matrix tbody tr")) == 6
     assert dash_duo.find_element("#action-matrix tbody tr").text.startswith("Can't Lose Them")
     dash_duo.wait_for_contains_text(".ag-paging-row-summary-panel", "1 to 25 of 134")
