@@ -8,6 +8,7 @@ from __future__ import annotations
 
 __all__ = [
     "AppError",
+    "AudienceError",
     "ConfigError",
     "InputDataError",
     "LockedError",
@@ -25,6 +26,12 @@ class AppError(Exception):
 
 class InputDataError(AppError):
     """The transaction file is missing, unreadable or malformed (names file, column, rows)."""
+
+    exit_code = 2
+
+
+class AudienceError(AppError):
+    """An audience is invalid (name, note, control share, members) or does not exist."""
 
     exit_code = 2
 

@@ -126,6 +126,17 @@ class EvaluationParams:
 
 
 @dataclass(frozen=True)
+class CampaignParams:
+    """Audiences with a control group and their measured uplift (analytics/audiences.py, analytics/uplift.py)."""
+
+    control_share: float = 0.10  # default share of an audience held out as control, in (0, 0.5]
+    max_members: int = 200_000  # larger audiences are refused
+    max_audiences: int = 500  # audiences kept in the store at most (delete old ones to create more)
+    target_effect_points: float = 2.0  # warn when the control group cannot detect this uplift (percentage points)
+    min_group_size: int = 30  # below this many members in a group, no verdict ("not enough members")
+
+
+@dataclass(frozen=True)
 class StoreParams:
     """Where snapshots are published."""
 
@@ -181,6 +192,7 @@ class Settings:
     rules: RulesParams = field(default_factory=RulesParams)
     recommendations: RecommendParams = field(default_factory=RecommendParams)
     evaluation: EvaluationParams = field(default_factory=EvaluationParams)
+    campaigns: CampaignParams = field(default_factory=CampaignParams)
     store: StoreParams = field(default_factory=StoreParams)
     dashboard: DashboardParams = field(default_factory=DashboardParams)
     scheduler: SchedulerParams = field(default_factory=SchedulerParams)
@@ -190,7 +202,8 @@ class Settings:
 
     def analytics_parameters(self) -> dict[str, Any]:
         """The parameters that shape the analytics (recorded in the snapshot meta)."""
-        names = ("cleaning", "baskets", "rfm", "risk", "segments", "rules", "recommendations", "evaluation")
+        names = ("cleaning", "baskets", "rfm", "risk", "segments", "rules", "recommendations", "evaluation",
+                 "campaigns")
         return {name: _jsonable(dataclasses.asdict(getattr(self, name))) for name in names}
 
 

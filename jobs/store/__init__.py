@@ -10,7 +10,8 @@ Publication is atomic and fenced: all tables and the manifest of a version are w
 switch (a Lua script, or an ``os.replace``) points ``current`` at it, but only if the refresh lock still
 holds the publisher's token. Readers therefore see the old snapshot or the new one, never a mix. Versions
 are immutable; the newest ``keep`` are listed, older ones and leftovers of interrupted runs are
-garbage-collected after each successful switch. Helpers shared by both live in :mod:`jobs.store.common`.
+garbage-collected after each successful switch. Audiences (campaign target/control lists) are kept
+under their own keys beside the snapshots and are never touched by publication or clean-up. Helpers shared by both live in :mod:`jobs.store.common`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol, runtime_checkable
 
+from analytics.audiences import Audience
 from analytics.errors import ConfigError
 from analytics.settings import StoreParams
 from jobs.locks import RefreshLock
@@ -79,6 +81,18 @@ class Store(Protocol):
 
     def pending_refresh_request(self) -> dict | None:
         """The pending request, left in place (None if there is none)."""
+
+    def save_audience(self, audience: Audience, max_audiences: int) -> None:
+        """Save a new audience, outside every snapshot. Raises AudienceError if its id exists or the store is full."""
+
+    def audience(self, audience_id: str) -> Audience:
+        """One audience with its members. Raises AudienceError if unknown or malformed."""
+
+    def audiences(self) -> list[dict]:
+        """Summaries of every audience (no members), newest first."""
+
+    def delete_audience(self, audience_id: str) -> bool:
+        """Delete an audience; False if it did not exist."""
 
     def close(self) -> None:
         """Release connections. Idempotent."""

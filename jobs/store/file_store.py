@@ -18,6 +18,7 @@ from urllib.parse import unquote
 from analytics.errors import ConfigError, LockedError, SnapshotError, StoreUnavailableError
 from analytics.settings import StoreParams
 from jobs.locks import RefreshLock, hold_flock, make_token
+from jobs.store.file_audiences import FileAudiences
 from jobs.store.common import (
     MAX_RUNS,
     _check_params,
@@ -35,11 +36,12 @@ from jobs.store.common import (
 log = logging.getLogger("jobs.store")  # the logger name of the former single module, kept for log consumers
 
 
-class FileStore:
+class FileStore(FileAudiences):
     """Snapshot store in a local directory (``file://DIR`` or a plain path).
 
     Layout: ``snapshots/<version>/{<table>.parquet, manifest.json}``, ``current``, ``versions.json``,
-    ``runs.json``, ``refresh-request.json``, ``refresh.lock`` (flock), ``fence``. The directory is
+    ``runs.json``, ``refresh-request.json``, ``refresh.lock`` (flock), ``fence``, ``audiences/``
+    (:mod:`jobs.store.file_audiences`). The directory is
     created on the first write; a missing directory reads as "nothing published".
     """
 

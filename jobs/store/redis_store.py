@@ -14,6 +14,7 @@ import redis
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
+from analytics.audiences import check_audience_id
 from analytics.errors import ConfigError, LockedError, SnapshotError, StoreUnavailableError
 from analytics.settings import StoreParams
 from jobs.locks import RefreshLock, parse_token
@@ -31,6 +32,7 @@ from jobs.store.common import (
     _to_json,
     _tolerant,
 )
+from jobs.store.redis_audiences import RedisAudiences
 
 log = logging.getLogger("jobs.store")  # the logger name of the former single module, kept for log consumers
 
@@ -44,11 +46,17 @@ _KEY_SUFFIXES = {
     "runs": "runs",
     "run-order": "runs:order",
     "refresh-request": "refresh-request",
+    "audiences": "audiences",
 }
 
 
-def key_for(prefix: str, name: str, version: str | None = None, table: str | None = None) -> str:
+def key_for(prefix: str, name: str, version: str | None = None, table: str | None = None,
+            audience: str | None = None) -> str:
     """Build a Redis key. The only place keys are spelled.
+
+    Audiences live outside the snapshots (``<p>:snap:*``), so neither a refresh nor snapshot clean-up
+    touches them: ``key_for(p, "audience", audience=a)`` → ``p:audience:a`` (the record) and
+    ``key_for(p, "audiences")`` → ``p:audiences`` (the index: a hash of id → summary JSON).
 
     ``key_for(p, "snap", v, t)`` → ``p:snap:v:t``; ``key_for(p, "snap", v)`` → ``p:snap:v:manifest``;
     ``key_for(p, "snaps")`` → ``p:snap:*`` (SCAN pattern of all snapshot keys); other names: ``current``,
@@ -57,6 +65,8 @@ def key_for(prefix: str, name: str, version: str | None = None, table: str | Non
     """
     if name == "snaps":
         return f"{prefix}:snap:*"
+    if name == "audience":
+        return f"{prefix}:audience:{check_audience_id(audience)}"
     if name == "snap":
         return f"{prefix}:snap:{_check_version(version or '')}:{_check_table(table) if table else _MANIFEST}"
     return f"{prefix}:{_KEY_SUFFIXES[name]}"
@@ -148,7 +158,7 @@ return redis.call('GETDEL', KEYS[1])
 _GC_BATCH = 200
 
 
-class RedisStore:
+class RedisStore(RedisAudiences):
     """Snapshot store in Redis. Password and TLS are given through the URL only."""
 
     def __init__(self, params: StoreParams) -> None:
@@ -183,8 +193,9 @@ class RedisStore:
     def __repr__(self) -> str:
         return f"RedisStore({self._where!r}, prefix={self._prefix!r})"
 
-    def _key(self, name: str, version: str | None = None, table: str | None = None) -> str:
-        return key_for(self._prefix, name, version, table)
+    def _key(self, name: str, version: str | None = None, table: str | None = None,
+             audience: str | None = None) -> str:
+        return key_for(self._prefix, name, version, table, audience)
 
     def _scrub(self, text: str) -> str:
         for secret in self._secrets:
