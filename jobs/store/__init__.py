@@ -10,8 +10,9 @@ Publication is atomic and fenced: all tables and the manifest of a version are w
 switch (a Lua script, or an ``os.replace``) points ``current`` at it, but only if the refresh lock still
 holds the publisher's token. Readers therefore see the old snapshot or the new one, never a mix. Versions
 are immutable; the newest ``keep`` are listed, older ones and leftovers of interrupted runs are
-garbage-collected after each successful switch. Audiences (campaign target/control lists) are kept
-under their own keys beside the snapshots and are never touched by publication or clean-up. Helpers shared by both live in :mod:`jobs.store.common`.
+garbage-collected after each successful switch. Helpers shared by both live in :mod:`jobs.store.common`.
+Audiences (campaign target/control lists) are kept under their own keys beside the snapshots and are
+never touched by publication or clean-up.
 """
 
 from __future__ import annotations

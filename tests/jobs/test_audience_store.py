@@ -11,7 +11,8 @@ from analytics.audiences import build_audience
 from analytics.errors import AudienceError, StoreUnavailableError
 from analytics.settings import StoreParams
 from jobs.store import key_for, open_store
-from tests.jobs.test_store import PREFIX, Backend, backend, publish  # noqa: F401 - the backend fixture
+from tests.jobs.test_store import PREFIX, Backend, publish
+from tests.jobs.test_store import backend as backend  # noqa: F401 - the file/redis fixture, reused
 
 NOW = datetime(2026, 12, 3, 10, 0, tzinfo=timezone.utc)
 
