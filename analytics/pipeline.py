@@ -7,7 +7,7 @@ collects the meta. A different engine can replace any stage as long as it return
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Iterator
@@ -16,6 +16,7 @@ import pandas as pd
 
 from analytics import schema as s
 from analytics._categories import as_categories
+from analytics.audiences import Audience
 from analytics.clean import clean_transactions
 from analytics.evaluate import evaluate_recommendations
 from analytics.kpis import (
@@ -36,6 +37,7 @@ from analytics.rules import basket_matrix, rules_from_baskets, with_recent_rules
 from analytics.segments import SegmentScheme, assign_segments
 from analytics.settings import Settings
 from analytics.snapshot import Snapshot
+from analytics.uplift import measure_campaigns
 
 __all__ = ["build_snapshot", "StageHook"]
 
@@ -44,7 +46,8 @@ _LIBRARIES = ("pandas", "numpy", "pyarrow", "mlxtend", "scipy")
 
 
 def build_snapshot(lines: pd.DataFrame, settings: Settings, scheme: SegmentScheme,
-                   source: Mapping[str, Any] | None = None, on_stage: StageHook | None = None) -> Snapshot:
+                   source: Mapping[str, Any] | None = None, on_stage: StageHook | None = None,
+                   audiences: Sequence[Audience] = ()) -> Snapshot:
     """Run every analytics stage on canonical transaction lines.
 
     Args:
@@ -53,6 +56,7 @@ def build_snapshot(lines: pd.DataFrame, settings: Settings, scheme: SegmentSchem
         scheme: validated segment scheme.
         source: description of the input (path, sha256, bytes) recorded in the meta.
         on_stage: called after each stage with (stage name, seconds, row counts).
+        audiences: campaign audiences (read from the store by the job) whose uplift is measured.
     """
     timer = _StageTimer(on_stage)
     with timer.stage("clean") as rows:
@@ -111,6 +115,12 @@ def build_snapshot(lines: pd.DataFrame, settings: Settings, scheme: SegmentSchem
             "monthly_by_segment": monthly_by_segment(cleaned.sales, cleaned.returns, customers),
         }
         rows.update({name: len(frame) for name, frame in tables.items()})
+    with timer.stage("campaigns") as rows:
+        campaigns = measure_campaigns(audiences, cleaned.sales, cleaned.returns, customers, tables["segments"],
+                                      settings.campaigns)
+        tables.update(campaigns=campaigns.campaigns, campaign_results=campaigns.results,
+                      campaign_daily=campaigns.daily)
+        rows.update(audiences=len(campaigns.campaigns), significant=int(campaigns.campaigns["significant"].sum()))
     meta = {
         "source": dict(source or {}),
         "as_of": as_of.date().isoformat(),

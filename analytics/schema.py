@@ -107,6 +107,23 @@ TABLES: dict[str, dict[str, str]] = {
     "pareto_by_segment": {"segment": "str", "customer_share": "float", "revenue_share": "float"},
     "monthly_by_segment": {"segment": "str", "month": "datetime", "revenue": "float", "returns": "float",
                            "orders": "int", "customers": "int"},
+    # Campaigns (analytics/uplift.py): one row per audience, per audience and metric, per day and group.
+    "campaigns": {
+        "audience_id": "str", "name": "str", "note": "str", "created_by": "str", "created_at": "str",
+        "snapshot_version": "str", "source": "str", "control_share": "float", "members": "int", "target": "int",
+        "control": "int", "backdated": "bool", "as_of": "datetime", "measured_to": "datetime", "days": "int",
+        "verdict": "str", "significant": "bool", "difference_points": "float", "mde_points": "float",
+        "power_warning": "str",
+    },
+    "campaign_results": {
+        "audience_id": "str", "metric": "str", "label": "str", "unit": "str", "target_value": "float",
+        "control_value": "float", "difference": "float", "ci_low": "float", "ci_high": "float",
+        "p_value": "float", "significant": "bool", "test": "str",
+    },
+    "campaign_daily": {
+        "audience_id": "str", "day": "datetime", "group": "str", "members": "int", "buyers": "int",
+        "share_bought": "float",
+    },
 }
 TABLE_NAMES = tuple(TABLES)
 

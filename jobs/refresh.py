@@ -22,7 +22,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from analytics.errors import AppError, LockedError
+from analytics.audiences import Audience
+from analytics.errors import AppError, AudienceError, LockedError
 from analytics.load import read_transactions
 from analytics.logs import bind, configure_logging, event
 from analytics.pipeline import build_snapshot
@@ -32,7 +33,7 @@ from analytics.snapshot import encode_snapshot, make_version, manifest_json
 from jobs.fetch import display_location, local_input
 from jobs.store import Store, open_store
 
-__all__ = ["run", "main", "parse_mapping"]
+__all__ = ["run", "main", "parse_mapping", "load_audiences"]
 
 log = logging.getLogger("jobs.refresh")
 
@@ -91,7 +92,8 @@ def _refresh(settings: Settings, store: Store, lock: Any, version: str, record: 
                   "sha256": _sha256(path), "rows": len(lines)}
     on_stage("load", round(time.perf_counter() - t, 3), {"lines": len(lines)})
     scheme = load_scheme(settings.segments.scheme)
-    snapshot = build_snapshot(lines, settings, scheme, source=source, on_stage=on_stage)
+    audiences = load_audiences(store)
+    snapshot = build_snapshot(lines, settings, scheme, source=source, on_stage=on_stage, audiences=audiences)
     for rule in snapshot.meta["cleaning"]:
         event(log, "cleaning", rule=rule["rule"], rows=rule["rows"], effect=rule["effect"])
 
@@ -106,6 +108,19 @@ def _refresh(settings: Settings, store: Store, lock: Any, version: str, record: 
     on_stage("publish", round(time.perf_counter() - t, 3), {"tables": len(blobs)})
     record["durations_s"] = timings
     return {name: entry["rows"] for name, entry in manifest["tables"].items()} | {"input_lines": len(lines)}
+
+
+def load_audiences(store: Store) -> list[Audience]:
+    """Every audience in the store, for measuring; an unreadable one is skipped with a warning (by id only)."""
+    found = []
+    for item in store.audiences():
+        try:
+            found.append(store.audience(str(item.get("audience_id"))))
+        except AudienceError as exc:
+            event(log, "audience skipped", level=logging.WARNING, audience_id=str(item.get("audience_id"))[:40],
+                  error=str(exc)[:200])
+    event(log, "audiences loaded", audiences=len(found), members=sum(len(a.members) for a in found))
+    return found
 
 
 def _finish(store: Store, record: dict, status: str, **fields: Any) -> None:

@@ -96,3 +96,27 @@ def test_no_snapshot_yet(tmp_path, capsys):
     assert run(f"file://{tmp_path}", "create", "--name", "x", "--segment", "Champions") == 4
     assert "No snapshot published yet" in capsys.readouterr().err
     assert isinstance(open_store(StoreParams(url=f"file://{tmp_path}")), FileStore)
+
+
+def test_the_refresh_measures_every_audience_and_skips_a_corrupt_one(store_url, capsys):
+    from analytics.settings import load_settings
+    from analytics.snapshot import parse_manifest, verify_table
+    from jobs.refresh import run as refresh
+
+    assert run(store_url, "create", "--name", "Backdated", "--list", "all", "--as-of", "2011-09-01") == 0
+    assert run(store_url, "create", "--name", "Broken", "--segment", "Loyal") == 0
+    store = open_store(StoreParams(url=store_url))
+    broken = next(item["audience_id"] for item in store.audiences() if item["name"] == "Broken")
+    (Path(store_url.removeprefix("file://")) / "audiences" / f"{broken}.json").write_text("{}")
+    capsys.readouterr()
+    version = refresh(load_settings({"STORE_URL": store_url}))
+    assert "audience skipped" in capsys.readouterr().err
+    manifest = parse_manifest(store.read_manifest(version))
+    campaigns = verify_table(manifest, "campaigns", store.read_table(version, "campaigns"))
+    assert campaigns["name"].tolist() == ["Backdated"]
+    row = campaigns.iloc[0]
+    assert row["members"] == 4338 and row["days"] == 100 and row["backdated"]  # 1 Sep - 9 Dec 2011
+    daily = verify_table(manifest, "campaign_daily", store.read_table(version, "campaign_daily"))
+    assert len(daily) == 200 and set(daily["group"]) == {"target", "control"}
+    assert manifest["tables"]["campaign_results"]["rows"] == 4  # one row per metric
+    assert len(store.audiences()) == 2  # the refresh never removes audiences
