@@ -12,7 +12,7 @@ from dash import Input, Output, State, callback, dcc, html
 
 from analytics.errors import AppError
 from dashboard import data
-from dashboard.components import action_view
+from dashboard.components import action_view, audience_form
 from dashboard.components import client_view as cv
 from dashboard.components.campaign import campaign_rows
 from dashboard.components.export import csv_download, safe_filename
@@ -64,6 +64,7 @@ def _body(version: str, manifest: Mapping, state: Mapping, view: str | None) -> 
             action_view.action_matrix(segments, currency, segment, links),
         ]), class_name="mb-3"),
         dbc.Card(dbc.CardBody(_list_section(segment, view, state, currency, scope_rows))),
+        audience_form.modal(),
     ], className="actions-page")
 
 
@@ -73,6 +74,7 @@ def _list_section(segment: str | None, view: str, state: Mapping, currency: str,
     hrefs = {name: page_href("/actions", state, view=name) for name in action_view.VIEWS}
     tools = html.Div([
         action_view.view_toggle(view, hrefs, segment),
+        audience_form.button(disabled=not scope_rows),
         dbc.Button("Export CSV", id="export-csv", color="secondary", outline=True, size="sm",
                    disabled=not scope_rows, title="Download every row matching the current filters and sort"),
         dcc.Loading(dcc.Download(id="export-download"), type="dot", parent_className="d-inline-block ms-2"),
@@ -158,6 +160,26 @@ def open_client(cell: dict | None, version: str | None, scope: dict | None) -> s
     if not known:
         raise dash.exceptions.PreventUpdate
     return cv.customer_href(customer, page_state(scope if isinstance(scope, dict) else {}))
+
+
+@callback(Output(audience_form.SOURCE, "data"), Input("audience-open", "n_clicks"),
+          State("at-risk-grid", "getRowsRequest"), State("page-version", "data"), State("actions-scope", "data"),
+          prevent_initial_call=True)
+def audience_source(clicks: int | None, request: dict | None, version: str | None, scope: dict | None) -> dict:
+    """The customers for "Create audience": every row matching the grid's current filters (as the export)."""
+    if not clicks:
+        raise dash.exceptions.PreventUpdate
+    try:
+        rows, _, segment, view = _list_frame(version, scope)
+    except AppError as exc:
+        raise dash.exceptions.PreventUpdate from exc
+    request = request if isinstance(request, dict) else {}
+    filters = request.get("filterModel") or None
+    limit = data.settings().campaigns.max_members + 1  # one more: a too-long list is refused, never cut
+    block, _ = _query(rows, {"filterModel": filters, "startRow": 0, "endRow": limit}, max_rows=limit)
+    what = "at-risk list" if view == "at-risk" else "all customers"
+    description = f"{what} — {segment}" if segment else what
+    return audience_form.source(block["customer_id"].tolist(), description + (" (filtered)" if filters else ""))
 
 
 @callback(Output("export-download", "data"), Input("export-csv", "n_clicks"),

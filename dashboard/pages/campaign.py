@@ -1,0 +1,81 @@
+"""One campaign (/campaigns/<audience_id>): verdict, results per outcome, outcome over time, exports."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, dcc, html
+
+from analytics.audience_export import audience_export
+from analytics.audiences import check_audience_id
+from analytics.errors import AppError, AudienceError
+from dashboard import data
+from dashboard.components import campaign_view
+from dashboard.components.charts import GRAPH_CONFIG
+from dashboard.components.export import csv_download, safe_filename
+from dashboard.components.shell import not_found, page_href
+from dashboard.pages._frame import page_state, render
+from dashboard.pages.campaigns import measured_campaigns
+
+dash.register_page(__name__, path_template="/campaigns/<audience_id>", name="Campaign",
+                   title="Campaign · Customer segments", order=6)
+
+log = logging.getLogger("dashboard.campaigns")
+
+
+def layout(audience_id: str | None = None, **query: str) -> html.Div:
+    """Page layout for ``/campaigns/<audience_id>``."""
+    state = page_state(query)
+    try:
+        audience_id = check_audience_id(audience_id)
+    except AudienceError:
+        return render("/campaigns", state, lambda *_: not_found("No such campaign: the address is not an "
+                                                                 "audience id (aud- and 12 hex digits)."))
+    return render(f"/campaigns/{audience_id}", state, lambda version, manifest: _body(version, manifest,
+                                                                                       audience_id, state))
+
+
+def _body(version: str, manifest: Mapping, audience_id: str, state: Mapping) -> html.Div:
+    summary = next((item for item in data.store().audiences() if item.get("audience_id") == audience_id), None)
+    back = dcc.Link("← All campaigns", href=page_href("/campaigns", state), className="small")
+    if summary is None:
+        return html.Div([back, not_found(f"No audience {audience_id}: it was deleted or never existed.")])
+    campaigns = measured_campaigns(version)
+    row = None if campaigns is None else next(iter(campaigns[campaigns["audience_id"] == audience_id]
+                                                   .to_dict("records")), None)
+    parts = [back, dcc.Store(id="campaign-id", data=audience_id), campaign_view.header(summary),
+             campaign_view.export_buttons(),
+             campaign_view.verdict_alert(row, manifest.get("period", {}).get("end"))]
+    if row is not None and row["days"] > 0:
+        results = data.table("campaign_results", version)
+        daily = data.table("campaign_daily", version)
+        parts += [dbc.Card(dbc.CardBody(campaign_view.results_table(
+                      results[results["audience_id"] == audience_id], manifest.get("currency", ""))),
+                      class_name="mb-3"),
+                  dbc.Card(dbc.CardBody(dcc.Graph(id="campaign-daily-graph", config=GRAPH_CONFIG,
+                                                  figure=campaign_view.daily_figure(
+                                                      daily[daily["audience_id"] == audience_id]))))]
+    return html.Div(parts, className="campaign-page")
+
+
+@callback(Output("campaign-download", "data"), Input("campaign-export-target", "n_clicks"),
+          Input("campaign-export-full", "n_clicks"), State("campaign-id", "data"), State("page-version", "data"),
+          prevent_initial_call=True)
+def export(_target: int | None, _full: int | None, audience_id: str | None, version: str | None) -> dict:
+    """The target list (campaign tool; never the control group) or the full file with a group column."""
+    kind = "full" if dash.ctx.triggered_id == "campaign-export-full" else "target"
+    if not isinstance(version, str):
+        raise dash.exceptions.PreventUpdate
+    try:
+        audience = data.store().audience(check_audience_id(audience_id))
+        frame = audience_export(audience, kind, *(data.table(name, version)
+                                                  for name in ("customers", "segments", "recommendations")))
+    except AppError as exc:
+        log.warning("campaign export failed: %s", exc)
+        raise dash.exceptions.PreventUpdate from exc
+    log.info("audience exported", extra={"fields": {"audience_id": audience.audience_id, "kind": kind,
+                                                    "rows": len(frame)}})
+    return csv_download(frame, safe_filename("audience", audience.name, kind, audience.audience_id))
