@@ -217,6 +217,11 @@ def build_audience(members: pd.DataFrame, *, name: str, note: str | None, contro
     audience_id = check_audience_id(audience_id or new_audience_id())
     share = check_control_share(control_share)
     split = split_members(check_members(members, max_members), audience_id, share)
+    for group, fix in (("control", "raise the control share"), ("target", "lower the control share")):
+        if not (split["group"] == group).any():
+            raise AudienceError(f"With {len(split):,} customers and a {share:.0%} control share the {group} group "
+                                f"would be empty (rounding per segment), so no uplift could be measured: add "
+                                f"customers or {fix}.")
     who = (created_by or "").strip()[:80]
     if not who:
         raise AudienceError("An audience needs its creator's name.")

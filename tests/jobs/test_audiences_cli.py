@@ -77,8 +77,14 @@ def test_create_from_a_file_of_ids_names_unknown_lines(store_url, tmp_path, caps
     err = capsys.readouterr().err
     assert "1 id(s)" in err and "first at line 4" in err and "nobody" not in err
     ids.write_text("customer_id,name\n17850,x\n12346,y\n17850,x\n")
+    assert run(store_url, "create", "--name", "From file", "--ids-file", str(ids)) == 2
+    assert "control group would be empty" in capsys.readouterr().err  # 2 customers, 10 %: nobody held out
+    champions, _ = cli.snapshot_table(open_store(StoreParams(url=store_url)), "customers")
+    chosen = champions.loc[champions["segment"] == "Champions", "customer_id"].head(40).tolist()
+    ids.write_text("customer_id,name\n" + "".join(f"{cid},x\n" for cid in chosen + chosen[:3]))
     assert run(store_url, "create", "--name", "From file", "--ids-file", str(ids)) == 0
-    assert open_store(StoreParams(url=store_url)).audiences()[0]["members"] == 2
+    stored = open_store(StoreParams(url=store_url)).audiences()[0]
+    assert (stored["members"], stored["control"]) == (40, 4)  # duplicates counted once; 40 × 0.1 = 4
 
 
 @pytest.mark.parametrize("args, message", [
