@@ -44,8 +44,11 @@ def button(disabled: bool = False) -> dbc.Button:
 def modal(initial: Mapping | None = None) -> html.Div:
     """The modal and its source store (one per page)."""
     share = round(data.settings().campaigns.control_share * 100)
-    needs_token = audiences.writer(request).needs_token
+    who = audiences.writer(request)
+    closed = None if who.configured or who.needs_token else dbc.Alert(audiences.AUTH_HELP, color="warning",
+                                                                       id="audience-auth-help", class_name="py-2")
     body = dbc.ModalBody([
+        closed,
         html.P(id="audience-description", className="small text-body-secondary"),
         dbc.Label("Name", html_for="audience-name"),
         dbc.Input(id="audience-name", maxlength=80, placeholder="e.g. Win-back December, 15 % off by e-mail"),
@@ -58,13 +61,13 @@ def modal(initial: Mapping | None = None) -> html.Div:
         dbc.Input(id="audience-share", type="number", min=1, max=50, step=1, value=share),
         html.Div([dbc.Label("Operator token", html_for="audience-token", class_name="mt-2"),
                   dbc.Input(id="audience-token", type="password", autocomplete="off")],
-                 hidden=not needs_token),
+                 hidden=not who.needs_token),
         dbc.Alert(id="audience-preview", color="light", class_name="mt-3 mb-0 py-2"),
         html.Div(id="audience-result", className="mt-2"),
     ])
     footer = dbc.ModalFooter([
         dbc.Button("Cancel", id="audience-cancel", color="secondary", outline=True),
-        dbc.Button("Save audience", id="audience-save", color="primary"),
+        dbc.Button("Save audience", id="audience-save", color="primary", disabled=closed is not None),
     ])
     return html.Div([
         dcc.Store(id=SOURCE, data=dict(initial) if initial else None),
