@@ -19,12 +19,13 @@ from dataclasses import dataclass
 import flask
 import pandas as pd
 
-from analytics.audiences import ID_MAX, Audience, build_audience, split_sizes
+from analytics.audience_export import audience_export
+from analytics.audiences import ID_MAX, Audience, build_audience, check_audience_id, split_sizes
 from analytics.errors import AudienceError
 from dashboard import data
 from dashboard.components.ops_view import token_ok
 
-__all__ = ["AUTH_HELP", "Writer", "writer", "members_for", "preview", "create"]
+__all__ = ["AUTH_HELP", "Writer", "writer", "members_for", "preview", "create", "valid_id", "export_frame"]
 
 log = logging.getLogger("dashboard.audiences")
 
@@ -94,3 +95,21 @@ def create(ids: Sequence[str], *, name: object, note: object, share: object, sou
     log.info("audience created", extra={"fields": {"audience_id": audience.audience_id, "by": user,
                                                    "source": source[:80], **audience.sizes}})
     return audience
+
+
+def valid_id(audience_id: object) -> str | None:
+    """The audience id from a URL if it is well formed (``aud-`` + 12 hex digits), else None."""
+    try:
+        return check_audience_id(audience_id)
+    except AudienceError:
+        return None
+
+
+def export_frame(audience_id: str, kind: str, version: str) -> tuple[pd.DataFrame, Audience]:
+    """The ``target`` (campaign tool, never the control group) or ``full`` (with group) file at ``version``."""
+    audience = data.store().audience(check_audience_id(audience_id))
+    tables = (data.table(name, version) for name in ("customers", "segments", "recommendations"))
+    frame = audience_export(audience, kind, *tables)
+    log.info("audience exported", extra={"fields": {"audience_id": audience.audience_id, "kind": kind,
+                                                    "rows": len(frame)}})
+    return frame, audience

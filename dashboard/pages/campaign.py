@@ -9,10 +9,8 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 
-from analytics.audience_export import audience_export
-from analytics.audiences import check_audience_id
-from analytics.errors import AppError, AudienceError
-from dashboard import data
+from analytics.errors import AppError
+from dashboard import audiences, data
 from dashboard.components import campaign_view
 from dashboard.components.charts import GRAPH_CONFIG
 from dashboard.components.export import csv_download, safe_filename
@@ -29,9 +27,8 @@ log = logging.getLogger("dashboard.campaigns")
 def layout(audience_id: str | None = None, **query: str) -> html.Div:
     """Page layout for ``/campaigns/<audience_id>``."""
     state = page_state(query)
-    try:
-        audience_id = check_audience_id(audience_id)
-    except AudienceError:
+    audience_id = audiences.valid_id(audience_id)
+    if audience_id is None:
         return render("/campaigns", state, lambda *_: not_found("No such campaign: the address is not an "
                                                                  "audience id (aud- and 12 hex digits)."))
     return render(f"/campaigns/{audience_id}", state, lambda version, manifest: _body(version, manifest,
@@ -70,12 +67,8 @@ def export(_target: int | None, _full: int | None, audience_id: str | None, vers
     if not isinstance(version, str):
         raise dash.exceptions.PreventUpdate
     try:
-        audience = data.store().audience(check_audience_id(audience_id))
-        frame = audience_export(audience, kind, *(data.table(name, version)
-                                                  for name in ("customers", "segments", "recommendations")))
+        frame, audience = audiences.export_frame(str(audience_id), kind, version)
     except AppError as exc:
         log.warning("campaign export failed: %s", exc)
         raise dash.exceptions.PreventUpdate from exc
-    log.info("audience exported", extra={"fields": {"audience_id": audience.audience_id, "kind": kind,
-                                                    "rows": len(frame)}})
     return csv_download(frame, safe_filename("audience", audience.name, kind, audience.audience_id))

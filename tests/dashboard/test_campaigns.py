@@ -131,6 +131,16 @@ def test_the_campaigns_page_lists_audiences_and_the_detail_page_exports(dash_app
     assert len(full) == 134 and sum(r["group"] == "control" for r in full) == 14
 
 
+def test_the_modal_says_how_to_enable_sign_in(dash_app, in_request, monkeypatch):
+    closed = audience_form.modal()
+    assert "TRUSTED_USER_HEADER" in text(by_id(closed, "audience-auth-help"))
+    assert by_id(closed, "audience-save").disabled
+    configure(monkeypatch, ops_token=TOKEN)
+    gated = audience_form.modal()
+    assert not text(gated).count("TRUSTED_USER_HEADER") and not by_id(gated, "audience-save").disabled
+    assert by_id(gated, "audience-token").type == "password"
+
+
 def test_writer_rules(dash_app, monkeypatch):
     with dash_app.server.test_request_context("/"):
         assert audiences.writer(flask.request) == audiences.Writer(None, False, False)
