@@ -30,7 +30,7 @@ def merge_results(summaries: Sequence[Mapping], campaigns: pd.DataFrame | None) 
     return [{**item, "measured": measured.get(item.get("audience_id"))} for item in summaries]
 
 
-def _result_badge(measured: Mapping | None) -> object:
+def _result_badge(measured: Mapping | None) -> html.Span:
     if measured is None:
         return html.Span("Measured after the next refresh", className="text-body-secondary small")
     color = "success" if measured["significant"] and measured["difference_points"] > 0 else \
@@ -49,7 +49,7 @@ def audience_table(rows: Sequence[Mapping], now: datetime, state: Mapping) -> db
     body = []
     for row in rows:
         href = page_href(f"/campaigns/{row['audience_id']}", state)
-        since = [fmt.day(row.get("as_of"))]
+        since: list = [fmt.day(row.get("as_of"))]
         if row.get("backdated"):
             since += [html.Br(), dbc.Badge(BACKDATED_LABEL, color="info", class_name="text-wrap")]
         body.append(html.Tr([
@@ -100,7 +100,7 @@ def header(summary: Mapping) -> html.Div:
     ])
 
 
-def verdict_alert(measured: Mapping | None, until: object) -> dbc.Alert:
+def verdict_alert(measured: Mapping | None, until: str | None) -> dbc.Alert:
     """The verdict in words, with the power warning."""
     if measured is None:
         return dbc.Alert("Not measured yet: results appear after the next refresh.", color="light",
@@ -161,7 +161,7 @@ def daily_figure(daily: pd.DataFrame) -> go.Figure:
     fig = go.Figure([go.Scatter(x=rows["day"], y=rows["share_bought"], mode="lines", name=group.capitalize(),
                                 line={"color": _GROUP_COLORS[group], "width": 3 if group == "target" else 2},
                                 hovertemplate=f"{group}: %{{y:.1f}} % had bought by %{{x|%d %b %Y}}<extra></extra>")
-                     for group, rows in daily.groupby("group", sort=False)])
+                     for group in ("target", "control") if not (rows := daily[daily["group"] == group]).empty])
     fig.update_yaxes(title="Members who bought (%)", ticksuffix=" %", rangemode="tozero")
     fig.update_xaxes(title="Day")
     return styled(fig, "Share who bought since the as-of date, target vs control (cumulative %)")

@@ -147,3 +147,39 @@ def test_writer_rules(dash_app, monkeypatch):
     configure(monkeypatch, basic_auth_user="ann", basic_auth_password="pw")
     with dash_app.server.test_request_context("/", headers={"Authorization": "Basic YW5uOnB3"}):  # ann:pw
         assert audiences.writer(flask.request).user == "ann"
+
+
+def test_a_store_failure_on_save_is_one_message(dash_app, private_audiences, monkeypatch):
+    from analytics.errors import StoreUnavailableError
+
+    configure(monkeypatch, ops_token=TOKEN)
+
+    def down(*_args):
+        raise StoreUnavailableError("Redis at 127.0.0.1:6390 unavailable: connection refused")
+
+    monkeypatch.setattr(data.store(), "save_audience", down)
+    result = save(token=TOKEN)
+    assert result.id == "audience-error" and "unavailable" in text(result)
+
+
+def test_results_table_and_outcome_chart():
+    import pandas as pd
+
+    from dashboard.components import campaign_view
+
+    results = pd.DataFrame([
+        {"metric": "bought", "label": "Share who bought", "unit": "points", "target_value": 31.25,
+         "control_value": 28.0, "difference": 3.1, "ci_low": 0.8, "ci_high": 5.4, "p_value": 0.0081,
+         "significant": True, "test": "Welch t-test stratified by segment, 95% CI"},
+        {"metric": "net_revenue", "label": "Net revenue per member", "unit": "money", "target_value": 120.5,
+         "control_value": 110.0, "difference": 10.5, "ci_low": -4.0, "ci_high": 25.0, "p_value": 0.15,
+         "significant": False, "test": "Welch t-test stratified by segment, 95% CI"}])
+    table = campaign_view.results_table(results, "£")
+    assert text(by_id(table, "result-bought"), "|") == "Share who bought|31.2 %|28.0 %|+3.10 points [+0.80, +5.40]|0.008"
+    assert "£10.50 [-£4.00, £25.00]" in text(by_id(table, "result-net_revenue"))
+    daily = pd.DataFrame({"audience_id": "a", "day": pd.to_datetime(["2011-09-01", "2011-09-02"] * 2),
+                          "group": ["target", "target", "control", "control"], "members": [9, 9, 1, 1],
+                          "buyers": [1, 3, 0, 0], "share_bought": [11.1, 33.3, 0.0, 0.0]})
+    figure = campaign_view.daily_figure(daily)
+    assert [trace.name for trace in figure.data] == ["Target", "Control"]
+    assert list(figure.data[0].y) == [11.1, 33.3]
