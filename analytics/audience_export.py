@@ -1,9 +1,9 @@
-"""The campaign file of an audience: who to contact, with the columns an e-mail/ads tool needs. Pure.
+"""The campaign files of an audience: who to contact, with the campaign columns. Pure.
 
-Two files from one function: the **target** list (for the campaign tool — the control group is never in
-it) and the **full** list with a ``group`` column (for analysts). Column names are a contract: stable,
-not localised, declared once in :data:`CAMPAIGN_COLUMNS` (the campaign columns of the customer lists) and
-:data:`AUDIENCE_COLUMNS`.
+Two files from one function: the **target** list (for the e-mail/ads tool — the control group is never in
+it) and the **full** list with ``group`` and ``segment_at_creation`` (for analysts). The customer columns
+are the campaign columns of every customer-list CSV (``CAMPAIGN_COLUMNS``, docs/EXPORTS.md), computed by
+the caller (``campaign_rows``) and passed in; this module adds the audience columns.
 """
 
 from __future__ import annotations
@@ -12,51 +12,38 @@ import pandas as pd
 
 from analytics.audiences import Audience
 
-__all__ = ["CAMPAIGN_COLUMNS", "AUDIENCE_COLUMNS", "EXPORT_KINDS", "campaign_columns", "audience_export"]
+__all__ = ["AUDIENCE_COLUMNS", "FULL_COLUMNS", "EXPORT_KINDS", "export_ids", "audience_export"]
 
-# Campaign columns of a customer list (from the customers, segments and recommendations tables).
-CAMPAIGN_COLUMNS = ("customer_id", "country", "segment", "r_score", "f_score", "m_score", "recency_days",
-                    "frequency", "monetary", "returns_value", "action", "tactic",
-                    "product_1_code", "product_1_name", "product_2_code", "product_2_name",
-                    "product_3_code", "product_3_name")
-AUDIENCE_COLUMNS = ("audience_id", "audience_name")
+AUDIENCE_COLUMNS = ("audience_id", "audience_name")  # after the campaign columns, in both files
+FULL_COLUMNS = ("group", "segment_at_creation")  # then these, in the full file only
 EXPORT_KINDS = ("target", "full")  # target: the campaign file; full: every member with its group
-_TOP_PRODUCTS = 3
 
 
-def campaign_columns(customer_ids: pd.Series, customers: pd.DataFrame, segments: pd.DataFrame,
-                     recommendations: pd.DataFrame) -> pd.DataFrame:
-    """The campaign columns for ``customer_ids`` (in that order); customers unknown to the snapshot get
-    empty cells. ``segment`` is the customer's current segment."""
-    ids = pd.DataFrame({"customer_id": customer_ids.astype("str").to_numpy()})
-    known = customers[["customer_id", "country", "segment", "r_score", "f_score", "m_score", "recency_days",
-                       "frequency", "monetary", "returns_value"]]
-    frame = ids.merge(known.astype({"customer_id": "str"}), on="customer_id", how="left")
-    frame = frame.merge(segments[["segment", "action", "tactic"]], on="segment", how="left")
-    top = recommendations[recommendations["rank"] <= _TOP_PRODUCTS]
-    wide = {}
-    for rank in range(1, _TOP_PRODUCTS + 1):
-        picks = top[top["rank"] == rank].set_index("customer_id")
-        wide[f"product_{rank}_code"] = frame["customer_id"].map(picks["stock_code"])
-        wide[f"product_{rank}_name"] = frame["customer_id"].map(picks["description"])
-    return frame.assign(**wide)[list(CAMPAIGN_COLUMNS)]
-
-
-def audience_export(audience: Audience, kind: str, customers: pd.DataFrame, segments: pd.DataFrame,
-                    recommendations: pd.DataFrame) -> pd.DataFrame:
-    """The ``target`` file (target group only) or the ``full`` file (every member, plus ``group`` and
-    ``segment_at_creation``), each with the campaign columns, audience id and name.
-
-    Raises:
-        ValueError: unknown ``kind``.
-    """
+def _members(audience: Audience, kind: str) -> pd.DataFrame:
     if kind not in EXPORT_KINDS:
         raise ValueError(f"Unknown export kind {kind!r}; allowed: {', '.join(EXPORT_KINDS)}.")
     members = audience.members
     if kind == "target":
         members = members[members["group"] == "target"]
-    members = members.sort_values("customer_id", kind="stable")
-    frame = campaign_columns(members["customer_id"], customers, segments, recommendations)
+    return members.sort_values("customer_id", kind="stable")
+
+
+def export_ids(audience: Audience, kind: str) -> list[str]:
+    """The customer ids of the ``target`` or ``full`` file, in file order (by customer id)."""
+    return _members(audience, kind)["customer_id"].tolist()
+
+
+def audience_export(audience: Audience, kind: str, campaign_rows: pd.DataFrame) -> pd.DataFrame:
+    """The ``target`` file (target group only) or the ``full`` file (every member, with ``group`` and
+    ``segment_at_creation``): ``campaign_rows`` (one row per customer, ``customer_id`` first) plus the
+    audience id and name. A member no longer in the snapshot keeps its row with empty campaign columns.
+
+    Raises:
+        ValueError: unknown ``kind``.
+    """
+    members = _members(audience, kind)
+    rows = campaign_rows.astype({"customer_id": "str"})
+    frame = members[["customer_id"]].merge(rows, on="customer_id", how="left")
     frame = frame.assign(audience_id=audience.audience_id, audience_name=audience.name)
     if kind == "full":
         frame = frame.assign(group=members["group"].to_numpy(), segment_at_creation=members["segment"].to_numpy())

@@ -27,13 +27,17 @@ from typing import TextIO
 
 import pandas as pd
 
-from analytics.audience_export import EXPORT_KINDS, audience_export
+from analytics.audience_export import EXPORT_KINDS, audience_export, export_ids
 from analytics.audiences import Audience, build_audience
 from analytics.errors import AppError, AudienceError, SnapshotError
 from analytics.settings import Settings, load_settings
 from analytics.snapshot import parse_manifest, verify_table
 from jobs.logs import configure_logging, event
 from jobs.store import Store, open_store
+
+# The campaign columns are one contract for every customer-list CSV (docs/EXPORTS.md). Its builder lives
+# with the dashboard's components; it is pure pandas, imported here so the CLI file is the same file.
+from dashboard.components.campaign import campaign_rows
 
 __all__ = ["main", "members_from", "create", "read_ids_file"]
 
@@ -153,7 +157,11 @@ def _show(audience: Audience, out: TextIO) -> None:
 
 def _export(store: Store, audience: Audience, kind: str, output: str | None) -> int:
     tables = {name: snapshot_table(store, name)[0] for name in ("customers", "segments", "recommendations")}
-    frame = audience_export(audience, kind, tables["customers"], tables["segments"], tables["recommendations"])
+    version = store.current_version() or ""
+    currency = parse_manifest(store.read_manifest(version)).get("currency", "")
+    rows = campaign_rows(tables["customers"], tables["segments"], tables["recommendations"],
+                         export_ids(audience, kind), currency)
+    frame = audience_export(audience, kind, rows)
     text = _safe_csv(frame)
     if output:
         Path(output).write_text(text, encoding="utf-8")
