@@ -21,9 +21,9 @@ import pandas as pd
 
 from analytics.audience_export import audience_export, export_ids
 from analytics.audiences import ID_MAX, Audience, build_audience, check_audience_id, split_sizes
+from analytics.campaign_columns import campaign_rows
 from analytics.errors import AudienceError
 from dashboard import data
-from dashboard.components.campaign import campaign_rows
 from dashboard.components.ops_view import token_ok
 
 __all__ = ["AUTH_HELP", "Writer", "writer", "members_for", "preview", "create", "valid_id", "export_frame"]
@@ -109,9 +109,10 @@ def valid_id(audience_id: object) -> str | None:
 def export_frame(audience_id: str, kind: str, version: str) -> tuple[pd.DataFrame, Audience]:
     """The ``target`` (campaign tool, never the control group) or ``full`` (with group) file at ``version``."""
     audience = data.store().audience(check_audience_id(audience_id))
-    tables = (data.table(name, version) for name in ("customers", "segments", "recommendations"))
-    currency = data.manifest(version).get("currency", "")
-    frame = audience_export(audience, kind, campaign_rows(*tables, export_ids(audience, kind), currency))
+    rows = campaign_rows(data.table("customers", version), data.table("segments", version),
+                         data.table("recommendations", version), export_ids(audience, kind),
+                         data.manifest(version).get("currency", ""))
+    frame = audience_export(audience, kind, rows)
     log.info("audience exported", extra={"fields": {"audience_id": audience.audience_id, "kind": kind,
                                                     "rows": len(frame)}})
     return frame, audience

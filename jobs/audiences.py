@@ -29,15 +29,12 @@ import pandas as pd
 
 from analytics.audience_export import EXPORT_KINDS, audience_export, export_ids
 from analytics.audiences import Audience, build_audience
+from analytics.campaign_columns import campaign_rows
 from analytics.errors import AppError, AudienceError, SnapshotError
+from analytics.logs import configure_logging, event
 from analytics.settings import Settings, load_settings
 from analytics.snapshot import parse_manifest, verify_table
-from jobs.logs import configure_logging, event
 from jobs.store import Store, open_store
-
-# The campaign columns are one contract for every customer-list CSV (docs/EXPORTS.md). Its builder lives
-# with the dashboard's components; it is pure pandas, imported here so the CLI file is the same file.
-from dashboard.components.campaign import campaign_rows
 
 __all__ = ["main", "members_from", "create", "read_ids_file"]
 

@@ -18,7 +18,6 @@ from urllib.parse import unquote
 from analytics.errors import ConfigError, LockedError, SnapshotError, StoreUnavailableError
 from analytics.settings import StoreParams
 from jobs.locks import RefreshLock, hold_flock, make_token
-from jobs.store.file_audiences import FileAudiences
 from jobs.store.common import (
     MAX_RUNS,
     _check_params,
@@ -32,6 +31,7 @@ from jobs.store.common import (
     _to_json,
     _tolerant,
 )
+from jobs.store.file_audiences import FileAudiences
 
 log = logging.getLogger("jobs.store")  # the logger name of the former single module, kept for log consumers
 

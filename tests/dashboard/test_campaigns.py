@@ -175,7 +175,8 @@ def test_results_table_and_outcome_chart():
          "control_value": 110.0, "difference": 10.5, "ci_low": -4.0, "ci_high": 25.0, "p_value": 0.15,
          "significant": False, "test": "Welch t-test stratified by segment, 95% CI"}])
     table = campaign_view.results_table(results, "£")
-    assert text(by_id(table, "result-bought"), "|") == "Share who bought|31.2 %|28.0 %|+3.10 points [+0.80, +5.40]|0.008"
+    expected = "Share who bought|31.2 %|28.0 %|+3.10 points [+0.80, +5.40]|0.008"
+    assert text(by_id(table, "result-bought"), "|") == expected
     assert "£10.50 [-£4.00, £25.00]" in text(by_id(table, "result-net_revenue"))
     daily = pd.DataFrame({"audience_id": "a", "day": pd.to_datetime(["2011-09-01", "2011-09-02"] * 2),
                           "group": ["target", "target", "control", "control"], "members": [9, 9, 1, 1],
