@@ -11,14 +11,15 @@ from pathlib import Path
 import dash
 from dash import Input, Output, State, dcc, html
 
+from analytics.errors import AppError
 from analytics.settings import PROJECT_ROOT, Settings, load_settings
 from dashboard import data
 from dashboard.components.charts import use_chart_theme
-from dashboard.components.client_view import customer_href
+from dashboard.components.client_view import clean_id, customer_href, customer_segment
 from dashboard.health import register_health
 from dashboard.security import apply_security
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "search_target"]
 
 PAGES = Path(__file__).resolve().parent / "pages"
 ASSETS = PROJECT_ROOT / "assets"
@@ -91,9 +92,23 @@ def _register_callbacks(app: dash.Dash) -> None:
                   State("nav-search", "value"), State("filters", "data"), prevent_initial_call=True)
     def open_customer(_value: str | None, _clicks: int | None, value: str | None, filters: dict | None) -> str:
         """Navbar search: open Client 360 for the typed id."""
-        customer = (value or "").strip()
-        if not customer:
-            raise dash.exceptions.PreventUpdate
-        return customer_href(customer, filters or {})
+        return search_target(value, filters)
+
+
+def search_target(value: str | None, filters: dict | None) -> str:
+    """Where the navbar search goes: the typed customer (id normalised), with the customer's own segment."""
+    customer = clean_id(value)
+    if not customer:
+        raise dash.exceptions.PreventUpdate
+    return customer_href(customer, filters or {}, _segment_of(customer))
+
+
+def _segment_of(customer_id: str) -> str | None:
+    """The customer's segment in the snapshot being served (None: unknown customer, or no readable data)."""
+    version = data.current_version()
+    try:
+        return customer_segment(data.table("customers", version), customer_id) if version else None
+    except AppError:
+        return None
 
 

@@ -7,6 +7,7 @@ Customer ids are untrusted input (URL, search box): they are handled as plain st
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from urllib.parse import quote
 
@@ -17,14 +18,35 @@ from dash import dcc, html
 from dashboard.components import format as fmt
 from dashboard.components.shell import not_found, page_href
 
-__all__ = ["MAX_ID_LENGTH", "HISTORY_PAGE", "SUGGESTIONS", "clean_id", "customer_href", "find_customer",
-           "suggest_ids", "search_box", "suggestion_list", "quick_links", "not_found_view", "profile_header",
-           "rfm_cards", "purchase_facts", "customer_orders", "history_table", "more_label", "history_summary",
-           "customer_recommendations", "recommendation_list"]
+__all__ = [
+    "HISTORY_PAGE",
+    "MAX_ID_LENGTH",
+    "SUGGESTIONS",
+    "clean_id",
+    "customer_href",
+    "customer_orders",
+    "customer_recommendations",
+    "customer_segment",
+    "find_customer",
+    "follow_customer",
+    "history_summary",
+    "history_table",
+    "more_label",
+    "not_found_view",
+    "profile_header",
+    "purchase_facts",
+    "quick_links",
+    "recommendation_list",
+    "rfm_cards",
+    "search_box",
+    "suggest_ids",
+    "suggestion_list",
+]
 
 MAX_ID_LENGTH = 40  # longest id accepted from a URL or the search box (the navbar search uses the same)
 HISTORY_PAGE = 50  # invoices shown at first, and added by each "Show more"
 SUGGESTIONS = 10  # ids suggested while typing
+_SPREADSHEET_ID = re.compile(r"(\d+)\.0+")  # 17850.0: a whole number exported as a decimal
 PRIORITY_COLORS = {"Critical": "danger", "High": "primary", "Medium": "info", "Low": "secondary"}
 CONFIDENCE_HELP = ("Confidence: the probability that a customer buys this product when they bought the "
                    "product(s) it is recommended with.")
@@ -35,13 +57,35 @@ LIFT_HELP = ("Lift: how much more likely than chance. Above ×1 the products are
 # --- lookup and search -----------------------------------------------------------------------------
 
 def clean_id(raw: object) -> str:
-    """An untrusted customer id as a plain, trimmed string of at most ``MAX_ID_LENGTH`` characters."""
-    return ("" if raw is None else str(raw)).strip()[:MAX_ID_LENGTH]
+    """An untrusted customer id as a plain, trimmed string of at most ``MAX_ID_LENGTH`` characters.
+
+    A whole number written the spreadsheet way (``17850.0``, ``17850.00``) becomes ``17850``.
+    """
+    text = ("" if raw is None else str(raw)).strip()[:MAX_ID_LENGTH]
+    whole = _SPREADSHEET_ID.fullmatch(text)
+    return whole.group(1) if whole else text
 
 
-def customer_href(customer_id: str, state: Mapping[str, object] | None) -> str:
-    """Link to a customer's Client 360 page (the id percent-encoded), carrying the filter state."""
-    return page_href(f"/client/{quote(customer_id, safe='')}", state)
+def customer_href(customer_id: str, state: Mapping[str, object] | None, segment: str | None = None) -> str:
+    """Link to a customer's Client 360 page (the id percent-encoded), carrying the filter state.
+
+    When the state has a segment filter, the link carries the customer's own ``segment`` instead (none
+    when unknown), never the segment of the page the link is on: the Client 360 chip and its "back to
+    list" follow the customer.
+    """
+    return page_href(f"/client/{quote(customer_id, safe='')}", follow_customer(state, segment))
+
+
+def follow_customer(state: Mapping[str, object] | None, segment: str | None) -> dict[str, object]:
+    """``state`` with its segment filter, if any, replaced by the customer's ``segment``."""
+    state = dict(state or {})
+    return {**state, "segment": segment if state.get("segment") else None}
+
+
+def customer_segment(customers: pd.DataFrame, customer_id: str) -> str | None:
+    """The segment of ``customer_id`` in ``customers``, or None when there is no such customer."""
+    row = find_customer(customers, customer_id)
+    return None if row is None else str(row["segment"])
 
 
 def find_customer(customers: pd.DataFrame, customer_id: str) -> pd.Series | None:
@@ -90,7 +134,8 @@ def suggestion_list(matches: pd.DataFrame, text: str, state: Mapping[str, object
     return html.Div([
         dcc.Link([html.Span(row.customer_id, className="fw-semibold me-2"),
                   html.Span(f"{row.country} · {row.segment}", className="small text-body-secondary")],
-                 href=customer_href(row.customer_id, state), className="list-group-item list-group-item-action")
+                 href=customer_href(row.customer_id, state, row.segment),
+                 className="list-group-item list-group-item-action")
         for row in matches.itertuples(index=False)
     ], className="list-group shadow-sm")
 
@@ -107,7 +152,7 @@ def quick_links(customers: pd.DataFrame, state: Mapping[str, object] | None, cur
             html.Div([html.Span(fmt.money(row.monetary, currency), className="me-3"),
                       html.Span(f"risk {fmt.count(row.risk_score)}/100", className="small text-body-secondary")],
                      className="text-end text-nowrap"),
-        ], href=customer_href(row.customer_id, state),
+        ], href=customer_href(row.customer_id, state, row.segment),
             className="list-group-item list-group-item-action d-flex justify-content-between align-items-center")
         for row in customers.itertuples(index=False)
     ], className="list-group list-group-flush", id=link_id)

@@ -81,8 +81,8 @@ def _list_section(segment: str | None, view: str, state: Mapping, currency: str,
     if not scope_rows:
         return [header, action_view.empty_list(view, segment, hrefs["all"])]
     return [header, _grid(currency),
-            html.Div([html.Span(id="list-count"), " · Click a customer to open Client 360. Sort by clicking a "
-                      "header (Shift+click to add a sort), filter with the boxes under the headers."],
+            html.Div([html.Span(id="list-count"), (" · Click a customer to open Client 360. Sort by clicking a "
+                      "header (Shift+click to add a sort), filter with the boxes under the headers.")],
                      className="small text-body-secondary mt-2")]
 
 
@@ -151,12 +151,12 @@ def open_client(cell: dict | None, version: str | None, scope: dict | None) -> s
     if not isinstance(customer, str) or not isinstance(version, str) or not 0 < len(customer) <= cv.MAX_ID_LENGTH:
         raise dash.exceptions.PreventUpdate
     try:
-        known = cv.find_customer(data.table("customers", version), customer) is not None
+        segment = cv.customer_segment(data.table("customers", version), customer)
     except AppError:
-        known = False
-    if not known:
+        segment = None
+    if segment is None:
         raise dash.exceptions.PreventUpdate
-    return cv.customer_href(customer, page_state(scope if isinstance(scope, dict) else {}))
+    return cv.customer_href(customer, page_state(scope if isinstance(scope, dict) else {}), segment)
 
 
 @callback(Output("export-download", "data"), Input("export-csv", "n_clicks"),

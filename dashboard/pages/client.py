@@ -12,6 +12,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 
+from analytics.errors import AppError
 from dashboard import data
 from dashboard.components import client_view as cv
 from dashboard.components.shell import page_href
@@ -29,10 +30,21 @@ dash.register_page(__name__, path_template="/client/<customer_id>", name="Client
 
 def layout(customer_id: str | None = None, **query: str) -> html.Div:
     """Page layout for ``/client/<customer_id>?segment=…`` (the id is percent-decoded and capped)."""
-    state = page_state(query)
     customer = cv.clean_id(unquote(customer_id or ""))
+    state = page_state(query)
+    if state.get("segment"):  # the filter follows the customer, whatever segment the URL named
+        state = cv.follow_customer(state, _segment_of(customer))
     path = f"/client/{quote(customer, safe='')}"
     return render(path, state, lambda version, manifest: _body(version, manifest, customer, state))
+
+
+def _segment_of(customer_id: str) -> str | None:
+    """The customer's segment in the snapshot being served (None when unknown or unreadable)."""
+    version = data.current_version()
+    try:
+        return cv.customer_segment(data.table("customers", version), customer_id) if version else None
+    except AppError:
+        return None
 
 
 def _body(version: str, manifest: Mapping, customer_id: str, state: Mapping) -> html.Div:
@@ -93,9 +105,9 @@ def _history_card(orders, currency: str) -> dbc.Card:
 def _recommendations_card(recs, segment: str) -> dbc.Card:
     return dbc.Card(dbc.CardBody([
         html.H3("Recommended products", className="h6 mb-1"),
-        html.Div(["Best first. ", html.Strong("Confidence"), ": probability to buy the product when the products "
-                  "it is recommended with were bought. ", html.Strong("Lift"), ": above ×1 the link is stronger "
-                  "than chance. Products the customer never bought only."],
+        html.Div(["Best first. ", html.Strong("Confidence"), (": probability to buy the product when the products "
+                  "it is recommended with were bought. "), html.Strong("Lift"), (": above ×1 the link is stronger "
+                  "than chance. Products the customer never bought only.")],
                  className="small text-body-secondary mb-2", id="client-reco-help"),
         cv.recommendation_list(recs, segment),
     ]), class_name="h-100")

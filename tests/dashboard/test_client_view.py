@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 from collections import Counter
 
 import dash
@@ -152,8 +153,9 @@ def test_show_more_pages_a_long_history(client_page, version):
 def test_at_risk_customer_links_back_to_the_at_risk_list(client_page, version):
     customers = data.table("customers", version)
     row = customers[customers["at_risk"]].nlargest(1, "risk_score").iloc[0]
-    page = client_page.layout(customer_id=row["customer_id"], segment="Champions")
-    assert by_id(page, "client-back-at-risk").href == "/actions?segment=Champions&view=at-risk"
+    page = client_page.layout(customer_id=row["customer_id"], segment=row["segment"])
+    expected = "/actions?" + urlencode({"segment": row["segment"], "view": "at-risk"})
+    assert by_id(page, "client-back-at-risk").href == expected
     assert text(by_id(page, "client-risk-flag")) == "At risk"
     assert text(by_id(page, "client-risk-score")) == f"risk score {round(row['risk_score'])}/100"
 
@@ -212,14 +214,17 @@ def test_suggest_callback_returns_at_most_ten_links(search_page, version):
     assert 0 < len(links) <= cv.SUGGESTIONS
     ids = [text(link.children[0]) for link in links]
     assert all(i.startswith("123") for i in ids)
-    assert links[0].href == f"/client/{ids[0]}?segment=Champions"
+    segments = data.table("customers", version).set_index("customer_id")["segment"]
+    assert [link.href for link in links] == ["/client/" + i + "?" + urlencode({"segment": segments[i]}) for i in ids]
     assert "No customer id contains “nope”" in text(search_page.suggest("nope", version, {}))
     assert search_page.suggest("", version, {}) is None
 
 
 def test_open_customer_navigates(search_page, version):
+    # 12347 is a Champion: the segment filter of the page it was searched from (Loyal) does not follow
     assert search_page.open_customer(1, None, " 12347 ", version, {"segment": "Loyal"}) == \
-        "/client/12347?segment=Loyal"
+        "/client/12347?segment=Champions"
+    assert search_page.open_customer(1, None, "12347.0", version, {}) == "/client/12347"
     customers = data.table("customers", version)
     holders = Counter(part for i in customers["customer_id"] for part in {i[k:k + 4] for k in range(len(i) - 3)})
     unique = min(part for part, n in holders.items() if n == 1)  # a text only one id contains
@@ -247,7 +252,7 @@ def test_search_page_examples_follow_the_segment_filter(search_page, version):
     page = search_page.layout(segment="Loyal")
     customers = data.table("customers", version).set_index("customer_id")
     hrefs = [link.href for link in by_id(page, "client-examples-best").children]
-    assert hrefs and all(h.endswith("?segment=Loyal") for h in hrefs)
+    assert hrefs and all(h.endswith("?segment=Loyal") for h in hrefs)  # Loyal customers only: theirs
     assert {customers.loc[h.split("/")[2].split("?")[0], "segment"] for h in hrefs} == {"Loyal"}
 
 
@@ -269,3 +274,38 @@ def test_unknown_id_suggests_close_ids(client_page, version):
     page = client_page.layout(customer_id="1234")  # not an id, but the start of four
     links = [c for c in walk(by_id(page, "client-search-suggestions")) if type(c).__name__ == "Link"]
     assert [link.href for link in links] == ["/client/12346", "/client/12347", "/client/12348", "/client/12349"]
+
+
+# --- defects 2 and 4: the segment follows the customer; spreadsheet ids ----------------------------------
+
+def test_clean_id_reads_spreadsheet_ids():
+    assert cv.clean_id("17850.0") == "17850" and cv.clean_id(" 17850.00 ") == "17850"
+    assert cv.clean_id("17850.5") == "17850.5" and cv.clean_id("A1.0") == "A1.0"  # only whole numbers
+    assert cv.clean_id("17850") == "17850"
+
+
+def test_spreadsheet_id_opens_the_customer(client_page, version):
+    page = client_page.layout(customer_id="17850.0")
+    assert text(by_id(page, "client-title")) == "17850"
+
+
+def test_client_page_chip_and_back_link_follow_the_customer(client_page, version):
+    """17850 is Can't Lose Them: a URL naming Loyal (where the user came from) must not label or link them Loyal."""
+    segment = data.table("customers", version).set_index("customer_id").loc["17850", "segment"]
+    assert segment == "Can't Lose Them"
+    page = client_page.layout(customer_id="17850", segment="Loyal")
+    assert text(by_id(page, "filter-chip")).startswith(f"Segment: {segment}")
+    assert by_id(page, "client-back-at-risk").href == "/actions?" + urlencode({"segment": segment,
+                                                                               "view": "at-risk"})
+    assert find(client_page.layout(customer_id="17850"), "filter-chip") is None  # no filter: no chip
+
+
+def test_navbar_search_carries_the_customers_segment(in_request):
+    from dashboard.app import search_target
+
+    assert search_target("17850.0", {"segment": "Loyal"}) == "/client/17850?" + urlencode(
+        {"segment": "Can't Lose Them"})
+    assert search_target(" 17850 ", {}) == "/client/17850"
+    assert search_target("nobody", {"segment": "Loyal"}) == "/client/nobody"
+    with pytest.raises(dash.exceptions.PreventUpdate):
+        search_target("  ", {})
