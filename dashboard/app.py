@@ -6,9 +6,11 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import dash
+import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html
 
 from analytics.errors import AppError
@@ -19,7 +21,7 @@ from dashboard.components.client_view import clean_id, customer_href, customer_s
 from dashboard.health import register_health
 from dashboard.security import apply_security
 
-__all__ = ["create_app", "search_target"]
+__all__ = ["create_app", "new_data_notice", "search_target"]
 
 PAGES = Path(__file__).resolve().parent / "pages"
 ASSETS = PROJECT_ROOT / "assets"
@@ -47,7 +49,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     data.init_app(app.server, settings)
     register_health(app.server, app.config.routes_pathname_prefix)
     apply_security(app, settings)
-    app.layout = _shell
+    app.layout = functools.partial(_shell, settings.dashboard.new_data_poll_s)
     _register_callbacks(app)
     _finish_setup(app)
     return app
@@ -63,16 +65,35 @@ def _finish_setup(app: dash.Dash) -> None:
     app.server.test_client().get(app.config.routes_pathname_prefix + "_dash-layout")
 
 
-def _shell() -> html.Div:
-    """The layout around every page: location, the cross-filter store, the page container."""
+def _shell(new_data_poll_s: float = 60.0) -> html.Div:
+    """The layout around every page: location, the cross-filter store, the "new data" notice, the page container."""
     return html.Div([
         dcc.Location(id="url", refresh="callback-nav"),
         dcc.Store(id="filters", storage_type="session"),
+        dcc.Interval(id="new-data-poll", interval=max(new_data_poll_s, 1) * 1000, disabled=new_data_poll_s <= 0),
+        html.Div(id="new-data-notice", className="new-data-notice", role="status", **{"aria-live": "polite"}),
         dash.page_container,
     ])
 
 
+def new_data_notice(page_version: str | None, current: str | None, href: str | None) -> object:
+    """A discreet "new data — reload" notice when a newer snapshot than the page's was published, else nothing."""
+    if not page_version or not current or current == page_version:
+        return None
+    return dbc.Alert([
+        html.Strong("New data published. "),
+        "This page shows the previous snapshot. ",
+        html.A("Reload", href=href or "", id="new-data-reload", className="alert-link"),
+    ], color="info", class_name="py-2 px-3 mb-0 shadow-sm small", id="new-data-alert")
+
+
 def _register_callbacks(app: dash.Dash) -> None:
+    @app.callback(Output("new-data-notice", "children"), Input("new-data-poll", "n_intervals"),
+                  State("page-version", "data"), State("url", "href"), prevent_initial_call=True)
+    def check_new_data(_ticks: int | None, page_version: str | None, href: str | None) -> object:
+        """Every ``dashboard.new_data_poll_s``: is the served version newer than the page's? (a pointer read)"""
+        return new_data_notice(page_version, data.current_version(), href)
+
     @app.callback(Output("filters", "data"), Input("url", "search"), State("filters", "data"))
     def remember_filters(search: str | None, current: dict | None) -> dict:
         """Keep the selected segment (ids and filters only, never tables) in the session store."""
