@@ -80,6 +80,12 @@ class Store(Protocol):
     def pending_refresh_request(self) -> dict | None:
         """The pending request, left in place (None if there is none)."""
 
+    def write_heartbeat(self, beat: Mapping[str, Any]) -> None:
+        """Replace the scheduler's heartbeat (time, pid, host, schedules, running run). Raises ValueError if not JSON."""
+
+    def heartbeat(self) -> dict | None:
+        """The scheduler's last heartbeat (None if none was written). Raises SnapshotError if unreadable."""
+
     def close(self) -> None:
         """Release connections. Idempotent."""
 
