@@ -359,7 +359,7 @@ def _reco_row(row, segment: str) -> html.Tr:
     is_rule = row.source == "rule"
     return html.Tr([
         html.Td(row.rank, className="text-body-secondary"),
-        html.Td([html.Div(row.description, className="client-product"),
+        html.Td([html.Div(fmt.product_name(row.description), className="client-product", title=row.description),
                  html.Div(f"Code {row.stock_code}", className="small text-body-secondary")]),
         html.Td(_confidence(row.confidence) if is_rule else "–", className="text-end client-reco-confidence"),
         html.Td(f"×{row.lift:.2f}" if is_rule and pd.notna(row.lift) else "–", className="text-end client-reco-lift"),
@@ -383,7 +383,7 @@ def _reason(row, segment: str) -> str:
 
 
 def _names(because: Iterable[str] | None, most: int = 3) -> str:
-    names = [str(name) for name in (because if because is not None else [])]
+    names = [fmt.product_name(name) for name in (because if because is not None else [])]
     if not names:
         return "products they bought"
     extra = f" and {len(names) - most} more" if len(names) > most else ""

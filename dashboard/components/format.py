@@ -1,13 +1,14 @@
-"""Display formatting: money with the snapshot's currency, counts, shares, dates."""
+"""Display formatting: money with the snapshot's currency, counts, shares, dates, product names."""
 
 from __future__ import annotations
 
 import math
+import string
 from datetime import datetime
 
 import pandas as pd
 
-__all__ = ["money", "count", "share", "number", "day", "moment"]
+__all__ = ["money", "count", "share", "number", "day", "moment", "product_name"]
 
 
 def _missing(value: object) -> bool:
@@ -55,3 +56,14 @@ def moment(value: datetime | pd.Timestamp | str | None) -> str:
     if stamp.tzinfo is not None:
         stamp = stamp.tz_convert("UTC")
     return f"{stamp.day} {stamp.strftime('%b %Y %H:%M')}{suffix}"
+
+
+def product_name(value: object) -> str:
+    """A product description as every page shows it: ``White Hanging Heart T-light Holder``.
+
+    The one display rule for product names (the catalogue writes them in capitals): each word capitalised,
+    the rest lower case, spaces tidied; ``–`` when missing. Exports keep the catalogue's text.
+    """
+    if _missing(value) or (isinstance(value, str) and not value.strip()):
+        return "–"
+    return string.capwords(str(value).lower())

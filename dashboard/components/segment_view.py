@@ -202,7 +202,7 @@ def products_table(products: pd.DataFrame, currency: str) -> object:
                                html.Th("Customers", className="text-end")]))
     rows = [html.Tr([
         html.Td(int(p.rank), className="text-body-secondary"),
-        html.Td(str(p.description).capitalize() if pd.notna(p.description) else "–", title=p.description),
+        html.Td(fmt.product_name(p.description), title=p.description),
         html.Td(html.Code(p.stock_code)),
         html.Td(html.Div([html.Div(html.Div(className="data-bar", style={"width": f"{100 * p.revenue / top:.0f}%"}),
                                    className="bar-track"),

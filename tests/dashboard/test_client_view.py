@@ -13,6 +13,7 @@ import pytest
 
 from dashboard import data
 from dashboard.components import client_view as cv
+from dashboard.components import format as fmt
 from tests.dashboard.components import by_id, find, page_module, text, walk
 
 
@@ -97,11 +98,11 @@ def test_recommendations_of_12347_in_rank_order(client_page, version):
     rows = _by_class(by_id(page, "client-reco-table"), "client-reco-row")
     assert len(rows) == len(mine) == 10
     first = _cells(rows[0])
-    assert first == ["1", "CLASSIC BICYCLE CLIPSCode 23498", "69.0 %", "×34.48",
-                     "Bought with BICYCLE PUNCTURE REPAIR KIT"]
+    assert first == ["1", "Classic Bicycle ClipsCode 23498", "69.0 %", "×34.48",
+                     "Bought with Bicycle Puncture Repair Kit"]
     for row, rec in zip(rows, mine.itertuples()):
         cells = _cells(row)
-        assert cells[1] == f"{rec.description}Code {rec.stock_code}"
+        assert cells[1] == f"{fmt.product_name(rec.description)}Code {rec.stock_code}"
         assert cells[2] == f"{100 * rec.confidence:.1f} %" and cells[3] == f"×{rec.lift:.2f}"
         assert cells[4].startswith("Bought with ")
 

@@ -115,7 +115,7 @@ def test_products_table_lists_top_products_in_rank_order(tables):
     rows = by_id(table, "segment-products").children[1].children
     assert len(rows) == len(champions) == 10
     first = _text(rows[0])
-    assert "Regency cakestand 3 tier" in first and "22423" in first and "£103,118" in first and "305" in first
+    assert "Regency Cakestand 3 Tier" in first and "22423" in first and "£103,118" in first and "305" in first
     assert _text(rows[-1]).startswith("10")
 
 

@@ -19,7 +19,7 @@ def test_client_page_shows_profile_history_and_recommendations(dash_duo, live_se
     assert len(recos) == 10
     assert recos[0].find_element("css selector", ".client-reco-confidence").text == "69.0 %"
     assert recos[0].find_element("css selector", ".client-reco-lift").text == "×34.48"
-    assert "Bought with BICYCLE PUNCTURE REPAIR KIT" in recos[0].text
+    assert "Bought with Bicycle Puncture Repair Kit" in recos[0].text
     assert dash_duo.driver.title == "Client 12347 · Customer segments"
     assert severe_logs(dash_duo) == []
 
