@@ -31,6 +31,8 @@ __all__ = [
     "follow_customer",
     "history_summary",
     "history_table",
+    "invoice_lines",
+    "invoice_lines_table",
     "more_label",
     "not_found_view",
     "profile_header",
@@ -41,6 +43,7 @@ __all__ = [
     "search_box",
     "suggest_ids",
     "suggestion_list",
+    "usual_products_table",
 ]
 
 MAX_ID_LENGTH = 40  # longest id accepted from a URL or the search box (the navbar search uses the same)
@@ -293,23 +296,72 @@ def history_table(orders: pd.DataFrame, currency: str, limit: int = HISTORY_PAGE
                                  html.Th("Items", className="text-end", title="Distinct products"),
                                  html.Th("Quantity", className="text-end"),
                                  html.Th(f"Total ({currency})", className="text-end")]))
-    table = dbc.Table([header, html.Tbody([_order_row(row, currency) for row in orders.head(limit).itertuples()])],
+    body = [tr for row in orders.head(limit).itertuples() for tr in _order_row(row, currency)]
+    table = dbc.Table([header, html.Tbody(body)],
                       hover=True, size="sm", class_name="client-history mb-0", id="client-history-table")
     return html.Div(table, className="client-history-scroll mb-2")
 
 
-def _order_row(row, currency: str) -> html.Tr:
-    invoice = [html.Span(row.invoice)]
+def _order_row(row, currency: str) -> list[html.Tr]:
+    """The invoice's row (its number a button that shows its lines) and the hidden row its lines go to."""
+    toggle = html.Button(row.invoice, id={"type": "client-invoice-toggle", "invoice": row.invoice},
+                         n_clicks=0, className="btn btn-link btn-sm p-0 client-invoice-toggle",
+                         title="Show the products of this invoice", **{"aria-expanded": "false"})
+    invoice = [toggle]
     if row.is_return:
         invoice.append(dbc.Badge("Return", color="danger", class_name="ms-2 client-return-badge"))
-    return html.Tr([
+    return [html.Tr([
         html.Td(fmt.day(row.invoice_date)),
         html.Td(invoice),
         html.Td(fmt.count(row.items), className="text-end"),
         html.Td(fmt.count(row.quantity), className="text-end"),
         html.Td(fmt.money(row.total, currency, decimals=2),
                 className="text-end fw-semibold" + (" text-danger" if row.is_return else "")),
-    ], className="client-order-row" + (" client-order-return" if row.is_return else ""))
+    ], className="client-order-row" + (" client-order-return" if row.is_return else "")),
+        html.Tr(html.Td(id={"type": "client-invoice-lines", "invoice": row.invoice}, colSpan=5),
+                id={"type": "client-invoice-row", "invoice": row.invoice}, hidden=True,
+                className="client-invoice-lines")]
+
+
+def invoice_lines(lines: pd.DataFrame, invoice: str) -> pd.DataFrame:
+    """The lines of one invoice among one customer's ``order_lines`` (input order)."""
+    return lines[lines["invoice"] == invoice]
+
+
+def invoice_lines_table(lines: pd.DataFrame, currency: str) -> object:
+    """What an invoice held: product (name and code), quantity, unit price, line total."""
+    if lines.empty:
+        return html.Div("No line recorded for this invoice.", className="small text-body-secondary")
+    head = html.Thead(html.Tr([html.Th("Product"), html.Th("Quantity", className="text-end"),
+                               html.Th(f"Unit price ({currency})", className="text-end"),
+                               html.Th(f"Total ({currency})", className="text-end")]))
+    rows = [html.Tr([
+        html.Td([html.Span(fmt.product_name(line.description), title=line.description),
+                 html.Span(f" · {line.stock_code}", className="small text-body-secondary")]),
+        html.Td(fmt.count(line.quantity), className="text-end"),
+        html.Td(fmt.money(line.unit_price, currency, decimals=2), className="text-end"),
+        html.Td(fmt.money(line.total, currency, decimals=2), className="text-end"),
+    ], className="client-line-row") for line in lines.itertuples()]
+    return dbc.Table([head, html.Tbody(rows)], size="sm", borderless=True, class_name="mb-0 client-lines")
+
+
+def usual_products_table(products: pd.DataFrame) -> object:
+    """The customer's usual products, most bought first: product, orders with it, units, last bought."""
+    if products.empty:
+        return html.Div("No product bought (only returns or services).", className="text-body-secondary",
+                        id="client-usual-empty")
+    head = html.Thead(html.Tr([html.Th("Product"), html.Th("Orders", className="text-end",
+                                                            title="Invoices that included the product"),
+                               html.Th("Units", className="text-end"), html.Th("Last bought")]))
+    rows = [html.Tr([
+        html.Td([html.Div(fmt.product_name(p.description), className="client-product", title=p.description),
+                 html.Div(f"Code {p.stock_code}", className="small text-body-secondary")]),
+        html.Td(fmt.count(p.orders), className="text-end"),
+        html.Td(fmt.count(p.quantity), className="text-end"),
+        html.Td(fmt.day(p.last_bought), className="text-nowrap"),
+    ], className="client-usual-row") for p in products.sort_values("rank").itertuples()]
+    return dbc.Table([head, html.Tbody(rows)], hover=True, size="sm", responsive=True,
+                     class_name="client-recos mb-0", id="client-usual-table")
 
 
 def more_label(total: int, shown: int) -> str | None:

@@ -310,3 +310,55 @@ def test_navbar_search_carries_the_customers_segment(in_request):
     assert search_target("nobody", {"segment": "Loyal"}) == "/client/nobody"
     with pytest.raises(dash.exceptions.PreventUpdate):
         search_target("  ", {})
+
+
+# --- usual products and invoice lines (section 3) ----------------------------------------------------------
+
+def test_usual_products_of_17850(client_page, version):
+    """17850's most usual product: on 17 orders, 122 units, last bought 2 Dec 2010 (checked in customer_products)."""
+    page = client_page.layout(customer_id="17850")
+    rows = _by_class(by_id(page, "client-usual-table"), "client-usual-row")
+    mine = data.table("customer_products", version)
+    mine = mine[mine["customer_id"] == "17850"].sort_values("rank")
+    assert len(rows) == len(mine) == 10
+    assert _cells(rows[0]) == [f"{fmt.product_name(mine.iloc[0]['description'])}Code {mine.iloc[0]['stock_code']}",
+                               "17", "122", "2 Dec 2010"]
+    orders = [int(_cells(r)[1]) for r in rows]
+    assert orders == sorted(orders, reverse=True)
+
+
+def test_customer_block_equals_a_full_scan(client_page, version):
+    lines = data.table("order_lines", version)
+    for customer in ("12347", "14911", "17850"):
+        block = client_page.customer_block(version, "order_lines", customer)
+        assert block.equals(lines[lines["customer_id"] == customer])
+    assert client_page.customer_block(version, "order_lines", "nobody").empty
+
+
+def test_an_invoice_expands_to_its_lines(client_page, version, dash_app):
+    """12347's newest invoice 581180 (£224.82 in the history) holds lines adding up to that total."""
+    page = client_page.layout(customer_id="12347")
+    toggles = [c for c in walk(by_id(page, "client-history-table")) if isinstance(getattr(c, "id", None), dict)
+               and c.id.get("type") == "client-invoice-toggle"]
+    assert toggles[0].id["invoice"] == "581180"
+    from dash._callback_context import context_value
+    from dash._utils import AttributeDict
+
+    def click(n: int) -> tuple:
+        token = context_value.set(AttributeDict(triggered_inputs=[{
+            "prop_id": '{"invoice":"581180","type":"client-invoice-toggle"}.n_clicks', "value": n}]))
+        try:
+            return client_page.toggle_invoice(n, "12347", version)
+        finally:
+            context_value.reset(token)
+
+    content, hidden, expanded = click(1)
+    assert hidden is False and expanded == "true"
+    rows = _by_class(content, "client-line-row")
+    lines = data.table("order_lines", version)
+    mine = lines[(lines["customer_id"] == "12347") & (lines["invoice"] == "581180")]
+    assert len(rows) == len(mine) > 0
+    assert round(mine["total"].sum(), 2) == 224.82
+    first = mine.iloc[0]
+    assert _cells(rows[0])[0] == f"{fmt.product_name(first['description'])} · {first['stock_code']}"
+    assert click(2)[1:] == (True, "false")  # a second click hides them
