@@ -11,7 +11,7 @@ from pathlib import Path
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, dcc, html
+from dash import ALL, Input, Output, State, dcc, html
 
 from analytics.errors import AppError
 from analytics.settings import PROJECT_ROOT, Settings, load_settings
@@ -89,10 +89,11 @@ def new_data_notice(page_version: str | None, current: str | None, href: str | N
 
 def _register_callbacks(app: dash.Dash) -> None:
     @app.callback(Output("new-data-notice", "children"), Input("new-data-poll", "n_intervals"),
-                  State("page-version", "data"), State("url", "href"), prevent_initial_call=True)
-    def check_new_data(_ticks: int | None, page_version: str | None, href: str | None) -> object:
+                  State({"type": "frame-version", "page": ALL}, "data"), State("url", "href"),
+                  prevent_initial_call=True)
+    def check_new_data(_ticks: int | None, versions: list, href: str | None) -> object:
         """Every ``dashboard.new_data_poll_s``: is the served version newer than the page's? (a pointer read)"""
-        return new_data_notice(page_version, data.current_version(), href)
+        return new_data_notice(versions[0] if versions else None, data.current_version(), href)
 
     @app.callback(Output("filters", "data"), Input("url", "search"), State("filters", "data"))
     def remember_filters(search: str | None, current: dict | None) -> dict:

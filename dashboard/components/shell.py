@@ -10,13 +10,16 @@ from dash import dcc, get_relative_path, html
 
 from dashboard.components.format import day, moment
 
-__all__ = ["NAV_PAGES", "page_href", "navbar", "snapshot_caption", "filter_chip", "source_banner", "empty_state",
+__all__ = ["FRAME_VERSION", "NAV_PAGES", "page_href", "navbar", "snapshot_caption", "filter_chip", "source_banner", "empty_state",
            "not_found"]
 
 # (label, path) of the main pages, in navbar order.
 NAV_PAGES = (("Executive summary", "/"), ("Segments", "/segments"), ("Actions", "/actions"),
              ("Client 360", "/client"))
 STATE_KEYS = ("segment", "embed")  # query parameters that follow the user from page to page
+# The snapshot version a framed page shows (None: no data). A pattern id, so that a callback can read it as a
+# list that is empty on pages without a frame, instead of failing on a missing component.
+FRAME_VERSION = {"type": "frame-version", "page": "frame"}
 
 
 def page_href(path: str, state: Mapping[str, object] | None = None, **extra: object) -> str:
@@ -113,6 +116,7 @@ def page_frame(path: str, state: Mapping[str, object], body: object, manifest: M
     top = [] if embedded else [navbar(state, path, snapshot_caption(manifest))]
     chip = filter_chip(state, path)
     return html.Div([
+        dcc.Store(id=FRAME_VERSION, data=version),  # what the "new data" notice compares with (app.py)
         *top,
         dbc.Container([
             source_banner(unavailable_since, version),

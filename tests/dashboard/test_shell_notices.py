@@ -23,3 +23,16 @@ def test_the_shell_polls_at_the_configured_pace(dash_app):
 
     assert by_id(_shell(60.0), "new-data-poll").interval == 60_000
     assert by_id(_shell(0), "new-data-poll").disabled is True
+
+
+def test_pages_carry_the_version_they_show(dash_app, in_request):
+    """The notice reads the framed page's version through a pattern id: a page without data has None."""
+    from dashboard import data
+    from dashboard.components.shell import FRAME_VERSION
+    from tests.dashboard.components import page_module, walk
+
+    def frame_versions(page) -> list:
+        return [c.data for c in walk(page) if getattr(c, "id", None) == FRAME_VERSION]
+
+    assert frame_versions(page_module("/segments").layout()) == [data.current_version()]
+    assert frame_versions(page_module("/404").layout()) == [None]
