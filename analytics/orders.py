@@ -9,7 +9,7 @@ from analytics import schema as s
 from analytics._categories import as_text, first_occurrence, group_codes, sorted_codes
 from analytics.products import describe
 
-__all__ = ["order_history", "returns_by_customer", "order_lines", "customer_products", "USUAL_PRODUCTS"]
+__all__ = ["USUAL_PRODUCTS", "customer_products", "order_history", "order_lines", "returns_by_customer"]
 
 USUAL_PRODUCTS = 10  # products kept per customer in customer_products
 

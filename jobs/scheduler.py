@@ -29,7 +29,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -47,7 +47,7 @@ from jobs.fetch import display_location
 from jobs.logs import configure_logging, event
 from jobs.store import Store, open_store
 
-__all__ = ["Scheduler", "parse_schedules", "next_runs", "build_scheduler", "main"]
+__all__ = ["Scheduler", "build_scheduler", "main", "next_runs", "parse_schedules"]
 
 log = logging.getLogger("jobs.scheduler")
 
@@ -204,7 +204,7 @@ class Scheduler:
 
 
 def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def build_scheduler(core: Scheduler, schedules: Schedules,
@@ -219,7 +219,7 @@ def build_scheduler(core: Scheduler, schedules: Schedules,
         trigger = schedules[0][1] if len(schedules) == 1 else OrTrigger([t for _, t in schedules])
         scheduler.add_job(core.run_scheduled, trigger, id="refresh", name="scheduled refresh")
     scheduler.add_job(core.poll_requests, IntervalTrigger(seconds=core.settings.scheduler.poll_s),
-                      id="refresh-requests", name="refresh-now requests", next_run_time=datetime.now(timezone.utc))
+                      id="refresh-requests", name="refresh-now requests", next_run_time=datetime.now(UTC))
     return scheduler
 
 
@@ -262,7 +262,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return getattr(exc, "exit_code", ConfigError.exit_code)
     executor = ThreadPoolExecutor(2)
     scheduler = build_scheduler(core, schedules, executor)
-    upcoming = next_runs(schedules, datetime.now(timezone.utc))
+    upcoming = next_runs(schedules, datetime.now(UTC))
     event(log, "scheduler started", schedules=[label for label, _ in schedules],
           next_runs=[when.isoformat(timespec="seconds") if when else None for _, when in upcoming],
           timezone=params.timezone, poll_s=params.poll_s, store=repr(core.store), input=display_location(settings.input.path))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import PurePath
 
 import dash_bootstrap_components as dbc
@@ -17,10 +17,29 @@ from dash import html
 from dashboard.components import format as fmt
 from dashboard.components.shell import navbar, page_href
 
-__all__ = ["token_ok", "ago", "clock", "run_duration", "duration", "frame", "disabled_notice", "token_gate",
-           "panel", "snapshot_card", "pending_note", "history_table", "queued_message", "utc_now", "STATUS_COLORS",
-           "scheduler_alive", "running_refresh", "running_message", "scheduler_card", "cleaning_table",
-           "quality_card"]
+__all__ = [
+    "STATUS_COLORS",
+    "ago",
+    "cleaning_table",
+    "clock",
+    "disabled_notice",
+    "duration",
+    "frame",
+    "history_table",
+    "panel",
+    "pending_note",
+    "quality_card",
+    "queued_message",
+    "run_duration",
+    "running_message",
+    "running_refresh",
+    "scheduler_alive",
+    "scheduler_card",
+    "snapshot_card",
+    "token_gate",
+    "token_ok",
+    "utc_now",
+]
 
 STATUS_COLORS = {"success": "success", "failed": "danger", "skipped": "secondary", "running": "primary"}
 STALE_REQUEST_S = 120  # a request queued longer than this suggests no scheduler is running
@@ -223,8 +242,8 @@ def running_refresh(runs: Sequence[Mapping], beat: Mapping | None, now: datetime
 def running_message(running: Mapping, now: datetime) -> dbc.Alert:
     """Feedback when "Refresh now" is pressed while a refresh runs: nothing is queued."""
     return dbc.Alert([html.Strong("A refresh is already running"),
-                      f" (trigger {running.get('trigger') or '?'}, started {ago(running.get('since'), now)}) — "
-                      "nothing was queued; its outcome will appear in the history below."],
+                      (f" (trigger {running.get('trigger') or '?'}, started {ago(running.get('since'), now)}) — "
+                      "nothing was queued; its outcome will appear in the history below.")],
                      color="warning", class_name="py-2 mb-0", id="ops-queued")
 
 
@@ -288,15 +307,15 @@ def quality_card(manifest: Mapping | None) -> object:
                       className="text-body-secondary mb-0", id="ops-quality")
     k, base = quality.get("k", "k"), quality.get("baseline") or {}
     facts = [
-        (f"Hit rate @{k}", f"{fmt.share(quality.get('hit_rate'))} vs {fmt.share(base.get('hit_rate'))} for "
-                           f"{base.get('name', 'the baseline')}",
+        (f"Hit rate @{k}", (f"{fmt.share(quality.get('hit_rate'))} vs {fmt.share(base.get('hit_rate'))} for "
+                           f"{base.get('name', 'the baseline')}"),
          "Share of customers who bought, in the hold-out period, at least one of their recommended products."),
         (f"Precision @{k}", f"{fmt.share(quality.get('precision'))} vs {fmt.share(base.get('precision'))}",
          "Share of recommended products that were bought in the hold-out period."),
         (f"NDCG @{k}", f"{fmt.number(quality.get('ndcg'), 3)} vs {fmt.number(base.get('ndcg'), 3)}",
          "Ranking quality: 1 when the products bought are at the top of the list."),
-        ("Evaluated on", f"{fmt.count(quality.get('customers_evaluated'))} customers · trained to "
-                         f"{fmt.day(quality.get('split_date'))}, tested to {fmt.day(quality.get('holdout_end'))}",
+        ("Evaluated on", (f"{fmt.count(quality.get('customers_evaluated'))} customers · trained to "
+                         f"{fmt.day(quality.get('split_date'))}, tested to {fmt.day(quality.get('holdout_end'))}"),
          "Customers who bought in the hold-out period, with history before it."),
     ]
     return html.Dl([item for label, value, hint in facts
@@ -313,8 +332,8 @@ def pending_note(request: Mapping | None, now: datetime) -> object:
     hint = (" It has waited a while: check that the scheduler (python -m jobs.scheduler) is running."
             if waited > STALE_REQUEST_S else "")
     return dbc.Alert([html.Strong("Refresh queued"),
-                      f" by {request.get('requested_by', 'unknown')} at {clock(at)} UTC ({ago(at, now)}) — "
-                      f"waiting for the scheduler.{hint}"], color="info", class_name="py-2 mb-0", id="ops-pending-note")
+                      (f" by {request.get('requested_by', 'unknown')} at {clock(at)} UTC ({ago(at, now)}) — "
+                      f"waiting for the scheduler.{hint}")], color="info", class_name="py-2 mb-0", id="ops-pending-note")
 
 
 def _rows(run: Mapping) -> str:
@@ -371,4 +390,4 @@ def queued_message(queued: bool, poll_s: float) -> dbc.Alert:
 
 def utc_now() -> datetime:
     """Now, in UTC (a seam for tests)."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)

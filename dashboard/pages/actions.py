@@ -9,7 +9,16 @@ import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html
+from dash import (
+    ClientsideFunction,
+    Input,
+    Output,
+    State,
+    callback,
+    clientside_callback,
+    dcc,
+    html,
+)
 
 from analytics.errors import AppError
 from dashboard import data

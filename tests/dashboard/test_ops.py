@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import dash
 import plotly
@@ -17,7 +17,7 @@ from jobs.store import FileStore
 from tests.dashboard.components import find, page_module, text, walk
 
 TOKEN = "correct horse battery staple"
-NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
 def _json(component) -> str:
@@ -270,7 +270,7 @@ def test_scheduler_card_alive_dead_and_never_seen():
 
 
 def test_show_renders_scheduler_quality_and_cleaning_of_the_bundled_snapshot(page, with_token, private_store):
-    private_store.write_heartbeat(_beat(datetime.now(timezone.utc)))
+    private_store.write_heartbeat(_beat(datetime.now(UTC)))
     *_, scheduler, quality, cleaning = page.show(TOKEN, None, None)
     assert text(find(scheduler, "ops-scheduler-status")).startswith("alive")
     manifest = data.manifest(data.current_version())
