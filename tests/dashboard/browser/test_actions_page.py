@@ -86,7 +86,8 @@ def test_filter_and_sort_are_in_the_url_and_restored(dash_duo, live_server):
     dash_duo.driver.get(shared)  # a colleague opens the shared link
     dash_duo.wait_for_text_to_equal("#list-count", "17 customers of 134", timeout=20)
     dash_duo.wait_for_text_to_equal(FIRST_CELL, first)
-    assert "Loyal" in dash_duo.find_element('.ag-floating-filter[aria-colindex="2"]').get_attribute("innerHTML")
+    floating = dash_duo.find_element('.ag-floating-filter[aria-colindex="2"] input')
+    assert floating.get_attribute("value") == "Loyal"  # the restored filter is shown, not only applied
     assert severe_logs(dash_duo) == []
 
 
