@@ -47,11 +47,25 @@
         }, props.value);
     };
 
-    /* The grid's filter and sort in the address bar, without reloading (shareable list URLs). */
+    /* Functions the grid's options name with {"function": "..."} (dash-ag-grid evaluates the call, no eval).
+       choiceIs(value): the predicate of one entry of a choice list (grid_query.choice_filter_params). AG Grid
+       drops a custom filter option without a predicate; the list's rows are filtered on the server, so the
+       predicate only says what the option means. */
+    var functions = (window.dashAgGridFunctions = window.dashAgGridFunctions || {});
+    functions.choiceIs = function (value) {
+        return function (filterValues, cellValue) {
+            return cellValue === value;
+        };
+    };
+
+    /* The grid's filter and sort in the address bar, without reloading (shareable list URLs). defaults: {path: the
+       list page's path, sort: the columns' own sort}. A request that arrives once the user has left the page
+       (a link followed while a block loads) writes nothing; the default sort is left out of the URL. */
     var clientside = (window.dash_clientside = window.dash_clientside || {});
     clientside.gridUrl = {
-        sync: function (request) {
-            if (!request) {
+        sync: function (request, defaults) {
+            defaults = defaults || {};
+            if (!request || (defaults.path && window.location.pathname !== defaults.path)) {
                 return window.dash_clientside.no_update;
             }
             var params = new URLSearchParams(window.location.search);

@@ -27,9 +27,21 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-__all__ = ["MAX_BLOCK_ROWS", "TEXT_FILTERS", "NUMBER_FILTERS", "DATE_FILTERS", "CHOICE_FILTERS", "CHOICE_PREFIX",
-           "row_window", "sort_rows", "filter_rows", "query_rows", "choice_filter_params", "sort_from_query",
-           "filter_from_query"]
+__all__ = [
+    "CHOICE_FILTERS",
+    "CHOICE_PREFIX",
+    "DATE_FILTERS",
+    "MAX_BLOCK_ROWS",
+    "NUMBER_FILTERS",
+    "TEXT_FILTERS",
+    "choice_filter_params",
+    "filter_from_query",
+    "filter_rows",
+    "query_rows",
+    "row_window",
+    "sort_from_query",
+    "sort_rows",
+]
 
 MAX_BLOCK_ROWS = 500  # most rows one request may ask for
 MAX_TEXT = 200  # longest filter text considered (longer is cut)
@@ -185,8 +197,12 @@ def _choice_mask(series: pd.Series, op: str, value: object) -> pd.Series | None:
 
 
 def choice_filter_params(values: Sequence[str]) -> dict:
-    """``filterParams`` of AG Grid's text filter offering exactly ``values`` as a list (no text to type)."""
-    options = [{"displayKey": f"{CHOICE_PREFIX}{value}", "displayName": value, "numberOfInputs": 0}
+    """``filterParams`` of AG Grid's text filter offering exactly ``values`` as a list (no text to type).
+
+    Each option's predicate is ``choiceIs(<value as a JSON string>)`` from assets/dashAgGridComponentFunctions.js.
+    """
+    options = [{"displayKey": f"{CHOICE_PREFIX}{value}", "displayName": value, "numberOfInputs": 0,
+                "predicate": {"function": f"choiceIs({json.dumps(value)})"}}  # AG Grid drops options without one
                for value in values]
     return {"filterOptions": ["empty", *options], "defaultOption": "empty", "maxNumConditions": 1,
             "buttons": ["reset"]}

@@ -249,6 +249,9 @@ def test_choice_filter_params_list_every_value():
     assert params["filterOptions"][0] == "empty" and params["defaultOption"] == "empty"
     assert [o["displayKey"] for o in params["filterOptions"][1:]] == ["is:Loyal", "is:Can't Lose Them"]
     assert all(o["numberOfInputs"] == 0 for o in params["filterOptions"][1:])
+    # AG Grid 35 drops a custom option without a predicate (warning #72): each names choiceIs with its value
+    assert [o["predicate"] for o in params["filterOptions"][1:]] == [{"function": 'choiceIs("Loyal")'},
+                                                                     {"function": 'choiceIs("Can\'t Lose Them")'}]
 
 
 def test_sort_from_query_keeps_known_columns_and_directions():
