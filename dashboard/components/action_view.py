@@ -11,8 +11,23 @@ from dash import dcc, html
 from dashboard.components import format as fmt
 from dashboard.components.segment_view import slug
 
-__all__ = ["VIEWS", "GRID_COLUMNS", "DEFAULT_SORT", "TIEBREAK", "priority_color", "action_matrix", "headline",
-           "customer_list", "column_defs", "grid_rows", "export_frame", "scope_totals", "view_toggle", "empty_list", "list_count"]
+__all__ = [
+    "DEFAULT_SORT",
+    "GRID_COLUMNS",
+    "TIEBREAK",
+    "VIEWS",
+    "action_matrix",
+    "column_defs",
+    "customer_list",
+    "empty_list",
+    "export_frame",
+    "grid_rows",
+    "headline",
+    "list_count",
+    "priority_color",
+    "scope_totals",
+    "view_toggle",
+]
 
 VIEWS = ("at-risk", "all")  # list views; the first is the default
 # Columns the browser may sort and filter on (the allow-list), with their filter kind.
@@ -147,6 +162,7 @@ def column_defs(currency: str) -> list[dict]:
 
     return [
         col("customer_id", "Customer", "text", pinned="left", width=110, cellRenderer="CustomerLink",
+            cellClass="customer-cell",  # the link fills the cell (assets/actions.css): a click anywhere on it opens
             headerTooltip="Click a customer to open Client 360 (middle-click or Ctrl+click: new tab)"),
         col("segment", "Segment", "text", minWidth=140, flex=1),
         col("risk_score", "Risk score", "number", sort="desc", minWidth=125, flex=1,
