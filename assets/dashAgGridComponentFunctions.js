@@ -76,7 +76,7 @@
             } else {
                 params.delete("filter");
             }
-            if (sort) {
+            if (sort && sort !== defaults.sort) {
                 params.set("sort", sort);
             } else {
                 params.delete("sort");

@@ -102,6 +102,7 @@ def _list_section(segment: str | None, view: str, state: Mapping, currency: str,
     if not scope_rows:
         return [header, action_view.empty_list(view, segment, hrefs["all"])]
     return [header, _grid(currency, segment_names, grid_state), dcc.Store(id="grid-url-sync"),
+            dcc.Store(id="grid-url-defaults", data=url_defaults(currency)),
             html.Div([html.Span(id="list-count"), (" · Click a customer to open Client 360. Sort by clicking a "
                       "header (Shift+click to add a sort), filter with the boxes under the headers. The address "
                       "bar keeps the filters and sort: copy it to share this list.")],
@@ -122,6 +123,15 @@ def grid_columns(currency: str, segment_names: list[str], sort: list[dict]) -> l
                 column.update(sortIndex=order[column["colId"]][0], sort=order[column["colId"]][1])
         columns.append(column)
     return columns
+
+
+def url_defaults(currency: str) -> dict:
+    """What the URL sync needs: the list page's path (under the app's prefix), where the grid's state may be
+    written, and the columns' own sort (``risk_score:desc``), which the URL leaves out."""
+    default = sorted((c.get("sortIndex", 0), c["colId"], c["sort"]) for c in action_view.column_defs(currency)
+                     if c.get("sort"))
+    return {"path": dash.get_relative_path("/actions"),
+            "sort": ",".join(f"{col}:{direction}" for _, col, direction in default)}
 
 
 def _grid(currency: str, segment_names: list[str], grid_state: Mapping) -> dag.AgGrid:
@@ -230,7 +240,8 @@ def export_csv(clicks: int | None, request: dict | None, version: str | None, sc
 
 
 # The grid's filter and sort go to the address bar (history.replaceState, no reload) as they change, so the
-# URL can be shared; layout() reads them back. assets/dashAgGridComponentFunctions.js: gridUrl.sync.
+# URL can be shared; layout() reads them back. assets/dashAgGridComponentFunctions.js: gridUrl.sync (only while
+# the address is still the list's page; the columns' default sort is left out).
 clientside_callback(ClientsideFunction(namespace="gridUrl", function_name="sync"),
                     Output("grid-url-sync", "data"), Input("at-risk-grid", "getRowsRequest"),
-                    prevent_initial_call=True)
+                    State("grid-url-defaults", "data"), prevent_initial_call=True)

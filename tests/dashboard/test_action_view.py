@@ -304,3 +304,8 @@ def test_layout_restores_the_grid_filter_and_sort_from_the_url(page):
     plain = find(page.layout(view="all", filter="{not json", sort="__class__:asc"), "at-risk-grid")
     assert not getattr(plain, "filterModel", None)
     assert next(c for c in plain.columnDefs if c["colId"] == "risk_score")["sort"] == "desc"
+
+
+def test_the_url_sync_knows_the_lists_path_and_leaves_the_default_sort_out(page):
+    # the columns' own sort is risk_score descending: written to no URL; the path is the list page's (no prefix here)
+    assert find(page.layout(), "grid-url-defaults").data == {"path": "/actions", "sort": "risk_score:desc"}

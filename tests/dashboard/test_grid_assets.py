@@ -51,4 +51,11 @@ def test_grid_state_goes_to_the_url_and_reads_back_on_the_server(result):
     assert sort_from_query(query["sort"], GRID_COLUMNS) == [{"colId": "monetary", "sort": "asc"},
                                                              {"colId": "customer_id", "sort": "desc"}]
     assert cleared == "/prefix/actions?view=at-risk&segment=Loyal"  # no filter, no sort: removed from the URL
+    # (the columns' default sort, risk_score:desc, is not written either: the URL stays as it was, so 2 writes)
     assert result["syncNone"] == "NO_UPDATE"
+    assert result["replacedElsewhere"] == 0  # once the user has left the list's page, its URL is left alone
+
+
+def test_a_choice_options_predicate_is_the_exact_value(result):
+    # choiceIs("Loyal") accepts "Loyal" only (not "Potential Loyalists", not "loyal"); quotes in a value work
+    assert result["choice"] == [True, False, False, True]

@@ -21,8 +21,11 @@ def first_customer(dash_duo) -> str:
 
 
 def click(dash_duo, element) -> None:
-    """A real mouse click at the element's centre (whatever element is on top there gets it)."""
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+    """A real mouse click at the element's centre (whatever element is on top there gets it).
+
+    The scroll is instant: Bootstrap's ``scroll-behavior: smooth`` would still be moving the page when the click
+    lands, and the click would hit whatever is under the pointer by then (a grid cell, not the filter button)."""
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", element)
     ActionChains(dash_duo.driver).move_to_element(element).click().perform()
 
 
@@ -112,14 +115,17 @@ def test_customer_ids_are_real_links(dash_duo, live_server):
 def test_clicking_a_customer_opens_client_360(dash_duo, live_server):
     open_list(dash_duo, live_server)
     assert severe_logs(dash_duo) == []
-    dash_duo.find_element(FIRST_CELL).click()
+    cell = dash_duo.find_element(FIRST_CELL)
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", cell)
+    # right of the digits, in the cell's blank part: the whole cell opens the customer, not only the text
+    ActionChains(dash_duo.driver).move_to_element(cell).move_by_offset(cell.size["width"] // 2 - 8, 0).click().perform()
     until(lambda: dash_duo.driver.current_url == f"{live_server}/client/17850", timeout=10,
           msg=lambda: f"still at {dash_duo.driver.current_url}")
 
 
 def test_clicking_a_segment_in_the_matrix_narrows_the_list(dash_duo, live_server):
     open_list(dash_duo, live_server)
-    loyal = [r for r in dash_duo.find_elements("#action-matrix tbody tr") if r.text.startswith("Loyal")][0]
+    loyal = next(r for r in dash_duo.find_elements("#action-matrix tbody tr") if r.text.startswith("Loyal"))
     click(dash_duo, loyal.find_elements("css selector", "td")[3])  # anywhere on the row, here the tactic
     dash_duo.wait_for_contains_text("#actions-headline", "17 high-value customers at risk in Loyal", timeout=20)
     assert dash_duo.driver.current_url.endswith("/actions?segment=Loyal&view=at-risk")
@@ -135,7 +141,7 @@ def test_csv_export_downloads_the_whole_list(dash_duo, live_server):
     dash_duo.find_element("#export-csv").click()
     folder = dash_duo.download_path
     until(lambda: [f for f in os.listdir(folder) if f.endswith(".csv")], timeout=15, msg="no CSV downloaded")
-    name = [f for f in os.listdir(folder) if f.endswith(".csv")][0]
+    name = next(f for f in os.listdir(folder) if f.endswith(".csv"))
     assert name.startswith("customers-all-at-risk-")
     time.sleep(0.2)  # let the browser finish writing
     with open(os.path.join(folder, name), encoding="utf-8-sig", newline="") as handle:

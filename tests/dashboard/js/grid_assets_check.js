@@ -60,10 +60,20 @@ cellListeners.kkeydown({key: "a"});
 out.enter = clicked;
 out.noHref = link({value: "17850", data: {}});
 
+const choiceIs = window.dashAgGridFunctions.choiceIs;
+out.choice = [choiceIs("Loyal")([], "Loyal"), choiceIs("Loyal")([], "Potential Loyalists"),
+              choiceIs("Loyal")([], "loyal"), choiceIs("Can't Lose Them")([], "Can't Lose Them")];
+
 const sync = window.dash_clientside.gridUrl.sync;
-out.syncNone = sync(null);
+const defaults = {path: "/prefix/actions", sort: "risk_score:desc"};
+out.syncNone = sync(null, defaults);
 sync({filterModel: {segment: {filterType: "text", type: "is:Loyal"}},
-      sortModel: [{colId: "monetary", sort: "asc"}, {colId: "customer_id", sort: "desc"}]});
-sync({filterModel: {}, sortModel: []});
-out.replaced = replaced;
+      sortModel: [{colId: "monetary", sort: "asc"}, {colId: "customer_id", sort: "desc"}]}, defaults);
+sync({filterModel: {}, sortModel: []}, defaults);
+sync({filterModel: {}, sortModel: [{colId: "risk_score", sort: "desc"}]}, defaults);  // the default: no change
+out.replaced = replaced.slice();
+location.pathname = "/prefix/client/17850";  // a link was followed while a block was loading
+location.search = "";
+sync({filterModel: {}, sortModel: [{colId: "monetary", sort: "asc"}]}, defaults);
+out.replacedElsewhere = replaced.length - out.replaced.length;
 console.log(JSON.stringify(out));
