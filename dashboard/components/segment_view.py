@@ -159,8 +159,10 @@ def _rgba(hex_color: str, alpha: float) -> str:
 def comparison_figure(segments: pd.DataFrame, selected: str | None, currency: str = "£") -> go.Figure:
     """Share of revenue against share of customers per segment (bubble size: mean monetary); click selects.
 
-    Segments above the dotted diagonal bring more revenue than their weight in customers.
+    Segments above the dotted diagonal bring more revenue than their weight in customers. A segment without
+    customers (a small snapshot) has no share or mean spend to plot: it is left out.
     """
+    segments = segments[segments["customers"] > 0]
     faded = [0.95 if not selected or name == selected else 0.3 for name in segments["segment"]]
     sizes = segments["mean_monetary"].clip(lower=0)
     sizeref = 2.0 * max(float(sizes.max()), 1.0) / 55 ** 2

@@ -162,6 +162,16 @@ def test_comparison_figure_highlights_the_selected_segment(segments):
     assert fig.layout.clickmode == "event"
 
 
+def test_comparison_figure_leaves_out_segments_without_customers(segments):
+    """A small snapshot (the bundled file's first 3,000 lines) has empty segments: mean spend NaN, no crash."""
+    empty = segments["segment"].isin(["Champions", "Loyal"])
+    small = segments.assign(customers=segments["customers"].where(~empty, 0),
+                            mean_monetary=segments["mean_monetary"].where(~empty))
+    trace = view.comparison_figure(small, "Loyal", "£").data[0]
+    assert [row[0] for row in trace.customdata] == [n for n in segments["segment"] if n not in ("Champions", "Loyal")]
+    assert not pd.isna(list(trace.marker.size)).any()
+
+
 def test_unknown_segment_lists_valid_ones(in_request, segments):
     alert = view.unknown_segment("Nope", segments, {})
     text = _text(alert)
