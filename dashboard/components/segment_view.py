@@ -19,9 +19,23 @@ from dashboard.components.charts import PALETTE, styled, wrap
 from dashboard.components.kpi import kpi_card
 from dashboard.components.shell import page_href
 
-__all__ = ["PRIORITY_COLORS", "SCORE_AXES", "slug", "overall_profile", "priority_badge", "segment_picker",
-           "segment_header", "segment_cards", "radar_figure", "comparison_figure", "products_table",
-           "action_card", "overview_grid", "unknown_segment", "place_labels"]
+__all__ = [
+    "PRIORITY_COLORS",
+    "SCORE_AXES",
+    "action_card",
+    "comparison_figure",
+    "overall_profile",
+    "overview_grid",
+    "place_labels",
+    "priority_badge",
+    "products_table",
+    "radar_figure",
+    "segment_cards",
+    "segment_header",
+    "segment_picker",
+    "slug",
+    "unknown_segment",
+]
 
 # Bootstrap colour of each priority of the segment schemes (unknown priorities are grey).
 PRIORITY_COLORS = {"Critical": "danger", "High": "warning", "Medium": "info", "Low": "secondary"}

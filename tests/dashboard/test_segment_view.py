@@ -14,7 +14,6 @@ from dashboard import data
 from dashboard.components import segment_view as view
 from tests.dashboard.components import by_id, page_module, text, walk
 
-
 # --- helpers -------------------------------------------------------------------------------------------
 
 def _ids(tree) -> set:
