@@ -21,6 +21,15 @@ def test_client_page_shows_profile_history_and_recommendations(dash_duo, live_se
     assert recos[0].find_element("css selector", ".client-reco-lift").text == "×34.48"
     assert "Bought with Bicycle Puncture Repair Kit" in recos[0].text
     assert dash_duo.driver.title == "Client 12347 · Customer segments"
+    usual = dash_duo.find_element("#client-usual-table .client-usual-row").text
+    assert "Airline Bag Vintage Jet Set Brown" in usual and "22375" in usual  # on 6 of their 7 orders
+    toggle = dash_duo.find_element(".client-invoice-toggle")  # invoice 581180 opens to its lines
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", toggle)
+    toggle.click()
+    dash_duo.wait_for_contains_text(".client-invoice-lines .client-line-row", "Classic Chrome Bicycle Bell",
+                                    timeout=20)
+    assert "£17.40" in dash_duo.find_element(".client-line-row").text  # 12 × £1.45
+    assert toggle.get_attribute("aria-expanded") == "true"
     assert severe_logs(dash_duo) == []
 
 
@@ -32,7 +41,7 @@ def test_returns_are_flagged_and_history_pages(dash_duo, live_server):
     more = dash_duo.find_element("#client-history-more")
     dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", more)
     more.click()
-    dash_duo.wait_for_text_to_equal("#client-history-more", "Show 50 more (148 not shown)")
+    dash_duo.wait_for_text_to_equal("#client-history-more", "Show 50 more (148 not shown)", timeout=20)  # 100 rows
     assert len(dash_duo.find_elements(".client-order-row")) == 100
     assert severe_logs(dash_duo) == []
 
