@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from urllib.parse import quote
 
 import dash
 import dash_bootstrap_components as dbc
+import flask
 from dash import ALL, Input, Output, State, dcc, html
 
 from analytics.errors import AppError
@@ -21,7 +23,7 @@ from dashboard.components.client_view import clean_id, customer_href, customer_s
 from dashboard.health import register_health
 from dashboard.security import apply_security
 
-__all__ = ["create_app", "new_data_notice", "search_target"]
+__all__ = ["canonical_client_path", "create_app", "new_data_notice", "search_target"]
 
 PAGES = Path(__file__).resolve().parent / "pages"
 ASSETS = PROJECT_ROOT / "assets"
@@ -51,6 +53,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     apply_security(app, settings)
     app.layout = functools.partial(_shell, settings.dashboard.new_data_poll_s)
     _register_callbacks(app)
+    _redirect_to_canonical_customer_ids(app)
     _finish_setup(app)
     return app
 
@@ -63,6 +66,33 @@ def _finish_setup(app: dash.Dash) -> None:
     inline script exists. With gunicorn's preload_app this runs once in the master, before the fork.
     """
     app.server.test_client().get(app.config.routes_pathname_prefix + "_dash-layout")
+
+
+def canonical_client_path(path: str, routes_prefix: str = "/") -> str | None:
+    """The customer id of a (decoded) ``<prefix>client/<id>`` request path in its canonical form, when it is not.
+
+    ``/client/17850.0`` (how spreadsheets write ids) gives ``17850``; ``/client/17850``, other paths and ids
+    that :func:`clean_id` leaves as they are give None.
+    """
+    start = routes_prefix + "client/"
+    raw = path[len(start):] if path.startswith(start) else ""
+    customer = clean_id(raw) if raw and "/" not in raw else ""
+    return customer if customer and customer != raw else None
+
+
+def _redirect_to_canonical_customer_ids(app: dash.Dash) -> None:
+    """``/client/17850.0?segment=…`` answers 301 to ``/client/17850?segment=…`` (under the app's prefix), so the
+    address bar, bookmarks and shared links carry the id the way the page shows it."""
+    routes = app.config.routes_pathname_prefix
+
+    @app.server.before_request
+    def canonical_customer_url() -> flask.Response | None:
+        customer = canonical_client_path(flask.request.path, routes)
+        if customer is None:
+            return None
+        query = flask.request.query_string.decode("latin-1")
+        target = app.get_relative_path("/client/" + quote(customer, safe=""))
+        return flask.redirect(target + (f"?{query}" if query else ""), code=301)
 
 
 def _shell(new_data_poll_s: float = 60.0) -> html.Div:

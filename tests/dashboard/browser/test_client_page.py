@@ -86,3 +86,12 @@ def test_client_search_page(dash_duo, live_server):
     dash_duo.find_element("#client-search-go").click()
     dash_duo.wait_for_text_to_equal("#client-title", "12347")
     assert severe_logs(dash_duo) == []
+
+
+def test_a_spreadsheet_id_is_rewritten_in_the_address_bar(dash_duo, live_server):
+    dash_duo.server_url = live_server + "/client/17850.0?segment=Champions"
+    dash_duo.wait_for_text_to_equal("#client-title", "17850", timeout=20)
+    # the id as the page shows it, and the segment that follows the customer
+    assert dash_duo.driver.current_url.split("?")[0] == live_server + "/client/17850"
+    dash_duo.wait_for_contains_text("#filter-chip", "Segment: Can't Lose Them")
+    assert severe_logs(dash_duo) == []
