@@ -1,4 +1,4 @@
-"""Per-customer order history: one row per invoice, sales and returns."""
+"""Per-customer order history: one row per invoice (sales and returns), the invoices' lines, usual products."""
 
 from __future__ import annotations
 
@@ -7,8 +7,11 @@ import pandas as pd
 
 from analytics import schema as s
 from analytics._categories import as_text, first_occurrence, group_codes, sorted_codes
+from analytics.products import describe
 
-__all__ = ["order_history", "returns_by_customer"]
+__all__ = ["USUAL_PRODUCTS", "customer_products", "order_history", "order_lines", "returns_by_customer"]
+
+USUAL_PRODUCTS = 10  # products kept per customer in customer_products
 
 
 def order_history(sales: pd.DataFrame, returns: pd.DataFrame) -> pd.DataFrame:
@@ -43,3 +46,50 @@ def returns_by_customer(returns: pd.DataFrame) -> pd.DataFrame:
         returns_value=lambda t: -t["returns_value"])
     table.index = as_text(table.index)
     return table
+
+
+def order_lines(sales: pd.DataFrame, returns: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
+    """The lines of every invoice of known customers: what each order held.
+
+    ``names``: :func:`analytics.products.product_names` (one display description per stock code).
+    Returns customer_id, invoice, stock_code, description, quantity, unit_price, total, is_return (returns:
+    negative quantity and total), sorted by customer then invoice then input order, so that one customer's
+    lines are one contiguous block (the dashboard slices it without scanning the table).
+    """
+    columns = [s.CUSTOMER_ID, s.INVOICE, s.STOCK_CODE, s.QUANTITY, s.UNIT_PRICE, s.REVENUE]
+    lines = pd.concat([sales[columns], returns[columns]], ignore_index=True)
+    is_return = np.repeat([False, True], [len(sales), len(returns)])
+    order = np.lexsort((np.arange(len(lines)), sorted_codes(lines[s.INVOICE])[0],
+                        sorted_codes(lines[s.CUSTOMER_ID])[0]))  # codes sort like the text
+    lines, is_return = lines.iloc[order].reset_index(drop=True), is_return[order]
+    return pd.DataFrame({
+        s.CUSTOMER_ID: as_text(lines[s.CUSTOMER_ID]), s.INVOICE: as_text(lines[s.INVOICE]),
+        s.STOCK_CODE: as_text(lines[s.STOCK_CODE]),
+        s.DESCRIPTION: as_text(pd.Series(describe(lines[s.STOCK_CODE].to_numpy(), names))),
+        s.QUANTITY: lines[s.QUANTITY].astype("int64"), s.UNIT_PRICE: lines[s.UNIT_PRICE].astype("float64"),
+        "total": lines[s.REVENUE].astype("float64"), "is_return": is_return,
+    })[list(s.TABLES["order_lines"])]
+
+
+def customer_products(sales: pd.DataFrame, names: pd.Series, top: int = USUAL_PRODUCTS) -> pd.DataFrame:
+    """Each customer's usual products: the ``top`` products bought on the most orders (then most units).
+
+    Service lines (postage, fees) are left out. Returns customer_id, rank (1 = most usual), stock_code,
+    description, orders (distinct invoices with the product), quantity (units bought), last_bought (date of
+    the last order with it); by customer, then rank.
+    """
+    goods = sales[~sales["is_service"]] if "is_service" in sales.columns else sales
+    grouped = goods.groupby([s.CUSTOMER_ID, s.STOCK_CODE], sort=False, observed=True).agg(
+        orders=(s.INVOICE, "nunique"), quantity=(s.QUANTITY, "sum"), last_bought=(s.INVOICE_DATE, "max"))
+    table = grouped.reset_index().sort_values(
+        [s.CUSTOMER_ID, "orders", "quantity", "last_bought", s.STOCK_CODE],
+        ascending=[True, False, False, False, True], kind="mergesort")
+    table = table.assign(rank=table.groupby(s.CUSTOMER_ID, sort=False).cumcount() + 1)
+    table = table[table["rank"] <= top]
+    return pd.DataFrame({
+        s.CUSTOMER_ID: as_text(table[s.CUSTOMER_ID]), "rank": table["rank"].astype("int64").to_numpy(),
+        s.STOCK_CODE: as_text(table[s.STOCK_CODE]),
+        s.DESCRIPTION: describe(table[s.STOCK_CODE].to_numpy(), names),
+        "orders": table["orders"].astype("int64").to_numpy(), "quantity": table["quantity"].astype("int64").to_numpy(),
+        "last_bought": table["last_bought"].to_numpy(),
+    })[list(s.TABLES["customer_products"])].reset_index(drop=True)

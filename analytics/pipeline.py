@@ -28,7 +28,7 @@ from analytics.kpis import (
     segment_top_products,
     summarise_segments,
 )
-from analytics.orders import order_history, returns_by_customer
+from analytics.orders import customer_products, order_history, order_lines, returns_by_customer
 from analytics.products import product_names, summarise_products
 from analytics.recommend import bought_pairs, recommend_from_pairs
 from analytics.rfm import as_of_date, score_rfm, summarise_customers, with_returns
@@ -107,6 +107,8 @@ def build_snapshot(lines: pd.DataFrame, settings: Settings, scheme: SegmentSchem
             "rules": rules,
             "recommendations": recommendations,
             "orders": order_history(cleaned.sales, cleaned.returns),
+            "order_lines": order_lines(cleaned.sales, cleaned.returns, names),
+            "customer_products": customer_products(cleaned.sales, names),
             "kpis": headline_kpis(customers, cleaned.sales, cleaned.returns, settings.rfm.active_days,
                                   cleaned.guest_sales),
             "pareto": pareto_curve(customers["monetary"]),

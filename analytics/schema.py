@@ -99,6 +99,14 @@ TABLES: dict[str, dict[str, str]] = {
         "customer_id": "str", "invoice": "str", "invoice_date": "datetime", "items": "int",
         "quantity": "int", "total": "float", "is_return": "bool",
     },
+    "order_lines": {
+        "customer_id": "str", "invoice": "str", "stock_code": "str", "description": "str", "quantity": "int",
+        "unit_price": "float", "total": "float", "is_return": "bool",
+    },
+    "customer_products": {
+        "customer_id": "str", "rank": "int", "stock_code": "str", "description": "str", "orders": "int",
+        "quantity": "int", "last_bought": "datetime",
+    },
     "kpis": {
         "kpi": "str", "label": "str", "value": "float", "unit": "str", "definition": "str",
     },

@@ -154,6 +154,7 @@ class DashboardParams:
     currency: str = "£"
     version_poll_s: float = 2.0  # how long a worker trusts the current pointer before asking again
     page_size: int = 25
+    new_data_poll_s: float = 60.0  # how often an open page asks whether a newer snapshot was published
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,9 @@ separated by ``;``) in ``scheduler.timezone``, and every ``scheduler.poll_s`` se
 Run exactly ONE scheduler process per store, next to the web app — never inside it: the gunicorn web
 workers start no scheduler (each worker would run the job). Runs never overlap: one job at a time in
 this process, and across processes the store's refresh lock (a run that finds it taken is recorded
-"skipped"). A failed run is recorded by the refresh, the previous snapshot stays current and the
+"skipped"). Every poll (and when a run starts or ends) the scheduler writes a heartbeat to the store:
+time, pid, host, its schedules with their next run, and the run in progress (shown on ``/ops``).
+A failed run is recorded by the refresh, the previous snapshot stays current and the
 scheduler keeps going. SIGTERM/SIGINT stop scheduling, let a running refresh finish, and exit 0.
 
 Crontab day-of-week numbers keep their crontab meaning (0 or 7 = Sunday): they are rewritten as names
@@ -19,12 +21,15 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import re
 import signal
+import socket
 import sys
 import threading
-from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -42,7 +47,7 @@ from jobs import refresh
 from jobs.fetch import display_location
 from jobs.store import Store, open_store
 
-__all__ = ["Scheduler", "parse_schedules", "next_runs", "build_scheduler", "main"]
+__all__ = ["Scheduler", "build_scheduler", "main", "next_runs", "parse_schedules"]
 
 log = logging.getLogger("jobs.scheduler")
 
@@ -112,19 +117,45 @@ class Scheduler:
     """
 
     def __init__(self, settings: Settings, store: Store | None = None,
-                 run: Callable[..., str] = refresh.run) -> None:
+                 run: Callable[..., str] = refresh.run, schedules: Schedules | None = None) -> None:
         self.settings = settings
         self.store = store or open_store(settings.store)
+        self.schedules: Schedules = list(schedules or [])
         self._run = run
         self._busy = threading.Lock()  # one refresh at a time in this process
         self._store_error: str | None = None
+        self._running: dict[str, str] | None = None  # the refresh in progress: trigger, since
+        self._started_at = _utc_now()
+        self._beat_error: str | None = None
+
+    def heartbeat(self, now: datetime, stopped: bool = False) -> dict[str, Any]:
+        """This process's heartbeat: when, who (pid, host), its schedules with their next run, the run in progress."""
+        return {
+            "at": now.isoformat(timespec="seconds"), "pid": os.getpid(), "host": socket.gethostname(),
+            "started_at": self._started_at.isoformat(timespec="seconds"), "poll_s": self.settings.scheduler.poll_s,
+            "timezone": self.settings.scheduler.timezone, "stopped": stopped, "running": self._running,
+            "schedules": [{"cron": label, "next_run": when.isoformat(timespec="seconds") if when else None}
+                          for label, when in next_runs(self.schedules, now)],
+        }
+
+    def beat(self, stopped: bool = False) -> None:
+        """Write the heartbeat to the store (every poll, and when a run starts or ends). Never raises."""
+        try:
+            self.store.write_heartbeat(self.heartbeat(_utc_now(), stopped))
+        except (AppError, ValueError) as exc:
+            if str(exc) != self._beat_error:
+                event(log, "cannot write the scheduler heartbeat", level=logging.WARNING, error=str(exc))
+            self._beat_error = str(exc)
+            return
+        self._beat_error = None
 
     def run_scheduled(self) -> str:
         """The cron job: one refresh with trigger "schedule". Returns success, failed or skipped."""
         return self.fire("schedule")
 
     def poll_requests(self) -> str | None:
-        """The polling job: run the pending "Refresh now" request, if any; its outcome or None."""
+        """The polling job: beat, then run the pending "Refresh now" request, if any; its outcome or None."""
+        self.beat()
         if self._busy.locked():
             return None  # the request stays queued until the running refresh ends
         try:
@@ -143,7 +174,7 @@ class Scheduler:
         """Run one refresh now (waiting for a running one in this process). Never raises for a failed run."""
         fields = request or {}
         asked: dict[str, Any] = {key: str(fields[key]) for key in ("requested_at", "requested_by") if fields.get(key)}
-        with self._busy:
+        with self._busy, self._announced(trigger):
             event(log, "run starting", trigger=trigger, **asked)
             try:
                 version = self._run(self.settings, trigger=trigger, store=self.store, annotations=asked)
@@ -161,6 +192,21 @@ class Scheduler:
         event(log, "run succeeded", trigger=trigger, version=version)
         return "success"
 
+    @contextmanager
+    def _announced(self, trigger: str) -> Iterator[None]:
+        """The heartbeat says a run is in progress (so "Refresh now" is refused meanwhile) until it ends."""
+        self._running = {"trigger": trigger, "since": _utc_now().isoformat(timespec="seconds")}
+        self.beat()
+        try:
+            yield
+        finally:
+            self._running = None
+            self.beat()
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
 
 def build_scheduler(core: Scheduler, schedules: Schedules,
                     executor: ThreadPoolExecutor | None = None) -> BlockingScheduler:
@@ -174,7 +220,7 @@ def build_scheduler(core: Scheduler, schedules: Schedules,
         trigger = schedules[0][1] if len(schedules) == 1 else OrTrigger([t for _, t in schedules])
         scheduler.add_job(core.run_scheduled, trigger, id="refresh", name="scheduled refresh")
     scheduler.add_job(core.poll_requests, IntervalTrigger(seconds=core.settings.scheduler.poll_s),
-                      id="refresh-requests", name="refresh-now requests", next_run_time=datetime.now(timezone.utc))
+                      id="refresh-requests", name="refresh-now requests", next_run_time=datetime.now(UTC))
     return scheduler
 
 
@@ -211,13 +257,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         schedules = parse_schedules(params.cron, params.timezone)
         if args.seconds:
             schedules.append((f"second={args.seconds}", CronTrigger(second=args.seconds, timezone=params.timezone)))
-        core = Scheduler(settings)
+        core = Scheduler(settings, schedules=schedules)
     except (AppError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return getattr(exc, "exit_code", ConfigError.exit_code)
     executor = ThreadPoolExecutor(2)
     scheduler = build_scheduler(core, schedules, executor)
-    upcoming = next_runs(schedules, datetime.now(timezone.utc))
+    upcoming = next_runs(schedules, datetime.now(UTC))
     event(log, "scheduler started", schedules=[label for label, _ in schedules],
           next_runs=[when.isoformat(timespec="seconds") if when else None for _, when in upcoming],
           timezone=params.timezone, poll_s=params.poll_s, store=repr(core.store),
@@ -228,6 +274,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _stop_on_signals(scheduler)
     scheduler.start()  # blocks until a signal calls shutdown()
     executor.shutdown(wait=True)  # let a running refresh finish
+    core.beat(stopped=True)
     core.store.close()
     event(log, "scheduler stopped")
     return 0

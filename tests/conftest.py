@@ -13,10 +13,15 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from analytics.settings import PROJECT_ROOT, InputParams
 
 pytest_plugins = ["tests.redis_fixture"]
+
+# Timing belongs in bench/, not in tests: no per-example deadline (a loaded CI machine would fail them at random).
+hypothesis_settings.register_profile("project", deadline=None)
+hypothesis_settings.load_profile("project")
 
 TESTS = Path(__file__).resolve().parent
 # Fixtures that decide a test's kind (transitively: a fixture using one of these counts too).

@@ -19,7 +19,7 @@ __all__ = ["VIEWS", "GRID_COLUMNS", "DEFAULT_SORT", "TIEBREAK", "priority_color"
 
 VIEWS = ("at-risk", "all")  # list views; the first is the default
 # Columns the browser may sort and filter on (the allow-list), with their filter kind.
-GRID_COLUMNS = {"customer_id": "text", "segment": "text", "risk_score": "number", "last_purchase": "date",
+GRID_COLUMNS = {"customer_id": "text", "segment": "choice", "risk_score": "number", "last_purchase": "date",
                 "recency_days": "number", "frequency": "number", "monetary": "number",
                 "revenue_at_stake": "number", "action": "text"}
 DEFAULT_SORT = (("risk_score", False), ("monetary", False))  # most at risk first, then most valuable
@@ -147,8 +147,9 @@ def column_defs(currency: str) -> list[dict]:
                 **right, **extra}
 
     return [
-        col("customer_id", "Customer", "text", pinned="left", width=110, cellClass="customer-link",
-            headerTooltip="Click a customer to open Client 360"),
+        col("customer_id", "Customer", "text", pinned="left", width=110, cellRenderer="CustomerLink",
+            cellClass="customer-cell",  # the link fills the cell (assets/actions.css): a click anywhere on it opens
+            headerTooltip="Click a customer to open Client 360 (middle-click or Ctrl+click: new tab)"),
         col("segment", "Segment", "text", minWidth=140, flex=1),
         col("risk_score", "Risk score", "number", sort="desc", minWidth=125, flex=1,
             headerTooltip="0–100: how far a valuable customer is past their usual buying rhythm"),

@@ -7,8 +7,8 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from dash import dcc
 
-__all__ = ["GRAPH_CONFIG", "use_chart_theme", "styled", "pareto_figure", "segment_share_figure", "monthly_figure",
-           "PALETTE"]
+__all__ = ["GRAPH_CONFIG", "TITLE_CHARS", "use_chart_theme", "wrap", "styled", "pareto_figure", "segment_share_figure",
+           "monthly_figure", "PALETTE"]
 
 GRAPH_CONFIG: dcc.Graph.Config = {"displayModeBar": False, "responsive": True}  # dcc.Graph config used on every page
 PALETTE = {"customers": "#6c8ebf", "revenue": "#2f6f4f", "highlight": "#d9822b", "muted": "#b8c2cc",
@@ -21,10 +21,28 @@ def use_chart_theme() -> None:
     go.Figure().to_plotly_json()  # load the template now (preload: once, in the gunicorn master)
 
 
+TITLE_CHARS = 44  # a chart title wraps after this many characters: what fits a phone (390 px) at 15 px
+
+
+def wrap(text: str, width: int = TITLE_CHARS) -> str:
+    """``text`` broken into lines of at most ``width`` characters at spaces, joined by ``<br>`` (plotly's break).
+
+    SVG titles never wrap by themselves: a long one is clipped on a narrow screen.
+    """
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "<br>".join(lines)
+
+
 def styled(fig: go.Figure, title: str, height: int = 320) -> go.Figure:
-    """Common look: title with units, compact margins, no mode bar clutter (template: use_chart_theme)."""
+    """Common look: title with units (wrapped to fit a phone), compact margins, no mode bar clutter."""
+    title = wrap(title)
     fig.update_layout(title={"text": title, "x": 0, "font": {"size": 15}},
-                      height=height, margin={"l": 10, "r": 10, "t": 48, "b": 10},
+                      height=height, margin={"l": 10, "r": 10, "t": 30 + 20 * title.count("<br>") + 18, "b": 10},
                       legend={"orientation": "h", "y": -0.15}, font={"family": "system-ui, sans-serif"})
     return fig
 

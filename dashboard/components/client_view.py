@@ -7,7 +7,9 @@ Customer ids are untrusted input (URL, search box): they are handled as plain st
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
+from typing import Any
 from urllib.parse import quote
 
 import dash_bootstrap_components as dbc
@@ -20,11 +22,36 @@ from dashboard.components import priority as priority_colors
 from dashboard.components import rows
 from dashboard.components.shell import not_found, page_href
 
-__all__ = ["MAX_ID_LENGTH", "HISTORY_PAGE", "SUGGESTIONS", "clean_id", "customer_href", "find_customer",
-           "suggest_ids", "search_box", "suggestion_list", "quick_links", "not_found_view", "profile_header",
-           "rfm_cards", "all_returned", "usual_gap_text", "money_summary", "purchase_facts", "customer_orders",
-           "history_table", "more_label", "history_summary",
-           "customer_recommendations", "recommendation_list"]
+__all__ = [
+    "HISTORY_PAGE",
+    "MAX_ID_LENGTH",
+    "SUGGESTIONS",
+    "all_returned",
+    "clean_id",
+    "customer_href",
+    "customer_orders",
+    "customer_recommendations",
+    "customer_segment",
+    "find_customer",
+    "follow_customer",
+    "history_summary",
+    "history_table",
+    "invoice_lines",
+    "invoice_lines_table",
+    "money_summary",
+    "more_label",
+    "not_found_view",
+    "profile_header",
+    "purchase_facts",
+    "quick_links",
+    "recommendation_list",
+    "rfm_cards",
+    "search_box",
+    "suggest_ids",
+    "suggestion_list",
+    "usual_gap_text",
+    "usual_products_table",
+]
 
 MAX_ID_LENGTH = 40  # longest id accepted from a URL or the search box (the navbar search uses the same)
 HISTORY_PAGE = 50  # invoices shown at first, and added by each "Show more"
@@ -34,6 +61,7 @@ FACT_HELP = {
     "yearly-value": "Net value × 365 / days since the first purchase (at least 90 days counted): what a year "
                     "of this customer is worth at their past rate. Their revenue at stake when at risk.",
 }
+_SPREADSHEET_ID = re.compile(r"(\d+)\.0+")  # 17850.0: a whole number exported as a decimal
 CONFIDENCE_HELP = ("Confidence: the probability that a customer buys this product when they bought the "
                    "product(s) it is recommended with.")
 LIFT_HELP = ("Lift: how much more likely than chance. Above ×1 the products are bought together more often "
@@ -43,13 +71,35 @@ LIFT_HELP = ("Lift: how much more likely than chance. Above ×1 the products are
 # --- lookup and search -----------------------------------------------------------------------------
 
 def clean_id(raw: object) -> str:
-    """An untrusted customer id as a plain, trimmed string of at most ``MAX_ID_LENGTH`` characters."""
-    return ("" if raw is None else str(raw)).strip()[:MAX_ID_LENGTH]
+    """An untrusted customer id as a plain, trimmed string of at most ``MAX_ID_LENGTH`` characters.
+
+    A whole number written the spreadsheet way (``17850.0``, ``17850.00``) becomes ``17850``.
+    """
+    text = ("" if raw is None else str(raw)).strip()[:MAX_ID_LENGTH]
+    whole = _SPREADSHEET_ID.fullmatch(text)
+    return whole.group(1) if whole else text
 
 
-def customer_href(customer_id: str, state: Mapping[str, object] | None) -> str:
-    """Link to a customer's Client 360 page (the id percent-encoded), carrying the filter state."""
-    return page_href(f"/client/{quote(customer_id, safe='')}", state)
+def customer_href(customer_id: str, state: Mapping[str, object] | None, segment: str | None = None) -> str:
+    """Link to a customer's Client 360 page (the id percent-encoded), carrying the filter state.
+
+    When the state has a segment filter, the link carries the customer's own ``segment`` instead (none
+    when unknown), never the segment of the page the link is on: the Client 360 chip and its "back to
+    list" follow the customer.
+    """
+    return page_href(f"/client/{quote(customer_id, safe='')}", follow_customer(state, segment))
+
+
+def follow_customer(state: Mapping[str, object] | None, segment: str | None) -> dict[str, object]:
+    """``state`` with its segment filter, if any, replaced by the customer's ``segment``."""
+    state = dict(state or {})
+    return {**state, "segment": segment if state.get("segment") else None}
+
+
+def customer_segment(customers: pd.DataFrame, customer_id: str) -> str | None:
+    """The segment of ``customer_id`` in ``customers``, or None when there is no such customer."""
+    row = find_customer(customers, customer_id)
+    return None if row is None else str(row["segment"])
 
 
 def find_customer(customers: pd.DataFrame, customer_id: str) -> pd.Series | None:
@@ -98,7 +148,8 @@ def suggestion_list(matches: pd.DataFrame, text: str, state: Mapping[str, object
     return html.Div([
         dcc.Link([html.Span(row.customer_id, className="fw-semibold me-2"),
                   html.Span(f"{row.country} · {row.segment}", className="small text-body-secondary")],
-                 href=customer_href(row.customer_id, state), className="list-group-item list-group-item-action")
+                 href=customer_href(row.customer_id, state, row.segment),
+                 className="list-group-item list-group-item-action")
         for row in rows(matches, index=False)
     ], className="list-group shadow-sm")
 
@@ -115,7 +166,7 @@ def quick_links(customers: pd.DataFrame, state: Mapping[str, object] | None, cur
             html.Div([html.Span(fmt.money(row.monetary, currency), className="me-3"),
                       html.Span(f"risk {fmt.count(row.risk_score)}/100", className="small text-body-secondary")],
                      className="text-end text-nowrap"),
-        ], href=customer_href(row.customer_id, state),
+        ], href=customer_href(row.customer_id, state, row.segment),
             className="list-group-item list-group-item-action d-flex justify-content-between align-items-center")
         for row in rows(customers, index=False)
     ], className="list-group list-group-flush", id=link_id)
@@ -297,23 +348,77 @@ def history_table(orders: pd.DataFrame, currency: str, limit: int = HISTORY_PAGE
                                  html.Th("Items", className="text-end", title="Distinct products"),
                                  html.Th("Quantity", className="text-end"),
                                  html.Th(f"Total ({currency})", className="text-end")]))
-    table = dbc.Table([header, html.Tbody([_order_row(row, currency) for row in orders.head(limit).itertuples()])],
+    body = [tr for row in orders.head(limit).itertuples() for tr in _order_row(row, currency)]
+    table = dbc.Table([header, html.Tbody(body)],
                       hover=True, size="sm", class_name="client-history mb-0", id="client-history-table")
     return html.Div(table, className="client-history-scroll mb-2")
 
 
-def _order_row(row, currency: str) -> html.Tr:
-    invoice = [html.Span(row.invoice)]
+def _aria(**attributes: str) -> Any:
+    """``aria-*`` attributes for a Dash component (typed ``Any``: the stubs know no hyphenated names)."""
+    return {f"aria-{name}": value for name, value in attributes.items()}
+
+
+def _order_row(row, currency: str) -> list[html.Tr]:
+    """The invoice's row (its number a button that shows its lines) and the hidden row its lines go to."""
+    toggle = html.Button(row.invoice, id={"type": "client-invoice-toggle", "invoice": row.invoice},
+                         n_clicks=0, className="btn btn-link btn-sm p-0 client-invoice-toggle",
+                         title="Show the products of this invoice", **_aria(expanded="false"))
+    invoice = [toggle]
     if row.is_return:
         invoice.append(dbc.Badge("Return", color="danger", class_name="ms-2 client-return-badge"))
-    return html.Tr([
+    return [html.Tr([
         html.Td(fmt.day(row.invoice_date)),
         html.Td(invoice),
         html.Td(fmt.count(row.items), className="text-end"),
         html.Td(fmt.count(row.quantity), className="text-end"),
         html.Td(fmt.money(row.total, currency, decimals=2),
                 className="text-end fw-semibold" + (" text-danger" if row.is_return else "")),
-    ], className="client-order-row" + (" client-order-return" if row.is_return else ""))
+    ], className="client-order-row" + (" client-order-return" if row.is_return else "")),
+        html.Tr(html.Td(id={"type": "client-invoice-lines", "invoice": row.invoice}, colSpan=5),
+                id={"type": "client-invoice-row", "invoice": row.invoice}, hidden=True,
+                className="client-invoice-lines")]
+
+
+def invoice_lines(lines: pd.DataFrame, invoice: str) -> pd.DataFrame:
+    """The lines of one invoice among one customer's ``order_lines`` (input order)."""
+    return lines[lines["invoice"] == invoice]
+
+
+def invoice_lines_table(lines: pd.DataFrame, currency: str) -> object:
+    """What an invoice held: product (name and code), quantity, unit price, line total."""
+    if lines.empty:
+        return html.Div("No line recorded for this invoice.", className="small text-body-secondary")
+    head = html.Thead(html.Tr([html.Th("Product"), html.Th("Quantity", className="text-end"),
+                               html.Th(f"Unit price ({currency})", className="text-end"),
+                               html.Th(f"Total ({currency})", className="text-end")]))
+    lines_rows = [html.Tr([
+        html.Td([html.Span(fmt.product_name(line.description), title=line.description),
+                 html.Span(f" · {line.stock_code}", className="small text-body-secondary")]),
+        html.Td(fmt.count(line.quantity), className="text-end"),
+        html.Td(fmt.money(line.unit_price, currency, decimals=2), className="text-end"),
+        html.Td(fmt.money(line.total, currency, decimals=2), className="text-end"),
+    ], className="client-line-row") for line in rows(lines)]
+    return dbc.Table([head, html.Tbody(lines_rows)], size="sm", borderless=True, class_name="mb-0 client-lines")
+
+
+def usual_products_table(products: pd.DataFrame) -> object:
+    """The customer's usual products, most bought first: product, orders with it, units, last bought."""
+    if products.empty:
+        return html.Div("No product bought (only returns or services).", className="text-body-secondary",
+                        id="client-usual-empty")
+    head = html.Thead(html.Tr([html.Th("Product"), html.Th("Orders", className="text-end",
+                                                            title="Invoices that included the product"),
+                               html.Th("Units", className="text-end"), html.Th("Last bought")]))
+    product_rows = [html.Tr([
+        html.Td([html.Div(fmt.product_name(p.description), className="client-product", title=p.description),
+                 html.Div(f"Code {p.stock_code}", className="small text-body-secondary")]),
+        html.Td(fmt.count(p.orders), className="text-end"),
+        html.Td(fmt.count(p.quantity), className="text-end"),
+        html.Td(fmt.day(p.last_bought), className="text-nowrap"),
+    ], className="client-usual-row") for p in rows(products.sort_values("rank"))]
+    return dbc.Table([head, html.Tbody(product_rows)], hover=True, size="sm", responsive=True,
+                     class_name="client-recos mb-0", id="client-usual-table")
 
 
 def more_label(total: int, shown: int) -> str | None:
@@ -363,7 +468,7 @@ def _reco_row(row, segment: str) -> html.Tr:
     is_rule = row.source == "rule"
     return html.Tr([
         html.Td(row.rank, className="text-body-secondary"),
-        html.Td([html.Div(row.description, className="client-product"),
+        html.Td([html.Div(fmt.product_name(row.description), className="client-product", title=row.description),
                  html.Div(f"Code {row.stock_code}", className="small text-body-secondary")]),
         html.Td(_confidence(row.confidence) if is_rule else "–", className="text-end client-reco-confidence"),
         html.Td(f"×{row.lift:.2f}" if is_rule and pd.notna(row.lift) else "–", className="text-end client-reco-lift"),
@@ -387,7 +492,7 @@ def _reason(row, segment: str) -> str:
 
 
 def _names(because: Iterable[str] | None, most: int = 3) -> str:
-    names = [str(name) for name in (because if because is not None else [])]
+    names = [fmt.product_name(name) for name in (because if because is not None else [])]
     if not names:
         return "products they bought"
     extra = f" and {len(names) - most} more" if len(names) > most else ""

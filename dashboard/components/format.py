@@ -1,14 +1,16 @@
 """Display formatting, one home for each format: money with the snapshot's currency, counts, shares, dates,
-times (UTC clock, '5 min ago') and durations."""
+times (UTC clock, '5 min ago'), durations and product names."""
 
 from __future__ import annotations
 
 import math
+import string
 from datetime import datetime
 
 import pandas as pd
 
-__all__ = ["money", "count", "share", "number", "day", "moment", "utc_stamp", "ago", "clock", "duration"]
+__all__ = ["money", "count", "share", "number", "day", "moment", "utc_stamp", "ago", "clock", "duration",
+           "product_name"]
 
 
 def _missing(value: object) -> bool:
@@ -104,3 +106,14 @@ def duration(seconds: float | None) -> str:
         return f"{seconds:.0f} s"
     minutes, rest = divmod(int(round(seconds)), 60)
     return f"{minutes} min {rest:02d} s"
+
+
+def product_name(value: object) -> str:
+    """A product description as every page shows it: ``White Hanging Heart T-light Holder``.
+
+    The one display rule for product names (the catalogue writes them in capitals): each word capitalised,
+    the rest lower case, spaces tidied; ``–`` when missing. Exports keep the catalogue's text.
+    """
+    if _missing(value) or (isinstance(value, str) and not value.strip()):
+        return "–"
+    return string.capwords(str(value).lower())

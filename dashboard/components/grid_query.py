@@ -6,6 +6,14 @@ row bounds are coerced to ints and clamped, sort and filter column ids must be i
 column's kind, and anything else is ignored rather than raised — a tampered request gets a valid
 answer, never a 500.
 
+A ``choice`` column (e.g. the segment) is filtered by exact value only: the grid offers its values as a list
+(filter options ``is:<value>``, see :func:`choice_filter_params`) and ``equals``/``notEqual``; ``contains``
+and the other partial matches are refused, so "Loyal" never matches "Potential Loyalists".
+
+The grid's filter and sort travel in the page URL (``filter=<JSON filter model>``, ``sort=col:asc,col:desc``)
+so that a filtered, sorted list can be shared: :func:`sort_from_query` and :func:`filter_from_query` read
+them back, as untrusted input, when the page loads.
+
 Filter semantics follow AG Grid's defaults: text filters are case-insensitive; ``inRange`` is
 inclusive of both bounds (set ``inRangeInclusive`` in the column's ``filterParams`` so the grid's
 own wording matches); date filters compare calendar days; blank/notBlank test for missing values.
@@ -13,14 +21,28 @@ own wording matches); date filters compare calendar days; blank/notBlank test fo
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping, Sequence
 from typing import TypeVar
 
 import pandas as pd
 
-__all__ = ["MAX_BLOCK_ROWS", "TEXT_FILTERS", "NUMBER_FILTERS", "DATE_FILTERS", "row_window", "sort_rows",
-           "filter_rows", "query_rows"]
+__all__ = [
+    "CHOICE_FILTERS",
+    "CHOICE_PREFIX",
+    "DATE_FILTERS",
+    "MAX_BLOCK_ROWS",
+    "NUMBER_FILTERS",
+    "TEXT_FILTERS",
+    "choice_filter_params",
+    "filter_from_query",
+    "filter_rows",
+    "query_rows",
+    "row_window",
+    "sort_from_query",
+    "sort_rows",
+]
 
 MAX_BLOCK_ROWS = 500  # most rows one request may ask for
 MAX_TEXT = 200  # longest filter text considered (longer is cut)
@@ -29,7 +51,10 @@ TEXT_FILTERS = ("contains", "notContains", "equals", "notEqual", "startsWith", "
 NUMBER_FILTERS = ("equals", "notEqual", "greaterThan", "greaterThanOrEqual", "lessThan", "lessThanOrEqual",
                   "inRange", "blank", "notBlank")
 DATE_FILTERS = ("equals", "notEqual", "greaterThan", "lessThan", "inRange", "blank", "notBlank")
-Kinds = Mapping[str, str]  # column id -> "text" | "number" | "date"
+CHOICE_FILTERS = ("equals", "notEqual")  # besides one "is:<value>" option per value
+CHOICE_PREFIX = "is:"
+MAX_QUERY_CHARS = 4000  # longest filter or sort text read from a URL
+Kinds = Mapping[str, str]  # column id -> "text" | "number" | "date" | "choice"
 
 
 def _as_int(value: object) -> int | None:
@@ -105,8 +130,13 @@ def filter_rows(frame: pd.DataFrame, filter_model: object, columns: Kinds) -> pd
     return frame[mask]
 
 
+def _grid_kind(kind: str) -> str:
+    """The filterType the grid sends for a column kind (a choice column uses AG Grid's text filter)."""
+    return "text" if kind == "choice" else kind
+
+
 def _model_mask(series: pd.Series, kind: str, model: Mapping) -> pd.Series | None:
-    if model.get("filterType") != kind:
+    if model.get("filterType") != _grid_kind(kind):
         return None
     if "conditions" in model or "condition1" in model:
         found = model.get("conditions")
@@ -123,10 +153,12 @@ def _model_mask(series: pd.Series, kind: str, model: Mapping) -> pd.Series | Non
 
 
 def _condition_mask(series: pd.Series, kind: str, cond: Mapping) -> pd.Series | None:
-    kind_of = cond.get("filterType", kind)
+    kind_of = cond.get("filterType", _grid_kind(kind))
     op = cond.get("type")
-    if kind_of != kind or not isinstance(op, str):
+    if kind_of != _grid_kind(kind) or not isinstance(op, str):
         return None
+    if kind == "choice":
+        return _choice_mask(series, op, cond.get("filter"))
     if op in ("blank", "notBlank"):
         blank = series.isna() | (series.astype("string").str.strip() == "") if kind == "text" else series.isna()
         return blank.fillna(True) if op == "blank" else ~blank.fillna(True)
@@ -154,6 +186,53 @@ def _text_mask(series: pd.Series, op: str, value: object) -> pd.Series | None:
         "endsWith": lambda: text.str.endswith(needle),
     }
     return masks[op]().astype(bool)
+
+
+def _choice_mask(series: pd.Series, op: str, value: object) -> pd.Series | None:
+    """Exact value: ``is:<value>`` (as listed, case-sensitive), ``equals``/``notEqual`` (case-insensitive)."""
+    if op.startswith(CHOICE_PREFIX):
+        return (series.astype("string") == op[len(CHOICE_PREFIX):][:MAX_TEXT]).fillna(False).astype(bool)
+    if op in CHOICE_FILTERS:
+        return _text_mask(series, op, value)
+    return None
+
+
+def choice_filter_params(values: Sequence[str]) -> dict:
+    """``filterParams`` of AG Grid's text filter offering exactly ``values`` as a list (no text to type).
+
+    Each option's predicate is ``choiceIs(<value as a JSON string>)`` from assets/dashAgGridComponentFunctions.js.
+    """
+    options = [{"displayKey": f"{CHOICE_PREFIX}{value}", "displayName": value, "numberOfInputs": 0,
+                "predicate": {"function": f"choiceIs({json.dumps(value)})"}}  # AG Grid drops options without one
+               for value in values]
+    return {"filterOptions": ["empty", *options], "defaultOption": "empty", "maxNumConditions": 1,
+            "buttons": ["reset"]}
+
+
+def sort_from_query(text: object, columns: Kinds) -> list[dict]:
+    """A grid sort model from ``col:asc,col:desc`` (the URL's ``sort``); unknown columns and directions dropped."""
+    if not isinstance(text, str) or len(text) > MAX_QUERY_CHARS:
+        return []
+    pairs = [part.rsplit(":", 1) for part in text.split(",") if ":" in part]
+    return [{"colId": col, "sort": direction} for col, direction in pairs
+            if col in columns and direction in ("asc", "desc")][: len(columns)]
+
+
+def filter_from_query(text: object, columns: Kinds) -> dict:
+    """A grid filter model from the URL's ``filter`` (JSON): only known columns whose model is an object.
+
+    Anything unreadable gives no filter; the values themselves are checked again by :func:`filter_rows`.
+    """
+    if not isinstance(text, str) or not text or len(text) > MAX_QUERY_CHARS:
+        return {}
+    try:
+        model = json.loads(text)
+    except ValueError:
+        return {}
+    if not isinstance(model, dict):
+        return {}
+    return {col: value for col, value in model.items() if col in columns and isinstance(value, dict)
+            and value.get("filterType") == _grid_kind(columns[col])}
 
 
 def _as_number(value: object) -> float | None:

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import PurePath
+from typing import Any
 
 import dash_bootstrap_components as dbc
 import pandas as pd
@@ -19,12 +20,36 @@ from dashboard.components import format as fmt
 from dashboard.components.format import ago, clock, duration  # re-exported: the time formats live in format
 from dashboard.components.shell import navbar, page_href
 
-__all__ = ["token_ok", "ago", "clock", "run_duration", "duration", "frame", "disabled_notice", "token_gate",
-           "panel", "snapshot_card", "pending_note", "history_table", "queued_message", "utc_now", "STATUS_COLORS"]
+__all__ = [
+    "STATUS_COLORS",
+    "ago",
+    "cleaning_table",
+    "clock",
+    "disabled_notice",
+    "duration",
+    "frame",
+    "history_table",
+    "panel",
+    "pending_note",
+    "quality_card",
+    "queued_message",
+    "run_duration",
+    "running_message",
+    "running_refresh",
+    "scheduler_alive",
+    "scheduler_card",
+    "snapshot_card",
+    "token_gate",
+    "token_ok",
+    "utc_now",
+]
 
 STATUS_COLORS = {"success": "success", "failed": "danger", "skipped": "secondary", "running": "primary"}
 STALE_REQUEST_S = 120  # a request queued longer than this suggests no scheduler is running
 ERROR_CHARS = 180  # longer error messages are cut in the table (the full text is on hover)
+ALIVE_POLLS = 3  # a scheduler is alive while its last heartbeat is at most this many polls old...
+ALIVE_MIN_S = 15.0  # ...and at least this many seconds (slow polls, clock skew)
+RUNNING_STALE_S = 3600  # a run record "running" for longer, with no live scheduler running it, is taken as dead
 
 
 def token_ok(typed: object, expected: str | None) -> bool:
@@ -98,8 +123,14 @@ def panel() -> html.Div:
     return html.Div([
         dbc.Row([dbc.Col(html.Div(id="ops-snapshot", className="h-100"), xs=12, lg=7),
                  dbc.Col(refresh, xs=12, lg=5)], class_name="g-3 mb-3"),
+        dbc.Row([dbc.Col(html.Div(id="ops-scheduler", className="h-100"), xs=12, lg=7),
+                 dbc.Col(dbc.Card(dbc.CardBody([html.H3("Recommendation quality", className="h6"),
+                                                html.Div(id="ops-quality-box")]), class_name="h-100"),
+                         xs=12, lg=5)], class_name="g-3 mb-3"),
         dbc.Card(dbc.CardBody([html.H3("Run history", className="h6"),
-                               html.Div(id="ops-history")])),
+                               html.Div(id="ops-history")]), class_name="mb-3"),
+        dbc.Card(dbc.CardBody([html.H3("Cleaning report of the current snapshot", className="h6"),
+                               html.Div(id="ops-cleaning-box")])),
     ])
 
 
@@ -132,6 +163,123 @@ def snapshot_card(manifest: Mapping | None, now: datetime, unavailable: str | No
     ]), class_name="h-100")
 
 
+def _age_s(value: object, now: datetime) -> float | None:
+    stamp = fmt.utc_stamp(value)
+    return None if stamp is None else (pd.Timestamp(now).tz_convert("UTC") - stamp).total_seconds()
+
+
+def scheduler_alive(beat: Mapping | None, now: datetime) -> bool:
+    """True when the scheduler's last heartbeat is recent (a few polls) and it did not say it stopped."""
+    if not beat or beat.get("stopped"):
+        return False
+    age = _age_s(beat.get("at"), now)
+    poll_s = beat.get("poll_s")
+    poll = float(poll_s) if isinstance(poll_s, (int, float)) else 5.0
+    return age is not None and age <= max(ALIVE_POLLS * poll, ALIVE_MIN_S)
+
+
+def running_refresh(runs: Sequence[Mapping], beat: Mapping | None, now: datetime) -> dict | None:
+    """The refresh in progress (``trigger``, ``since``), if any, else None.
+
+    A live scheduler's heartbeat names the run it is doing; a refresh started elsewhere (``python -m
+    jobs.refresh``) shows as the newest run record still "running" (unless older than RUNNING_STALE_S:
+    a process killed mid-run leaves such a record behind).
+    """
+    running = beat.get("running") if beat and scheduler_alive(beat, now) else None
+    if isinstance(running, Mapping):
+        return {"trigger": running.get("trigger"), "since": running.get("since")}
+    newest = runs[0] if runs else None
+    if newest and newest.get("status") == "running":
+        age = _age_s(newest.get("started_at"), now)
+        if age is not None and age <= RUNNING_STALE_S:
+            return {"trigger": newest.get("trigger"), "since": newest.get("started_at")}
+    return None
+
+
+def running_message(running: Mapping, now: datetime) -> dbc.Alert:
+    """Feedback when "Refresh now" is pressed while a refresh runs: nothing is queued."""
+    return dbc.Alert([html.Strong("A refresh is already running"),
+                      (f" (trigger {running.get('trigger') or '?'}, started {ago(running.get('since'), now)}) — "
+                      "nothing was queued; its outcome will appear in the history below.")],
+                     color="warning", class_name="py-2 mb-0", id="ops-queued")
+
+
+def scheduler_card(beat: Mapping | None, now: datetime) -> dbc.Card:
+    """Whether the scheduler is alive (last heartbeat), which process, what it runs now and its schedule."""
+    title = html.H3("Scheduler", className="h6")
+    if not beat:
+        return dbc.Card(dbc.CardBody([title, dbc.Alert(
+            "No scheduler has ever run on this store: scheduled refreshes and \u201cRefresh now\u201d need one "
+            "(python -m jobs.scheduler).", color="warning", class_name="py-2 mb-0", id="ops-scheduler-status")]),
+            class_name="h-100")
+    alive = scheduler_alive(beat, now)
+    state = "alive" if alive else "stopped" if beat.get("stopped") else "not responding"
+    status = html.Span([dbc.Badge(state, color="success" if alive else "danger", class_name="me-2"),
+                        f"last seen {clock(beat.get('at'))} UTC ({ago(beat.get('at'), now)})"],
+                       id="ops-scheduler-status")
+    running = beat.get("running") if alive and isinstance(beat.get("running"), Mapping) else None
+    facts: list[tuple[str, Any]] = [
+        ("Status", status),
+        ("Process", html.Span(f"pid {beat.get('pid', '?')} on {beat.get('host', '?')} · up since "
+                              f"{clock(beat.get('started_at'))} UTC", id="ops-scheduler-process")),
+        ("Running now", html.Span(f"{running.get('trigger')} refresh since {clock(running.get('since'))} UTC"
+                                  if running else "nothing", id="ops-scheduler-running")),
+        ("Schedule", _schedule(beat)),
+    ]
+    return dbc.Card(dbc.CardBody([title, html.Dl([item for label, value in facts
+                                                  for item in (html.Dt(label), html.Dd(value))],
+                                                 className="ops-facts mb-0")]), class_name="h-100")
+
+
+def _schedule(beat: Mapping) -> object:
+    schedules = [s for s in beat.get("schedules") or [] if isinstance(s, Mapping)]
+    if not schedules:
+        return html.Span("no cron schedule (scheduler.cron / REFRESH_CRON): \u201cRefresh now\u201d only",
+                         id="ops-schedule")
+    zone = beat.get("timezone") or "UTC"
+    return html.Ul([html.Li([html.Code(s.get("cron")), f" ({zone}) · next run {clock(s.get('next_run'))} UTC"])
+                    for s in schedules], className="list-unstyled mb-0", id="ops-schedule")
+
+
+def cleaning_table(manifest: Mapping | None) -> object:
+    """The latest snapshot's cleaning report: each rule, what it did and to how many input lines."""
+    report = [r for r in (manifest or {}).get("cleaning") or [] if isinstance(r, Mapping)]
+    if not report:
+        return html.P("No cleaning report in this snapshot.", className="text-body-secondary mb-0",
+                      id="ops-cleaning")
+    head = html.Thead(html.Tr([html.Th("Rule"), html.Th("Effect"), html.Th("Lines", className="text-end"),
+                               html.Th("What it means")]))
+    body = html.Tbody([html.Tr([html.Td(html.Code(r.get("rule"))), html.Td(r.get("effect", "–")),
+                                html.Td(fmt.count(r.get("rows")), className="text-end"),
+                                html.Td(r.get("description", ""), className="ops-wrap")]) for r in report])
+    return dbc.Table([head, body], size="sm", hover=True, responsive=True, class_name="ops-history mb-0",
+                     id="ops-cleaning")
+
+
+def quality_card(manifest: Mapping | None) -> object:
+    """Recommendation quality measured by the refresh (hold-out hit rate vs a baseline, precision, NDCG)."""
+    quality = (manifest or {}).get("recommendation_quality")
+    if not isinstance(quality, Mapping) or "hit_rate" not in quality:
+        return html.P("Recommendation quality was not measured for this snapshot (recommendations.evaluation).",
+                      className="text-body-secondary mb-0", id="ops-quality")
+    k, base = quality.get("k", "k"), quality.get("baseline") or {}
+    facts = [
+        (f"Hit rate @{k}", (f"{fmt.share(quality.get('hit_rate'))} vs {fmt.share(base.get('hit_rate'))} for "
+                           f"{base.get('name', 'the baseline')}"),
+         "Share of customers who bought, in the hold-out period, at least one of their recommended products."),
+        (f"Precision @{k}", f"{fmt.share(quality.get('precision'))} vs {fmt.share(base.get('precision'))}",
+         "Share of recommended products that were bought in the hold-out period."),
+        (f"NDCG @{k}", f"{fmt.number(quality.get('ndcg'), 3)} vs {fmt.number(base.get('ndcg'), 3)}",
+         "Ranking quality: 1 when the products bought are at the top of the list."),
+        ("Evaluated on", (f"{fmt.count(quality.get('customers_evaluated'))} customers · trained to "
+                         f"{fmt.day(quality.get('split_date'))}, tested to {fmt.day(quality.get('holdout_end'))}"),
+         "Customers who bought in the hold-out period, with history before it."),
+    ]
+    return html.Dl([item for label, value, hint in facts
+                    for item in (html.Dt(html.Span(label, title=hint)), html.Dd(value))],
+                   className="ops-facts mb-0", id="ops-quality")
+
+
 def pending_note(request: Mapping | None, now: datetime) -> ComponentType:
     """The queued "Refresh now" request, if any, with a hint when it has waited long."""
     if not request:
@@ -142,8 +290,9 @@ def pending_note(request: Mapping | None, now: datetime) -> ComponentType:
     hint = (" It has waited a while: check that the scheduler (python -m jobs.scheduler) is running."
             if waited > STALE_REQUEST_S else "")
     return dbc.Alert([html.Strong("Refresh queued"),
-                      f" by {request.get('requested_by', 'unknown')} at {clock(at)} UTC ({ago(at, now)}) — "
-                      f"waiting for the scheduler.{hint}"], color="info", class_name="py-2 mb-0", id="ops-pending-note")
+                      (f" by {request.get('requested_by', 'unknown')} at {clock(at)} UTC ({ago(at, now)}) — "
+                      f"waiting for the scheduler.{hint}")], color="info", class_name="py-2 mb-0",
+                     id="ops-pending-note")
 
 
 def _rows(run: Mapping) -> str:
@@ -200,4 +349,4 @@ def queued_message(queued: bool, poll_s: float) -> dbc.Alert:
 
 def utc_now() -> datetime:
     """Now, in UTC (a seam for tests)."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)

@@ -19,13 +19,26 @@ from dash.development.base_component import Component, ComponentType
 from dashboard.components import format as fmt
 from dashboard.components import priority as priority_colors
 from dashboard.components import rows
-from dashboard.components.charts import PALETTE, styled
+from dashboard.components.charts import PALETTE, styled, wrap
 from dashboard.components.kpi import kpi_card
 from dashboard.components.shell import page_href
 
-__all__ = ["SCORE_AXES", "slug", "overall_profile", "priority_badge", "segment_picker",
-           "segment_header", "segment_cards", "radar_figure", "comparison_figure", "products_table",
-           "action_card", "overview_grid", "unknown_segment"]
+__all__ = [
+    "SCORE_AXES",
+    "action_card",
+    "comparison_figure",
+    "overall_profile",
+    "overview_grid",
+    "place_labels",
+    "priority_badge",
+    "products_table",
+    "radar_figure",
+    "segment_cards",
+    "segment_header",
+    "segment_picker",
+    "slug",
+    "unknown_segment",
+]
 
 # (score column, raw mean column, axis label) of the radar, in drawing order.
 SCORE_AXES = (("r_score", "mean_recency_days", "Recency (R)"),
@@ -162,15 +175,17 @@ def _rgba(hex_color: str, alpha: float) -> str:
 def comparison_figure(segments: pd.DataFrame, selected: str | None, currency: str = "£") -> go.Figure:
     """Share of revenue against share of customers per segment (bubble size: mean monetary); click selects.
 
-    Segments above the dotted diagonal bring more revenue than their weight in customers.
+    Segments above the dotted diagonal bring more revenue than their weight in customers. A segment without
+    customers (a small snapshot) has no share or mean spend to plot: it is left out.
     """
+    segments = segments[segments["customers"] > 0]
     faded = [0.95 if not selected or name == selected else 0.3 for name in segments["segment"]]
     sizes = segments["mean_monetary"].clip(lower=0)
+    sizeref = 2.0 * max(float(sizes.max()), 1.0) / 55 ** 2
     fig = go.Figure(go.Scatter(
-        x=segments["customer_share"] * 100, y=segments["revenue_share"] * 100, mode="markers+text",
-        text=segments["segment"], textposition="middle right", customdata=segments[["segment", "customers",
-                                                                                   "revenue", "mean_monetary"]],
-        marker={"size": sizes, "sizemode": "area", "sizeref": 2.0 * max(float(sizes.max()), 1.0) / 55 ** 2,
+        x=segments["customer_share"] * 100, y=segments["revenue_share"] * 100, mode="markers",
+        text=segments["segment"], customdata=segments[["segment", "customers", "revenue", "mean_monetary"]],
+        marker={"size": sizes, "sizemode": "area", "sizeref": sizeref,
                 "sizemin": 8, "color": [priority_colors.hex_color(r) for r in segments["priority_rank"]],
                 "opacity": faded, "line": {"width": [3 if n == selected else 1 for n in segments["segment"]],
                                             "color": "#1f2d3d"}},
@@ -184,13 +199,73 @@ def comparison_figure(segments: pd.DataFrame, selected: str | None, currency: st
                   line={"dash": "dot", "color": PALETTE["muted"]})
     fig.add_annotation(x=min(x_max, y_max) * 0.92, y=min(x_max, y_max) * 0.92, text="revenue share = customer share",
                        showarrow=False, font={"size": 10, "color": "#7a8794"}, textangle=0, yshift=10, xanchor="right")
+    radii = [max((float(size) / sizeref) ** 0.5, 8) / 2 for size in sizes]  # marker radius in px (area sizing)
+    for label in place_labels(list(segments["segment"]), list(segments["customer_share"] * 100),
+                              list(segments["revenue_share"] * 100), radii, (0, x_max), (-y_max * 0.04, y_max)):
+        fig.add_annotation(**label, font={"size": 11, "color": "#1f2d3d"}, arrowwidth=1, arrowhead=0,
+                           xanchor="center", yanchor="middle")
     fig.update_layout(clickmode="event")
     fig.update_xaxes(title="Share of customers (%)", ticksuffix=" %", range=[0, x_max])
     fig.update_yaxes(title="Share of revenue (%)", ticksuffix=" %", range=[-y_max * 0.04, y_max])
     fig = styled(fig, "Revenue vs customers by segment (% of total)", height=390)
-    return fig.update_layout(title_subtitle_text="Bubble size: mean spend per customer · colour: priority "
-                                                 "(red critical → grey low) · click a bubble to open its segment",
-                             margin_t=70)
+    subtitle = wrap("Bubble size: mean spend per customer · colour: priority (red critical → grey low) · "
+                    "click a bubble to open its segment", 56)
+    return fig.update_layout(title_subtitle_text=subtitle,
+                             margin_t=fig.layout.margin.t + 16 * (subtitle.count("<br>") + 1))
+
+
+PLOT_PX = (560, 270)  # plot area assumed when placing bubble labels (the chart on a laptop screen)
+CHAR_PX, LINE_PX = 6.6, 14  # width of one label character and height of a label at 11 px
+
+
+def place_labels(texts: list[str], xs: list[float], ys: list[float], radii: list[float],
+                 x_range: tuple[float, float], y_range: tuple[float, float],
+                 plot_px: tuple[int, int] = PLOT_PX) -> list[dict]:
+    """Bubble labels that do not overlap one another or the bubbles: plotly annotations, one per point.
+
+    Each label takes the first free spot among positions around its bubble, nearest first (right, left,
+    above, below, then further out with a thin line to the bubble). Larger bubbles are placed first. Pixel
+    sizes are estimates for a plot area of ``plot_px``; returns dicts of x, y, text, ax, ay, showarrow.
+    """
+    width, height = plot_px
+    sx, sy = width / (x_range[1] - x_range[0]), height / (y_range[1] - y_range[0])
+    points = [((x - x_range[0]) * sx, (y - y_range[0]) * sy) for x, y in zip(xs, ys)]
+    bubbles = [(px - r, py - r, px + r, py + r) for (px, py), r in zip(points, radii)]
+    placed: list[tuple[float, float, float, float]] = []
+    labels: dict[int, dict] = {}
+    for i in sorted(range(len(texts)), key=lambda k: -radii[k]):
+        (px, py), w = points[i], CHAR_PX * len(texts[i]) + 4
+        others = placed + bubbles[:i] + bubbles[i + 1:]
+        spots = _spots(px, py, radii[i], w)
+        box = next((b for b in spots if _inside(b, width, height) and not any(_overlap(b, o) for o in others)),
+                   spots[0])
+        placed.append(box)
+        dx, dy = (box[0] + box[2]) / 2 - px, (box[1] + box[3]) / 2 - py
+        far = abs(dy) > radii[i] + LINE_PX or abs(dx) > radii[i] + w / 2 + 6
+        labels[i] = {"x": xs[i], "y": ys[i], "text": texts[i], "ax": round(dx), "ay": round(-dy), "showarrow": True,
+                     "arrowcolor": "#98a4b0" if far else "rgba(0,0,0,0)", "standoff": radii[i]}
+    return [labels[i] for i in range(len(texts))]
+
+
+def _spots(px: float, py: float, r: float, w: float) -> list[tuple[float, float, float, float]]:
+    """Candidate label boxes (x0, y0, x1, y1 in px, y up) around a bubble, nearest first."""
+    h, gap = LINE_PX, 3
+    side, up = r + w / 2 + gap, r + h / 2 + gap
+    centres = [(side, 0), (-side, 0), (0, up), (0, -up)]
+    for step in (1.0, 2.0, 3.0, 4.5, 6.0, 8.0):
+        for wide in (1.0, 2.0):
+            centres += [(side * wide, up * step), (side * wide, -up * step), (-side * wide, up * step),
+                        (-side * wide, -up * step)]
+        centres += [(0, up * (step + 1)), (0, -up * (step + 1))]
+    return [(px + dx - w / 2, py + dy - h / 2, px + dx + w / 2, py + dy + h / 2) for dx, dy in centres]
+
+
+def _inside(box: tuple[float, float, float, float], width: float, height: float) -> bool:
+    return box[0] >= 0 and box[2] <= width and box[1] >= 0 and box[3] <= height
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def products_table(products: pd.DataFrame, currency: str) -> ComponentType:
@@ -205,7 +280,7 @@ def products_table(products: pd.DataFrame, currency: str) -> ComponentType:
                                html.Th("Customers", className="text-end")]))
     body = [html.Tr([
         html.Td(int(p.rank), className="text-body-secondary"),
-        html.Td(str(p.description).capitalize() if pd.notna(p.description) else "–", title=p.description),
+        html.Td(fmt.product_name(p.description), title=p.description),
         html.Td(html.Code(p.stock_code)),
         html.Td(html.Div([html.Div(html.Div(className="data-bar", style={"width": f"{100 * p.revenue / top:.0f}%"}),
                                    className="bar-track"),

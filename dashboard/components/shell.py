@@ -13,10 +13,14 @@ from dash.development.base_component import ComponentType
 
 from dashboard.components.format import day, moment
 
-__all__ = ["nav_pages", "page_href", "navbar", "snapshot_caption", "filter_chip", "source_banner", "empty_state",
+__all__ = ["FRAME_VERSION", "nav_pages", "page_href", "navbar", "snapshot_caption", "filter_chip", "source_banner",
+           "empty_state",
            "not_found"]
 
 STATE_KEYS = ("segment", "embed")  # query parameters that follow the user from page to page
+# The snapshot version a framed page shows (None: no data). A pattern id, so that a callback can read it as a
+# list that is empty on pages without a frame, instead of failing on a missing component.
+FRAME_VERSION = {"type": "frame-version", "page": "frame"}
 
 
 def page_href(path: str, state: Mapping[str, object] | None = None, **extra: object) -> str:
@@ -91,14 +95,21 @@ def source_banner(unavailable_since: datetime | None, version: str | None) -> Co
 
 
 def empty_state() -> dbc.Card:
-    """Shown when no snapshot has been published yet."""
+    """Shown when no snapshot has been published yet: what to do for a business user, the commands folded away."""
     return dbc.Card(dbc.CardBody([
         html.H4("No data yet", className="card-title"),
-        html.P("No snapshot has been published to the store this dashboard reads. Publish one with the refresh "
-               "job, then reload this page:"),
-        html.Pre("python -m jobs.refresh            # bundled demo data\n"
-                 "python -m jobs.refresh --input your_transactions.csv", className="bg-light p-2"),
-        html.P(["or ", html.Code("make refresh"), " from the project folder."], className="mb-0"),
+        html.P("No data has been published yet. Ask your operator to run a refresh; this page shows the data "
+               "as soon as it is published (reload the page then).", id="empty-state-message"),
+        html.Details([
+            html.Summary("Details for operators", className="small"),
+            html.P("Publish a snapshot to the store this dashboard reads with the refresh job, from the project "
+                   "folder:", className="small mt-2 mb-1"),
+            html.Pre("python -m jobs.refresh            # bundled demo data\n"
+                     "python -m jobs.refresh --input your_transactions.csv\n"
+                     "make refresh                      # the same, bundled data", className="bg-light p-2 mb-1"),
+            html.P("or press \u201cRefresh now\u201d on the operations page (/ops) while the scheduler runs.",
+                   className="small mb-0"),
+        ], id="empty-state-details"),
     ]), class_name="empty-state mx-auto mt-4", id="empty-state")
 
 
@@ -114,6 +125,7 @@ def page_frame(path: str, state: Mapping[str, object], body: ComponentType, mani
     top = [] if embedded else [navbar(state, path, snapshot_caption(manifest))]
     chip = filter_chip(state, path)
     return html.Div([
+        dcc.Store(id=FRAME_VERSION, data=version),  # what the "new data" notice compares with (app.py)
         *top,
         dbc.Container([
             source_banner(unavailable_since, version),

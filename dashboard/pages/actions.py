@@ -8,7 +8,16 @@ import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import Input, Output, State, callback, dcc, html
+from dash import (
+    ClientsideFunction,
+    Input,
+    Output,
+    State,
+    callback,
+    clientside_callback,
+    dcc,
+    html,
+)
 
 from analytics.errors import AppError
 from dashboard import data
@@ -16,7 +25,13 @@ from dashboard.components import action_view, audience_form
 from dashboard.components import client_view as cv
 from dashboard.components.campaign import campaign_rows
 from dashboard.components.export import csv_download, safe_filename
-from dashboard.components.grid_query import MAX_BLOCK_ROWS, query_rows
+from dashboard.components.grid_query import (
+    MAX_BLOCK_ROWS,
+    choice_filter_params,
+    filter_from_query,
+    query_rows,
+    sort_from_query,
+)
 from dashboard.components.shell import page_href
 from dashboard.pages._frame import page_state, render
 
@@ -27,9 +42,12 @@ EXPORT_MAX_ROWS = 100_000  # most rows one CSV export holds
 
 
 def layout(**query: str) -> html.Div:
-    """Page layout for ``/actions?segment=…&view=at-risk|all``."""
+    """Page layout for ``/actions?segment=…&view=at-risk|all&filter=…&sort=…`` (filter, sort: the grid's)."""
     state = page_state(query)
-    return render("/actions", state, lambda version, manifest: _body(version, manifest, state, query.get("view")))
+    grid_state = {"filter": filter_from_query(query.get("filter"), action_view.GRID_COLUMNS),
+                  "sort": sort_from_query(query.get("sort"), action_view.GRID_COLUMNS)}
+    return render("/actions", state,
+                  lambda version, manifest: _body(version, manifest, state, query.get("view"), grid_state))
 
 
 def _page_size() -> int:
@@ -44,7 +62,8 @@ def _scope(segments: pd.DataFrame, segment: object, view: object) -> tuple[str |
     return segment, view if view in action_view.VIEWS else action_view.VIEWS[0]
 
 
-def _body(version: str, manifest: Mapping, state: Mapping, view: str | None) -> html.Div:
+def _body(version: str, manifest: Mapping, state: Mapping, view: str | None,
+          grid_state: Mapping | None = None) -> html.Div:
     currency = manifest.get("currency", "")
     segments = data.table("segments", version)
     segment, view = _scope(segments, state.get("segment"), view)
@@ -63,12 +82,14 @@ def _body(version: str, manifest: Mapping, state: Mapping, view: str | None) -> 
                    className="small text-body-secondary mb-2"),
             action_view.action_matrix(segments, currency, segment, links),
         ]), class_name="mb-3"),
-        dbc.Card(dbc.CardBody(_list_section(segment, view, state, currency, scope_rows))),
+        dbc.Card(dbc.CardBody(_list_section(segment, view, state, currency, scope_rows,
+                                            list(segments["segment"]), grid_state or {}))),
         audience_form.modal(),
     ], className="actions-page")
 
 
-def _list_section(segment: str | None, view: str, state: Mapping, currency: str, scope_rows: int) -> list:
+def _list_section(segment: str | None, view: str, state: Mapping, currency: str, scope_rows: int,
+                  segment_names: list[str], grid_state: Mapping) -> list:
     what = "High-value customers at risk" if view == "at-risk" else "All customers"
     title = f"{what} — {segment}" if segment else what
     hrefs = {name: page_href("/actions", state, view=name) for name in action_view.VIEWS}
@@ -83,17 +104,46 @@ def _list_section(segment: str | None, view: str, state: Mapping, currency: str,
                       className="d-flex flex-wrap align-items-center justify-content-between gap-2 mb-2")
     if not scope_rows:
         return [header, action_view.empty_list(view, segment, hrefs["all"])]
-    return [header, _grid(currency),
-            html.Div([html.Span(id="list-count"), " · Click a customer to open Client 360. Sort by clicking a "
-                      "header (Shift+click to add a sort), filter with the boxes under the headers."],
+    return [header, _grid(currency, segment_names, grid_state), dcc.Store(id="grid-url-sync"),
+            dcc.Store(id="grid-url-defaults", data=url_defaults(currency)),
+            html.Div([html.Span(id="list-count"), (" · Click a customer to open Client 360. Sort by clicking a "
+                      "header (Shift+click to add a sort), filter with the boxes under the headers. The address "
+                      "bar keeps the filters and sort: copy it to share this list.")],
                      className="small text-body-secondary mt-2")]
 
 
-def _grid(currency: str) -> dag.AgGrid:
+def grid_columns(currency: str, segment_names: list[str], sort: list[dict]) -> list[dict]:
+    """The list's column definitions: the segment filter as a list of the segments, the URL's sort if any."""
+    order = {entry["colId"]: (i, entry["sort"]) for i, entry in enumerate(sort)}
+    columns = []
+    for column in action_view.column_defs(currency):
+        if column["colId"] == "segment":
+            column = {**column, "filterParams": choice_filter_params(segment_names),
+                      "headerTooltip": "Pick one segment from the list (exact match)"}
+        if order:
+            column = {k: v for k, v in column.items() if k not in ("sort", "sortIndex")}
+            if column["colId"] in order:
+                column.update(sortIndex=order[column["colId"]][0], sort=order[column["colId"]][1])
+        columns.append(column)
+    return columns
+
+
+def url_defaults(currency: str) -> dict:
+    """What the URL sync needs: the list page's path (under the app's prefix), where the grid's state may be
+    written, and the columns' own sort (``risk_score:desc``), which the URL leaves out."""
+    default = sorted((c.get("sortIndex", 0), c["colId"], c["sort"]) for c in action_view.column_defs(currency)
+                     if c.get("sort"))
+    return {"path": dash.get_relative_path("/actions"),
+            "sort": ",".join(f"{col}:{direction}" for _, col, direction in default)}
+
+
+def _grid(currency: str, segment_names: list[str], grid_state: Mapping) -> dag.AgGrid:
     size = _page_size()
+    filters = grid_state.get("filter") or {}
     return dag.AgGrid(
         id="at-risk-grid",
-        columnDefs=action_view.column_defs(currency),
+        columnDefs=grid_columns(currency, segment_names, grid_state.get("sort") or []),
+        **({"filterModel": filters} if filters else {}),
         defaultColDef={"sortable": True, "resizable": True, "floatingFilter": True, "suppressHeaderMenuButton": True,
                        "wrapHeaderText": True, "autoHeaderHeight": True},
         rowModelType="infinite",
@@ -142,24 +192,35 @@ def get_rows(request: dict | None, version: str | None, scope: dict | None) -> t
     except AppError:
         return {"rowData": [], "rowCount": 0}, "This list cannot be loaded right now."
     block, total = _query(rows, request)
-    rows_shown = action_view.grid_rows(block, manifest.get("currency", ""))
+    rows_shown = _with_links(action_view.grid_rows(block, manifest.get("currency", "")), scope)
     return {"rowData": rows_shown, "rowCount": total}, action_view.list_count(total, len(rows))
+
+
+def _with_links(rows: list[dict], scope: object) -> list[dict]:
+    """Each grid row with ``href``, its Client 360 link (under the app's prefix), for the CustomerLink renderer."""
+    state = page_state(scope if isinstance(scope, Mapping) else {})
+    return [{**row, "href": cv.customer_href(row["customer_id"], state, row["segment"])} for row in rows]
 
 
 @callback(Output("url", "href", allow_duplicate=True), Input("at-risk-grid", "cellClicked"),
           State("page-version", "data"), State("actions-scope", "data"), prevent_initial_call=True)
 def open_client(cell: dict | None, version: str | None, scope: dict | None) -> str:
-    """Clicking a customer's row opens Client 360 on that customer (only ids of the pinned snapshot)."""
+    """Clicking a customer's row opens Client 360 on that customer (only ids of the pinned snapshot).
+
+    The customer id cell itself is a link (assets/dashAgGridComponentFunctions.js) that navigates on its own.
+    """
+    if isinstance(cell, dict) and cell.get("colId") == "customer_id":
+        raise dash.exceptions.PreventUpdate
     customer = cell.get("rowId") if isinstance(cell, dict) else None
     if not isinstance(customer, str) or not isinstance(version, str) or not 0 < len(customer) <= cv.MAX_ID_LENGTH:
         raise dash.exceptions.PreventUpdate
     try:
-        known = cv.find_customer(data.table("customers", version), customer) is not None
+        segment = cv.customer_segment(data.table("customers", version), customer)
     except AppError:
-        known = False
-    if not known:
+        segment = None
+    if segment is None:
         raise dash.exceptions.PreventUpdate
-    return cv.customer_href(customer, page_state(scope if isinstance(scope, dict) else {}))
+    return cv.customer_href(customer, page_state(scope if isinstance(scope, dict) else {}), segment)
 
 
 @callback(Output(audience_form.SOURCE, "data"), Input("audience-open", "n_clicks"),
@@ -202,3 +263,11 @@ def export_csv(clicks: int | None, request: dict | None, version: str | None, sc
     frame = campaign_rows(data.table("customers", version), data.table("segments", version),
                           data.table("recommendations", version), block["customer_id"], manifest.get("currency", ""))
     return csv_download(frame, name)
+
+
+# The grid's filter and sort go to the address bar (history.replaceState, no reload) as they change, so the
+# URL can be shared; layout() reads them back. assets/dashAgGridComponentFunctions.js: gridUrl.sync (only while
+# the address is still the list's page; the columns' default sort is left out).
+clientside_callback(ClientsideFunction(namespace="gridUrl", function_name="sync"),
+                    Output("grid-url-sync", "data"), Input("at-risk-grid", "getRowsRequest"),
+                    State("grid-url-defaults", "data"), prevent_initial_call=True)

@@ -88,4 +88,4 @@ def open_customer(_submit: int | None, _clicks: int | None, text: str | None, ve
         if len(matches) != 1:
             raise dash.exceptions.PreventUpdate
         typed = matches.iloc[0]["customer_id"]
-    return cv.customer_href(typed, filters)
+    return cv.customer_href(typed, filters, cv.customer_segment(customers, typed))

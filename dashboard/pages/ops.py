@@ -7,7 +7,8 @@ storage (never in the URL), and every callback compares it again with the config
 version data, so the page HTML leaks nothing.
 
 "Refresh now" only queues a request in the store; the scheduler process (``python -m jobs.scheduler``)
-runs it. The web app never runs a refresh or a scheduler itself.
+runs it. While a refresh is queued or running, "Refresh now" queues nothing and says so. The web app never
+runs a refresh or a scheduler itself.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ log = logging.getLogger("dashboard.ops")
 
 POLL_MS = 3000  # history refresh while the page is open and unlocked
 HISTORY_RUNS = 20
-_LOCKED = (True, False, True, None, None, None)  # panel hidden, gate shown, polling off, nothing rendered
+_LOCKED = (True, False, True, None, None, None, None, None, None)  # panel hidden, gate shown, polling off, nothing
 
 
 def layout(**query: str) -> html.Div:
@@ -66,9 +67,12 @@ def unlock(_submits: int | None, typed: str | None) -> tuple:
 
 @callback(Output("ops-panel", "hidden"), Output("ops-gate", "hidden"), Output("ops-poll", "disabled"),
           Output("ops-snapshot", "children"), Output("ops-pending", "children"), Output("ops-history", "children"),
+          Output("ops-scheduler", "children"), Output("ops-quality-box", "children"),
+          Output("ops-cleaning-box", "children"),
           Input("ops-token", "data"), Input("ops-poll", "n_intervals"), Input("ops-refresh-message", "children"))
 def show(token: str | None, _ticks: int | None, _message: object) -> tuple:
-    """Snapshot, pending request and run history — only for the right token (then polled every 3 s)."""
+    """Snapshot, pending request, run history, scheduler, recommendation quality and cleaning report — only for
+    the right token (then polled every 3 s)."""
     if not ops_view.token_ok(token, _expected()):
         return _LOCKED
     return (False, True, False, *_status(ops_view.utc_now()))
@@ -87,7 +91,12 @@ def _status(now: datetime) -> tuple:
         history = ops_view.history_table(data.store().runs(HISTORY_RUNS), now)
     except AppError as exc:
         pending, history = None, dbc.Alert(f"Run history unavailable: {exc}", color="warning", id="ops-history-error")
-    return snapshot, pending, history
+    try:
+        scheduler = ops_view.scheduler_card(data.store().heartbeat(), now)
+    except AppError as exc:
+        scheduler = dbc.Alert(f"Scheduler heartbeat unavailable: {exc}", color="warning", id="ops-scheduler-status")
+    return (snapshot, pending, history, scheduler, ops_view.quality_card(manifest),
+            ops_view.cleaning_table(manifest))
 
 
 @callback(Output("ops-refresh-message", "children"), Input("ops-refresh", "n_clicks"), State("ops-token", "data"),
@@ -96,8 +105,13 @@ def queue_refresh(_clicks: int | None, token: str | None) -> dbc.Alert:
     """Queue a "Refresh now" request for the scheduler; returns at once."""
     if not ops_view.token_ok(token, _expected()):
         return dbc.Alert("Wrong token", color="danger", class_name="py-2 mb-0", id="ops-queued")
-    asked = {"requested_at": ops_view.utc_now().isoformat(timespec="seconds"), "requested_by": _requester()}
+    now = ops_view.utc_now()
+    asked = {"requested_at": now.isoformat(timespec="seconds"), "requested_by": _requester()}
     try:
+        running = ops_view.running_refresh(data.store().runs(1), data.store().heartbeat(), now)
+        if running:
+            log.info("ops page: refresh not queued, one is running", extra={"fields": {**asked, **running}})
+            return ops_view.running_message(running, now)
         queued = data.store().request_refresh(asked)
     except AppError as exc:
         return dbc.Alert(f"Could not queue the refresh: {exc}", color="danger", class_name="py-2 mb-0",

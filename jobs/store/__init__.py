@@ -94,6 +94,13 @@ class Store(Protocol):
 
     def delete_audience(self, audience_id: str) -> bool:
         """Delete an audience; False if it did not exist."""
+    def write_heartbeat(self, beat: Mapping[str, Any]) -> None:
+        """Replace the scheduler's heartbeat (time, pid, host, schedules, running run).
+
+        Raises ValueError if not JSON."""
+
+    def heartbeat(self) -> dict | None:
+        """The scheduler's last heartbeat (None if none was written). Raises SnapshotError if unreadable."""
 
     def close(self) -> None:
         """Release connections. Idempotent."""

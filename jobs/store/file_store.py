@@ -40,8 +40,8 @@ class FileStore(FileAudiences):
     """Snapshot store in a local directory (``file://DIR`` or a plain path).
 
     Layout: ``snapshots/<version>/{<table>.parquet, manifest.json}``, ``current``, ``versions.json``,
-    ``runs.json``, ``refresh-request.json``, ``refresh.lock`` (flock), ``fence``, ``audiences/``
-    (:mod:`jobs.store.file_audiences`). The directory is
+    ``runs.json``, ``refresh-request.json``, ``refresh.lock`` (flock), ``fence``, ``scheduler-heartbeat.json``,
+    ``audiences/`` (:mod:`jobs.store.file_audiences`). The directory is
     created on the first write; a missing directory reads as "nothing published".
     """
 
@@ -312,6 +312,17 @@ class FileStore(FileAudiences):
         """The pending request, left in place."""
         raw = self._read(self.root / "refresh-request.json")
         return None if raw is None else _parse_json(raw, "pending refresh request")
+
+    def write_heartbeat(self, beat: Mapping[str, Any]) -> None:
+        """Replace the scheduler's heartbeat (``scheduler-heartbeat.json``, written atomically)."""
+        text = _to_json(beat, "scheduler heartbeat")
+        self._mkdir(self.root)
+        self._write_atomic(self.root / "scheduler-heartbeat.json", text.encode("utf-8"))
+
+    def heartbeat(self) -> dict | None:
+        """The scheduler's last heartbeat; None when no scheduler ever wrote one."""
+        raw = self._read(self.root / "scheduler-heartbeat.json")
+        return None if raw is None else _parse_json(raw, "scheduler heartbeat")
 
     def close(self) -> None:
         """Nothing to close: locks are released through their handles."""

@@ -47,6 +47,7 @@ _KEY_SUFFIXES = {
     "run-order": "runs:order",
     "refresh-request": "refresh-request",
     "audiences": "audiences",
+    "heartbeat": "scheduler:heartbeat",
 }
 
 
@@ -61,7 +62,7 @@ def key_for(prefix: str, name: str, version: str | None = None, table: str | Non
     ``key_for(p, "snap", v, t)`` → ``p:snap:v:t``; ``key_for(p, "snap", v)`` → ``p:snap:v:manifest``;
     ``key_for(p, "snaps")`` → ``p:snap:*`` (SCAN pattern of all snapshot keys); other names: ``current``,
     ``versions``, ``lock`` (``p:lock:refresh``), ``fence``, ``runs``, ``run-order`` (``p:runs:order``),
-    ``refresh-request``.
+    ``refresh-request``, ``heartbeat`` (``p:scheduler:heartbeat``).
     """
     if name == "snaps":
         return f"{prefix}:snap:*"
@@ -382,6 +383,19 @@ class RedisStore(RedisAudiences):
         with self._errors(key):
             raw = self._client.get(key)
         return None if raw is None else _parse_json(raw, "pending refresh request")
+
+    def write_heartbeat(self, beat: Mapping[str, Any]) -> None:
+        """Replace the scheduler's heartbeat (JSON in ``<prefix>:scheduler:heartbeat``)."""
+        key, text = self._key("heartbeat"), _to_json(beat, "scheduler heartbeat")
+        with self._errors(key):
+            self._client.set(key, text)
+
+    def heartbeat(self) -> dict | None:
+        """The scheduler's last heartbeat; None when no scheduler ever wrote one."""
+        key = self._key("heartbeat")
+        with self._errors(key):
+            raw = self._client.get(key)
+        return None if raw is None else _parse_json(raw, "scheduler heartbeat")
 
     def close(self) -> None:
         """Close the connection pool."""

@@ -85,7 +85,8 @@ def test_scope_totals_match_the_snapshot(segments, customers):
 def test_column_defs_match_the_server_allow_list():
     defs = action_view.column_defs("£")
     assert [d["colId"] for d in defs] == list(action_view.GRID_COLUMNS)
-    filters = {"text": "agTextColumnFilter", "number": "agNumberColumnFilter", "date": "agDateColumnFilter"}
+    filters = {"text": "agTextColumnFilter", "number": "agNumberColumnFilter", "date": "agDateColumnFilter",
+               "choice": "agTextColumnFilter"}
     assert all(d["filter"] == filters[action_view.GRID_COLUMNS[d["colId"]]] for d in defs)
     assert [d["headerName"] for d in defs if "£" in d["headerName"]] == ["Monetary (£)", "Revenue at stake (£/year)"]
     assert next(d for d in defs if d["colId"] == "risk_score")["sort"] == "desc"  # the default order, shown
@@ -157,7 +158,8 @@ def test_get_rows_returns_the_first_page_of_at_risk_customers(page, version, cus
     # net value 5,391.21 − 102.58 returned; a year at stake: 5,288.63 × 365 / 374 days since the first purchase
     assert rows[0] == {"customer_id": "17850", "segment": "Can't Lose Them", "risk_score": "96.9",
                        "last_purchase": "2 Dec 2010", "recency_days": 373, "frequency": 34,
-                       "monetary": "£5,288.63", "revenue_at_stake": "£5,161.36", "action": "Reactivate"}
+                       "monetary": "£5,288.63", "revenue_at_stake": "£5,161.36", "action": "Reactivate",
+                       "href": "/client/17850"}
     assert count == "134 customers"
 
 
@@ -174,10 +176,12 @@ def test_get_rows_applies_sort_and_filter_models(page, version, customers):
     rows = page.get_rows(by_money, version, {"view": "at-risk"})[0]["rowData"]
     richest = customers[customers["at_risk"]].nlargest(1, "monetary")["customer_id"].iloc[0]
     assert rows[0]["customer_id"] == richest
-    loyal = request(filters={"segment": {"filterType": "text", "type": "contains", "filter": "loyal"}})
+    loyal = request(filters={"segment": {"filterType": "text", "type": "is:Loyal"}})
     response, count = page.get_rows(loyal, version, {"view": "at-risk"})
-    assert response["rowCount"] == 17 + 2  # Loyal and Potential Loyalists
-    assert count == "19 customers of 134"
+    assert response["rowCount"] == 17  # Loyal only, not the 2 Potential Loyalists (defect 8)
+    assert {r["segment"] for r in response["rowData"]} == {"Loyal"} and count == "17 customers of 134"
+    contains = request(filters={"segment": {"filterType": "text", "type": "contains", "filter": "loyal"}})
+    assert page.get_rows(contains, version, {"view": "at-risk"})[0]["rowCount"] == 134  # refused, not 17 + 2
 
 
 def test_get_rows_narrows_to_the_segment(page, version, customers):
@@ -217,10 +221,13 @@ def test_get_rows_ignores_a_missing_request_and_answers_a_bad_version(page):
 # --- opening a customer ---------------------------------------------------------------------------------
 
 def test_clicking_a_customer_opens_client_360(page, version):
-    cell = {"value": "17850", "colId": "customer_id", "rowIndex": 0, "rowId": "17850"}
+    cell = {"value": "5391.21", "colId": "monetary", "rowIndex": 0, "rowId": "17850"}
     assert page.open_client(cell, version, {"segment": None, "view": "at-risk"}) == "/client/17850"
-    assert page.open_client({**cell, "colId": "monetary"}, version, {"segment": "Loyal", "embed": "1"}) == \
-        "/client/17850?segment=Loyal&embed=1"
+    # 17850 is Can't Lose Them: the segment filter follows the customer (defect 2)
+    assert page.open_client(cell, version, {"segment": "Loyal", "embed": "1"}) == \
+        "/client/17850?segment=Can%27t+Lose+Them&embed=1"
+    with pytest.raises(dash.exceptions.PreventUpdate):  # the id cell is a link: it navigates by itself
+        page.open_client({**cell, "colId": "customer_id"}, version, {})
 
 
 @pytest.mark.parametrize("cell", [None, {}, {"rowId": 17850}, {"rowId": "../../ops"}, {"rowId": "x" * 41}])
@@ -280,3 +287,38 @@ def test_export_without_a_grid_request_uses_the_default_order(page, version):
 def test_export_needs_a_click(page, version):
     with pytest.raises(dash.exceptions.PreventUpdate):
         page.export_csv(None, request(), version, {})
+
+
+# --- real links (defect 3), exact segment choice (defect 8), the grid state in the URL (section 3) --------
+
+def test_grid_rows_carry_their_client_360_link(page, version):
+    rows = page.get_rows(request(), version, {"segment": "Can't Lose Them", "view": "at-risk", "embed": "1"})[0]
+    assert rows["rowData"][0]["href"] == "/client/17850?segment=Can%27t+Lose+Them&embed=1"
+    column = next(c for c in find(page.layout(), "at-risk-grid").columnDefs if c["colId"] == "customer_id")
+    assert column["cellRenderer"] == "CustomerLink"  # assets/dashAgGridComponentFunctions.js
+
+
+def test_segment_filter_is_the_list_of_segments(page, segments):
+    column = next(c for c in find(page.layout(), "at-risk-grid").columnDefs if c["colId"] == "segment")
+    options = column["filterParams"]["filterOptions"]
+    assert options[0] == "empty"
+    assert [o["displayName"] for o in options[1:]] == segments["segment"].tolist()
+    assert all(o["numberOfInputs"] == 0 for o in options[1:])
+
+
+def test_layout_restores_the_grid_filter_and_sort_from_the_url(page):
+    url_filter = json.dumps({"segment": {"filterType": "text", "type": "is:Loyal"},
+                             "secret": {"filterType": "text"}})
+    grid = find(page.layout(view="all", filter=url_filter, sort="monetary:desc,customer_id:asc"), "at-risk-grid")
+    assert grid.filterModel == {"segment": {"filterType": "text", "type": "is:Loyal"}}
+    sorts = {c["colId"]: (c.get("sortIndex"), c.get("sort")) for c in grid.columnDefs}
+    assert sorts["monetary"] == (0, "desc") and sorts["customer_id"] == (1, "asc")
+    assert sorts["risk_score"] == (None, None)  # the default sort gives way to the URL's
+    plain = find(page.layout(view="all", filter="{not json", sort="__class__:asc"), "at-risk-grid")
+    assert not getattr(plain, "filterModel", None)
+    assert next(c for c in plain.columnDefs if c["colId"] == "risk_score")["sort"] == "desc"
+
+
+def test_the_url_sync_knows_the_lists_path_and_leaves_the_default_sort_out(page):
+    # the columns' own sort is risk_score descending: written to no URL; the path is the list page's (no prefix here)
+    assert find(page.layout(), "grid-url-defaults").data == {"path": "/actions", "sort": "risk_score:desc"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from urllib.parse import urlencode
 
 import dash
 import pandas as pd
@@ -12,6 +13,7 @@ import pytest
 
 from dashboard import data
 from dashboard.components import client_view as cv
+from dashboard.components import format as fmt
 from tests.dashboard.components import by_id, find, page_module, text, walk
 
 # --- helpers ---------------------------------------------------------------------------------------
@@ -95,11 +97,11 @@ def test_recommendations_of_12347_in_rank_order(client_page, version):
     rows = _by_class(by_id(page, "client-reco-table"), "client-reco-row")
     assert len(rows) == len(mine) == 10
     first = _cells(rows[0])
-    assert first == ["1", "CLASSIC BICYCLE CLIPSCode 23498", "69.0 %", "×34.48",
-                     "Bought with BICYCLE PUNCTURE REPAIR KIT"]
+    assert first == ["1", "Classic Bicycle ClipsCode 23498", "69.0 %", "×34.48",
+                     "Bought with Bicycle Puncture Repair Kit"]
     for row, rec in zip(rows, mine.itertuples()):
         cells = _cells(row)
-        assert cells[1] == f"{rec.description}Code {rec.stock_code}"
+        assert cells[1] == f"{fmt.product_name(rec.description)}Code {rec.stock_code}"
         assert cells[2] == f"{100 * rec.confidence:.1f} %" and cells[3] == f"×{rec.lift:.2f}"
         assert cells[4].startswith("Bought with ")
 
@@ -151,8 +153,9 @@ def test_show_more_pages_a_long_history(client_page, version):
 def test_at_risk_customer_links_back_to_the_at_risk_list(client_page, version):
     customers = data.table("customers", version)
     row = customers[customers["at_risk"]].nlargest(1, "risk_score").iloc[0]
-    page = client_page.layout(customer_id=row["customer_id"], segment="Champions")
-    assert by_id(page, "client-back-at-risk").href == "/actions?segment=Champions&view=at-risk"
+    page = client_page.layout(customer_id=row["customer_id"], segment=row["segment"])
+    expected = "/actions?" + urlencode({"segment": row["segment"], "view": "at-risk"})
+    assert by_id(page, "client-back-at-risk").href == expected
     assert text(by_id(page, "client-risk-flag")) == "At risk"
     assert text(by_id(page, "client-risk-score")) == f"risk score {round(row['risk_score'])}/100"
 
@@ -211,14 +214,17 @@ def test_suggest_callback_returns_at_most_ten_links(search_page, version):
     assert 0 < len(links) <= cv.SUGGESTIONS
     ids = [text(link.children[0]) for link in links]
     assert all(i.startswith("123") for i in ids)
-    assert links[0].href == f"/client/{ids[0]}?segment=Champions"
+    segments = data.table("customers", version).set_index("customer_id")["segment"]
+    assert [link.href for link in links] == ["/client/" + i + "?" + urlencode({"segment": segments[i]}) for i in ids]
     assert "No customer id contains “nope”" in text(search_page.suggest("nope", version, {}))
     assert search_page.suggest("", version, {}) is None
 
 
 def test_open_customer_navigates(search_page, version):
+    # 12347 is a Champion: the segment filter of the page it was searched from (Loyal) does not follow
     assert search_page.open_customer(1, None, " 12347 ", version, {"segment": "Loyal"}) == \
-        "/client/12347?segment=Loyal"
+        "/client/12347?segment=Champions"
+    assert search_page.open_customer(1, None, "12347.0", version, {}) == "/client/12347"
     customers = data.table("customers", version)
     holders = Counter(part for i in customers["customer_id"] for part in {i[k:k + 4] for k in range(len(i) - 3)})
     unique = min(part for part, n in holders.items() if n == 1)  # a text only one id contains
@@ -246,7 +252,7 @@ def test_search_page_examples_follow_the_segment_filter(search_page, version):
     page = search_page.layout(segment="Loyal")
     customers = data.table("customers", version).set_index("customer_id")
     hrefs = [link.href for link in by_id(page, "client-examples-best").children]
-    assert hrefs and all(h.endswith("?segment=Loyal") for h in hrefs)
+    assert hrefs and all(h.endswith("?segment=Loyal") for h in hrefs)  # Loyal customers only: theirs
     assert {customers.loc[h.split("/")[2].split("?")[0], "segment"] for h in hrefs} == {"Loyal"}
 
 
@@ -307,3 +313,90 @@ def test_usual_gap_text():
     assert cv.usual_gap_text(repeat) == "Usual gap between orders: 30 days"
     assert cv.usual_gap_text(pd.Series({"usual_gap_days": float("nan"), "frequency": 1})) == \
         "Usual gap between orders: none yet, only one order"
+
+
+# --- defects 2 and 4: the segment follows the customer; spreadsheet ids ----------------------------------
+
+def test_clean_id_reads_spreadsheet_ids():
+    assert cv.clean_id("17850.0") == "17850" and cv.clean_id(" 17850.00 ") == "17850"
+    assert cv.clean_id("17850.5") == "17850.5" and cv.clean_id("A1.0") == "A1.0"  # only whole numbers
+    assert cv.clean_id("17850") == "17850"
+
+
+def test_spreadsheet_id_opens_the_customer(client_page, version):
+    page = client_page.layout(customer_id="17850.0")
+    assert text(by_id(page, "client-title")) == "17850"
+
+
+def test_client_page_chip_and_back_link_follow_the_customer(client_page, version):
+    """17850 is Can't Lose Them: a URL naming Loyal (where the user came from) must not label or link them Loyal."""
+    segment = data.table("customers", version).set_index("customer_id").loc["17850", "segment"]
+    assert segment == "Can't Lose Them"
+    page = client_page.layout(customer_id="17850", segment="Loyal")
+    assert text(by_id(page, "filter-chip")).startswith(f"Segment: {segment}")
+    assert by_id(page, "client-back-at-risk").href == "/actions?" + urlencode({"segment": segment,
+                                                                               "view": "at-risk"})
+    assert find(client_page.layout(customer_id="17850"), "filter-chip") is None  # no filter: no chip
+
+
+def test_navbar_search_carries_the_customers_segment(in_request):
+    from dashboard.app import search_target
+
+    assert search_target("17850.0", {"segment": "Loyal"}) == "/client/17850?" + urlencode(
+        {"segment": "Can't Lose Them"})
+    assert search_target(" 17850 ", {}) == "/client/17850"
+    assert search_target("nobody", {"segment": "Loyal"}) == "/client/nobody"
+    with pytest.raises(dash.exceptions.PreventUpdate):
+        search_target("  ", {})
+
+
+# --- usual products and invoice lines (section 3) ----------------------------------------------------------
+
+def test_usual_products_of_17850(client_page, version):
+    """17850's most usual product: on 17 orders, 122 units, last bought 2 Dec 2010 (checked in customer_products)."""
+    page = client_page.layout(customer_id="17850")
+    rows = _by_class(by_id(page, "client-usual-table"), "client-usual-row")
+    mine = data.table("customer_products", version)
+    mine = mine[mine["customer_id"] == "17850"].sort_values("rank")
+    assert len(rows) == len(mine) == 10
+    assert _cells(rows[0]) == [f"{fmt.product_name(mine.iloc[0]['description'])}Code {mine.iloc[0]['stock_code']}",
+                               "17", "122", "2 Dec 2010"]
+    orders = [int(_cells(r)[1]) for r in rows]
+    assert orders == sorted(orders, reverse=True)
+
+
+def test_customer_block_equals_a_full_scan(client_page, version):
+    lines = data.table("order_lines", version)
+    for customer in ("12347", "14911", "17850"):
+        block = client_page.customer_block(version, "order_lines", customer)
+        assert block.equals(lines[lines["customer_id"] == customer])
+    assert client_page.customer_block(version, "order_lines", "nobody").empty
+
+
+def test_an_invoice_expands_to_its_lines(client_page, version, dash_app):
+    """12347's newest invoice 581180 (£224.82 in the history) holds lines adding up to that total."""
+    page = client_page.layout(customer_id="12347")
+    toggles = [c for c in walk(by_id(page, "client-history-table")) if isinstance(getattr(c, "id", None), dict)
+               and c.id.get("type") == "client-invoice-toggle"]
+    assert toggles[0].id["invoice"] == "581180"
+    from dash._callback_context import context_value
+    from dash._utils import AttributeDict
+
+    def click(n: int) -> tuple:
+        token = context_value.set(AttributeDict(triggered_inputs=[{
+            "prop_id": '{"invoice":"581180","type":"client-invoice-toggle"}.n_clicks', "value": n}]))
+        try:
+            return client_page.toggle_invoice(n, "12347", version)
+        finally:
+            context_value.reset(token)
+
+    content, hidden, expanded = click(1)
+    assert hidden is False and expanded == "true"
+    rows = _by_class(content, "client-line-row")
+    lines = data.table("order_lines", version)
+    mine = lines[(lines["customer_id"] == "12347") & (lines["invoice"] == "581180")]
+    assert len(rows) == len(mine) > 0
+    assert round(mine["total"].sum(), 2) == 224.82
+    first = mine.iloc[0]
+    assert _cells(rows[0])[0] == f"{fmt.product_name(first['description'])} · {first['stock_code']}"
+    assert click(2)[1:] == (True, "false")  # a second click hides them

@@ -5,7 +5,16 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from dashboard.components.grid_query import MAX_BLOCK_ROWS, filter_rows, query_rows, row_window, sort_rows
+from dashboard.components.grid_query import (
+    MAX_BLOCK_ROWS,
+    choice_filter_params,
+    filter_from_query,
+    filter_rows,
+    query_rows,
+    row_window,
+    sort_from_query,
+    sort_rows,
+)
 
 COLUMNS = {"id": "text", "name": "text", "score": "number", "orders": "number", "last": "date"}
 DEFAULT = (("score", False),)
@@ -205,3 +214,59 @@ def test_default_keys_break_ties_of_the_grid_sort(frame):
     assert ids(sort_rows(frame, by_orders, COLUMNS, (("id", False),), tiebreak="id")) == [
         "a", "d", "f", "c", "b", "e"]  # the default (id descending) decides, before the tiebreak
     assert ids(sort_rows(frame, by_orders, COLUMNS, (), tiebreak="id")) == ["a", "d", "c", "f", "b", "e"]
+
+
+# --- choice columns (defect 8) and the grid state in the URL (section 3) ---------------------------------
+
+SEGMENTS = pd.DataFrame({"id": ["a", "b", "c", "d"],
+                         "segment": ["Loyal", "Potential Loyalists", "loyal", "Can't Lose Them"]})
+CHOICE = {"id": "text", "segment": "choice"}
+
+
+def test_a_choice_filter_matches_the_exact_value_only():
+    # "is:Loyal" is the listed value: only a (c is lower-case "loyal", b merely contains it)
+    assert ids(filter_rows(SEGMENTS, {"segment": {"filterType": "text", "type": "is:Loyal"}}, CHOICE)) == ["a"]
+    assert ids(filter_rows(SEGMENTS, {"segment": {"filterType": "text", "type": "is:Can't Lose Them"}},
+                           CHOICE)) == ["d"]
+    # equals stays case-insensitive like AG Grid's text filter: a and c; never b
+    assert ids(filter_rows(SEGMENTS, {"segment": {"filterType": "text", "type": "equals", "filter": "Loyal"}},
+                           CHOICE)) == ["a", "c"]
+    assert ids(filter_rows(SEGMENTS, {"segment": {"filterType": "text", "type": "is:Nobody"}}, CHOICE)) == []
+
+
+def test_a_choice_column_refuses_partial_matches():
+    """'contains Loyal' would also return Potential Loyalists: on a choice column it is ignored."""
+    for op in ("contains", "startsWith", "endsWith", "notContains"):
+        model = {"segment": {"filterType": "text", "type": op, "filter": "Loyal"}}
+        assert ids(filter_rows(SEGMENTS, model, CHOICE)) == ["a", "b", "c", "d"]
+    # the same request on a plain text column does match partially (b contains "loyal")
+    assert ids(filter_rows(SEGMENTS, {"segment": {"filterType": "text", "type": "contains", "filter": "Loyal"}},
+                           {"segment": "text"})) == ["a", "b", "c"]
+
+
+def test_choice_filter_params_list_every_value():
+    params = choice_filter_params(["Loyal", "Can't Lose Them"])
+    assert params["filterOptions"][0] == "empty" and params["defaultOption"] == "empty"
+    assert [o["displayKey"] for o in params["filterOptions"][1:]] == ["is:Loyal", "is:Can't Lose Them"]
+    assert all(o["numberOfInputs"] == 0 for o in params["filterOptions"][1:])
+    # AG Grid 35 drops a custom option without a predicate (warning #72): each names choiceIs with its value
+    assert [o["predicate"] for o in params["filterOptions"][1:]] == [{"function": 'choiceIs("Loyal")'},
+                                                                     {"function": 'choiceIs("Can\'t Lose Them")'}]
+
+
+def test_sort_from_query_keeps_known_columns_and_directions():
+    assert sort_from_query("score:desc,name:asc", COLUMNS) == [{"colId": "score", "sort": "desc"},
+                                                                {"colId": "name", "sort": "asc"}]
+    assert sort_from_query("score:up,secret:asc,orders", COLUMNS) == []
+    assert sort_from_query(None, COLUMNS) == [] and sort_from_query("x" * 5000, COLUMNS) == []
+
+
+def test_filter_from_query_reads_json_and_drops_the_unknown():
+    text = '{"score": {"filterType": "number", "type": "greaterThan", "filter": 60}, "secret": {}, "name": 3}'
+    assert filter_from_query(text, COLUMNS) == {"score": {"filterType": "number", "type": "greaterThan",
+                                                          "filter": 60}}
+    assert filter_from_query('{"score": {"filterType": "text", "type": "contains"}}', COLUMNS) == {}
+    assert filter_from_query("not json", COLUMNS) == {} and filter_from_query("[1]", COLUMNS) == {}
+    model = filter_from_query(text, COLUMNS)  # round trip: the URL's filter filters as the grid's did
+    assert ids(query_rows(pd.DataFrame({"id": ["a", "b"], "score": [90.0, 50.0]}), {"filterModel": model},
+                          COLUMNS)[0]) == ["a"]

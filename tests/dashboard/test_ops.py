@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import dash
 import plotly
@@ -17,7 +17,7 @@ from jobs.store import FileStore
 from tests.dashboard.components import find, page_module, text, walk
 
 TOKEN = "correct horse battery staple"
-NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
 def _json(component) -> str:
@@ -44,7 +44,7 @@ def private_store(monkeypatch, tmp_path, in_request):
     """Refresh requests and run records go to a private store; snapshots still come from the session one."""
     private = FileStore(StoreParams(url="file://" + str(tmp_path)))
     shared = data.store()
-    for name in ("request_refresh", "pending_refresh_request", "runs"):
+    for name in ("request_refresh", "pending_refresh_request", "runs", "heartbeat"):
         monkeypatch.setattr(shared, name, getattr(private, name))
     return private
 
@@ -179,13 +179,13 @@ def test_unlock_refuses_everything_without_ops_token(page):
 
 def test_show_renders_nothing_for_a_wrong_token(page, with_token, private_store):
     for token in (None, "", "guess"):
-        assert page.show(token, 3, None) == (True, False, True, None, None, None)
+        assert page.show(token, 3, None) == (True, False, True, None, None, None, None, None, None)
 
 
 def test_show_renders_snapshot_pending_and_history_for_the_right_token(page, with_token, private_store):
     private_store.record_run(RUNS[2])
     private_store.request_refresh({"requested_at": "2026-11-25T11:59:50+00:00", "requested_by": "ops page"})
-    panel_hidden, gate_hidden, poll_disabled, snapshot, pending, history = page.show(TOKEN, None, None)
+    panel_hidden, gate_hidden, poll_disabled, snapshot, pending, history, *_ = page.show(TOKEN, None, None)
     assert (panel_hidden, gate_hidden, poll_disabled) == (False, True, False)
     assert text(find(snapshot, "ops-version")) == data.current_version()
     assert "Refresh queued by ops page" in text(pending)
@@ -218,3 +218,64 @@ def test_refresh_now_names_the_sso_user_when_configured(page, dash_app, monkeypa
     with dash_app.server.test_request_context("/", headers={"X-Forwarded-User": "alice"}):
         page.queue_refresh(1, TOKEN)
     assert private.pending_refresh_request()["requested_by"] == "ops page (alice)"
+
+
+# --- defect 5: no second refresh while one is queued or running ------------------------------------------
+
+def _beat(at: datetime, running: dict | None = None, **extra) -> dict:
+    return {"at": at.isoformat(), "pid": 4242, "host": "sched-1", "started_at": "2026-11-25T06:00:00+00:00",
+            "poll_s": 5.0, "timezone": "UTC", "stopped": False, "running": running,
+            "schedules": [{"cron": "0 2 * * *", "next_run": "2026-11-26T02:00:00+00:00"}], **extra}
+
+
+def test_running_refresh_from_the_heartbeat_or_a_recent_running_record():
+    running = {"trigger": "schedule", "since": "2026-11-25T11:58:00+00:00"}
+    assert ops_view.running_refresh([], _beat(NOW - timedelta(seconds=4), running), NOW) == running
+    # the heartbeat is 10 min old: that scheduler is gone, its "running" is not believed
+    assert ops_view.running_refresh([], _beat(NOW - timedelta(minutes=10), running), NOW) is None
+    manual = {"run_id": "r", "status": "running", "trigger": "manual", "started_at": "2026-11-25T11:50:00+00:00"}
+    assert ops_view.running_refresh([manual], None, NOW) == {"trigger": "manual", "since": manual["started_at"]}
+    killed = {**manual, "started_at": "2026-11-25T09:00:00+00:00"}  # 3 h: left behind by a killed process
+    assert ops_view.running_refresh([killed], None, NOW) is None
+    assert ops_view.running_refresh([{**manual, "status": "success"}], _beat(NOW), NOW) is None
+
+
+def test_refresh_now_while_a_refresh_runs_queues_nothing(page, with_token, private_store, monkeypatch):
+    monkeypatch.setattr(ops_view, "utc_now", lambda: NOW)
+    private_store.write_heartbeat(_beat(NOW - timedelta(seconds=3),
+                                        {"trigger": "schedule", "since": "2026-11-25T11:58:00+00:00"}))
+    message = text(page.queue_refresh(1, TOKEN))
+    assert message.startswith("A refresh is already running (trigger schedule, started 2 min ago)")
+    assert private_store.pending_refresh_request() is None
+    private_store.write_heartbeat(_beat(NOW - timedelta(seconds=1)))  # the run ended
+    assert text(page.queue_refresh(2, TOKEN)).startswith("Refresh queued")
+    assert text(page.queue_refresh(3, TOKEN)) == "A refresh is already queued"
+
+
+# --- scheduler, cleaning report and recommendation quality on /ops -------------------------------------
+
+def test_scheduler_card_alive_dead_and_never_seen():
+    alive = ops_view.scheduler_card(_beat(NOW - timedelta(seconds=4)), NOW)
+    assert text(find(alive, "ops-scheduler-status")) == "alivelast seen 25 Nov 11:59:56 UTC (just now)"
+    assert text(find(alive, "ops-scheduler-process")) == "pid 4242 on sched-1 · up since 25 Nov 06:00:00 UTC"
+    assert text(find(alive, "ops-schedule")) == "0 2 * * * (UTC) · next run 26 Nov 02:00:00 UTC"
+    assert text(find(alive, "ops-scheduler-running")) == "nothing"
+    dead = ops_view.scheduler_card(_beat(NOW - timedelta(minutes=5)), NOW)
+    assert text(find(dead, "ops-scheduler-status")).startswith("not respondinglast seen 25 Nov 11:55:00 UTC")
+    stopped = ops_view.scheduler_card(_beat(NOW - timedelta(seconds=2), stopped=True), NOW)
+    assert text(find(stopped, "ops-scheduler-status")).startswith("stopped")
+    assert "No scheduler has ever run on this store" in text(ops_view.scheduler_card(None, NOW))
+    unscheduled = ops_view.scheduler_card(_beat(NOW, schedules=[]), NOW)
+    assert text(find(unscheduled, "ops-schedule")).startswith("no cron schedule")
+
+
+def test_show_renders_scheduler_quality_and_cleaning_of_the_bundled_snapshot(page, with_token, private_store):
+    private_store.write_heartbeat(_beat(datetime.now(UTC)))
+    *_, scheduler, quality, cleaning = page.show(TOKEN, None, None)
+    assert text(find(scheduler, "ops-scheduler-status")).startswith("alive")
+    manifest = data.manifest(data.current_version())
+    q = manifest["recommendation_quality"]
+    assert f"{100 * q['hit_rate']:.1f} % vs {100 * q['baseline']['hit_rate']:.1f} %" in text(quality)
+    rows = cleaning.children[1].children
+    assert [text(r.children[0]) for r in rows] == [r["rule"] for r in manifest["cleaning"]]
+    assert text(rows[0].children[2]) == "541,909"  # input lines of the bundled file

@@ -6,6 +6,7 @@ import json
 
 import dash
 import pandas as pd
+import plotly.graph_objects as go
 import plotly.utils
 import pytest
 
@@ -114,7 +115,7 @@ def test_products_table_lists_top_products_in_rank_order(tables):
     rows = by_id(table, "segment-products").children[1].children
     assert len(rows) == len(champions) == 10
     first = _text(rows[0])
-    assert "Regency cakestand 3 tier" in first and "22423" in first and "£95,328" in first and "307" in first
+    assert "Regency Cakestand 3 Tier" in first and "22423" in first and "£95,328" in first and "307" in first
     assert _text(rows[-1]).startswith("10")
 
 
@@ -158,6 +159,16 @@ def test_comparison_figure_highlights_the_selected_segment(segments):
     widths = dict(zip(names, trace.marker.line.width))
     assert widths["Loyal"] == 3 and widths["Champions"] == 1
     assert fig.layout.clickmode == "event"
+
+
+def test_comparison_figure_leaves_out_segments_without_customers(segments):
+    """A small snapshot (the bundled file's first 3,000 lines) has empty segments: mean spend NaN, no crash."""
+    empty = segments["segment"].isin(["Champions", "Loyal"])
+    small = segments.assign(customers=segments["customers"].where(~empty, 0),
+                            mean_monetary=segments["mean_monetary"].where(~empty))
+    trace = view.comparison_figure(small, "Loyal", "£").data[0]
+    assert [row[0] for row in trace.customdata] == [n for n in segments["segment"] if n not in ("Champions", "Loyal")]
+    assert not pd.isna(list(trace.marker.size)).any()
 
 
 def test_unknown_segment_lists_valid_ones(in_request, segments):
@@ -218,3 +229,65 @@ def test_clicking_a_bubble_selects_its_segment(page, in_request):
         page.select_segment(None, {})
     with pytest.raises(dash.exceptions.PreventUpdate):
         page.select_segment({"points": []}, {})
+
+
+# --- phone width and crowded bubble charts (defect 10) ---------------------------------------------------
+
+RF10 = pd.DataFrame({  # the rf10 scheme's segments on the bundled data (shares and mean spend of the refresh)
+    "segment": ["At Risk", "Can't Lose Them", "Champions", "Loyal Customers", "Potential Loyalists",
+                "Need Attention", "Promising", "New Customers", "Hibernating", "About to Sleep"],
+    "customer_share": [0.0858, 0.0085, 0.1330, 0.1632, 0.1093, 0.0267, 0.0385, 0.0145, 0.3110, 0.1095],
+    "revenue_share": [0.0623, 0.0140, 0.4760, 0.2540, 0.0647, 0.0153, 0.0059, 0.0025, 0.0774, 0.0279],
+    "mean_monetary": [1492.6, 3368.4, 7350.9, 3196.8, 1216.7, 1176.3, 315.8, 351.4, 511.3, 524.0],
+    "priority": ["Critical", "Critical", "High", "High", "Medium", "Medium", "Medium", "Medium", "Low", "Low"],
+    "customers": [372, 37, 577, 708, 474, 116, 167, 63, 1349, 475], "revenue": [1.0] * 10,
+})
+
+
+def _label_boxes(fig) -> tuple[list, list]:
+    """Estimated pixel boxes of the bubble labels and of the bubbles, as place_labels sees them."""
+    trace = fig.data[0]
+    (x0, x1), (y0, y1) = fig.layout.xaxis.range, fig.layout.yaxis.range
+    width, height = view.PLOT_PX
+    sx, sy = width / (x1 - x0), height / (y1 - y0)
+    sizeref = trace.marker.sizeref
+    labels, bubbles = [], []
+    for note in (a for a in fig.layout.annotations if a.ax is not None):
+        i = list(trace.text).index(note.text)
+        px, py = (trace.x[i] - x0) * sx, (trace.y[i] - y0) * sy
+        r = max((trace.marker.size[i] / sizeref) ** 0.5, 8) / 2
+        w = view.CHAR_PX * len(note.text) + 4
+        cx, cy = px + note.ax, py - note.ay
+        labels.append((note.text, (cx - w / 2, cy - 7, cx + w / 2, cy + 7)))
+        bubbles.append((note.text, (px - r, py - r, px + r, py + r)))
+    return labels, bubbles
+
+
+def _overlaps(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+@pytest.mark.parametrize("name", ["rf10", "strategic6"])
+def test_bubble_labels_do_not_overlap(name, segments):
+    table = RF10 if name == "rf10" else segments
+    fig = view.comparison_figure(table, None, "£")
+    labels, bubbles = _label_boxes(fig)
+    assert sorted(text for text, _ in labels) == sorted(table["segment"])
+    for i, (a, box) in enumerate(labels):
+        for b, other in labels[i + 1:]:
+            assert not _overlaps(box, other), (a, b)
+        for b, bubble in bubbles:
+            assert b == a or not _overlaps(box, bubble), (a, "on the bubble of", b)
+    # before: every label sat at the right of its bubble; four small segments share the bottom-left corner
+    assert name != "rf10" or {round(_) for _ in [n.ay for n in fig.layout.annotations if n.ay is not None]} != {0}
+
+
+def test_chart_titles_wrap_to_fit_a_phone():
+    from dashboard.components.charts import TITLE_CHARS, styled, wrap
+
+    assert wrap("Pareto curve: share of revenue by share of customers (%)") == \
+        "Pareto curve: share of revenue by share of<br>customers (%)"
+    assert wrap("Monthly revenue (£)") == "Monthly revenue (£)"
+    fig = styled(go.Figure(), "Customers and revenue by segment (% of total) — click a segment")
+    assert all(len(line) <= TITLE_CHARS for line in fig.layout.title.text.split("<br>"))
+    assert fig.layout.margin.t == 68  # one more line of title: 20 px more room than a one-line title (48)

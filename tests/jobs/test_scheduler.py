@@ -239,3 +239,54 @@ def test_refresh_now_request_is_picked_up_by_the_scheduler(redis_url, small_inpu
     assert process.stop() == 0
     assert done[0]["trigger"] == "ops" and done[0]["requested_by"] == "ops page"
     assert store.current_version() == done[0]["version"] and store.pending_refresh_request() is None
+
+
+# --- heartbeat ----------------------------------------------------------------------------------------
+
+def test_heartbeat_names_the_process_its_schedules_and_the_run_in_progress(tmp_path):
+    settings = _settings("file://" + str(tmp_path / "store"), tmp_path / "none.csv")
+    store = open_store(settings.store)
+    seen: list[dict | None] = []
+
+    def fake_run(settings, trigger, store, annotations):
+        seen.append(store.heartbeat())  # what the ops page reads while the run is in progress
+        return "v1"
+
+    core = Scheduler(settings, run=fake_run, schedules=parse_schedules(["0 2 * * *"], "UTC"))
+    beat = core.heartbeat(WEDNESDAY_NOON)
+    assert beat["at"] == "2026-11-25T12:00:00+00:00" and beat["pid"] == os.getpid() and beat["running"] is None
+    # the next 02:00 after Wednesday noon is Thursday 02:00
+    assert beat["schedules"] == [{"cron": "0 2 * * *", "next_run": "2026-11-26T02:00:00+00:00"}]
+    assert store.heartbeat() is None
+    assert core.poll_requests() is None  # every poll beats, even with nothing queued
+    assert store.heartbeat()["running"] is None and store.heartbeat()["stopped"] is False
+    assert core.fire("ops") == "success"
+    assert seen[0]["running"]["trigger"] == "ops"
+    assert store.heartbeat()["running"] is None  # the run ended
+
+
+def test_heartbeat_failure_never_stops_the_scheduler(tmp_path, caplog):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    settings = _settings("file://" + str(blocker / "store"), tmp_path / "none.csv")
+    core = Scheduler(settings, run=lambda settings, trigger, store, annotations: "v1")
+    with caplog.at_level(logging.WARNING, logger="jobs.scheduler"):
+        core.beat()
+        core.beat()
+    assert caplog.text.count("cannot write the scheduler heartbeat") == 1  # logged once, not every poll
+
+
+def test_scheduler_process_beats_and_says_when_it_stopped(redis_url, small_input, tmp_path, scheduler_process):
+    config = tmp_path / "settings.yaml"
+    config.write_text("scheduler:\n  poll_s: 0.3\n", encoding="utf-8")
+    store = open_store(StoreParams(url=redis_url))
+    process = scheduler_process("beat", {"STORE_URL": redis_url, "INPUT_PATH": str(small_input),
+                                         "CONFIG_FILE": str(config), "REFRESH_CRON": "30 3 * * 1"})
+    first = _wait_for(store.heartbeat, what="a first heartbeat")
+    later = _wait_for(lambda: (store.heartbeat() or {}).get("at", "") > first["at"] and store.heartbeat(),
+                      timeout=5, what="a newer heartbeat")
+    assert later["pid"] == process.proc.pid and later["stopped"] is False and later["poll_s"] == 0.3
+    assert [s["cron"] for s in later["schedules"]] == ["30 3 * * 1"]
+    assert datetime.fromisoformat(later["schedules"][0]["next_run"]).strftime("%a %H:%M") == "Mon 03:30"
+    assert process.stop() == 0
+    assert store.heartbeat()["stopped"] is True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import select
 import signal
@@ -508,6 +509,24 @@ def test_malformed_refresh_request_is_discarded_once(backend: Backend, store: St
         store.take_refresh_request()
     assert store.take_refresh_request() is None
     assert store.request_refresh({"by": "ann"}) is True
+
+
+def test_scheduler_heartbeat_round_trip(backend: Backend, store: Store) -> None:
+    assert store.heartbeat() is None  # no scheduler ever ran on this store
+    store.write_heartbeat({"at": "2026-12-03T14:00:00+00:00", "pid": 42, "running": None})
+    store.write_heartbeat({"at": "2026-12-03T14:00:05+00:00", "pid": 42, "running": "ops"})
+    assert store.heartbeat() == {"at": "2026-12-03T14:00:05+00:00", "pid": 42, "running": "ops"}
+    with pytest.raises(ValueError, match="heartbeat"):
+        store.write_heartbeat({"at": object()})
+    if backend.kind == "file":
+        assert json.loads((backend.root / "scheduler-heartbeat.json").read_text())["pid"] == 42
+    else:
+        with backend.redis() as client:
+            assert json.loads(client.get(key_for(PREFIX, "heartbeat")))["pid"] == 42
+            assert client.ttl(key_for(PREFIX, "heartbeat")) == -1
+            client.set(key_for(PREFIX, "heartbeat"), b"\xffnot json")
+        with pytest.raises(SnapshotError, match="heartbeat"):
+            store.heartbeat()
 
 
 # --- layout ---------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import time
 
 from dash.testing.wait import until
 from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.keys import Keys
 
 from tests.dashboard.browser.conftest import severe_logs
 
@@ -20,8 +21,11 @@ def first_customer(dash_duo) -> str:
 
 
 def click(dash_duo, element) -> None:
-    """A real mouse click at the element's centre (whatever element is on top there gets it)."""
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+    """A real mouse click at the element's centre (whatever element is on top there gets it).
+
+    The scroll is instant: Bootstrap's ``scroll-behavior: smooth`` would still be moving the page when the click
+    lands, and the click would hit whatever is under the pointer by then (a grid cell, not the filter button)."""
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", element)
     ActionChains(dash_duo.driver).move_to_element(element).click().perform()
 
 
@@ -53,27 +57,76 @@ def test_at_risk_list_shows_real_rows_and_sorts_on_the_server(dash_duo, live_ser
     assert severe_logs(dash_duo) == []
 
 
+def choose_segment(dash_duo, name: str) -> None:
+    """Pick ``name`` in the Segment column's filter list (the floating filter's button opens it)."""
+    click(dash_duo, dash_duo.find_element('.ag-floating-filter[aria-colindex="2"] .ag-floating-filter-button button'))
+    click(dash_duo, dash_duo.wait_for_element(".ag-filter .ag-picker-field-wrapper"))
+    item = next(i for i in dash_duo.find_elements(".ag-select-list .ag-list-item") if i.text == name)
+    click(dash_duo, item)
+
+
 def test_a_filter_is_applied_on_the_server(dash_duo, live_server):
+    """The segment filter is a list: "Loyal" gives the 17 Loyal customers, not the 2 Potential Loyalists too."""
     open_list(dash_duo, live_server)
-    box = dash_duo.find_element('.ag-floating-filter[aria-colindex="2"] input')  # the Segment column
-    box.send_keys("loyal")
-    dash_duo.wait_for_text_to_equal("#list-count", "19 customers of 134", timeout=10)
-    dash_duo.wait_for_contains_text(".ag-paging-row-summary-panel", "1 to 19 of 19")
+    choose_segment(dash_duo, "Loyal")
+    dash_duo.wait_for_text_to_equal("#list-count", "17 customers of 134", timeout=10)
+    dash_duo.wait_for_contains_text(".ag-paging-row-summary-panel", "1 to 17 of 17")
     assert "Loyal" in dash_duo.find_element('.ag-center-cols-container .ag-row[row-index="0"]').text
+    assert "Potential" not in dash_duo.find_element(".ag-center-cols-container").text
+    assert severe_logs(dash_duo) == []
+
+
+def test_filter_and_sort_are_in_the_url_and_restored(dash_duo, live_server):
+    open_list(dash_duo, live_server)
+    choose_segment(dash_duo, "Loyal")
+    dash_duo.wait_for_text_to_equal("#list-count", "17 customers of 134", timeout=10)
+    dash_duo.find_element('.ag-header-cell[col-id="monetary"] .ag-header-cell-label').click()  # ascending
+    until(lambda: "sort=monetary%3Aasc" in dash_duo.driver.current_url, timeout=10,
+          msg=lambda: f"no sort in {dash_duo.driver.current_url}")
+    shared = dash_duo.driver.current_url
+    assert "filter=" in shared and "is%3ALoyal" in shared and "view=at-risk" in shared
+    first = first_customer(dash_duo)
+    dash_duo.driver.get("about:blank")
+    dash_duo.driver.get(shared)  # a colleague opens the shared link
+    dash_duo.wait_for_text_to_equal("#list-count", "17 customers of 134", timeout=20)
+    dash_duo.wait_for_text_to_equal(FIRST_CELL, first)
+    floating = dash_duo.find_element('.ag-floating-filter[aria-colindex="2"] input')
+    assert floating.get_attribute("value") == "Loyal"  # the restored filter is shown, not only applied
+    assert severe_logs(dash_duo) == []
+
+
+def test_customer_ids_are_real_links(dash_duo, live_server):
+    """A link (href, new tab with a middle click) under the prefix-aware path; Enter on the cell follows it."""
+    open_list(dash_duo, live_server)
+    link = dash_duo.find_element(FIRST_CELL + " a")
+    assert link.get_attribute("href") == f"{live_server}/client/17850"
+    dash_duo.find_element('.ag-row[row-index="1"] .ag-cell[col-id="monetary"]').click()  # focus a cell...
+    until(lambda: "/client/" in dash_duo.driver.current_url, timeout=10)  # ...a row click opens Client 360
+    dash_duo.driver.back()
+    dash_duo.wait_for_element(FIRST_CELL + " a", timeout=20)
+    cell = dash_duo.find_element(FIRST_CELL)
+    dash_duo.driver.execute_script("arguments[0].focus()", cell)
+    ActionChains(dash_duo.driver).send_keys(Keys.ENTER).perform()
+    until(lambda: dash_duo.driver.current_url == f"{live_server}/client/17850", timeout=10,
+          msg=lambda: f"still at {dash_duo.driver.current_url}")
+    dash_duo.wait_for_text_to_equal("#client-title", "17850", timeout=20)
     assert severe_logs(dash_duo) == []
 
 
 def test_clicking_a_customer_opens_client_360(dash_duo, live_server):
     open_list(dash_duo, live_server)
     assert severe_logs(dash_duo) == []
-    dash_duo.find_element(FIRST_CELL).click()
+    cell = dash_duo.find_element(FIRST_CELL)
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", cell)
+    # right of the digits, in the cell's blank part: the whole cell opens the customer, not only the text
+    ActionChains(dash_duo.driver).move_to_element(cell).move_by_offset(cell.size["width"] // 2 - 8, 0).click().perform()
     until(lambda: dash_duo.driver.current_url == f"{live_server}/client/17850", timeout=10,
           msg=lambda: f"still at {dash_duo.driver.current_url}")
 
 
 def test_clicking_a_segment_in_the_matrix_narrows_the_list(dash_duo, live_server):
     open_list(dash_duo, live_server)
-    loyal = [r for r in dash_duo.find_elements("#action-matrix tbody tr") if r.text.startswith("Loyal")][0]
+    loyal = next(r for r in dash_duo.find_elements("#action-matrix tbody tr") if r.text.startswith("Loyal"))
     click(dash_duo, loyal.find_elements("css selector", "td")[3])  # anywhere on the row, here the tactic
     dash_duo.wait_for_contains_text("#actions-headline", "17 high-value customers at risk in Loyal", timeout=20)
     assert dash_duo.driver.current_url.endswith("/actions?segment=Loyal&view=at-risk")
@@ -89,7 +142,7 @@ def test_csv_export_downloads_the_whole_list(dash_duo, live_server):
     dash_duo.find_element("#export-csv").click()
     folder = dash_duo.download_path
     until(lambda: [f for f in os.listdir(folder) if f.endswith(".csv")], timeout=15, msg="no CSV downloaded")
-    name = [f for f in os.listdir(folder) if f.endswith(".csv")][0]
+    name = next(f for f in os.listdir(folder) if f.endswith(".csv"))
     assert name.startswith("customers-all-at-risk-")
     time.sleep(0.2)  # let the browser finish writing
     with open(os.path.join(folder, name), encoding="utf-8-sig", newline="") as handle:

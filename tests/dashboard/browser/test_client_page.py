@@ -19,8 +19,17 @@ def test_client_page_shows_profile_history_and_recommendations(dash_duo, live_se
     assert len(recos) == 10
     assert recos[0].find_element("css selector", ".client-reco-confidence").text == "69.0 %"
     assert recos[0].find_element("css selector", ".client-reco-lift").text == "×34.48"
-    assert "Bought with BICYCLE PUNCTURE REPAIR KIT" in recos[0].text
+    assert "Bought with Bicycle Puncture Repair Kit" in recos[0].text
     assert dash_duo.driver.title == "Client 12347 · Customer segments"
+    usual = dash_duo.find_element("#client-usual-table .client-usual-row").text
+    assert "Airline Bag Vintage Jet Set Brown" in usual and "22375" in usual  # on 6 of their 7 orders
+    toggle = dash_duo.find_element(".client-invoice-toggle")  # invoice 581180 opens to its lines
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", toggle)
+    toggle.click()
+    dash_duo.wait_for_contains_text(".client-invoice-lines .client-line-row", "Classic Chrome Bicycle Bell",
+                                    timeout=20)
+    assert "£17.40" in dash_duo.find_element(".client-line-row").text  # 12 × £1.45
+    assert toggle.get_attribute("aria-expanded") == "true"
     assert severe_logs(dash_duo) == []
 
 
@@ -32,7 +41,7 @@ def test_returns_are_flagged_and_history_pages(dash_duo, live_server):
     more = dash_duo.find_element("#client-history-more")
     dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", more)
     more.click()
-    dash_duo.wait_for_text_to_equal("#client-history-more", "Show 50 more (148 not shown)")
+    dash_duo.wait_for_text_to_equal("#client-history-more", "Show 50 more (148 not shown)", timeout=20)  # 100 rows
     assert len(dash_duo.find_elements(".client-order-row")) == 100
     assert severe_logs(dash_duo) == []
 
@@ -88,4 +97,12 @@ def test_customer_who_returned_everything(dash_duo, live_server):
     assert dash_duo.find_element("#client-risk-flag").text == "All purchases returned"
     assert "only one order" in dash_duo.find_element("#client-risk-meaning").text
     assert dash_duo.find_element("#client-segment-link").text != "Can't Lose Them"
+
+
+def test_a_spreadsheet_id_is_rewritten_in_the_address_bar(dash_duo, live_server):
+    dash_duo.server_url = live_server + "/client/17850.0?segment=Champions"
+    dash_duo.wait_for_text_to_equal("#client-title", "17850", timeout=20)
+    # the id as the page shows it, and the segment that follows the customer
+    assert dash_duo.driver.current_url.split("?")[0] == live_server + "/client/17850"
+    dash_duo.wait_for_contains_text("#filter-chip", "Segment: Can't Lose Them")
     assert severe_logs(dash_duo) == []

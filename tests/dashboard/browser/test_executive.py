@@ -47,6 +47,10 @@ def test_segment_moves_the_80_20_figure(dash_duo, live_server):
 
 
 def test_empty_store_shows_how_to_refresh(dash_duo, empty_server):
+    """Business users read a sentence they can act on; the shell commands are folded away for operators."""
     dash_duo.server_url = empty_server + "/"
-    dash_duo.wait_for_contains_text("#empty-state", "python -m jobs.refresh", timeout=20)
+    dash_duo.wait_for_contains_text("#empty-state-message", "Ask your operator to run a refresh", timeout=20)
+    assert not dash_duo.find_element("#empty-state pre").is_displayed()
+    dash_duo.find_element("#empty-state-details summary").click()
+    dash_duo.wait_for_contains_text("#empty-state pre", "python -m jobs.refresh")
     assert severe_logs(dash_duo) == []

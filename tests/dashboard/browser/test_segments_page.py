@@ -33,7 +33,7 @@ def test_selected_segment_shows_real_figures(dash_duo, live_server, segments):
     assert len(dash_duo.find_elements("#segment-radar .scatterlayer .trace")) == 2  # segment + all customers
     dash_duo.wait_for_element("#segment-comparison-graph .main-svg")
     rows = dash_duo.find_elements("#segment-products tbody tr")
-    assert len(rows) == 10 and "Regency cakestand 3 tier" in rows[0].text
+    assert len(rows) == 10 and "Regency Cakestand 3 Tier" in rows[0].text
     assert dash_duo.find_element("#segment-action").text == champions["action"]
     assert "/actions?segment=Champions" in dash_duo.find_element("#segment-action-link").get_attribute("href")
     assert severe_logs(dash_duo) == []
