@@ -129,7 +129,7 @@ def test_states_use_only_lines_before_each_end_and_returns_when_given(walk):
 
 def test_last_end_is_the_current_customers_table_and_matches_a_recomputation(walk):
     as_of = pd.Timestamp("2024-06-01")
-    ends, history = _history(walk, "2024-06-01", 3, score_rfm, BY_RECENCY)
+    _, history = _history(walk, "2024-06-01", 3, score_rfm, BY_RECENCY)
     current = assign_segments(score_rfm(summarise_customers(walk, as_of)), BY_RECENCY)
     last = history.segments[history.segments["period_end"] == as_of].set_index("customer_id")
     assert last["segment"].to_dict() == current.set_index("customer_id")["segment"].to_dict()
