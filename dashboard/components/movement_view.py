@@ -158,10 +158,14 @@ def sankey_figure(flow_table: pd.DataFrame, ranking: Sequence[str], measure: str
     shown = flow_table[flow_table[column] > 0]
     unit = "customers" if measure == "customers" else f"{currency} net value"
     value_format = "%{value:,.0f}"
+    out_of = shown.groupby("from_segment")[column].sum()
+    into = shown.groupby("to_segment")[column].sum()
     fig = go.Figure(go.Sankey(
         arrangement="fixed",
         node={"label": [*left, *right], "color": [colors.get(n, "#98a4b0") for n in [*left, *right]], "pad": 12,
-              "thickness": 16, "hovertemplate": f"%{{label}}: {value_format} {unit}<extra></extra>"},
+              "thickness": 16, "hovertemplate": f"%{{label}}: {value_format} {unit}<extra></extra>",
+              "x": [0.001] * len(left) + [0.999] * len(right),
+              "y": _stacked([out_of.get(n, 0) for n in left]) + _stacked([into.get(n, 0) for n in right])},
         link={"source": [index[("L", f)] for f in shown["from_segment"]],
               "target": [index[("R", t)] for t in shown["to_segment"]],
               "value": shown[column].tolist(),
@@ -174,6 +178,18 @@ def sankey_figure(flow_table: pd.DataFrame, ranking: Sequence[str], measure: str
     title = (f"{'Customers' if measure == 'customers' else f'Net value ({currency})'} moving from "
              f"{fmt.day(start)} (left) to {fmt.day(end)} (right)")
     return styled(fig, title, height=520)
+
+
+def _stacked(sizes: list[float]) -> list[float]:
+    """Node centres (0–1, top first) when nodes of these sizes are stacked in order with small gaps."""
+    total, gap = float(sum(sizes)) or 1.0, 0.02
+    scale = (1 - gap * max(len(sizes) - 1, 0)) / total
+    centres, top = [], 0.0
+    for size in sizes:
+        height = size * scale
+        centres.append(min(max(top + height / 2, 0.001), 0.999))
+        top += height + gap
+    return centres
 
 
 def flow_from_click(click: object, known: set[str]) -> tuple[str, str] | None:

@@ -148,7 +148,7 @@ def test_sankey_click_opens_the_flow_list_with_state_in_the_url(version, history
     loyal, cant_lose = 1, 4  # ranks in the bundled scheme
     expected = int(((moves["before"] == loyal) & (moves["after"] == cant_lose)).sum())
     stored = by_id(layout, "movement-scope").data
-    response, count = page.get_rows({"startRow": 0, "endRow": 25, "sortModel": [], "filterModel": {}}, version, stored)
+    response, _ = page.get_rows({"startRow": 0, "endRow": 25, "sortModel": [], "filterModel": {}}, version, stored)
     assert response["rowCount"] == expected > 0
     values = [float(r["monetary"].lstrip("£").replace(",", "")) for r in response["rowData"]]
     assert values == sorted(values, reverse=True)  # most valuable first
