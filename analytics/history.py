@@ -82,6 +82,9 @@ def customer_states(sales: pd.DataFrame, ends: Sequence[pd.Timestamp],
                     returns: pd.DataFrame | None = None) -> pd.DataFrame:
     """Each customer's R, F and M at each end, from the lines dated before it (customers with a sale before).
 
+    With ``returns`` (cleaned returns: negative ``revenue``), monetary is net of the returns dated before
+    the end, floored at 0.
+
     Returns:
         period (index into ``ends``), period_end, customer_id, first_purchase, last_purchase, recency_days,
         frequency, monetary — by period, then customer id.
@@ -98,7 +101,8 @@ def customer_states(sales: pd.DataFrame, ends: Sequence[pd.Timestamp],
     keep = period < p
     key = customer[keep] * p + period[keep]
     revenue = np.bincount(key, weights=sales[s.REVENUE].to_numpy(dtype=float)[keep], minlength=n * p)
-    if returns is not None and not returns.empty:
+    netted = returns is not None and not returns.empty
+    if netted:
         revenue += _returns_by_cell(returns, ids, edges)
     first = first_occurrence(customer, sales[s.INVOICE]) & keep
     invoices = np.bincount(customer[first] * p + period[first], minlength=n * p)
@@ -108,6 +112,8 @@ def customer_states(sales: pd.DataFrame, ends: Sequence[pd.Timestamp],
     earliest[days.index.to_numpy()], latest[days.index.to_numpy()] = days["min"].to_numpy(), days["max"].to_numpy()
     frequency = np.cumsum(invoices.reshape(n, p), axis=1)
     monetary = np.cumsum(revenue.reshape(n, p), axis=1)
+    if netted:  # net value, floored at 0 as the customers' net value is
+        monetary = np.maximum(monetary, 0.0)
     earliest = np.minimum.accumulate(earliest.reshape(n, p), axis=1)
     latest = np.maximum.accumulate(latest.reshape(n, p), axis=1)
     at, who = np.nonzero((frequency > 0).T)  # by period, then customer (codes sort like the ids)

@@ -120,11 +120,13 @@ def test_states_use_only_lines_before_each_end_and_returns_when_given(walk):
     assert states["frequency"].to_dict() == {(0, "K"): 2, (0, "S"): 1, (1, "K"): 5, (1, "N"): 1, (1, "S"): 1}
     assert states.loc[(0, "K"), "last_purchase"] == pd.Timestamp("2024-02-05 12:00")
     assert states.loc[(0, "K"), "recency_days"] == 25  # 5 Feb -> 1 Mar
-    returns = pd.DataFrame({"customer_id": ["K", "Z"], "invoice_date": pd.to_datetime(["2024-04-01", "2024-04-01"]),
-                            "revenue": [-4.0, -7.0]})
+    returns = pd.DataFrame({"customer_id": ["K", "Z", "S"], "revenue": [-4.0, -7.0, -15.0],
+                            "invoice_date": pd.to_datetime(["2024-04-01", "2024-04-01", "2024-02-01"])})
     net = customer_states(walk, ends, returns).set_index(["period", "customer_id"])["monetary"]
-    # K: £50 of sales by 1 Jun minus the £4 returned on 1 Apr; Z has no sale and is ignored
+    # K: £50 of sales by 1 Jun minus the £4 returned on 1 Apr; Z has no sale and is ignored;
+    # S: £10 bought, £15 returned (an order from before the data): floored at 0
     assert net[(0, "K")] == 20.0 and net[(1, "K")] == 46.0 and "Z" not in net.index.get_level_values(1)
+    assert net[(0, "S")] == 0.0
 
 
 def test_last_end_is_the_current_customers_table_and_matches_a_recomputation(walk):
