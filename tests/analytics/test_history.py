@@ -224,3 +224,31 @@ def test_scheme_ranking_top_and_at_risk():
         parse_scheme({**raw, "ranking": ["Recent"]})
     with pytest.raises(ConfigError, match="top_segments of <scheme> must be a list of segment names"):
         parse_scheme({**raw, "top_segments": ["Nobody"]})
+
+
+def test_pipeline_with_fixed_scoring_and_weekly_periods(bundled_lines):
+    from dataclasses import replace
+
+    from analytics.pipeline import build_snapshot
+    from analytics.segments import load_scheme
+    from analytics.settings import load_settings
+
+    settings = load_settings({})
+    settings = replace(settings, rfm=replace(settings.rfm, scoring="fixed",
+                                             cutpoints={"frequency": (2.0, 3.0, 5.0, 9.0)}),
+                       history=HistoryParams(period="week", periods=6),
+                       evaluation=replace(settings.evaluation, enabled=False))
+    snapshot = build_snapshot(bundled_lines, settings, load_scheme(settings.segments.scheme))
+    meta, tables = snapshot.meta["history"], snapshot.tables
+    # 6 weekly ends back from 10 Dec 2011; R and M frozen from the quintiles of the oldest end, F from the YAML
+    assert meta["period_ends"] == ["2011-11-05", "2011-11-12", "2011-11-19", "2011-11-26", "2011-12-03", "2011-12-10"]
+    assert meta["scoring"] == "fixed" and meta["cutpoints"]["frequency"] == [2.0, 3.0, 5.0, 9.0]
+    assert meta["cutpoints_source"] == "quintiles frozen on 2011-11-05 and rfm.cutpoints"
+    customers = tables["customers"]
+    again = fixed_scores(customers, {k: tuple(float("inf") if b is None else b for b in v)
+                                     for k, v in meta["cutpoints"].items()})
+    assert (again["f_score"] == customers["f_score"]).all() and (again["r_score"] == customers["r_score"]).all()
+    f4 = tables["score_cutpoints"].set_index(["metric", "score"]).loc[("frequency", 4)]
+    assert (f4["lower"], f4["upper"]) == (5.0, 9.0)  # F 4 = 5 to 8 orders
+    assert len(tables["history_periods"]) == 5 and set(meta["drift"]) == {"fixed", "quantiles"}
+    assert set(customers["movement"]) <= {"up", "down", "same", "new"}
