@@ -35,7 +35,6 @@ __all__ = [
     "column_defs",
     "downgrades",
     "executive_summary",
-    "export_frame",
     "flow_from_click",
     "flows",
     "grid_rows",

@@ -19,10 +19,10 @@ from dash import Input, Output, State, callback, dcc, html
 from analytics.errors import AppError
 from dashboard import data
 from dashboard.components import action_view
-from dashboard.components.campaign import campaign_rows
 from dashboard.components import client_view as cv
 from dashboard.components import format as fmt
 from dashboard.components import movement_view as mv
+from dashboard.components.campaign import campaign_rows
 from dashboard.components.charts import GRAPH_CONFIG
 from dashboard.components.export import csv_download, safe_filename
 from dashboard.components.grid_query import MAX_BLOCK_ROWS, query_rows

@@ -12,6 +12,7 @@ import pytest
 
 from dashboard import data
 from dashboard.components import history_view as hv
+from dashboard.components.campaign import CAMPAIGN_COLUMNS
 from dashboard.components import movement_view as mv
 from tests.dashboard.components import by_id, find, page_module, text, walk
 
@@ -157,17 +158,17 @@ def test_sankey_click_opens_the_flow_list_with_state_in_the_url(version, history
     assert page.open_client({"rowId": target}, version, stored).startswith(f"/client/{target}")
 
 
-def test_export_has_the_movement_and_customer_list_columns(version, last_window):
+def test_export_has_the_campaign_columns_in_the_list_order(version, last_window):
     page = page_module("/movement")
     scope = {"from": last_window[0], "to": last_window[1], "list": "downgrades"}
     download = page.export_csv(1, {}, version, scope)
-    frame = pd.read_csv(io.StringIO(download["content"][1:]), dtype={"Customer": str})
-    assert {f"Segment on {last_window[0]}", f"Segment on {last_window[1]}", "Movement", "Previous segment",
-            "In segment since", "Action", "Risk score (0-100)"} <= set(frame.columns)
-    assert set(frame[f"Segment on {last_window[0]}"]) <= {"Champions", "Loyal"}
-    assert set(frame[f"Segment on {last_window[1]}"]) <= {"Can't Lose Them", "Hibernating"}
-    value = frame[f"Net value on {last_window[1]} (£)"]
-    assert len(frame) > 0 and value.is_monotonic_decreasing
+    frame = pd.read_csv(io.StringIO(download["content"][1:]), dtype={"customer_id": str})
+    assert tuple(frame.columns) == CAMPAIGN_COLUMNS  # the customer-list contract (docs/EXPORTS.md)
+    listed, _ = page.get_rows({"startRow": 0, "endRow": 500}, version, scope)
+    assert frame["customer_id"].tolist() == [r["customer_id"] for r in listed["rowData"]] and len(frame) > 0
+    # downgraded now: in an at-risk segment, and the top segment they came from is their previous segment
+    assert set(frame["segment"]) <= {"Can't Lose Them", "Hibernating"}
+    assert set(frame["previous_segment"]) <= {"Champions", "Loyal"}
     assert download["filename"].startswith("movement-high-value-downgrades-")
 
 
