@@ -210,7 +210,7 @@ def transition_matrix(flow_table: pd.DataFrame, ranking: Sequence[str], currency
     head = html.Thead(html.Tr([html.Th("From ↓ / to →", className="small")]
                               + [html.Th(name, className="text-end small") for name in ranking]))
     body = []
-    for i, start in enumerate(rows_names):
+    for start in rows_names:
         cells = [html.Th(start, scope="row", className="small")]
         for j, end in enumerate(ranking):
             if (start, end) not in by_pair.index:
@@ -238,7 +238,8 @@ def scoped_moves(moves: pd.DataFrame, scope: Mapping, top: Sequence[str], at_ris
     """The customers of the list in scope: a flow (``from_segment`` → ``to_segment``) or the downgrades."""
     if scope.get("list") == "downgrades":
         return downgrades(moves, top, at_risk)
-    return moves[(moves["from_segment"] == scope.get("from_segment")) & (moves["to_segment"] == scope.get("to_segment"))]
+    chosen = (moves["from_segment"] == scope.get("from_segment")) & (moves["to_segment"] == scope.get("to_segment"))
+    return moves[chosen]
 
 
 def list_title(scope: Mapping, start: str, end: str) -> str:

@@ -12,8 +12,8 @@ import pytest
 
 from dashboard import data
 from dashboard.components import history_view as hv
-from dashboard.components.campaign import CAMPAIGN_COLUMNS
 from dashboard.components import movement_view as mv
+from dashboard.components.campaign import CAMPAIGN_COLUMNS
 from tests.dashboard.components import by_id, find, page_module, text, walk
 
 RANKING = ["Top", "Middle", "Bottom"]

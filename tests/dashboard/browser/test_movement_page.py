@@ -17,7 +17,8 @@ const link = Array.from(document.querySelectorAll('#movement-sankey .sankey-link
   .find(p => p.__data__.link.label === arguments[0]);
 link.dispatchEvent(new MouseEvent('click', {bubbles: true, cancelable: true, view: window}));
 """
-LINK_LABELS = "return Array.from(document.querySelectorAll('#movement-sankey .sankey-link')).map(p => p.__data__.link.label)"
+LINK_LABELS = ("return Array.from(document.querySelectorAll('#movement-sankey .sankey-link'))"
+               ".map(p => p.__data__.link.label)")
 
 
 def _query(dash_duo) -> dict:
