@@ -101,9 +101,10 @@ def customer_states(sales: pd.DataFrame, ends: Sequence[pd.Timestamp],
     keep = period < p
     key = customer[keep] * p + period[keep]
     revenue = np.bincount(key, weights=sales[s.REVENUE].to_numpy(dtype=float)[keep], minlength=n * p)
-    netted = returns is not None and not returns.empty
-    if netted:
+    netted = False
+    if returns is not None and not returns.empty:
         revenue += _returns_by_cell(returns, ids, edges)
+        netted = True
     first = first_occurrence(customer, sales[s.INVOICE]) & keep
     invoices = np.bincount(customer[first] * p + period[first], minlength=n * p)
     days = pd.Series(dates[keep]).groupby(key).agg(["min", "max"])
@@ -172,13 +173,13 @@ class _Grid:
     def __init__(self, table: pd.DataFrame, current: pd.DataFrame, ends: Sequence[pd.Timestamp],
                  scheme: SegmentScheme) -> None:
         self.ids = pd.Index(current[s.CUSTOMER_ID])
-        self.ends = pd.DatetimeIndex(ends)
+        self.ends = pd.DatetimeIndex(list(ends))
         self.names = np.array(scheme.ranked(), dtype=object)
         n, p = len(self.ids), len(ends)
-        who = self.ids.get_indexer(table[s.CUSTOMER_ID])
-        at = self.ends.get_indexer(table["period_end"])
+        who = self.ids.get_indexer(pd.Index(table[s.CUSTOMER_ID]))
+        at = self.ends.get_indexer(pd.Index(table["period_end"]))
         self.rank = np.full((n, p), -1, dtype=np.int64)
-        self.rank[who, at] = pd.Index(self.names).get_indexer(table["segment"])
+        self.rank[who, at] = pd.Index(self.names).get_indexer(pd.Index(table["segment"]))
         self.frequency = np.zeros((n, p), dtype=np.int64)
         self.frequency[who, at] = table["frequency"].to_numpy()
         self.recency = np.full((n, p), np.iinfo(np.int64).max)
@@ -191,12 +192,13 @@ class _Grid:
         now = rank[:, -1]
         other = (rank != now[:, None]) & (rank >= 0)
         last_other = np.where(other.any(axis=1), p - 1 - np.argmax(other[:, ::-1], axis=1), -1)
-        previous = np.where(last_other >= 0, self.names[rank[np.arange(n), np.maximum(last_other, 0)]], None)
+        previous = self.names[rank[np.arange(n), np.maximum(last_other, 0)]].copy()
+        previous[last_other < 0] = None
         joined = np.argmax(rank >= 0, axis=1)  # first end as a customer
         run_start = np.maximum(last_other + 1, joined)  # first end of the current run of the segment
-        since = self.ends.to_numpy()[run_start]
+        since = self.ends.to_numpy().astype("datetime64[ns]")[run_start]
         newcomer = (run_start == joined) & (joined > 0)
-        since = np.where(newcomer, self.first_purchase.astype("datetime64[ns]"), since)
+        since[newcomer] = self.first_purchase.astype("datetime64[ns]")[newcomer]
         return pd.DataFrame({
             s.CUSTOMER_ID: self.ids.to_numpy(),
             "previous_segment": pd.array(previous, dtype="str"),
@@ -243,8 +245,8 @@ def movement_between(history: pd.DataFrame, start: pd.Timestamp, end: pd.Timesta
     earlier = history.loc[history["period_end"] == start, [s.CUSTOMER_ID, "segment"]]
     joined = later.merge(earlier.rename(columns={"segment": "from_segment"}), on=s.CUSTOMER_ID, how="left")
     order = pd.Index(list(ranking))
-    before = order.get_indexer(joined["from_segment"].fillna(""))
-    after = order.get_indexer(joined["segment"])
+    before = order.get_indexer(pd.Index(joined["from_segment"].fillna("")))
+    after = order.get_indexer(pd.Index(joined["segment"]))
     return pd.DataFrame({
         s.CUSTOMER_ID: joined[s.CUSTOMER_ID], "from_segment": joined["from_segment"],
         "to_segment": joined["segment"], "movement": _movement(before, after).to_numpy(),

@@ -90,6 +90,7 @@ def quintile_scores(values: pd.Series, higher_is_better: bool = True, groups: pd
     """
     if values.empty:
         return pd.Series([], dtype="int8", index=values.index)
+    n: int | np.ndarray
     if groups is None:
         ranks, n = values.rank(method="min", ascending=higher_is_better).to_numpy(), len(values)
     else:

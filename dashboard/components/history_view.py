@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import Any
 
 import dash_bootstrap_components as dbc
 import pandas as pd
@@ -60,11 +61,12 @@ def cutpoints_table(cutpoints: pd.DataFrame, currency: str) -> dbc.Table:
                                                      for score in range(5, 0, -1)]))
     rows = []
     for metric, (letter, label) in METRIC_LABELS.items():
-        mine = cutpoints[cutpoints["metric"] == metric].set_index("score")
-        cells = [html.Th(f"{label} ({letter})", scope="row")]
+        mine = {int(r["score"]): r for r in cutpoints[cutpoints["metric"] == metric].to_dict("records")}
+        cells: list[Any] = [html.Th(f"{label} ({letter})", scope="row")]
         for score in range(5, 0, -1):
-            text = bound_text(mine.loc[score, "lower"], mine.loc[score, "upper"], mine.loc[score, "unit"], currency) \
-                if score in mine.index else "–"
+            found = mine.get(score)
+            text = bound_text(float(found["lower"]), float(found["upper"]), str(found["unit"]), currency) \
+                if found else "–"
             cells.append(html.Td(text, className="text-center small", id=f"cut-{letter.lower()}{score}",
                                  title=f"{letter} {score} = {text}"))
         rows.append(html.Tr(cells))
@@ -139,18 +141,20 @@ def timeline_card(history: pd.DataFrame, customer: pd.Series, manifest: Mapping,
     steps = customer_timeline(history, customer["customer_id"], list(meta.get("period_ends", [])))
     colors = segment_colors(list(meta.get("ranking", [])))
     blocks = []
-    for row in steps.itertuples(index=False):
-        when = fmt.day(row.period_end)
-        if pd.isna(row.segment):
+    for row in steps.to_dict("records"):
+        when, segment = fmt.day(row["period_end"]), row["segment"]
+        month = pd.Timestamp(row["period_end"]).strftime("%b")
+        if not isinstance(segment, str):
             blocks.append(html.Div([html.Div(className="timeline-swatch timeline-none"),
-                                    html.Div(row.period_end.strftime("%b"), className="timeline-label")],
+                                    html.Div(month, className="timeline-label")],
                                    className="timeline-step", title=f"{when}: not a customer yet"))
             continue
+        scores = f"R{int(row['r_score'])} F{int(row['f_score'])} M{int(row['m_score'])}"
+        attributes: dict[str, Any] = {"data-segment": segment}
         blocks.append(html.Div([
-            html.Div(className="timeline-swatch", style={"background": colors.get(row.segment, "#98a4b0")}),
-            html.Div(row.period_end.strftime("%b"), className="timeline-label"),
-        ], className="timeline-step", title=f"{when}: {row.segment} (R{row.r_score} F{row.f_score} M{row.m_score})",
-            **{"data-segment": row.segment}))
+            html.Div(className="timeline-swatch", style={"background": colors.get(segment, "#98a4b0")}),
+            html.Div(month, className="timeline-label"),
+        ], className="timeline-step", title=f"{when}: {segment} ({scores})", **attributes))
     since, before = customer["segment_since"], customer["previous_segment"]
     text = f"In {customer['segment']} since {fmt.day(since)}"
     text += f", before: {before}." if isinstance(before, str) and before else " (no other segment in the history)."

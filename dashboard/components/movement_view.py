@@ -11,7 +11,8 @@ the customer's net value (monetary) at the end; negative values count as 0 in th
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import dash_bootstrap_components as dbc
 import pandas as pd
@@ -202,22 +203,24 @@ def flow_from_click(click: object, known: set[str]) -> tuple[str, str] | None:
 
 
 def transition_matrix(flow_table: pd.DataFrame, ranking: Sequence[str], currency: str,
-                      href: object) -> dbc.Table:
+                      href: Callable[[str, str], str]) -> dbc.Table:
     """Rows: segment at the start; columns: segment at the end; cells: customers and value, each a link to the
     list of those customers (``href(from, to)``). Upgrades are green, downgrades red."""
-    by_pair = flow_table.set_index(["from_segment", "to_segment"])
+    by_pair: dict[tuple[str, str], dict[Any, Any]] = {
+        (r["from_segment"], r["to_segment"]): r for r in flow_table.to_dict("records")}
     rows_names = [n for n in [NEW, *ranking] if n in set(flow_table["from_segment"])]
     head = html.Thead(html.Tr([html.Th("From ↓ / to →", className="small")]
                               + [html.Th(name, className="text-end small") for name in ranking]))
     body = []
     for start in rows_names:
-        cells = [html.Th(start, scope="row", className="small")]
+        cells: list[Any] = [html.Th(start, scope="row", className="small")]
         for j, end in enumerate(ranking):
-            if (start, end) not in by_pair.index:
+            if (start, end) not in by_pair:
                 cells.append(html.Td("–", className="text-end text-body-secondary"))
                 continue
-            row = by_pair.loc[(start, end)]
-            kind = "new" if start == NEW else "same" if start == end else "up" if j < ranking.index(start) else "down"
+            row = by_pair[(start, end)]
+            before = list(ranking).index(start) if start != NEW else -1
+            kind = "new" if start == NEW else "same" if start == end else "up" if j < before else "down"
             cells.append(html.Td(dcc.Link([html.Div(fmt.count(row["customers"]), className="fw-semibold"),
                                            html.Div(fmt.money(row["value"], currency), className="small")],
                                           href=href(start, end), id=f"cell-{slug(start)}--{slug(end)}",

@@ -178,11 +178,12 @@ def _downgrades_section(moves: pd.DataFrame, scope: Mapping, state: Mapping, met
         return [head, note, html.Div("Nobody slipped from a top segment to an at-risk one in this window.",
                                      className="text-body-secondary", id="downgrades-none")]
     links = html.Div([
-        dcc.Link([html.Span(row.customer_id, className="fw-semibold me-2"),
-                  html.Span(f"{row.from_segment} → {row.to_segment}", className="small text-body-secondary me-2"),
-                  html.Span(fmt.money(row.monetary, currency), className="float-end")],
-                 href=cv.customer_href(row.customer_id, state), className="list-group-item list-group-item-action")
-        for row in slipped.head(PREVIEW).itertuples(index=False)], className="list-group", id="downgrades-preview")
+        dcc.Link([html.Span(row["customer_id"], className="fw-semibold me-2"),
+                  html.Span(f"{row['from_segment']} → {row['to_segment']}", className="small text-body-secondary me-2"),
+                  html.Span(fmt.money(float(row["monetary"]), currency), className="float-end")],
+                 href=cv.customer_href(str(row["customer_id"]), state),
+                 className="list-group-item list-group-item-action")
+        for row in slipped.head(PREVIEW).to_dict("records")], className="list-group", id="downgrades-preview")
     return [head, note, links]
 
 
@@ -279,11 +280,12 @@ def open_client(cell: dict | None, version: str | None, scope: dict | None) -> s
 def export_csv(clicks: int | None, request: dict | None, version: str | None, scope: dict | None) -> dict:
     """CSV of the list: every row matching the grid's filters and sort, in that order, with the campaign columns
     of every customer-list export (docs/EXPORTS.md); the file name carries the flow and the two dates."""
-    if not clicks:
+    if not clicks or not isinstance(version, str):
         raise dash.exceptions.PreventUpdate
     try:
         rows, manifest, checked = _list_frame(version, scope)
-        tables = [data.table(name, version) for name in ("customers", "segments", "recommendations")]
+        customers, segments = data.table("customers", version), data.table("segments", version)
+        recommendations = data.table("recommendations", version)
     except AppError as exc:
         raise dash.exceptions.PreventUpdate from exc
     request = request if isinstance(request, dict) else {}
@@ -292,5 +294,6 @@ def export_csv(clicks: int | None, request: dict | None, version: str | None, sc
     block, _ = _query(rows, everything, max_rows=EXPORT_MAX_ROWS)
     what = "high-value-downgrades" if checked["list"] == "downgrades" else \
         f"{checked['from_segment']}-to-{checked['to_segment']}"
-    name = safe_filename("movement", what, checked["from"], checked["to"], version)
-    return csv_download(campaign_rows(*tables, block["customer_id"], manifest.get("currency", "")), name)
+    name = safe_filename("movement", what, str(checked["from"]), str(checked["to"]), version)
+    frame = campaign_rows(customers, segments, recommendations, block["customer_id"], manifest.get("currency", ""))
+    return csv_download(frame, name)
