@@ -22,6 +22,7 @@ CAMPAIGN_COLUMNS: tuple[str, ...] = (
     "gross_value", "returns_value", "net_value", "yearly_value", "risk_score", "at_risk", "revenue_at_stake",
     "currency",
     *(f"product_{rank}_{part}" for rank in range(1, TOP_PRODUCTS + 1) for part in ("code", "name")),
+    "previous_segment", "segment_since",  # from the segment history (analytics/history.py)
 )
 _MONEY = ("gross_value", "returns_value", "net_value", "yearly_value", "revenue_at_stake")
 
@@ -47,6 +48,7 @@ def campaign_rows(customers: pd.DataFrame, segments: pd.DataFrame, recommendatio
     frame = rows.join(actions, on="segment")
     frame = frame.assign(
         last_purchase=frame["last_purchase"].dt.strftime("%Y-%m-%d"),
+        segment_since=frame["segment_since"].dt.strftime("%Y-%m-%d") if "segment_since" in frame else None,
         at_risk=frame["at_risk"].astype(bool).map({True: "true", False: "false"}),
         revenue_at_stake=frame["yearly_value"].where(frame["at_risk"].astype(bool), 0.0),
         risk_score=frame["risk_score"].round(1), currency=currency,

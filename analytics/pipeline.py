@@ -18,7 +18,9 @@ from analytics import schema as s
 from analytics._categories import as_categories
 from analytics.audiences import Audience
 from analytics.clean import clean_transactions
+from analytics.cutpoints import cutpoint_table, frozen_cutpoints, jsonable
 from analytics.evaluate import evaluate_recommendations
+from analytics.history import History, build_history, customer_states, drift_share, period_ends
 from analytics.kpis import (
     headline_kpis,
     monthly_by_segment,
@@ -31,9 +33,10 @@ from analytics.kpis import (
 from analytics.orders import customer_products, order_history, order_lines, returns_by_customer
 from analytics.products import product_names, summarise_products
 from analytics.recommend import bought_pairs, recommend_from_pairs
-from analytics.rfm import as_of_date, score_rfm, summarise_customers, with_returns
+from analytics.rfm import as_of_date, summarise_customers, with_returns
 from analytics.risk import score_risk
 from analytics.rules import basket_matrix, rules_from_baskets, with_recent_rules
+from analytics.scoring import Scoring, scorings
 from analytics.segments import SegmentScheme, assign_segments
 from analytics.settings import Settings
 from analytics.snapshot import Snapshot
@@ -70,13 +73,22 @@ def build_snapshot(lines: pd.DataFrame, settings: Settings, scheme: SegmentSchem
                              "price ≤ 0, or has no customer id. Check the input file and the column mapping.")
     with timer.stage("rfm") as rows:
         as_of = as_of_date(cleaned.sales, settings.rfm.as_of)
+        ends = period_ends(as_of, cleaned.sales[s.INVOICE_DATE].min(), settings.history)
+        # the customers at the earlier period ends, valued like the current ones (net of returns, or gross)
+        returns = cleaned.returns if settings.rfm.monetary == "net" else None
+        states = customer_states(cleaned.sales, ends[:-1], returns)
+        scoring, alternative = scorings(settings.rfm, cleaned.sales, ends, states, returns)
         customers = with_returns(summarise_customers(cleaned.sales, as_of), returns_by_customer(cleaned.returns),
                                  settings.rfm.monetary)
-        customers = score_rfm(customers)
+        customers = scoring.scorer(customers)
         rows.update(customers=len(customers), all_returned=int((customers["net_value"] <= 0).sum()))
     with timer.stage("segments") as rows:
         customers = score_risk(assign_segments(customers, scheme), settings.risk)
         rows.update(segments=customers["segment"].nunique(), at_risk=int(customers["at_risk"].sum()))
+    with timer.stage("history") as rows:
+        history, history_meta = _history(states, customers, ends, scoring, alternative, scheme, settings)
+        customers = customers.merge(history.customers, on=s.CUSTOMER_ID, how="left")
+        rows.update(periods=len(ends), segment_history=len(history.segments))
     with timer.stage("baskets") as rows:
         baskets = basket_matrix(cleaned.basket_lines)
         rows.update(baskets=baskets.count, items=len(baskets.items))
@@ -115,6 +127,9 @@ def build_snapshot(lines: pd.DataFrame, settings: Settings, scheme: SegmentSchem
             "monthly": monthly_trend(cleaned.sales, cleaned.returns),
             "pareto_by_segment": pareto_by_segment(customers),
             "monthly_by_segment": monthly_by_segment(cleaned.sales, cleaned.returns, customers),
+            "segment_history": history.segments,
+            "history_periods": history.periods,
+            "score_cutpoints": cutpoint_table(history_meta["cutpoints_in_use"]),
         }
         rows.update({name: len(frame) for name, frame in tables.items()})
     with timer.stage("campaigns") as rows:
@@ -130,6 +145,7 @@ def build_snapshot(lines: pd.DataFrame, settings: Settings, scheme: SegmentSchem
                    "end": cleaned.sales[s.INVOICE_DATE].max().isoformat()},
         "currency": settings.dashboard.currency,
         "segment_scheme": scheme.name,
+        "history": {k: v for k, v in history_meta.items() if k != "cutpoints_in_use"},
         "parameters": settings.analytics_parameters(),
         "cleaning": cleaned.report,
         "coverage": _coverage(recommendations, len(customers)),
@@ -139,6 +155,25 @@ def build_snapshot(lines: pd.DataFrame, settings: Settings, scheme: SegmentSchem
         "libraries": _library_versions(),
     }
     return Snapshot(tables=tables, meta=meta)
+
+
+def _history(states: pd.DataFrame, customers: pd.DataFrame, ends: list[pd.Timestamp], scoring: Scoring,
+             alternative: Scoring, scheme: SegmentScheme, settings: Settings) -> tuple[History, dict[str, Any]]:
+    """The segment history under the active scoring, and its meta: ends, drift under both scorings, bounds."""
+    active_days = settings.rfm.active_days
+    history = build_history(states, customers, ends, scoring.scorer, scheme, active_days)
+    other_now = assign_segments(alternative.scorer(customers), scheme)
+    other = build_history(states, other_now, ends, alternative.scorer, scheme, active_days)
+    in_use = scoring.cutpoints or frozen_cutpoints(customers)
+    meta = {
+        "period": settings.history.period, "period_ends": [end.date().isoformat() for end in ends],
+        "ranking": list(scheme.ranked()), "top_segments": list(scheme.top()),
+        "at_risk_segments": list(scheme.at_risk()),
+        "scoring": scoring.name, "cutpoints_source": scoring.source, "cutpoints": jsonable(in_use),
+        "drift": {scoring.name: drift_share(history.periods), alternative.name: drift_share(other.periods)},
+        "cutpoints_in_use": in_use,
+    }
+    return history, meta
 
 
 def _coverage(recommendations: pd.DataFrame, n_customers: int) -> dict[str, float]:

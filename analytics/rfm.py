@@ -82,24 +82,35 @@ def with_returns(customers: pd.DataFrame, returns: pd.DataFrame, basis: str = "n
                             monetary=net if basis == "net" else gross)
 
 
-def quintile_scores(values: pd.Series, higher_is_better: bool = True) -> pd.Series:
+def quintile_scores(values: pd.Series, higher_is_better: bool = True, groups: pd.Series | None = None) -> pd.Series:
     """Score values 1–5 by quintile of their rank; equal values always get equal scores.
 
-    score = 1 + floor(5 × (min-rank − 1) / n), ranking so that better values rank higher.
+    score = 1 + floor(5 × (min-rank − 1) / n), ranking so that better values rank higher; with ``groups``,
+    ranks and n are taken within each group (e.g. each period end of the segment history).
     """
     if values.empty:
         return pd.Series([], dtype="int8", index=values.index)
-    ranks = values.rank(method="min", ascending=higher_is_better)
-    scores = 1 + np.floor(5 * (ranks.to_numpy() - 1) / len(values))
+    n: int | np.ndarray
+    if groups is None:
+        ranks, n = values.rank(method="min", ascending=higher_is_better).to_numpy(), len(values)
+    else:
+        grouped = values.groupby(groups)
+        ranks = grouped.rank(method="min", ascending=higher_is_better).to_numpy()
+        n = grouped.transform("size").to_numpy()
+    scores = 1 + np.floor(5 * (ranks - 1) / n)
     return pd.Series(scores.astype("int8"), index=values.index)
 
 
-def score_rfm(customers: pd.DataFrame) -> pd.DataFrame:
-    """Add r_score, f_score, m_score (1–5, 5 best) and rfm_cell ("545") to a customer summary."""
+def score_rfm(customers: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
+    """Add r_score, f_score, m_score (1–5, 5 best) and rfm_cell ("545") to a customer summary.
+
+    ``by``: a column whose groups are scored separately (the period end of a history of summaries).
+    """
+    groups = customers[by] if by else None
     scored = customers.assign(
-        r_score=quintile_scores(customers["recency_days"], higher_is_better=False),
-        f_score=quintile_scores(customers["frequency"]),
-        m_score=quintile_scores(customers["monetary"]),
+        r_score=quintile_scores(customers["recency_days"], higher_is_better=False, groups=groups),
+        f_score=quintile_scores(customers["frequency"], groups=groups),
+        m_score=quintile_scores(customers["monetary"], groups=groups),
     )
     cell = (scored["r_score"].astype(str) + scored["f_score"].astype(str) + scored["m_score"].astype(str))
     return scored.assign(rfm_cell=cell)

@@ -68,6 +68,7 @@ TABLES: dict[str, dict[str, str]] = {
         "usual_gap_days": "float", "risk_score": "float", "at_risk": "bool",
         "returns_count": "int", "returns_value": "float", "gross_value": "float", "net_value": "float",
         "yearly_value": "float",
+        "previous_segment": "str", "segment_since": "datetime", "movement": "str",
     },
     "segments": {
         "segment": "str", "label_fr": "str", "priority": "str", "priority_rank": "int", "action": "str",
@@ -132,6 +133,16 @@ TABLES: dict[str, dict[str, str]] = {
         "audience_id": "str", "day": "datetime", "group": "str", "members": "int", "buyers": "int",
         "share_bought": "float",
     },
+    "segment_history": {
+        "customer_id": "str", "period_end": "datetime", "segment": "str", "r_score": "int", "f_score": "int",
+        "m_score": "int", "recency_days": "int", "frequency": "int", "monetary": "float",
+    },
+    "history_periods": {
+        "period_start": "datetime", "period_end": "datetime", "customers": "int", "new_customers": "int",
+        "lapsed_customers": "int", "upgraded": "int", "downgraded": "int", "unchanged": "int",
+        "changed_without_purchase": "int",
+    },
+    "score_cutpoints": {"metric": "str", "score": "int", "lower": "float", "upper": "float", "unit": "str"},
 }
 TABLE_NAMES = tuple(TABLES)
 

@@ -3,6 +3,11 @@
 A scheme file lists segments with a name, a French label, a priority, an action, a tactic and the
 RFM cells they cover, as boxes of score ranges (``{r: 4-5, f: 1-5, m: 3}``). Loading checks that
 each of the 125 (R, F, M) cells belongs to exactly one segment — there is no "Other" bucket.
+
+Optional keys for the segment history (analytics/history.py): ``ranking`` (segment names, best state first:
+a move towards the front is an upgrade; default: by the mean R + F + M of each segment's cells),
+``top_segments`` (default: the first two of the ranking) and ``at_risk_segments`` (default: the segments
+of the most urgent priority) — a move from a top segment to an at-risk one is a high-value downgrade.
 """
 
 from __future__ import annotations
@@ -44,6 +49,25 @@ class SegmentScheme:
     name: str
     priorities: tuple[str, ...]
     segments: tuple[Segment, ...]
+    ranking: tuple[str, ...] = ()  # best first; empty: by mean cell score (see ranked())
+    top_segments: tuple[str, ...] = ()
+    at_risk_segments: tuple[str, ...] = ()
+
+    def ranked(self) -> tuple[str, ...]:
+        """Segment names, best state first: ``ranking``, or by the mean R + F + M of the cells (ties: file order)."""
+        if self.ranking:
+            return self.ranking
+        means = [sum(r + f + m for r, f, m in seg.cells) / len(seg.cells) for seg in self.segments]
+        order = sorted(range(len(self.segments)), key=lambda i: (-means[i], i))
+        return tuple(self.segments[i].name for i in order)
+
+    def top(self) -> tuple[str, ...]:
+        """The high-value segments: ``top_segments`` or the first two of the ranking."""
+        return self.top_segments or self.ranked()[:2]
+
+    def at_risk(self) -> tuple[str, ...]:
+        """The at-risk segments: ``at_risk_segments`` or those of the most urgent priority."""
+        return self.at_risk_segments or tuple(seg.name for seg in self.segments if seg.priority == self.priorities[0])
 
     def lookup(self) -> np.ndarray:
         """Array ``[r, f, m] -> segment index`` (indices 1..5; index 0 unused, -1)."""
@@ -91,7 +115,20 @@ def parse_scheme(raw: Any, source: str = "<scheme>") -> SegmentScheme:
     if len(set(names)) != len(names):
         raise ConfigError(f"Segment scheme {source} repeats segment names: {sorted(_repeated(names))}.")
     _check_partition(segments, source)
-    return SegmentScheme(name=str(raw.get("name", Path(source).stem)), priorities=priorities, segments=segments)
+    lists = {key: _names_list(raw.get(key), set(names), f"{key} of {source}")
+             for key in ("ranking", "top_segments", "at_risk_segments")}
+    if lists["ranking"] and sorted(lists["ranking"]) != sorted(names):
+        raise ConfigError(f"ranking of {source} must list every segment once: {sorted(names)}.")
+    return SegmentScheme(name=str(raw.get("name", Path(source).stem)), priorities=priorities, segments=segments,
+                         **lists)
+
+
+def _names_list(value: Any, known: set[str], where: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or any(str(v) not in known for v in value):
+        raise ConfigError(f"{where} must be a list of segment names among {sorted(known)}, got {value!r}.")
+    return tuple(str(v) for v in value)
 
 
 def assign_segments(customers: pd.DataFrame, scheme: SegmentScheme) -> pd.DataFrame:

@@ -26,6 +26,7 @@ __all__ = [
     "DEFAULT_CONFIG_FILE",
     "ENV_VARS",
     "Settings",
+    "CUTPOINT_METRICS",
     "load_settings",
 ]
 
@@ -71,6 +72,17 @@ class RfmParams:
     as_of: date | None = None  # default: the day after the last invoice
     active_days: int = 90  # a customer is active if they bought within this many days
     monetary: str = "net"  # M and customer value: net (sales − returns, floored at 0) | gross (sales only)
+    scoring: str = "quantiles"  # quantiles (1-5 by quintile, relative) | fixed (cut-points: analytics/cutpoints.py)
+    cutpoints: Mapping[str, tuple[float, ...]] = field(default_factory=dict)  # fixed: metric -> 4 ascending bounds
+    cutpoints_as_of: date | None = None  # fixed without cutpoints: freeze the quintile bounds of this date
+
+
+@dataclass(frozen=True)
+class HistoryParams:
+    """Segment history: every customer's segment at the end of each of the last periods (analytics/history.py)."""
+
+    period: str = "month"  # month | week: the step between two period ends, counted back from the as-of date
+    periods: int = 12  # period ends kept, the as-of date included
 
 
 @dataclass(frozen=True)
@@ -188,6 +200,7 @@ class Settings:
     cleaning: CleaningParams = field(default_factory=CleaningParams)
     baskets: BasketParams = field(default_factory=BasketParams)
     rfm: RfmParams = field(default_factory=RfmParams)
+    history: HistoryParams = field(default_factory=HistoryParams)
     risk: RiskParams = field(default_factory=RiskParams)
     segments: SegmentParams = field(default_factory=SegmentParams)
     rules: RulesParams = field(default_factory=RulesParams)
@@ -203,8 +216,8 @@ class Settings:
 
     def analytics_parameters(self) -> dict[str, Any]:
         """The parameters that shape the analytics (recorded in the snapshot meta)."""
-        names = ("cleaning", "baskets", "rfm", "risk", "segments", "rules", "recommendations", "evaluation",
-                 "campaigns")
+        names = ("cleaning", "baskets", "rfm", "history", "risk", "segments", "rules", "recommendations",
+                 "evaluation", "campaigns")
         return {name: _jsonable(dataclasses.asdict(getattr(self, name))) for name in names}
 
 
@@ -293,6 +306,8 @@ def _coerce(value: Any, default: Any, where: str) -> Any:
     """Coerce a YAML/env value to the type of the field's default."""
     if value is None:
         return default
+    if where.endswith(".cutpoints"):
+        return _cutpoints(value, where)
     try:
         if isinstance(default, bool):
             if isinstance(value, str):
@@ -314,6 +329,29 @@ def _coerce(value: Any, default: Any, where: str) -> Any:
         return str(value)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"Invalid value {value!r} for '{where}': {exc}.") from exc
+
+
+CUTPOINT_METRICS = ("recency_days", "frequency", "monetary")
+
+
+def _cutpoints(value: Any, where: str) -> dict[str, tuple[float, ...]]:
+    """``{recency_days: [4 numbers], frequency: [...], monetary: [...]}``: each list 4 ascending numbers ≥ 0."""
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"'{where}' must be a mapping of {list(CUTPOINT_METRICS)} to 4 numbers, got {value!r}.")
+    unknown = sorted(set(map(str, value)) - set(CUTPOINT_METRICS))
+    if unknown:
+        raise ConfigError(f"Unknown key(s) {unknown} in '{where}'; allowed: {list(CUTPOINT_METRICS)}.")
+    found: dict[str, tuple[float, ...]] = {}
+    for metric, bounds in value.items():
+        try:
+            numbers = tuple(float(b) for b in bounds)
+        except (TypeError, ValueError):
+            numbers = ()
+        if len(numbers) != 4 or any(not 0 <= b < float("inf") for b in numbers) or list(numbers) != sorted(numbers):
+            raise ConfigError(f"'{where}.{metric}' must be 4 ascending numbers ≥ 0 (the bounds between scores "
+                              f"1-2, 2-3, 3-4 and 4-5), got {bounds!r}.")
+        found[str(metric)] = numbers
+    return found
 
 
 def _split_list(text: str, where: str) -> list[str]:

@@ -96,6 +96,9 @@ def _refresh(settings: Settings, store: Store, lock: Any, version: str, record: 
     snapshot = build_snapshot(lines, settings, scheme, source=source, on_stage=on_stage, audiences=audiences)
     for rule in snapshot.meta["cleaning"]:
         event(log, "cleaning", rule=rule["rule"], rows=rule["rows"], effect=rule["effect"])
+    history = snapshot.meta["history"]
+    event(log, "segment drift", scoring=history["scoring"], periods=len(history["period_ends"]),
+          **{f"changed_without_purchase_{name}": round(share, 4) for name, share in history["drift"].items()})
 
     t = time.perf_counter()
     meta = {**snapshot.meta, "run_id": record["run_id"], "trigger": record["trigger"],

@@ -19,6 +19,7 @@ from dash import MATCH, Input, Output, State, callback, ctx, dcc, html
 from analytics.errors import AppError
 from dashboard import data
 from dashboard.components import client_view as cv
+from dashboard.components.history_view import timeline_card
 from dashboard.components.shell import page_href
 from dashboard.pages._frame import page_state, render
 
@@ -72,6 +73,7 @@ def _body(version: str, manifest: Mapping, customer_id: str, state: Mapping) -> 
         cv.money_summary(customer, currency),
         cv.rfm_cards(customer, currency),
         cv.purchase_facts(customer, currency),
+        timeline_card(data.table("segment_history", version), customer, manifest, state),
         dbc.Row([
             dbc.Col(_history_card(orders, currency), xs=12, xl=5),
             dbc.Col([_usual_products_card(version, customer_id),

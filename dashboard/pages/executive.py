@@ -15,6 +15,7 @@ from dashboard.components import format as fmt
 from dashboard.components import segment_view
 from dashboard.components.charts import GRAPH_CONFIG, monthly_figure, pareto_figure, segment_share_figure
 from dashboard.components.kpi import kpi_card
+from dashboard.components.movement_view import executive_summary as movement_summary
 from dashboard.components.shell import page_href
 from dashboard.pages._frame import page_state, render_cached
 
@@ -49,6 +50,7 @@ def _body(version: str, manifest: Mapping, state: Mapping) -> html.Div:
         html.H2(title, className="h4 mb-3"),
         unknown,
         _alert(kpis, segments, selected, currency, state),
+        movement_summary(data.table("segment_history", version), manifest, state),
         dbc.Row(_money_cards(kpis, segments, selected, currency), class_name="g-3 mb-3", id="money-cards"),
         dbc.Row(_kpi_cards(version, kpis, segments, selected, currency, manifest), class_name="g-3 mb-3"),
         dbc.Row([

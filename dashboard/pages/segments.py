@@ -13,6 +13,7 @@ from dash.development.base_component import ComponentType
 from dashboard import data
 from dashboard.components import segment_view as view
 from dashboard.components.charts import GRAPH_CONFIG
+from dashboard.components.history_view import history_cards
 from dashboard.components.shell import page_href
 from dashboard.pages._frame import page_state, render_cached
 
@@ -45,6 +46,8 @@ def _body(version: str, manifest: Mapping, state: Mapping) -> html.Div:
                  className="d-flex align-items-baseline mb-2"),
         view.segment_picker(segments, selected, state),
         content,
+        history_cards(data.table("segment_history", version), data.table("score_cutpoints", version), manifest,
+                      selected, state),
     ], className="segments-page")
 
 

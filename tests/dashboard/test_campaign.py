@@ -13,6 +13,7 @@ CUSTOMERS = pd.DataFrame({
     "last_purchase": pd.to_datetime(["2024-01-02 10:00", "2024-07-18 09:00"]),
     "gross_value": [1200.0, 50.0], "returns_value": [200.0, 50.0], "net_value": [1000.0, 0.0],
     "yearly_value": [1000 * 365 / 400, 0.0], "risk_score": [81.26, 0.0], "at_risk": [True, False],
+    "previous_segment": ["Champions", None], "segment_since": pd.to_datetime(["2024-05-01", "2023-11-01"]),
 })
 SEGMENTS = pd.DataFrame({"segment": ["Loyal", "Lost"], "priority": ["High", "Low"], "action": ["Retain", "Ignore"],
                          "tactic": ["Thank them", "Nothing"]})
@@ -25,6 +26,8 @@ def test_columns_order_and_values():
     rows = campaign_rows(CUSTOMERS, SEGMENTS, RECS, ["B", "nobody", "A", "B"], "£")
     assert tuple(rows.columns) == CAMPAIGN_COLUMNS
     assert rows["customer_id"].tolist() == ["B", "A"]  # the order asked, unknown and repeated ids left out
+    assert rows[["previous_segment", "segment_since"]].iloc[1].tolist() == ["Champions", "2024-05-01"]
+    assert pd.isna(rows["previous_segment"].iloc[0])  # the same segment over the whole history
     a = rows.set_index("customer_id").loc["A"]
     assert a[["country", "segment", "priority", "action", "tactic"]].tolist() == \
         ["France", "Loyal", "High", "Retain", "Thank them"]

@@ -43,8 +43,8 @@ def test_bundled_data_published_to_file_store(published_store):
     assert manifest["source"]["sha256"] == "328ec74afc3a3333548a8f038bf2a38b3711b2056c153fc73555ba7724840884"
     assert manifest["coverage"]["rule_based_share"] >= 0.90
     assert {r["rule"]: r["rows"] for r in manifest["cleaning"]}["customer_sale_lines"] == 397_884
-    assert set(manifest["durations_s"]) == {"load", "clean", "rfm", "segments", "baskets", "mining", "recommendations",
-                                            "evaluation", "kpis", "campaigns"}
+    assert set(manifest["durations_s"]) == {"load", "clean", "rfm", "segments", "history", "baskets", "mining",
+                                            "recommendations", "evaluation", "kpis", "campaigns"}
     recs = _table(store, "recommendations")
     assert recs.groupby("customer_id").size().max() == 10
     # every rule-based recommendation shows a published rule: its consequent, antecedents and metrics
@@ -145,3 +145,20 @@ def test_store_password_never_logged_by_the_refresh(redis_server_factory, tmp_pa
     printed = capsys.readouterr()
     assert "refresh started" in printed.err + printed.out
     assert secret not in printed.err + printed.out
+
+
+@pytest.mark.parametrize("lines", [slice(0, 3000), slice(0, None, 40)])
+def test_refresh_logs_the_segment_drift_under_both_scorings(tmp_path, capsys, lines):
+    # the first 3,000 lines span one day (a single period end, nothing to compare); every 40th line spans the year
+    cut = tmp_path / "cut.parquet"
+    pd.read_parquet(PROJECT_ROOT / "data" / "online_retail.parquet").iloc[lines].to_parquet(cut)
+    store_url = "file://" + str(tmp_path / "store")
+    assert refresh_main(["--store", store_url, "--input", str(cut)]) == 0
+    printed = capsys.readouterr()
+    line = next(row for row in (printed.err + printed.out).splitlines() if 'msg="segment drift"' in row)
+    assert "scoring=quantiles" in line and "changed_without_purchase_fixed=" in line
+    history = _table(open_store(_settings(store_url).store), "history_periods")
+    manifest = parse_manifest(open_store(_settings(store_url).store).read_manifest(
+        open_store(_settings(store_url).store).current_version()))
+    assert len(history) == len(manifest["history"]["period_ends"]) - 1
+    assert f"changed_without_purchase_quantiles={round(manifest['history']['drift']['quantiles'], 4)}" in line

@@ -1,5 +1,7 @@
 """Executive summary in a real browser, served by gunicorn on the bundled snapshot."""
 
+from dash.testing.wait import until
+
 from tests.dashboard.browser.conftest import severe_logs
 
 
@@ -41,8 +43,9 @@ def test_segment_moves_the_80_20_figure(dash_duo, live_server):
     dash_duo.wait_for_text_to_equal("#pareto-share", "27.2 %", timeout=20)
     dash_duo.server_url = live_server + "/?segment=Champions"
     dash_duo.wait_for_text_to_equal("#pareto-share", "38.4 %", timeout=20)
-    assert "Champions" in dash_duo.find_element("#pareto-graph").text
-    assert "Champions" in dash_duo.find_element("#monthly-graph").text
+    # the figures are drawn after the page's text: wait for them (the page also shows the movement line now)
+    until(lambda: "Champions" in dash_duo.find_element("#pareto-graph").text, timeout=10)
+    until(lambda: "Champions" in dash_duo.find_element("#monthly-graph").text, timeout=10)
     assert severe_logs(dash_duo) == []
 
 

@@ -1,0 +1,254 @@
+"""Segment history: every customer's RFM scores and segment at the end of each of the last periods, and
+what moved between them — built from the transactions, so it exists from the first refresh.
+
+- Period ends count back from the as-of date by ``history.period`` (month or week): as_of, as_of − 1 period,
+  … (``history.periods`` ends, the as-of date included; ends before the first sale are dropped).
+- The state at an end uses only the sale lines dated before it (``returns`` too when given: pass the
+  cleaned returns when the pipeline's monetary value is net of returns), scored by the same scorer as
+  the current customers and put in segments by the same scheme. The last end's state *is* the current
+  ``customers`` table, so history and snapshot always agree.
+- Movement compares two ends by the scheme's ranking (:meth:`SegmentScheme.ranked`): up, down, same, or new
+  (not a customer yet at the earlier end).
+- Lapsed in a period: active (bought within ``rfm.active_days``) at its start, not at its end.
+- Drift: customers who changed segment between two consecutive ends without buying in between, as a share
+  of the customers present at both — with quintile scores some do, only because others bought.
+
+All per-customer work is vectorised across periods (cumulative aggregates over a customer × period grid);
+only the scorer runs once per period end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from analytics import schema as s
+from analytics._categories import as_text, first_occurrence, positions, sorted_codes
+from analytics.errors import ConfigError
+from analytics.segments import SegmentScheme, assign_segments
+from analytics.settings import HistoryParams
+
+__all__ = [
+    "MOVEMENTS",
+    "PERIODS",
+    "History",
+    "build_history",
+    "customer_states",
+    "drift_share",
+    "movement_between",
+    "period_ends",
+]
+
+PERIODS = {"month": pd.DateOffset(months=1), "week": pd.DateOffset(weeks=1)}
+MOVEMENTS = ("up", "down", "same", "new")
+MAX_PERIODS = 60
+Scorer = Callable[..., pd.DataFrame]  # scorer(frame, by=column scored group by group): adds r/f/m_score, rfm_cell
+_DAY = np.int64(86_400_000_000_000)
+
+
+@dataclass(frozen=True)
+class History:
+    """The published history tables and the per-customer movement columns.
+
+    Attributes:
+        segments: ``segment_history`` (customer_id, period_end, segment, scores, recency_days, frequency, monetary).
+        periods: ``history_periods``: one row per period between two consecutive ends.
+        customers: customer_id, previous_segment, segment_since, movement (vs the previous end).
+    """
+
+    segments: pd.DataFrame
+    periods: pd.DataFrame
+    customers: pd.DataFrame
+
+
+def period_ends(as_of: pd.Timestamp, first_sale: pd.Timestamp, params: HistoryParams) -> list[pd.Timestamp]:
+    """Ascending period ends: as_of − k periods for k = periods−1 … 0, those after the first sale.
+
+    Raises:
+        ConfigError: unknown ``history.period`` or ``history.periods`` outside 2–60.
+    """
+    if params.period not in PERIODS:
+        raise ConfigError(f"history.period {params.period!r} is not one of {list(PERIODS)}.")
+    if not 2 <= params.periods <= MAX_PERIODS:
+        raise ConfigError(f"history.periods must be between 2 and {MAX_PERIODS}, got {params.periods}.")
+    ends = [pd.Timestamp(as_of) - PERIODS[params.period] * k for k in range(params.periods - 1, -1, -1)]
+    return [end for end in ends if end > first_sale or end == ends[-1]]
+
+
+def customer_states(sales: pd.DataFrame, ends: Sequence[pd.Timestamp],
+                    returns: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Each customer's R, F and M at each end, from the lines dated before it (customers with a sale before).
+
+    With ``returns`` (cleaned returns: negative ``revenue``), monetary is net of the returns dated before
+    the end, floored at 0.
+
+    Returns:
+        period (index into ``ends``), period_end, customer_id, first_purchase, last_purchase, recency_days,
+        frequency, monetary — by period, then customer id.
+    """
+    columns = ["period", "period_end", s.CUSTOMER_ID, "first_purchase", "last_purchase", "recency_days",
+               "frequency", "monetary"]
+    if not len(ends) or sales.empty:
+        return pd.DataFrame({c: [] for c in columns})
+    customer, ids = sorted_codes(sales[s.CUSTOMER_ID])
+    n, p = len(ids), len(ends)
+    edges = np.asarray([e.value for e in ends], dtype=np.int64)
+    dates = sales[s.INVOICE_DATE].to_numpy().astype("datetime64[ns]").astype(np.int64)
+    period = np.searchsorted(edges, dates, side="right")  # the first end after the line; p: after them all
+    keep = period < p
+    key = customer[keep] * p + period[keep]
+    revenue = np.bincount(key, weights=sales[s.REVENUE].to_numpy(dtype=float)[keep], minlength=n * p)
+    netted = False
+    if returns is not None and not returns.empty:
+        revenue += _returns_by_cell(returns, ids, edges)
+        netted = True
+    first = first_occurrence(customer, sales[s.INVOICE]) & keep
+    invoices = np.bincount(customer[first] * p + period[first], minlength=n * p)
+    days = pd.Series(dates[keep]).groupby(key).agg(["min", "max"])
+    earliest = np.full(n * p, np.iinfo(np.int64).max)
+    latest = np.full(n * p, np.iinfo(np.int64).min)
+    earliest[days.index.to_numpy()], latest[days.index.to_numpy()] = days["min"].to_numpy(), days["max"].to_numpy()
+    frequency = np.cumsum(invoices.reshape(n, p), axis=1)
+    monetary = np.cumsum(revenue.reshape(n, p), axis=1)
+    if netted:  # net value, floored at 0 as the customers' net value is
+        monetary = np.maximum(monetary, 0.0)
+    earliest = np.minimum.accumulate(earliest.reshape(n, p), axis=1)
+    latest = np.maximum.accumulate(latest.reshape(n, p), axis=1)
+    at, who = np.nonzero((frequency > 0).T)  # by period, then customer (codes sort like the ids)
+    last_day = latest[who, at] // _DAY * _DAY
+    return pd.DataFrame({
+        "period": at.astype(np.int64), "period_end": edges[at].astype("datetime64[ns]"),
+        s.CUSTOMER_ID: as_text(ids.take(who)).to_numpy(),
+        "first_purchase": earliest[who, at].astype("datetime64[ns]"),
+        "last_purchase": latest[who, at].astype("datetime64[ns]"),
+        "recency_days": (edges[at] - last_day) // _DAY,
+        "frequency": frequency[who, at].astype(np.int64), "monetary": monetary[who, at],
+    })
+
+
+def _returns_by_cell(returns: pd.DataFrame, ids: pd.Index, edges: np.ndarray) -> np.ndarray:
+    """Returned value (negative revenue) per (customer, period) cell; customers without a sale are ignored."""
+    p = len(edges)
+    who = positions(ids, returns[s.CUSTOMER_ID])
+    dates = returns[s.INVOICE_DATE].to_numpy().astype("datetime64[ns]").astype(np.int64)
+    period = np.searchsorted(edges, dates, side="right")
+    keep = (who >= 0) & (period < p)
+    return np.bincount(who[keep] * p + period[keep], weights=returns[s.REVENUE].to_numpy(dtype=float)[keep],
+                       minlength=len(ids) * p)
+
+
+def build_history(states: pd.DataFrame, current: pd.DataFrame, ends: Sequence[pd.Timestamp], scorer: Scorer,
+                  scheme: SegmentScheme, active_days: int) -> History:
+    """Score and segment the states of the earlier ends, add the current customers at the last end, and
+    derive the movement columns and the per-period summary.
+
+    Args:
+        states: :func:`customer_states` of ``ends[:-1]``.
+        current: the snapshot's customers (scored, with ``segment``), the state at ``ends[-1]``.
+        scorer: the scoring in use (quintiles: ``rfm.score_rfm``; fixed: ``cutpoints.fixed_scores``).
+    """
+    columns = [s.CUSTOMER_ID, "period_end", "segment", "r_score", "f_score", "m_score", "recency_days",
+               "frequency", "monetary"]
+    earlier = assign_segments(scorer(states, by="period"), scheme)
+    now = current.assign(period_end=pd.Timestamp(ends[-1]))
+    table = pd.concat([earlier[columns], now[columns]], ignore_index=True)
+    table = table.astype({"period_end": "datetime64[ns]", "r_score": "int64", "f_score": "int64", "m_score": "int64",
+                          "recency_days": "int64", "frequency": "int64"})
+    grid = _Grid(table, current, ends, scheme)
+    return History(segments=table, periods=grid.periods(active_days), customers=grid.customer_columns())
+
+
+def drift_share(periods: pd.DataFrame) -> float:
+    """Customers who changed segment without buying, over the customers present at both ends (all periods)."""
+    present = int(periods["customers"].sum() - periods["new_customers"].sum())
+    return float(periods["changed_without_purchase"].sum() / present) if present else 0.0
+
+
+class _Grid:
+    """The history as dense customer × period arrays (segment rank −1: not a customer yet)."""
+
+    def __init__(self, table: pd.DataFrame, current: pd.DataFrame, ends: Sequence[pd.Timestamp],
+                 scheme: SegmentScheme) -> None:
+        self.ids = pd.Index(current[s.CUSTOMER_ID])
+        self.ends = pd.DatetimeIndex(list(ends))
+        self.names = np.array(scheme.ranked(), dtype=object)
+        n, p = len(self.ids), len(ends)
+        who = self.ids.get_indexer(pd.Index(table[s.CUSTOMER_ID]))
+        at = self.ends.get_indexer(pd.Index(table["period_end"]))
+        self.rank = np.full((n, p), -1, dtype=np.int64)
+        self.rank[who, at] = pd.Index(self.names).get_indexer(pd.Index(table["segment"]))
+        self.frequency = np.zeros((n, p), dtype=np.int64)
+        self.frequency[who, at] = table["frequency"].to_numpy()
+        self.recency = np.full((n, p), np.iinfo(np.int64).max)
+        self.recency[who, at] = table["recency_days"].to_numpy()
+        self.first_purchase = current["first_purchase"].to_numpy()
+
+    def customer_columns(self) -> pd.DataFrame:
+        """previous_segment (latest different segment), segment_since, movement (vs the previous end)."""
+        rank, n, p = self.rank, len(self.ids), len(self.ends)
+        now = rank[:, -1]
+        other = (rank != now[:, None]) & (rank >= 0)
+        last_other = np.where(other.any(axis=1), p - 1 - np.argmax(other[:, ::-1], axis=1), -1)
+        previous = self.names[rank[np.arange(n), np.maximum(last_other, 0)]].copy()
+        previous[last_other < 0] = None
+        joined = np.argmax(rank >= 0, axis=1)  # first end as a customer
+        run_start = np.maximum(last_other + 1, joined)  # first end of the current run of the segment
+        since = self.ends.to_numpy().astype("datetime64[ns]")[run_start]
+        newcomer = (run_start == joined) & (joined > 0)
+        since[newcomer] = self.first_purchase.astype("datetime64[ns]")[newcomer]
+        return pd.DataFrame({
+            s.CUSTOMER_ID: self.ids.to_numpy(),
+            "previous_segment": pd.array(previous, dtype="str"),
+            "segment_since": pd.to_datetime(since).normalize(),
+            "movement": _movement(rank[:, -2] if p > 1 else np.full(n, -1), now),
+        })
+
+    def periods(self, active_days: int) -> pd.DataFrame:
+        """One row per period: customers, new, lapsed, upgraded, downgraded, unchanged, drift counts."""
+        rows = []
+        for j in range(1, len(self.ends)):
+            before, after = self.rank[:, j - 1], self.rank[:, j]
+            both = (before >= 0) & (after >= 0)
+            quiet = both & (self.frequency[:, j] == self.frequency[:, j - 1])
+            rows.append({
+                "period_start": self.ends[j - 1], "period_end": self.ends[j],
+                "customers": int((after >= 0).sum()), "new_customers": int(((before < 0) & (after >= 0)).sum()),
+                "lapsed_customers": int(((self.recency[:, j - 1] <= active_days)
+                                         & (self.recency[:, j] > active_days) & both).sum()),
+                "upgraded": int((both & (after < before)).sum()), "downgraded": int((both & (after > before)).sum()),
+                "unchanged": int((both & (after == before)).sum()),
+                "changed_without_purchase": int((quiet & (after != before)).sum()),
+            })
+        frame = pd.DataFrame(rows, columns=["period_start", "period_end", "customers", "new_customers",
+                                            "lapsed_customers", "upgraded", "downgraded", "unchanged",
+                                            "changed_without_purchase"])
+        return frame.astype({"period_start": "datetime64[ns]", "period_end": "datetime64[ns]"})
+
+
+def _movement(before: np.ndarray, after: np.ndarray) -> pd.Series:
+    """up / down / same by rank (lower rank = better), new when absent before."""
+    labels = np.select([before < 0, after < before, after > before], ["new", "up", "down"], default="same")
+    return pd.Series(labels, dtype="str")
+
+
+def movement_between(history: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
+                     ranking: Sequence[str]) -> pd.DataFrame:
+    """Customers at ``end`` with their segment at ``start`` (None: not a customer yet) and the movement.
+
+    Returns:
+        customer_id, from_segment, to_segment, movement, monetary (at ``end``), recency_days, frequency.
+    """
+    later = history[history["period_end"] == end]
+    earlier = history.loc[history["period_end"] == start, [s.CUSTOMER_ID, "segment"]]
+    joined = later.merge(earlier.rename(columns={"segment": "from_segment"}), on=s.CUSTOMER_ID, how="left")
+    order = pd.Index(list(ranking))
+    before = order.get_indexer(pd.Index(joined["from_segment"].fillna("")))
+    after = order.get_indexer(pd.Index(joined["segment"]))
+    return pd.DataFrame({
+        s.CUSTOMER_ID: joined[s.CUSTOMER_ID], "from_segment": joined["from_segment"],
+        "to_segment": joined["segment"], "movement": _movement(before, after).to_numpy(),
+        "monetary": joined["monetary"], "recency_days": joined["recency_days"], "frequency": joined["frequency"],
+    })
