@@ -89,7 +89,15 @@ TABLES: dict[str, dict[str, str]] = {
         "antecedents": "list[str]", "consequents": "list[str]", "antecedent_names": "list[str]",
         "consequent_names": "list[str]", "antecedent_support": "float", "consequent_support": "float",
         "support": "float", "confidence": "float", "lift": "float", "leverage": "float",
-        "conviction": "float", "window": "str",
+        "conviction": "float", "window": "str", "redundant": "bool", "rule_id": "str",
+    },
+    "product_monthly": {
+        "stock_code": "str", "month": "datetime", "revenue": "float", "quantity": "int", "customers": "int",
+        "orders": "int",
+    },
+    "customer_products": {
+        "customer_id": "str", "stock_code": "str", "revenue": "float", "quantity": "int", "orders": "int",
+        "last_purchase": "datetime",
     },
     "recommendations": {
         "customer_id": "str", "rank": "int", "stock_code": "str", "description": "str", "score": "float",
@@ -125,6 +133,7 @@ TABLES: dict[str, dict[str, str]] = {
         "share_bought": "float",
     },
 }
+TABLES["segment_rules"] = {"segment": "str", **TABLES["rules"]}  # the rules mined on each segment's baskets
 TABLE_NAMES = tuple(TABLES)
 
 RECOMMENDATION_SOURCES = ("rule", "segment_bestseller")

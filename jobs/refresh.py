@@ -96,6 +96,11 @@ def _refresh(settings: Settings, store: Store, lock: Any, version: str, record: 
     snapshot = build_snapshot(lines, settings, scheme, source=source, on_stage=on_stage, audiences=audiences)
     for rule in snapshot.meta["cleaning"]:
         event(log, "cleaning", rule=rule["rule"], rows=rule["rows"], effect=rule["effect"])
+    report = snapshot.meta["rules"]
+    event(log, "rules", rules=report["rules"], redundant=report["redundant"],
+          blocked_products=len(report["blocklist"]["products"]), blocked_lines=report["blocklist"]["basket_lines"])
+    for segment, cost in report["segments"].items():
+        event(log, "segment rules", segment=segment, **cost)
 
     t = time.perf_counter()
     meta = {**snapshot.meta, "run_id": record["run_id"], "trigger": record["trigger"],
