@@ -186,7 +186,8 @@ def rules_from_baskets(baskets: Baskets, params: RulesParams, names: pd.Series) 
         rules = association_rules(itemsets, num_itemsets=baskets.count, metric="confidence",
                                   min_threshold=params.min_confidence)
     rules = rules[rules["lift"] > params.min_lift]
-    return _to_table(rules, names)
+    table = _to_table(rules, names)
+    return table.assign(baskets=np.rint(table["support"].to_numpy(dtype=float) * baskets.count).astype("int64"))
 
 
 def with_recent_rules(rules: pd.DataFrame, baskets: Baskets, basket_lines: pd.DataFrame, params: RulesParams,
@@ -293,6 +294,7 @@ def _to_table(rules: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
         "antecedent_support": rules["antecedent support"].to_numpy(dtype=float),
         "consequent_support": rules["consequent support"].to_numpy(dtype=float),
         "support": rules["support"].to_numpy(dtype=float),
+        "baskets": 0,
         "confidence": rules["confidence"].to_numpy(dtype=float),
         "lift": rules["lift"].to_numpy(dtype=float),
         "leverage": rules["leverage"].to_numpy(dtype=float),
@@ -312,6 +314,6 @@ def _names(items: list[str], lookup: dict) -> list[str]:
 
 
 def _empty_rules() -> pd.DataFrame:
-    kinds = {"list[str]": object, "str": "str", "bool": bool, "float": float}
+    kinds = {"list[str]": object, "str": "str", "bool": bool, "float": float, "int": "int64"}
     columns = {c: pd.Series(dtype=kinds[kind]) for c, kind in s.TABLES["rules"].items()}
     return pd.DataFrame(columns)

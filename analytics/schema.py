@@ -88,7 +88,7 @@ TABLES: dict[str, dict[str, str]] = {
     "rules": {
         "antecedents": "list[str]", "consequents": "list[str]", "antecedent_names": "list[str]",
         "consequent_names": "list[str]", "antecedent_support": "float", "consequent_support": "float",
-        "support": "float", "confidence": "float", "lift": "float", "leverage": "float",
+        "support": "float", "baskets": "int", "confidence": "float", "lift": "float", "leverage": "float",
         "conviction": "float", "window": "str", "redundant": "bool", "rule_id": "str",
     },
     "product_monthly": {

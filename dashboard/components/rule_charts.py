@@ -1,0 +1,82 @@
+"""Cross-sell charts: support × confidence scatter (WebGL) and the graph of the strongest rules."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboard.components.charts import styled
+
+__all__ = ["GRAPH_MAX_RULES", "NETWORK_STYLESHEET", "SCATTER_MAX_POINTS", "network_elements", "scatter_figure"]
+
+SCATTER_MAX_POINTS = 5_000  # highest-lift rules drawn (the browser stays fast; the count says so)
+GRAPH_MAX_RULES = 30  # strongest rules (by lift) in the graph
+
+
+def scatter_figure(rules: pd.DataFrame, total: int) -> go.Figure:
+    """Support × confidence of the rules, coloured by lift (log colour scale), each point's ``customdata``
+    its rule id (clicking opens the rule). At most :data:`SCATTER_MAX_POINTS`, highest lift first."""
+    shown = rules.nlargest(SCATTER_MAX_POINTS, "lift") if len(rules) > SCATTER_MAX_POINTS else rules
+    note = f" — the {len(shown):,} highest-lift of {total:,}" if len(shown) < total else ""
+    lift = shown["lift"].to_numpy(dtype=float)
+    fig = go.Figure(go.Scattergl(
+        x=shown["support"] * 100, y=shown["confidence"] * 100, mode="markers",
+        customdata=np.column_stack([shown["rule_id"], shown["antecedent"], shown["consequent"], lift]),
+        marker={"color": np.log10(np.maximum(lift, 1e-9)), "colorscale": "Viridis", "size": 7, "opacity": 0.8,
+                "colorbar": {"title": {"text": "Lift"}, "tickvals": [0, 0.5, 1, 1.5, 2],
+                             "ticktext": ["×1", "×3", "×10", "×30", "×100"]}},
+        hovertemplate="<b>%{customdata[1]}</b> → <b>%{customdata[2]}</b><br>support %{x:.2f} %, "
+                      "confidence %{y:.1f} %, lift ×%{customdata[3]:.1f}<br>Click to open<extra></extra>",
+    ))
+    fig.update_xaxes(title="Support (% of baskets, log scale)", type="log")
+    fig.update_yaxes(title="Confidence (%)", ticksuffix=" %")
+    return styled(fig, f"Support × confidence, coloured by lift{note}", height=380)
+
+
+NETWORK_STYLESHEET = [
+    {"selector": "node", "style": {"label": "data(label)", "font-size": "9px", "text-wrap": "wrap",
+                                   "text-max-width": "110px", "background-color": "#6c8ebf", "width": 14,
+                                   "height": 14, "color": "#333"}},
+    {"selector": "edge", "style": {"width": "data(width)", "line-color": "#d9822b", "target-arrow-color": "#d9822b",
+                                   "target-arrow-shape": "triangle", "curve-style": "bezier", "opacity": 0.7}},
+    {"selector": "node.itemset", "style": {"background-color": "#b8c2cc", "width": 8, "height": 8, "label": ""}},
+]
+
+
+def network_elements(rules: pd.DataFrame) -> list[dict]:
+    """Cytoscape elements of the :data:`GRAPH_MAX_RULES` strongest rules: products as nodes, each rule an
+    edge antecedent → consequent, width by lift. A rule with several products on a side goes through a
+    small grey node for that group of products."""
+    strongest = rules.nlargest(GRAPH_MAX_RULES, "lift")
+    if strongest.empty:
+        return []
+    top = float(strongest["lift"].max())
+    nodes: dict[str, dict] = {}
+    edges = []
+    for row in strongest.itertuples():
+        ends = []
+        for codes, names in ((row.antecedent_codes, row.antecedent), (row.consequent_codes, row.consequent)):
+            code_list, name_list = codes.split(" + "), names.split(" + ")
+            for code, name in zip(code_list, name_list):
+                nodes.setdefault(code, {"data": {"id": code, "label": name.capitalize()[:40]}})
+            if len(code_list) == 1:
+                ends.append(code_list[0])
+                continue
+            group = "+".join(code_list)
+            nodes.setdefault(group, {"data": {"id": group, "label": ""}, "classes": "itemset"})
+            edges += [{"data": {"source": code, "target": group, "width": 1}} for code in code_list]
+            ends.append(group)
+        edges.append({"data": {"id": row.rule_id, "source": ends[0], "target": ends[1],
+                               "width": round(1 + 5 * row.lift / top, 1), "lift": round(row.lift, 2)}})
+    return [*nodes.values(), *_unique(edges)]
+
+
+def _unique(edges: list[dict]) -> list[dict]:
+    seen, kept = set(), []
+    for edge in edges:
+        key = (edge["data"]["source"], edge["data"]["target"], edge["data"].get("id"))
+        if key not in seen:
+            seen.add(key)
+            kept.append(edge)
+    return kept
