@@ -1,0 +1,97 @@
+"""A rule's audience: the customers who bought every product of its antecedent but none of its consequent.
+
+They are the campaign target of the rule ("people who bought A tend to buy B: offer B to A's buyers who do
+not have it"). Read from the snapshot's ``customer_products`` (who bought what) and ``customers``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from dashboard.components import format as fmt
+
+__all__ = ["CAMPAIGN_EXPORT_COLUMNS", "buyers_index", "audience", "export_frame", "describe_rule"]
+
+# The campaign columns of the audience CSV. The customer-list exports are getting their own campaign
+# columns (branch `money`); when they land, build this list from theirs so every customer CSV matches.
+CAMPAIGN_EXPORT_COLUMNS = ("Customer", "Country", "Segment", "Net value", "Orders", "Last purchase",
+                           "Recency (days)", "Suggested product code", "Suggested product", "Because they bought",
+                           "Rule confidence", "Rule lift", "Rule id")
+
+
+def buyers_index(customer_products: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Sorted customer ids of each product's buyers."""
+    grouped = customer_products.groupby("stock_code", sort=False)["customer_id"]
+    return {str(code): np.sort(ids.to_numpy(dtype=object).astype(str)) for code, ids in grouped}
+
+
+def audience(rule: Mapping, buyers: Mapping[str, np.ndarray], customers: pd.DataFrame,
+             segment: str | None = None) -> pd.DataFrame:
+    """Customers who bought every antecedent product and no consequent product (of ``segment`` when given).
+
+    Returns:
+        customer_id, country, segment, monetary, returns_value, net_value (monetary − returns), frequency,
+        last_purchase, recency_days — by net value, descending.
+    """
+    empty = np.zeros(0, dtype=str)
+    owners: np.ndarray | None = None
+    for code in rule["antecedents"]:
+        found = buyers.get(str(code), empty)
+        owners = found if owners is None else np.intersect1d(owners, found, assume_unique=True)
+    owners = owners if owners is not None else empty
+    for code in rule["consequents"]:
+        owners = np.setdiff1d(owners, buyers.get(str(code), empty), assume_unique=True)
+    chosen = customers[customers["customer_id"].astype(str).isin(owners)]
+    if segment:
+        chosen = chosen[chosen["segment"] == segment]
+    chosen = chosen.assign(net_value=chosen["monetary"] - chosen["returns_value"])
+    columns = ["customer_id", "country", "segment", "monetary", "returns_value", "net_value", "frequency",
+               "last_purchase", "recency_days"]
+    return chosen.sort_values(["net_value", "customer_id"], ascending=[False, True])[columns].reset_index(drop=True)
+
+
+def export_frame(people: pd.DataFrame, rule: Mapping, currency: str) -> pd.DataFrame:
+    """The audience as the campaign CSV (:data:`CAMPAIGN_EXPORT_COLUMNS`, money with its currency in the header)."""
+    frame = pd.DataFrame({
+        "Customer": people["customer_id"], "Country": people["country"], "Segment": people["segment"],
+        "Net value": people["net_value"].round(2), "Orders": people["frequency"],
+        "Last purchase": pd.to_datetime(people["last_purchase"]).dt.strftime("%Y-%m-%d"),
+        "Recency (days)": people["recency_days"],
+        "Suggested product code": " + ".join(map(str, rule["consequents"])),
+        "Suggested product": " + ".join(map(str, rule["consequent_names"])),
+        "Because they bought": " + ".join(map(str, rule["antecedent_names"])),
+        "Rule confidence": round(float(rule["confidence"]), 4), "Rule lift": round(float(rule["lift"]), 3),
+        "Rule id": rule["rule_id"],
+    }, columns=list(CAMPAIGN_EXPORT_COLUMNS))
+    return frame.rename(columns={"Net value": f"Net value ({currency})"})
+
+
+def _names(names: Sequence[str]) -> str:
+    items = [str(name).capitalize() for name in names]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def describe_rule(rule: Mapping) -> list[str]:
+    """The rule's metrics in words, one sentence each."""
+    ante, cons = _names(rule["antecedent_names"]), _names(rule["consequent_names"])
+    lift = float(rule["lift"])
+    conviction = float(rule["conviction"])
+    sentences = [
+        f"Bought together in {fmt.count(rule['baskets'])} baskets: {fmt.share(rule['support'], 2)} of the baskets "
+        f"mined ({rule['window']}).",
+        f"{fmt.share(rule['confidence'], 0)} of the baskets with {ante} also have {cons} (confidence).",
+        f"That is {lift:.1f}× more often than chance: {cons} is in {fmt.share(rule['consequent_support'], 1)} "
+        f"of all baskets (lift).",
+        f"Leverage {float(rule['leverage']):.4f}: the share of baskets holding both beyond what independent "
+        "purchases would give.",
+        "Conviction ∞: every basket with the antecedent had the consequent." if not np.isfinite(conviction) else
+        f"Conviction {conviction:.2f}: the rule would be wrong {conviction:.1f}× more often if the products "
+        "were unrelated.",
+    ]
+    if rule.get("redundant"):
+        sentences.append("Redundant: a rule with fewer products in the antecedent and the same consequent is at "
+                         "least as confident.")
+    return sentences
