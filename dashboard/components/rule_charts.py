@@ -16,8 +16,9 @@ GRAPH_MAX_RULES = 30  # strongest rules (by lift) in the graph
 
 def scatter_figure(rules: pd.DataFrame, total: int) -> go.Figure:
     """Support × confidence of the rules, coloured by lift (log colour scale), each point's ``customdata``
-    its rule id (clicking opens the rule). At most :data:`SCATTER_MAX_POINTS`, highest lift first."""
-    shown = rules.nlargest(SCATTER_MAX_POINTS, "lift") if len(rules) > SCATTER_MAX_POINTS else rules
+    its rule id (clicking opens the rule). At most :data:`SCATTER_MAX_POINTS`: the first rows, which are
+    the highest-lift ones (the explorer's rules are sorted by lift, descending)."""
+    shown = rules.head(SCATTER_MAX_POINTS)
     note = f" — the {len(shown):,} highest-lift of {total:,}" if len(shown) < total else ""
     lift = shown["lift"].to_numpy(dtype=float)
     fig = go.Figure(go.Scattergl(
@@ -46,9 +47,9 @@ NETWORK_STYLESHEET = [
 
 def network_elements(rules: pd.DataFrame) -> list[dict]:
     """Cytoscape elements of the :data:`GRAPH_MAX_RULES` strongest rules: products as nodes, each rule an
-    edge antecedent → consequent, width by lift. A rule with several products on a side goes through a
+    edge antecedent → consequent, width by lift (``rules`` sorted by lift, descending). A rule with several products on a side goes through a
     small grey node for that group of products."""
-    strongest = rules.nlargest(GRAPH_MAX_RULES, "lift")
+    strongest = rules.head(GRAPH_MAX_RULES)
     if strongest.empty:
         return []
     top = float(strongest["lift"].max())

@@ -18,6 +18,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from dashboard.components import format as fmt
+from dashboard.components.grid_query import filter_rows, query_rows, row_window
 
 __all__ = [
     "DEFAULT_SORT",
@@ -34,6 +35,7 @@ __all__ = [
     "export_frame",
     "grid_rows",
     "matching",
+    "page_rows",
     "parse_filters",
     "prepare",
     "to_query",
@@ -176,11 +178,26 @@ def prepare(rules: pd.DataFrame) -> RuleSet:
         "baskets": rules["baskets"].to_numpy(dtype=np.int64), "length": length,
         "window": rules["window"].astype("str"), "redundant": rules["redundant"].to_numpy(dtype=bool),
     })
+    order = np.lexsort((frame["rule_id"].to_numpy(dtype=object), -frame["confidence"].to_numpy(),
+                        -frame["lift"].to_numpy()))  # DEFAULT_SORT then TIEBREAK: the usual order costs no sort
+    frame, length = frame.iloc[order].reset_index(drop=True), length[order]
     return RuleSet(frame=frame, support=frame["support"].to_numpy(), confidence=frame["confidence"].to_numpy(),
                    lift=frame["lift"].to_numpy(), length=length, redundant=frame["redundant"].to_numpy(),
                    window=frame["window"].to_numpy(dtype=object), products=products,
-                   antecedent=_incidence(rules["antecedents"], products),
-                   consequent=_incidence(rules["consequents"], products))
+                   antecedent=_incidence(rules["antecedents"].iloc[order], products),
+                   consequent=_incidence(rules["consequents"].iloc[order], products))
+
+
+def page_rows(rows: pd.DataFrame, request: object) -> tuple[pd.DataFrame, int]:
+    """One grid block of ``rows`` (a filtered :attr:`RuleSet.frame`, already in the default order): no sort
+    when the grid asks for the default order (lift, then confidence, descending), else ``query_rows``."""
+    request = request if isinstance(request, Mapping) else {}
+    sort = request.get("sortModel")
+    if not sort or sort == [{"colId": "lift", "sort": "desc"}]:
+        filtered = filter_rows(rows, request.get("filterModel"), GRID_COLUMNS)
+        start, end = row_window(request.get("startRow"), request.get("endRow"), len(filtered))
+        return filtered.iloc[start:end], len(filtered)
+    return query_rows(rows, request, GRID_COLUMNS, DEFAULT_SORT, TIEBREAK)
 
 
 def _joined(items: Sequence[str]) -> str:

@@ -276,7 +276,7 @@ def get_rows(request: dict | None, stored: dict | None, version: str | None, sco
         rows = _rows(version, scope, stored)
     except AppError:
         return {"rowData": [], "rowCount": 0}
-    block, total = query_rows(rows, request, rv.GRID_COLUMNS, rv.DEFAULT_SORT, rv.TIEBREAK)
+    block, total = rv.page_rows(rows, request)
     return {"rowData": rv.grid_rows(block), "rowCount": total}
 
 
