@@ -40,8 +40,9 @@ def blocked_mask(codes: np.ndarray | pd.Index, names: pd.Series, params: RulesPa
 
 def blocklist_report(basket_lines: pd.DataFrame, names: pd.Series, params: RulesParams) -> dict:
     """What the blocklist removed: the products (code, description, basket lines) and the line count."""
-    counts = basket_lines["stock_code"].astype(str).value_counts()
-    blocked = counts[blocked_mask(counts.index, names, params)]
+    counts = basket_lines["stock_code"].value_counts(sort=False)  # per category: no text work per line
+    counts = counts[counts > 0]
+    blocked = counts[blocked_mask(counts.index.astype(str), names, params)]
     products = [{"stock_code": str(code), "description": str(names.get(code, code)), "basket_lines": int(n)}
                 for code, n in blocked.sort_index().items()]
     return {"codes": list(params.blocklist), "pattern": params.blocklist_pattern, "products": products,

@@ -118,7 +118,7 @@ def build_snapshot(lines: pd.DataFrame, settings: Settings, scheme: SegmentSchem
                                                      settings.segments.top_products, cleaned.returns),
             "products": summarise_products(cleaned.sales, baskets, names),
             "product_monthly": product_monthly(cleaned.sales),
-            "customer_products": customer_products(cleaned.sales),
+            "customer_products": customer_products(bought),
             "rules": rules,
             "segment_rules": segment_rules,
             "recommendations": recommendations,

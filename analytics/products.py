@@ -70,33 +70,26 @@ def product_monthly(sales: pd.DataFrame) -> pd.DataFrame:
         stock_code, month (first day), revenue, quantity, customers, orders — by code, then month.
     """
     item, items = _codes(sales[s.STOCK_CODE])
-    months = sales[s.INVOICE_DATE].dt.to_period("M")
-    month = (months.dt.year * 12 + months.dt.month - 1).to_numpy(dtype=np.int64)
+    month = sales[s.INVOICE_DATE].to_numpy(dtype="datetime64[M]").astype(np.int64)  # months since 1970-01
     first = int(month.min()) if len(month) else 0
     span = int(month.max()) - first + 1 if len(month) else 1
     key = item * span + (month - first)
     groups, table = _grouped(key, sales, {"customers": _codes(sales[s.CUSTOMER_ID])[0],
                                           "orders": _codes(sales[s.INVOICE])[0]})
     month_of = first + groups % span
-    table.insert(0, "month", pd.to_datetime({"year": month_of // 12, "month": month_of % 12 + 1, "day": 1}))
+    table.insert(0, "month", pd.Series(month_of.astype("datetime64[M]")).astype("datetime64[ns]"))
     table.insert(0, s.STOCK_CODE, pd.array(as_text(items.take(groups // span)).to_numpy(), dtype="str"))
     return table.sort_values([s.STOCK_CODE, "month"], kind="stable").reset_index(drop=True)
 
 
-def customer_products(sales: pd.DataFrame) -> pd.DataFrame:
-    """Per customer and product bought (service codes left out): revenue, quantity, orders, last purchase.
+def customer_products(bought: pd.DataFrame) -> pd.DataFrame:
+    """The distinct (customer_id, stock_code) product purchases (``recommend.bought_pairs``) as text columns.
 
     The audience of a rule (who bought the antecedent, never the consequent) and a product's buyers by
     segment are read from it.
     """
-    products = sales[~sales["is_service"].to_numpy()]
-    item, items = _codes(products[s.STOCK_CODE])
-    who, ids = _codes(products[s.CUSTOMER_ID])
-    key = who * max(len(items), 1) + item
-    groups, table = _grouped(key, products, {"orders": _codes(products[s.INVOICE])[0]}, last=s.INVOICE_DATE)
-    table.insert(0, s.STOCK_CODE, pd.array(as_text(items.take(groups % max(len(items), 1))).to_numpy(), dtype="str"))
-    table.insert(0, s.CUSTOMER_ID, pd.array(as_text(ids.take(groups // max(len(items), 1))).to_numpy(), dtype="str"))
-    return table.rename(columns={s.INVOICE_DATE: "last_purchase"})
+    return pd.DataFrame({s.CUSTOMER_ID: pd.array(as_text(bought[s.CUSTOMER_ID]).to_numpy(), dtype="str"),
+                         s.STOCK_CODE: pd.array(as_text(bought[s.STOCK_CODE]).to_numpy(), dtype="str")})
 
 
 def _codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
@@ -107,27 +100,20 @@ def _codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     return codes.astype(np.int64), pd.Index(uniques)
 
 
-def _grouped(key: np.ndarray, lines: pd.DataFrame, distinct: dict[str, np.ndarray],
-             last: str | None = None) -> tuple[np.ndarray, pd.DataFrame]:
-    """Per distinct ``key`` (sorted): revenue and quantity sums, distinct counts of the ``distinct`` codes and
-    the latest value of the ``last`` column. Array work (one sort per count), no pandas groupby."""
-    order = np.argsort(key, kind="stable")
-    sorted_key = key[order]
-    starts = np.flatnonzero(np.r_[True, sorted_key[1:] != sorted_key[:-1]]) if len(key) else np.zeros(0, int)
-    groups = sorted_key[starts]
+def _grouped(key: np.ndarray, lines: pd.DataFrame, distinct: dict[str, np.ndarray]) -> tuple[np.ndarray, pd.DataFrame]:
+    """Per distinct non-negative ``key`` (sorted): revenue and quantity sums and distinct counts of the
+    ``distinct`` codes. Array work (bincounts, one sort per distinct count), no pandas groupby."""
+    size = int(key.max()) + 1 if len(key) else 0
+    lines_per_key = np.bincount(key, minlength=size)
+    groups = np.flatnonzero(lines_per_key)
     table = pd.DataFrame({
-        s.REVENUE: np.add.reduceat(lines[s.REVENUE].to_numpy(dtype=float)[order], starts) if len(key) else [],
-        s.QUANTITY: np.add.reduceat(lines[s.QUANTITY].to_numpy(dtype=np.int64)[order], starts) if len(key) else [],
+        s.REVENUE: np.bincount(key, weights=lines[s.REVENUE].to_numpy(dtype=float), minlength=size)[groups],
+        s.QUANTITY: np.bincount(key, weights=lines[s.QUANTITY].to_numpy(dtype=float), minlength=size)[groups]
+        .round().astype(np.int64),
     })
-    table[s.QUANTITY] = table[s.QUANTITY].astype("int64")
-    group_of = np.empty(len(key), dtype=np.int64)  # group number of each line
-    group_of[order] = np.cumsum(np.r_[True, sorted_key[1:] != sorted_key[:-1]]) - 1 if len(key) else 0
     for name, codes in distinct.items():
         base = int(codes.max()) + 1 if len(codes) else 1
-        pairs = np.sort(group_of * base + codes)  # a sort, not np.unique: numpy 2's hashing unique is slower here
+        pairs = np.sort(key * base + codes)  # a sort, not np.unique: numpy 2's hashing unique is slower here
         distinct_pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]] if len(pairs) else pairs
-        table[name] = np.bincount(distinct_pairs // base, minlength=len(groups)).astype(np.int64)
-    if last:
-        stamps = lines[last].to_numpy(dtype="datetime64[ns]")[order].view(np.int64)
-        table[last] = (np.maximum.reduceat(stamps, starts) if len(key) else stamps).view("datetime64[ns]")
+        table[name] = np.bincount(distinct_pairs // base, minlength=size)[groups].astype(np.int64)
     return groups, table

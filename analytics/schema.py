@@ -95,10 +95,7 @@ TABLES: dict[str, dict[str, str]] = {
         "stock_code": "str", "month": "datetime", "revenue": "float", "quantity": "int", "customers": "int",
         "orders": "int",
     },
-    "customer_products": {
-        "customer_id": "str", "stock_code": "str", "revenue": "float", "quantity": "int", "orders": "int",
-        "last_purchase": "datetime",
-    },
+    "customer_products": {"customer_id": "str", "stock_code": "str"},
     "recommendations": {
         "customer_id": "str", "rank": "int", "stock_code": "str", "description": "str", "score": "float",
         "confidence": "float", "lift": "float", "source": "str", "because": "list[str]",

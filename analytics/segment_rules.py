@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from analytics import schema as s
-from analytics.rules import Baskets, rule_ids, rules_from_baskets, select_baskets
+from analytics.rules import Baskets, rule_ids, rules_from_baskets
 from analytics.settings import RulesParams
 
 __all__ = ["SEGMENT_RULE_COLUMNS", "mine_segment_rules"]
@@ -40,10 +40,12 @@ def mine_segment_rules(baskets: Baskets, basket_lines: pd.DataFrame, customers: 
     """
     segment_of = dict(zip(customers[s.CUSTOMER_ID].astype(str), customers["segment"].astype(str)))
     line_segment = np.asarray(basket_lines[s.CUSTOMER_ID].map(segment_of).astype(object))
+    basket_segment = np.full(baskets.count, None, dtype=object)  # an invoice has one customer: one segment
+    basket_segment[pd.factorize(basket_lines[s.INVOICE])[0]] = line_segment  # basket_matrix's row numbers
     frames, report = [], {}
     for segment in pd.unique(customers["segment"].astype(str)):
         start = time.perf_counter()
-        subset = select_baskets(baskets, basket_lines, line_segment == segment)
+        subset = Baskets(matrix=baskets.matrix[basket_segment == segment], items=baskets.items)
         rules = rules_from_baskets(subset, params, names)
         frames.append(rules.assign(segment=segment))
         report[segment] = {"baskets": subset.count, "rules": len(rules),

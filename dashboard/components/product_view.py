@@ -61,19 +61,21 @@ def monthly_figure(monthly: pd.DataFrame, currency: str) -> go.Figure:
 
 
 def buyers_by_segment(customer_products: pd.DataFrame, customers: pd.DataFrame, code: str) -> pd.DataFrame:
-    """Buyers and revenue of the product per segment (segment, buyers, revenue), most buyers first."""
+    """Buyers of the product per segment (segment, buyers, share of the segment's customers), most first."""
     bought = customer_products[customer_products["stock_code"] == code]
     merged = bought.merge(customers[["customer_id", "segment"]], on="customer_id", how="inner")
-    table = merged.groupby("segment", sort=False).agg(buyers=("customer_id", "nunique"), revenue=("revenue", "sum"))
-    return table.reset_index().sort_values(["buyers", "segment"], ascending=[False, True], kind="stable")
+    table = merged.groupby("segment", sort=False).agg(buyers=("customer_id", "nunique")).reset_index()
+    sizes = customers["segment"].value_counts()
+    table["share"] = table["buyers"] / table["segment"].map(sizes).to_numpy(dtype=float)
+    return table.sort_values(["buyers", "segment"], ascending=[False, True], kind="stable")
 
 
-def segment_figure(by_segment: pd.DataFrame, currency: str) -> go.Figure:
-    """Horizontal bars: buyers per segment."""
+def segment_figure(by_segment: pd.DataFrame) -> go.Figure:
+    """Horizontal bars: buyers per segment (hover: the share of the segment's customers)."""
     fig = go.Figure(go.Bar(
         x=by_segment["buyers"], y=by_segment["segment"], orientation="h", marker_color=PALETTE["customers"],
-        customdata=by_segment["revenue"],
-        hovertemplate=f"%{{y}}: %{{x}} buyers, {currency}%{{customdata:,.0f}}<extra></extra>"))
+        customdata=by_segment["share"] * 100,
+        hovertemplate="%{y}: %{x} buyers, %{customdata:.1f} % of the segment's customers<extra></extra>"))
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(title="Buyers")
     return styled(fig, "Buyers by segment", height=320)

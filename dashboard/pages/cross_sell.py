@@ -309,20 +309,31 @@ clientside_callback(
           prevent_initial_call=True)
 def open_rule(cells: list | None, click: dict | None, version: str | None, scope: dict | None) -> str:
     """A click on a grid row or a scatter point opens that rule (only ids of the pinned snapshot)."""
-    trigger = dash.ctx.triggered_id
+    href = rule_href(clicked_rule_id(dash.ctx.triggered_id, cells, click), version, scope)
+    if href is None:
+        raise dash.exceptions.PreventUpdate
+    return href
+
+
+def clicked_rule_id(trigger: object, cells: list | None, click: dict | None) -> object:
+    """The rule id of a scatter point's ``customdata`` (trigger ``cs-scatter``) or of a clicked grid row."""
     if trigger == "cs-scatter":
         points = click.get("points") if isinstance(click, dict) else None
-        custom = points[0].get("customdata") if isinstance(points, list) and points else None
-        rule_id = custom[0] if isinstance(custom, list) and custom else None
-    else:
-        cell = next((c for c in (cells or []) if isinstance(c, dict)), None)
-        rule_id = cell.get("rowId") if cell else None
+        custom = points[0].get("customdata") if isinstance(points, list) and points and \
+            isinstance(points[0], dict) else None
+        return custom[0] if isinstance(custom, list) and custom else None
+    cell = next((c for c in (cells or []) if isinstance(c, dict)), None)
+    return cell.get("rowId") if cell else None
+
+
+def rule_href(rule_id: object, version: object, scope: object) -> str | None:
+    """Link to the rule page when ``rule_id`` is a rule of the scope at the pinned version, else None."""
     if not isinstance(rule_id, str) or not isinstance(version, str) or len(rule_id) > 40:
-        raise dash.exceptions.PreventUpdate
-    segment = _scope(version, (scope or {}).get("segment"))
-    if rule_id not in set(rule_set(version, segment).frame["rule_id"]):
-        raise dash.exceptions.PreventUpdate
-    return page_href(f"{PATH}/rule/{rule_id}", scope if isinstance(scope, dict) else {})
+        return None
+    scope = scope if isinstance(scope, dict) else {}
+    if rule_id not in set(rule_set(version, _scope(version, scope.get("segment"))).frame["rule_id"]):
+        return None
+    return page_href(f"{PATH}/rule/{rule_id}", scope)
 
 
 @callback(Output("cs-download", "data"), Input("cs-export", "n_clicks"),

@@ -60,7 +60,7 @@ def _body(version: str, manifest: Mapping, state: Mapping) -> html.Div:
             dbc.Col(dbc.Card(dbc.CardBody(dcc.Graph(figure=pv.monthly_figure(monthly[monthly["stock_code"] == code],
                                                                               currency),
                                                     config=GRAPH_CONFIG, id="product-monthly"))), lg=7),
-            dbc.Col(dbc.Card(dbc.CardBody(dcc.Graph(figure=pv.segment_figure(by_segment, currency),
+            dbc.Col(dbc.Card(dbc.CardBody(dcc.Graph(figure=pv.segment_figure(by_segment),
                                                     config=GRAPH_CONFIG, id="product-segments"))), lg=5),
         ], class_name="g-3 mb-3"),
         dbc.Row([
