@@ -11,6 +11,7 @@ from dashboard.components.charts import styled
 __all__ = ["GRAPH_MAX_RULES", "NETWORK_STYLESHEET", "SCATTER_MAX_POINTS", "network_elements", "scatter_figure"]
 
 SCATTER_MAX_POINTS = 5_000  # highest-lift rules drawn (the browser stays fast; the count says so)
+WEBGL_FROM_POINTS = 1_000  # WebGL (Scattergl) from this many points; SVG below (works without WebGL too)
 GRAPH_MAX_RULES = 30  # strongest rules (by lift) in the graph
 
 
@@ -21,7 +22,8 @@ def scatter_figure(rules: pd.DataFrame, total: int) -> go.Figure:
     shown = rules.head(SCATTER_MAX_POINTS)
     note = f" — the {len(shown):,} highest-lift of {total:,}" if len(shown) < total else ""
     lift = shown["lift"].to_numpy(dtype=float)
-    fig = go.Figure(go.Scattergl(
+    trace = go.Scattergl if len(shown) >= WEBGL_FROM_POINTS else go.Scatter
+    fig = go.Figure(trace(
         x=shown["support"] * 100, y=shown["confidence"] * 100, mode="markers",
         customdata=np.column_stack([shown["rule_id"], shown["antecedent"], shown["consequent"], lift]),
         marker={"color": np.log10(np.maximum(lift, 1e-9)), "colorscale": "Viridis", "size": 7, "opacity": 0.8,

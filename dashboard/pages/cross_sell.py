@@ -124,7 +124,8 @@ def _body(version: str, manifest: Mapping, state: Mapping, query: Mapping) -> ht
                 html.P("Products are nodes; each arrow is a rule (antecedent → consequent), thicker for a higher "
                        "lift. The 30 highest-lift rules matching the filters.", className="small text-body-secondary"),
                 cyto.Cytoscape(id="cs-network", elements=[], stylesheet=NETWORK_STYLESHEET,
-                               layout={"name": "cose", "animate": False}, style={"height": "340px", "width": "100%"},
+                               layout={"name": "cose", "animate": False, "nodeRepulsion": 9000,
+                                                 "idealEdgeLength": 90}, style={"height": "340px", "width": "100%"},
                                userZoomingEnabled=False),
             ])), lg=6, class_name="mb-3"),
         ]),
