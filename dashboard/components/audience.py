@@ -13,7 +13,7 @@ import pandas as pd
 
 from dashboard.components import format as fmt
 
-__all__ = ["CAMPAIGN_EXPORT_COLUMNS", "buyers_index", "audience", "export_frame", "describe_rule"]
+__all__ = ["CAMPAIGN_EXPORT_COLUMNS", "audience", "buyers_index", "describe_rule", "export_frame"]
 
 # The campaign columns of the audience CSV. The customer-list exports are getting their own campaign
 # columns (branch `money`); when they land, build this list from theirs so every customer CSV matches.
@@ -80,16 +80,16 @@ def describe_rule(rule: Mapping) -> list[str]:
     lift = float(rule["lift"])
     conviction = float(rule["conviction"])
     sentences = [
-        f"Bought together in {fmt.count(rule['baskets'])} baskets: {fmt.share(rule['support'], 2)} of the baskets "
-        f"mined ({rule['window']}).",
+        (f"Bought together in {fmt.count(rule['baskets'])} baskets: {fmt.share(rule['support'], 2)} of the baskets "
+         f"mined ({rule['window']})."),
         f"{fmt.share(rule['confidence'], 0)} of the baskets with {ante} also have {cons} (confidence).",
-        f"That is {lift:.1f}× more often than chance: {cons} is in {fmt.share(rule['consequent_support'], 1)} "
-        f"of all baskets (lift).",
-        f"Leverage {float(rule['leverage']):.4f}: the share of baskets holding both beyond what independent "
-        "purchases would give.",
-        "Conviction ∞: every basket with the antecedent had the consequent." if not np.isfinite(conviction) else
-        f"Conviction {conviction:.2f}: the rule would be wrong {conviction:.1f}× more often if the products "
-        "were unrelated.",
+        (f"That is {lift:.1f}× more often than chance: {cons} is in {fmt.share(rule['consequent_support'], 1)} "
+         "of all baskets (lift)."),
+        (f"Leverage {float(rule['leverage']):.4f}: the share of baskets holding both beyond what independent "
+         "purchases would give."),
+        ("Conviction ∞: every basket with the antecedent had the consequent." if not np.isfinite(conviction) else
+         f"Conviction {conviction:.2f}: the rule would be wrong {conviction:.1f}× more often if the products "
+         "were unrelated."),
     ]
     if rule.get("redundant"):
         sentences.append("Redundant: a rule with fewer products in the antecedent and the same consequent is at "

@@ -14,8 +14,16 @@ from dashboard.components import format as fmt
 from dashboard.components.charts import PALETTE, styled
 from dashboard.components.shell import page_href
 
-__all__ = ["product_href", "product_link", "figures", "monthly_figure", "segment_figure", "buyers_by_segment",
-           "rules_with", "rules_table"]
+__all__ = [
+    "buyers_by_segment",
+    "figures",
+    "monthly_figure",
+    "product_href",
+    "product_link",
+    "rules_table",
+    "rules_with",
+    "segment_figure",
+]
 
 BOUGHT_TOGETHER_ROWS = 10
 
@@ -38,8 +46,8 @@ def figures(product: pd.Series, recommended_to: int, currency: str) -> dbc.Row:
         ("Buyers", fmt.count(product["customers"]), "Distinct customers who bought it"),
         ("Baskets", fmt.count(product["baskets"]), "Invoices holding it (guest baskets included)"),
         ("Units sold", fmt.count(product["quantity"]), "Quantity sold to customers"),
-        ("Recommended to", fmt.count(recommended_to), "Customers with this product in their recommendations "
-                                                      "(Client 360)"),
+        ("Recommended to", fmt.count(recommended_to), ("Customers with this product in their recommendations "
+                                                       "(Client 360)")),
     ]
     return dbc.Row([dbc.Col(dbc.Card(dbc.CardBody([
         html.Div(label, className="small text-body-secondary", title=tip),
