@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
-
-from dashboard.components.charts import styled
 
 __all__ = ["GRAPH_MAX_RULES", "NETWORK_STYLESHEET", "SCATTER_MAX_POINTS", "network_elements", "scatter_figure"]
 
@@ -15,26 +12,38 @@ WEBGL_FROM_POINTS = 1_000  # WebGL (Scattergl) from this many points; SVG below 
 GRAPH_MAX_RULES = 30  # strongest rules (by lift) in the graph
 
 
-def scatter_figure(rules: pd.DataFrame, total: int) -> go.Figure:
+def scatter_figure(rules: pd.DataFrame, total: int) -> dict:
     """Support × confidence of the rules, coloured by lift (log colour scale), each point's ``customdata``
     its rule id (clicking opens the rule). At most :data:`SCATTER_MAX_POINTS`: the first rows, which are
-    the highest-lift ones (the explorer's rules are sorted by lift, descending)."""
+    the highest-lift ones (the explorer's rules are sorted by lift, descending).
+
+    A plain figure dict, not ``go.Figure``: plotly's validation of a 5,000-point figure costs more than
+    the rest of a filter change (docs/PERFORMANCE.md, section 4).
+    """
     shown = rules.head(SCATTER_MAX_POINTS)
     note = f" — the {len(shown):,} highest-lift of {total:,}" if len(shown) < total else ""
     lift = shown["lift"].to_numpy(dtype=float)
-    trace = go.Scattergl if len(shown) >= WEBGL_FROM_POINTS else go.Scatter
-    fig = go.Figure(trace(
-        x=shown["support"] * 100, y=shown["confidence"] * 100, mode="markers",
-        customdata=np.column_stack([shown["rule_id"], shown["antecedent"], shown["consequent"], lift]),
-        marker={"color": np.log10(np.maximum(lift, 1e-9)), "colorscale": "Viridis", "size": 7, "opacity": 0.8,
-                "colorbar": {"title": {"text": "Lift"}, "tickvals": [0, 0.5, 1, 1.5, 2],
-                             "ticktext": ["×1", "×3", "×10", "×30", "×100"]}},
-        hovertemplate="<b>%{customdata[1]}</b> → <b>%{customdata[2]}</b><br>support %{x:.2f} %, "
-                      "confidence %{y:.1f} %, lift ×%{customdata[3]:.1f}<br>Click to open<extra></extra>",
-    ))
-    fig.update_xaxes(title="Support (% of baskets, log scale)", type="log")
-    fig.update_yaxes(title="Confidence (%)", ticksuffix=" %")
-    return styled(fig, f"Support × confidence, coloured by lift{note}", height=380)
+    trace = {
+        "type": "scattergl" if len(shown) >= WEBGL_FROM_POINTS else "scatter", "mode": "markers",
+        "x": (shown["support"].to_numpy(dtype=float) * 100).tolist(),
+        "y": (shown["confidence"].to_numpy(dtype=float) * 100).tolist(),
+        "customdata": [list(row) for row in zip(shown["rule_id"].tolist(), shown["antecedent"].tolist(),
+                                               shown["consequent"].tolist(), np.round(lift, 2).tolist())],
+        "marker": {"color": np.log10(np.maximum(lift, 1e-9)).round(3).tolist(), "colorscale": "Viridis", "size": 7,
+                   "opacity": 0.8, "cmin": 0, "cmax": 2,
+                   "colorbar": {"title": {"text": "Lift"}, "tickvals": [0, 0.5, 1, 1.5, 2],
+                                "ticktext": ["×1", "×3", "×10", "×30", "×100"]}},
+        "hovertemplate": "<b>%{customdata[1]}</b> → <b>%{customdata[2]}</b><br>support %{x:.2f} %, "
+                         "confidence %{y:.1f} %, lift ×%{customdata[3]:.1f}<br>Click to open<extra></extra>",
+    }
+    grid = {"gridcolor": "#EBF0F8", "zerolinecolor": "#EBF0F8"}
+    return {"data": [trace], "layout": {
+        "title": {"text": f"Support × confidence, coloured by lift{note}", "x": 0, "font": {"size": 15}},
+        "height": 380, "margin": {"l": 10, "r": 10, "t": 48, "b": 10}, "font": {"family": "system-ui, sans-serif"},
+        "paper_bgcolor": "white", "plot_bgcolor": "white", "hovermode": "closest",
+        "xaxis": {"title": {"text": "Support (% of baskets, log scale)"}, "type": "log", "automargin": True, **grid},
+        "yaxis": {"title": {"text": "Confidence (%)"}, "ticksuffix": " %", "automargin": True, **grid},
+    }}
 
 
 NETWORK_STYLESHEET = [
