@@ -12,14 +12,15 @@ import numpy as np
 import pandas as pd
 
 from dashboard.components import format as fmt
+from dashboard.components.campaign import CAMPAIGN_COLUMNS, campaign_rows
 
-__all__ = ["CAMPAIGN_EXPORT_COLUMNS", "audience", "buyers_index", "describe_rule", "export_frame"]
+__all__ = ["CAMPAIGN_EXPORT_COLUMNS", "RULE_COLUMNS", "audience", "buyers_index", "describe_rule", "export_frame"]
 
-# The campaign columns of the audience CSV. The customer-list exports are getting their own campaign
-# columns (branch `money`); when they land, build this list from theirs so every customer CSV matches.
-CAMPAIGN_EXPORT_COLUMNS = ("Customer", "Country", "Segment", "Net value", "Orders", "Last purchase",
-                           "Recency (days)", "Suggested product code", "Suggested product", "Because they bought",
-                           "Rule confidence", "Rule lift", "Rule id")
+# The audience CSV: the campaign columns of every customer-list export (docs/EXPORTS.md), then what the
+# rule adds at the end (the contract only ever grows at the end).
+RULE_COLUMNS = ("suggested_product_code", "suggested_product_name", "because_they_bought", "rule_id",
+                "rule_confidence", "rule_lift")
+CAMPAIGN_EXPORT_COLUMNS = (*CAMPAIGN_COLUMNS, *RULE_COLUMNS)
 
 
 def buyers_index(customer_products: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -33,8 +34,8 @@ def audience(rule: Mapping, buyers: Mapping[str, np.ndarray], customers: pd.Data
     """Customers who bought every antecedent product and no consequent product (of ``segment`` when given).
 
     Returns:
-        customer_id, country, segment, monetary, returns_value, net_value (monetary − returns), frequency,
-        last_purchase, recency_days — by net value, descending.
+        customer_id, country, segment, net_value (sales minus returns), frequency, last_purchase,
+        recency_days — by net value, descending.
     """
     empty = np.zeros(0, dtype=str)
     owners: np.ndarray | None = None
@@ -47,26 +48,20 @@ def audience(rule: Mapping, buyers: Mapping[str, np.ndarray], customers: pd.Data
     chosen = customers[customers["customer_id"].astype(str).isin(owners)]
     if segment:
         chosen = chosen[chosen["segment"] == segment]
-    chosen = chosen.assign(net_value=chosen["monetary"] - chosen["returns_value"])
-    columns = ["customer_id", "country", "segment", "monetary", "returns_value", "net_value", "frequency",
-               "last_purchase", "recency_days"]
+    columns = ["customer_id", "country", "segment", "net_value", "frequency", "last_purchase", "recency_days"]
     return chosen.sort_values(["net_value", "customer_id"], ascending=[False, True])[columns].reset_index(drop=True)
 
 
-def export_frame(people: pd.DataFrame, rule: Mapping, currency: str) -> pd.DataFrame:
-    """The audience as the campaign CSV (:data:`CAMPAIGN_EXPORT_COLUMNS`, money with its currency in the header)."""
-    frame = pd.DataFrame({
-        "Customer": people["customer_id"], "Country": people["country"], "Segment": people["segment"],
-        "Net value": people["net_value"].round(2), "Orders": people["frequency"],
-        "Last purchase": pd.to_datetime(people["last_purchase"]).dt.strftime("%Y-%m-%d"),
-        "Recency (days)": people["recency_days"],
-        "Suggested product code": " + ".join(map(str, rule["consequents"])),
-        "Suggested product": " + ".join(map(str, rule["consequent_names"])),
-        "Because they bought": " + ".join(map(str, rule["antecedent_names"])),
-        "Rule confidence": round(float(rule["confidence"]), 4), "Rule lift": round(float(rule["lift"]), 3),
-        "Rule id": rule["rule_id"],
-    }, columns=list(CAMPAIGN_EXPORT_COLUMNS))
-    return frame.rename(columns={"Net value": f"Net value ({currency})"})
+def export_frame(people: pd.DataFrame, rule: Mapping, customers: pd.DataFrame, segments: pd.DataFrame,
+                 recommendations: pd.DataFrame, currency: str) -> pd.DataFrame:
+    """The audience as the campaign CSV: :data:`CAMPAIGN_EXPORT_COLUMNS`, rows in the audience's order."""
+    rows = campaign_rows(customers, segments, recommendations, people["customer_id"], currency)
+    return rows.assign(
+        suggested_product_code=" + ".join(map(str, rule["consequents"])),
+        suggested_product_name=" + ".join(map(str, rule["consequent_names"])),
+        because_they_bought=" + ".join(map(str, rule["antecedent_names"])), rule_id=str(rule["rule_id"]),
+        rule_confidence=round(float(rule["confidence"]), 4), rule_lift=round(float(rule["lift"]), 3),
+    )[list(CAMPAIGN_EXPORT_COLUMNS)]
 
 
 def _names(names: Sequence[str]) -> str:

@@ -120,7 +120,7 @@ def _audience_section(people: pd.DataFrame, rule: pd.Series, segment: str | None
     total = people["net_value"].sum()
     summary = html.P([html.Strong(f"{fmt.count(len(people))} customers"),
                       f" bought the antecedent but never {suggested} — combined net value "
-                      f"{fmt.money(total, currency, 0)} (sales minus returns).", ], id="rule-audience-count")
+                      f"{fmt.money(total, currency, 0)} (sales minus returns)."], id="rule-audience-count")
     head = html.Thead(html.Tr([html.Th("Customer"), html.Th("Segment"),
                                html.Th(f"Net value ({currency})", className="text-end",
                                        title="Sales minus returns, all history"),
@@ -154,4 +154,6 @@ def export_audience(clicks: int | None, ref: dict | None, version: str | None) -
         currency = data.manifest(version).get("currency", "")
     except AppError as exc:
         raise dash.exceptions.PreventUpdate from exc
-    return csv_download(au.export_frame(people, rule, currency), safe_filename("audience", rule_id, version))
+    frame = au.export_frame(people, rule, data.table("customers", version), data.table("segments", version),
+                            data.table("recommendations", version), currency)
+    return csv_download(frame, safe_filename("audience", rule_id, version))

@@ -83,22 +83,29 @@ def test_audience_by_hand():
     bought = pd.DataFrame({"customer_id": ["c1", "c2", "c2", "c3", "c4"], "stock_code": ["A", "A", "B", "B", "A"]})
     customers = pd.DataFrame({
         "customer_id": ["c1", "c2", "c3", "c4"], "country": ["UK"] * 4, "segment": ["S1", "S1", "S1", "S2"],
-        "monetary": [100.0, 50.0, 10.0, 300.0], "returns_value": [20.0, 0.0, 0.0, 0.0], "frequency": [2, 1, 1, 5],
+        "net_value": [80.0, 50.0, 10.0, 300.0], "frequency": [2, 1, 1, 5],
         "last_purchase": pd.to_datetime(["2011-01-01"] * 4), "recency_days": [30, 40, 50, 60],
     })
     rule = {"antecedents": ["A"], "consequents": ["B"], "antecedent_names": ["MUG"], "consequent_names": ["TEAPOT"],
             "confidence": 0.5, "lift": 5.0, "rule_id": "r1"}
     people = au.audience(rule, au.buyers_index(bought), customers)
-    assert people["customer_id"].tolist() == ["c4", "c1"]  # net values 300 and 100 − 20 = 80
-    assert people["net_value"].tolist() == [300.0, 80.0]
+    assert people["customer_id"].tolist() == ["c4", "c1"] and people["net_value"].tolist() == [300.0, 80.0]
     assert au.audience(rule, au.buyers_index(bought), customers, "S1")["customer_id"].tolist() == ["c1"]
-    frame = au.export_frame(people, rule, "£")
-    assert list(frame.columns) == [c if c != "Net value" else "Net value (£)" for c in au.CAMPAIGN_EXPORT_COLUMNS]
-    assert frame.iloc[0].to_dict() | {} == {
-        "Customer": "c4", "Country": "UK", "Segment": "S2", "Net value (£)": 300.0, "Orders": 5,
-        "Last purchase": "2011-01-01", "Recency (days)": 60, "Suggested product code": "B",
-        "Suggested product": "TEAPOT", "Because they bought": "MUG", "Rule confidence": 0.5, "Rule lift": 5.0,
-        "Rule id": "r1"}
+    rule_b = {**rule, "antecedents": ["A", "B"]}  # every antecedent product needed: only c2, who has B
+    assert au.audience(rule_b, au.buyers_index(bought), customers).empty
+
+
+def test_audience_export_has_the_campaign_columns_then_the_rules(dash_app, version):
+    from dashboard.components.campaign import CAMPAIGN_COLUMNS
+    customers, segments = data.table("customers", version), data.table("segments", version)
+    recommendations = data.table("recommendations", version)
+    rules = data.table("rules", version)
+    rule = rules.iloc[0]
+    people = au.audience(rule, au.buyers_index(data.table("customer_products", version)), customers)
+    frame = au.export_frame(people, rule, customers, segments, recommendations, "£")
+    assert list(frame.columns) == [*CAMPAIGN_COLUMNS, *au.RULE_COLUMNS]
+    assert frame["customer_id"].tolist() == people["customer_id"].tolist()
+    assert set(frame["rule_id"]) == {rule["rule_id"]} and set(frame["suggested_product_code"]) == {rule["consequents"][0]}
 
 
 # --- pages on the bundled snapshot ------------------------------------------------------------------
@@ -170,7 +177,7 @@ def test_rule_page_audience_matches_the_purchases(dash_app, version):
     assert f"in {int(rule['baskets']):,} baskets" in text(by_id(layout, "rule-words"))
     export = page.export_audience(1, {"rule_id": rule["rule_id"]}, version)
     rows = export["content"].strip().split("\r\n")
-    assert len(rows) == 1 + len(expected)
+    assert len(rows) == 1 + len(expected) and rows[0].lstrip("\ufeff").startswith("customer_id,country,segment,")
     assert {row.split(",")[0] for row in rows[1:]} == expected
     assert "No rule with this id" in text(page.layout(rule_id="0000"))
 

@@ -111,9 +111,9 @@ def test_rule_audience_export_downloads_the_campaign_csv(dash_duo, live_server, 
     with open(os.path.join(folder, name), encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(io.StringIO(handle.read())))
     assert len(rows) == expected > 0
-    assert list(rows[0])[:4] == ["Customer", "Country", "Segment", "Net value (£)"]
-    assert {row["Rule id"] for row in rows} == {dash_duo.driver.current_url.split("/rule/")[1].split("?")[0]}
-    values = pd.Series([float(row["Net value (£)"]) for row in rows])
+    assert list(rows[0])[:3] == ["customer_id", "country", "segment"] and list(rows[0])[-1] == "rule_lift"
+    assert {row["rule_id"] for row in rows} == {dash_duo.driver.current_url.split("/rule/")[1].split("?")[0]}
+    values = pd.Series([float(row["net_value"]) for row in rows])
     assert values.is_monotonic_decreasing
     assert severe_logs(dash_duo) == []
 
