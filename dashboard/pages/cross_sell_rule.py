@@ -119,8 +119,8 @@ def _audience_section(people: pd.DataFrame, rule: pd.Series, segment: str | None
                                f"{suggested} to.", id="rule-audience-count", className="mb-0")]
     total = people["net_value"].sum()
     summary = html.P([html.Strong(f"{fmt.count(len(people))} customers"),
-                      f" bought the antecedent but never {suggested} — combined net value "
-                      f"{fmt.money(total, currency, 0)} (sales minus returns)."], id="rule-audience-count")
+                      (f" bought the antecedent but never {suggested} — combined net value "
+                       f"{fmt.money(total, currency, 0)} (sales minus returns).")], id="rule-audience-count")
     head = html.Thead(html.Tr([html.Th("Customer"), html.Th("Segment"),
                                html.Th(f"Net value ({currency})", className="text-end",
                                        title="Sales minus returns, all history"),

@@ -179,3 +179,36 @@ def test_bundled_rules_with_no_length_bound_identical_to_mlxtend(bundled_lines):
     ours = mine_rules(cleaned.basket_lines, params, names)
     _same_rules(ours, mine_rules(cleaned.basket_lines, replace(params, algorithm="fpgrowth"), names))
     assert ours["antecedents"].map(len).max() >= 2 and ours["redundant"].any()
+
+
+def test_pipeline_blocklist_segment_rules_and_product_tables_on_the_bundled_data(bundled_lines):
+    from analytics.pipeline import build_snapshot
+    from analytics.segments import load_scheme
+
+    settings = load_settings({})
+    blocked = "85123A"  # WHITE HANGING HEART T-LIGHT HOLDER, the most frequent product
+    settings = replace(settings, rules=replace(settings.rules, blocklist=(blocked,)),
+                       evaluation=replace(settings.evaluation, enabled=False))
+    snapshot = build_snapshot(bundled_lines, settings, load_scheme(settings.segments.scheme))
+    tables, report = snapshot.tables, snapshot.meta["rules"]
+    for name in ("rules", "segment_rules"):
+        codes = set().union(*map(set, tables[name]["antecedents"]), *map(set, tables[name]["consequents"]))
+        assert blocked not in codes and len(tables[name]) > 1_000
+    assert blocked not in set(tables["recommendations"]["stock_code"])
+    assert report["blocklist"]["products"][0]["stock_code"] == blocked
+    every_line = int((bundled_lines["stock_code"].astype(str) == blocked).sum())
+    assert report["blocklist"]["basket_lines"] == every_line - _excluded_lines(bundled_lines, blocked) > 2_000
+    assert report["redundant"] == int(tables["rules"]["redundant"].sum())
+    assert set(report["segments"]) == set(tables["customers"]["segment"])
+    assert sum(cost["rules"] for cost in report["segments"].values()) == len(tables["segment_rules"])
+    by_product = tables["product_monthly"].groupby("stock_code")["revenue"].sum()
+    products = tables["products"].set_index("stock_code")["revenue"]
+    assert np.allclose(by_product.reindex(products.index).to_numpy(), products.to_numpy())
+    assert len(tables["customer_products"]) == len(tables["customer_products"].drop_duplicates())
+
+
+def _excluded_lines(lines: pd.DataFrame, code: str) -> int:
+    """Lines of ``code`` that are not basket lines: cancellations, quantity or price ≤ 0 (cleaning)."""
+    mine = lines[lines["stock_code"].astype(str) == code]
+    cancelled = mine["invoice"].astype(str).str.startswith("C")
+    return int((cancelled | (mine["quantity"] <= 0) | (mine["unit_price"] <= 0)).sum())

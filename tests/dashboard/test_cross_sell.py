@@ -126,7 +126,7 @@ def test_explorer_filters_count_and_grid(dash_app, version):
     rules = data.table("rules", version)
     out = page.apply_filters(0, 0, 3, [2, 3], ["22697"], "anywhere", [], "anywhere", "", ["hide"], {}, version,
                              {"segment": None})
-    query, grid, count, hint, hint_open = out[:5]
+    query, _grid, count, hint, hint_open = out[:5]
     expected = _expected(rules, "22697", 3)
     assert expected > 5 and count == f"{expected} of {len(rules):,} rules"
     assert query == {"lift": "3", "req": "22697"} and hint is None and hint_open is False

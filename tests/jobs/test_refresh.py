@@ -43,8 +43,8 @@ def test_bundled_data_published_to_file_store(published_store):
     assert manifest["source"]["sha256"] == "328ec74afc3a3333548a8f038bf2a38b3711b2056c153fc73555ba7724840884"
     assert manifest["coverage"]["rule_based_share"] >= 0.90
     assert {r["rule"]: r["rows"] for r in manifest["cleaning"]}["customer_sale_lines"] == 397_884
-    assert set(manifest["durations_s"]) == {"load", "clean", "rfm", "segments", "baskets", "mining", "recommendations",
-                                            "evaluation", "kpis", "campaigns"}
+    assert set(manifest["durations_s"]) == {"load", "clean", "rfm", "segments", "baskets", "mining", "segment_rules",
+                                            "recommendations", "evaluation", "kpis", "campaigns"}
     recs = _table(store, "recommendations")
     assert recs.groupby("customer_id").size().max() == 10
     # every rule-based recommendation shows a published rule: its consequent, antecedents and metrics

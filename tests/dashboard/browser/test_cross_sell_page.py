@@ -106,7 +106,7 @@ def test_rule_audience_export_downloads_the_campaign_csv(dash_duo, live_server, 
     folder = dash_duo.download_path
     until(lambda: [f for f in os.listdir(folder) if f.startswith("audience-") and f.endswith(".csv")], timeout=15,
           msg="no CSV downloaded")
-    name = [f for f in os.listdir(folder) if f.startswith("audience-")][0]
+    name = next(f for f in os.listdir(folder) if f.startswith("audience-"))
     time.sleep(0.2)
     with open(os.path.join(folder, name), encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(io.StringIO(handle.read())))
