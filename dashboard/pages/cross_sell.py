@@ -8,7 +8,6 @@ rules mined on that segment's baskets are shown (table ``segment_rules``).
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 from collections.abc import Mapping
@@ -57,7 +56,7 @@ def _scope(version: str, segment: object) -> str | None:
     return segment if segment in set(data.table("segments", version)["segment"]) else None
 
 
-@functools.lru_cache(maxsize=16)
+@data.by_version
 def rule_set(version: str, segment: str | None) -> rv.RuleSet:
     """The prepared rules of one scope at one snapshot version (built once; shared by every callback)."""
     if segment is None:
@@ -66,7 +65,7 @@ def rule_set(version: str, segment: str | None) -> rv.RuleSet:
     return rv.prepare(rules[rules["segment"] == segment].drop(columns="segment"))
 
 
-@functools.lru_cache(maxsize=16)
+@data.by_version
 def product_options(version: str, segment: str | None) -> list[dict]:
     """Dropdown options of the products in the scope's rules: "NAME · code", searchable by both."""
     rules = rule_set(version, segment)

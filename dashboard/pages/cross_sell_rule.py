@@ -7,7 +7,6 @@ whole list exports as a campaign CSV. A segment rule (``segment_rules``) targets
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Mapping
 from urllib.parse import quote
@@ -60,7 +59,7 @@ def find_rule(version: str, rule_id: str) -> tuple[pd.Series | None, str | None]
     return (found.iloc[0], str(found.iloc[0]["segment"])) if len(found) else (None, None)
 
 
-@functools.lru_cache(maxsize=4)
+@data.by_version
 def buyers(version: str) -> dict[str, np.ndarray]:
     """Each product's buyers at one snapshot version (built once per version)."""
     return au.buyers_index(data.table("customer_products", version))
