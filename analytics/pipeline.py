@@ -90,7 +90,8 @@ def build_snapshot(lines: pd.DataFrame, settings: Settings, scheme: SegmentSchem
         blocked = blocklist_report(cleaned.basket_lines, names, settings.rules)
         rows.update(rules=len(full_history), recent_rules=len(rules) - len(full_history),
                     redundant=int(rules["redundant"].sum()), blocked_products=len(blocked["products"]))
-    segment_rules, segment_cost = pd.DataFrame(columns=SEGMENT_RULE_COLUMNS), {}
+    segment_rules = pd.DataFrame(columns=SEGMENT_RULE_COLUMNS)
+    segment_cost: dict[str, dict] = {}
     if settings.rules.segment_rules:
         with timer.stage("segment_rules") as rows:
             segment_rules, segment_cost = mine_segment_rules(baskets, cleaned.basket_lines, customers,

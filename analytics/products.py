@@ -78,7 +78,8 @@ def product_monthly(sales: pd.DataFrame) -> pd.DataFrame:
                                           "orders": _codes(sales[s.INVOICE])[0]})
     month_of = first + groups % span
     table.insert(0, "month", pd.Series(month_of.astype("datetime64[M]")).astype("datetime64[ns]"))
-    table.insert(0, s.STOCK_CODE, pd.array(as_text(items.take(groups // span)).to_numpy(), dtype="str"))
+    codes = pd.Series(as_text(items.take(groups // span)).to_numpy(), dtype="str", index=table.index)
+    table.insert(0, s.STOCK_CODE, codes)
     return table.sort_values([s.STOCK_CODE, "month"], kind="stable").reset_index(drop=True)
 
 

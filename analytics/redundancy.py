@@ -10,17 +10,18 @@ lift, so a general rule that makes X â†’ Y redundant passed every threshold X â†
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
 __all__ = ["redundant_flags"]
 
 
-def redundant_flags(antecedents: Sequence[Sequence[str]], consequents: Sequence[Sequence[str]],
-                    confidence: Sequence[float]) -> np.ndarray:
+def redundant_flags(antecedents: Iterable[Sequence[str]], consequents: Iterable[Sequence[str]],
+                    confidence: Iterable[float]) -> np.ndarray:
     """One flag per rule: True when a rule of the same list with a smaller antecedent, the same consequent
     and a confidence at least as high exists. Antecedents and consequents are lists of item labels."""
+    antecedents, consequents, confidence = list(antecedents), list(consequents), list(confidence)
     best: dict[tuple[frozenset, frozenset], float] = {}
     for ante, cons, conf in zip(antecedents, consequents, confidence):
         key = (frozenset(ante), frozenset(cons))

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -218,8 +219,8 @@ def with_recent_rules(rules: pd.DataFrame, baskets: Baskets, basket_lines: pd.Da
                                replace(params, min_support=min_support), names)
     if not len(mined):
         return rules
-    recent = mined.assign(window=f"last {days} days")
-    return pd.concat([rules, recent.assign(rule_id=rule_ids(recent))], ignore_index=True)
+    recent_rules = mined.assign(window=f"last {days} days")
+    return pd.concat([rules, recent_rules.assign(rule_id=rule_ids(recent_rules))], ignore_index=True)
 
 
 def rule_ids(rules: pd.DataFrame) -> list[str]:
@@ -314,6 +315,6 @@ def _names(items: list[str], lookup: dict) -> list[str]:
 
 
 def _empty_rules() -> pd.DataFrame:
-    kinds = {"list[str]": object, "str": "str", "bool": bool, "float": float, "int": "int64"}
+    kinds: dict[str, Any] = {"list[str]": object, "str": "str", "bool": bool, "float": float, "int": "int64"}
     columns = {c: pd.Series(dtype=kinds[kind]) for c, kind in s.TABLES["rules"].items()}
     return pd.DataFrame(columns)

@@ -29,7 +29,7 @@ def buyers_index(customer_products: pd.DataFrame) -> dict[str, np.ndarray]:
     return {str(code): np.sort(ids.to_numpy(dtype=object).astype(str)) for code, ids in grouped}
 
 
-def audience(rule: Mapping, buyers: Mapping[str, np.ndarray], customers: pd.DataFrame,
+def audience(rule: Mapping | pd.Series, buyers: Mapping[str, np.ndarray], customers: pd.DataFrame,
              segment: str | None = None) -> pd.DataFrame:
     """Customers who bought every antecedent product and no consequent product (of ``segment`` when given).
 
@@ -52,7 +52,7 @@ def audience(rule: Mapping, buyers: Mapping[str, np.ndarray], customers: pd.Data
     return chosen.sort_values(["net_value", "customer_id"], ascending=[False, True])[columns].reset_index(drop=True)
 
 
-def export_frame(people: pd.DataFrame, rule: Mapping, customers: pd.DataFrame, segments: pd.DataFrame,
+def export_frame(people: pd.DataFrame, rule: Mapping | pd.Series, customers: pd.DataFrame, segments: pd.DataFrame,
                  recommendations: pd.DataFrame, currency: str) -> pd.DataFrame:
     """The audience as the campaign CSV: :data:`CAMPAIGN_EXPORT_COLUMNS`, rows in the audience's order."""
     rows = campaign_rows(customers, segments, recommendations, people["customer_id"], currency)
@@ -69,7 +69,7 @@ def _names(names: Sequence[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def describe_rule(rule: Mapping) -> list[str]:
+def describe_rule(rule: Mapping | pd.Series) -> list[str]:
     """The rule's metrics in words, one sentence each."""
     ante, cons = _names(rule["antecedent_names"]), _names(rule["consequent_names"])
     lift = float(rule["lift"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 from urllib.parse import quote
 
 import dash_bootstrap_components as dbc
@@ -33,7 +34,7 @@ def product_href(code: object, state: Mapping | None = None) -> str:
     return page_href(f"/products/{quote(str(code), safe='')}", state)
 
 
-def product_link(name: object, code: object, state: Mapping | None = None, **props: object) -> dcc.Link:
+def product_link(name: object, code: object, state: Mapping | None = None, **props: Any) -> dcc.Link:
     """A product name (as given; the code when empty) linking to its page."""
     text = str(name) if isinstance(name, str) and name else str(code)
     return dcc.Link(text, href=product_href(code, state), className="product-link", **props)
@@ -104,7 +105,8 @@ def rules_table(rules: pd.DataFrame, other: str, state: Mapping, table_id: str, 
     head = html.Thead(html.Tr([html.Th("Products"), html.Th("Confidence", className="text-end"),
                                html.Th("Lift", className="text-end"), html.Th("")]))
     body = [html.Tr([
-        html.Td([*(html.Span([product_link(str(name).capitalize(), code, state), " "]) for code, name in zip(row[other], row[names])),
+        html.Td([*(html.Span([product_link(str(name).capitalize(), code, state), " "])
+                   for code, name in zip(row[other], row[names])),
                  html.Small(f"({row['window']})", className="text-body-secondary")
                  if row["window"] != "all baskets" else None]),
         html.Td(fmt.share(row["confidence"], 0), className="text-end"),

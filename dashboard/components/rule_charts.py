@@ -58,18 +58,19 @@ NETWORK_STYLESHEET = [
 
 def network_elements(rules: pd.DataFrame) -> list[dict]:
     """Cytoscape elements of the :data:`GRAPH_MAX_RULES` strongest rules: products as nodes, each rule an
-    edge antecedent → consequent, width by lift (``rules`` sorted by lift, descending). A rule with several products on a side goes through a
-    small grey node for that group of products."""
+    edge antecedent → consequent, width by lift (``rules`` sorted by lift, descending). A rule with several
+    products on a side goes through a small grey node for that group of products."""
     strongest = rules.head(GRAPH_MAX_RULES)
     if strongest.empty:
         return []
     top = float(strongest["lift"].max())
     nodes: dict[str, dict] = {}
-    edges = []
-    for row in strongest.itertuples():
-        ends = []
-        for codes, names in ((row.antecedent_codes, row.antecedent), (row.consequent_codes, row.consequent)):
-            code_list, name_list = codes.split(" + "), names.split(" + ")
+    edges: list[dict] = []
+    for row in strongest.to_dict("records"):
+        ends: list[str] = []
+        sides = ((row["antecedent_codes"], row["antecedent"]), (row["consequent_codes"], row["consequent"]))
+        for codes, names in sides:
+            code_list, name_list = str(codes).split(" + "), str(names).split(" + ")
             for code, name in zip(code_list, name_list):
                 nodes.setdefault(code, {"data": {"id": code, "label": name.capitalize()[:40]}})
             if len(code_list) == 1:
@@ -79,8 +80,9 @@ def network_elements(rules: pd.DataFrame) -> list[dict]:
             nodes.setdefault(group, {"data": {"id": group, "label": ""}, "classes": "itemset"})
             edges += [{"data": {"source": code, "target": group, "width": 1}} for code in code_list]
             ends.append(group)
-        edges.append({"data": {"id": row.rule_id, "source": ends[0], "target": ends[1],
-                               "width": round(1 + 5 * row.lift / top, 1), "lift": round(row.lift, 2)}})
+        lift = float(row["lift"])
+        edges.append({"data": {"id": str(row["rule_id"]), "source": ends[0], "target": ends[1],
+                               "width": round(1 + 5 * lift / top, 1), "lift": round(lift, 2)}})
     return [*nodes.values(), *_unique(edges)]
 
 

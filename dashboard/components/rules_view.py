@@ -207,7 +207,7 @@ def _joined(items: Sequence[str]) -> str:
 def _holding(rules: RuleSet, code: str, where: str) -> np.ndarray:
     """True for the rules holding product ``code`` in the antecedent, the consequent or either."""
     found = np.zeros(rules.total, dtype=bool)
-    column = rules.products.get_indexer([code])[0]
+    column = rules.products.get_indexer(pd.Index([code]))[0]
     if column < 0:
         return found
     for side, matrix in (("antecedent", rules.antecedent), ("consequent", rules.consequent)):

@@ -94,7 +94,8 @@ def _body(version: str, manifest: Mapping, state: Mapping, query: Mapping) -> ht
              "Rules mined on every basket (guests included). Select a segment (Segments page) to see its own rules.")
     return html.Div([
         dcc.Store(id="cs-scope", data=scope),
-        dcc.Store(id="cs-filters", data={**rv.to_query(filters), **({"sort": query["sort"]} if query.get("sort") else {})}),
+        dcc.Store(id="cs-filters",
+                  data={**rv.to_query(filters), **({"sort": query["sort"]} if query.get("sort") else {})}),
         dcc.Store(id="cs-url-sink"),
         html.Div([html.H1(title, className="h4 mb-0 me-3"), html.Small(where, className="text-body-secondary")],
                  className="d-flex flex-wrap align-items-baseline mb-2"),
@@ -234,7 +235,8 @@ def apply_filters(sup: object, conf: object, lift: object, length: object, req: 
     lengths = length if isinstance(length, list) and len(length) == 2 else [2, 0]
     filters = rv.parse_filters({"sup": sup, "conf": conf, "lift": lift, "len_min": lengths[0], "len_max": lengths[1],
                                 "req": req or [], "req_in": req_in, "exc": exc or [], "exc_in": exc_in,
-                                "window": window, "redundant": "" if "hide" in (redundant or []) else "show"})
+                                "window": window,
+                                "redundant": "" if isinstance(redundant, list) and "hide" in redundant else "show"})
     try:
         segment = _scope(version, (scope or {}).get("segment"))
         rules, rows = filtered(version, segment, filters)

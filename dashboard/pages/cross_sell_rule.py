@@ -8,7 +8,8 @@ whole list exports as a campaign CSV. A segment rule (``segment_rules``) targets
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 from urllib.parse import quote
 
 import dash
@@ -70,7 +71,7 @@ def rule_audience(version: str, rule: pd.Series, segment: str | None) -> pd.Data
     return au.audience(rule, buyers(version), data.table("customers", version), segment)
 
 
-def _product_links(codes: object, names: object, state: Mapping) -> list:
+def _product_links(codes: Iterable[Any], names: Iterable[Any], state: Mapping) -> list:
     links = []
     for code, name in zip(list(codes), list(names)):
         links.append(dcc.Link([str(name).capitalize(), html.Small(f" {code}", className="text-body-secondary")],
@@ -125,10 +126,11 @@ def _audience_section(people: pd.DataFrame, rule: pd.Series, segment: str | None
                                        title="Sales minus returns, all history"),
                                html.Th("Orders", className="text-end"), html.Th("Last purchase")]))
     rows = [html.Tr([
-        html.Td(dcc.Link(p.customer_id, href=customer_href(p.customer_id, state), className="customer-link")),
-        html.Td(p.segment), html.Td(fmt.money(p.net_value, currency, 2), className="text-end"),
-        html.Td(fmt.count(p.frequency), className="text-end"), html.Td(fmt.day(p.last_purchase)),
-    ]) for p in people.head(AUDIENCE_SHOWN).itertuples()]
+        html.Td(dcc.Link(str(p["customer_id"]), href=customer_href(str(p["customer_id"]), state),
+                         className="customer-link")),
+        html.Td(str(p["segment"])), html.Td(fmt.money(float(p["net_value"]), currency, 2), className="text-end"),
+        html.Td(fmt.count(float(p["frequency"])), className="text-end"), html.Td(fmt.day(p["last_purchase"])),
+    ]) for p in people.head(AUDIENCE_SHOWN).to_dict("records")]
     more = f"The {AUDIENCE_SHOWN} most valuable shown; the CSV has all {fmt.count(len(people))}." \
         if len(people) > AUDIENCE_SHOWN else "Click a customer to open Client 360."
     return [header, html.P(f"{who} who bought every product of the antecedent and never the consequent: the "

@@ -44,7 +44,8 @@ def test_filters_on_handmade_rules():
     assert _ids(rules, require=("B",), require_in="antecedent") == ["r3"]
     assert _ids(rules, require=("B",), require_in="consequent") == ["r1"]
     assert _ids(rules, require=("A", "B")) == ["r1"]  # every product required
-    assert _ids(rules, exclude=("A",)) == ["r3"] and _ids(rules, exclude=("A",), exclude_in="antecedent") == ["r3", "r4"]
+    assert _ids(rules, exclude=("A",)) == ["r3"]
+    assert _ids(rules, exclude=("A",), exclude_in="antecedent") == ["r3", "r4"]
     assert _ids(rules, require=("ZZZ",)) == [] and _ids(rules, window="last 60 days") == ["r3"]
 
 
@@ -56,7 +57,8 @@ def test_query_string_round_trip_and_untrusted_values():
                      "redundant": "show"}
     assert rv.parse_filters(query) == filters
     assert rv.to_query(rv.RuleFilters()) == {}
-    junk = rv.parse_filters({"sup": "nan", "conf": "7", "lift": "-3", "len_min": "x", "req": ",".join(f"c{i}" for i in range(50)) + ",b" + "b" * 99,
+    many = ",".join(f"c{i}" for i in range(50)) + ",b" + "b" * 99
+    junk = rv.parse_filters({"sup": "nan", "conf": "7", "lift": "-3", "len_min": "x", "req": many,
                              "req_in": "<script>", "redundant": ["show"]})
     assert junk.min_support == 0 and junk.min_confidence == 1.0 and junk.min_lift == 0 and junk.min_len == 2
     assert junk.require == tuple(f"c{i}" for i in range(10)) and rv.MAX_CODES == 10
@@ -105,7 +107,8 @@ def test_audience_export_has_the_campaign_columns_then_the_rules(dash_app, versi
     frame = au.export_frame(people, rule, customers, segments, recommendations, "£")
     assert list(frame.columns) == [*CAMPAIGN_COLUMNS, *au.RULE_COLUMNS]
     assert frame["customer_id"].tolist() == people["customer_id"].tolist()
-    assert set(frame["rule_id"]) == {rule["rule_id"]} and set(frame["suggested_product_code"]) == {rule["consequents"][0]}
+    assert set(frame["rule_id"]) == {rule["rule_id"]}
+    assert set(frame["suggested_product_code"]) == {rule["consequents"][0]}
 
 
 # --- pages on the bundled snapshot ------------------------------------------------------------------
