@@ -10,6 +10,10 @@ thirty times faster because nothing loops in Python over baskets, items or items
   prefix's items (once per prefix), AND the last item, count the bits; in chunks of bounded memory.
 
 An itemset is frequent when ``count / n_baskets >= min_support``, mlxtend's own final test.
+
+Explosions are stopped before they cost memory: with ``max_itemsets`` set, mining raises
+:class:`ItemsetLimitError` as soon as the frequent itemsets found, or the candidates of the next level
+(``CANDIDATES_PER_ITEMSET`` per allowed itemset), exceed it.
 """
 
 from __future__ import annotations
@@ -17,9 +21,18 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["min_count", "mine_itemsets"]
+__all__ = ["CANDIDATES_PER_ITEMSET", "ItemsetLimitError", "min_count", "mine_itemsets"]
 
+CANDIDATES_PER_ITEMSET = 5  # candidates of one level allowed per allowed itemset (they are pruned by counting)
 _CHUNK_BYTES = 64 << 20  # memory for the bitsets of one chunk of prefixes or candidates
+
+
+class ItemsetLimitError(ValueError):
+    """More frequent itemsets (or candidates) than ``max_itemsets``: ``found`` so far, at itemset size ``size``."""
+
+    def __init__(self, found: int, size: int, limit: int) -> None:
+        super().__init__(f"{found:,} itemsets or candidates of up to {size} items exceed the limit of {limit:,}.")
+        self.found, self.size, self.limit = found, size, limit
 
 
 def min_count(min_support: float, n_baskets: int) -> int:
@@ -32,19 +45,24 @@ def min_count(min_support: float, n_baskets: int) -> int:
     return count
 
 
-def mine_itemsets(matrix: sp.csr_matrix, min_support: float, max_len: int | None = None
-                  ) -> list[tuple[np.ndarray, np.ndarray]]:
+def mine_itemsets(matrix: sp.csr_matrix, min_support: float, max_len: int | None = None,
+                  max_itemsets: int | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
     """Frequent itemsets of a 0/1 basket × item matrix.
 
     Args:
         matrix: one row per basket, one column per item; any non-zero counts as present.
         min_support: share of baskets, in (0, 1].
         max_len: largest itemset size; None or 0 for no bound.
+        max_itemsets: most frequent itemsets (all sizes together); None or 0 for no bound.
 
     Returns:
         One ``(itemsets, counts)`` pair per size k = 1, 2, ...: ``itemsets`` is an int array of shape
         (m, k) of column indices, ascending within a row and rows in lexicographic order; ``counts`` the
         number of baskets holding each itemset. Sizes with no frequent itemset are left out at the end.
+
+    Raises:
+        ItemsetLimitError: more than ``max_itemsets`` frequent itemsets, or a level with more than
+            ``CANDIDATES_PER_ITEMSET * max_itemsets`` candidates (checked before they are built).
     """
     if not 0 < min_support <= 1:
         raise ValueError(f"min_support must be in (0, 1], got {min_support!r}.")
@@ -56,17 +74,24 @@ def mine_itemsets(matrix: sp.csr_matrix, min_support: float, max_len: int | None
     incidence.sum_duplicates()
     item_counts = np.diff(incidence.indptr)
     frequent = np.flatnonzero(item_counts >= threshold)
+    limit = max_itemsets or None
+    found = len(frequent)
+    _check(found, 1, limit)
     levels = [(frequent[:, None], item_counts[frequent])]
     if len(frequent) < 2 or max_len == 1:
         return levels if len(frequent) else []
+    _check(found + len(frequent) * (len(frequent) - 1) // 2, 2, limit and limit * CANDIDATES_PER_ITEMSET)
     kept = incidence[:, frequent]
     pairs, pair_counts = _frequent_pairs(kept, threshold)
     if len(pairs) == 0:
         return levels
+    found += len(pairs)
+    _check(found, 2, limit)
     levels.append((frequent[pairs], pair_counts))
     current, bits = pairs, None
     while not max_len or current.shape[1] < max_len:
-        candidates = _join(current)
+        size = current.shape[1] + 1
+        candidates = _join(current, (limit * CANDIDATES_PER_ITEMSET, size) if limit else None)
         if len(candidates) == 0:
             break
         bits = _bitsets(kept) if bits is None else bits  # the same items at every level: packed once
@@ -75,8 +100,15 @@ def mine_itemsets(matrix: sp.csr_matrix, min_support: float, max_len: int | None
         current = candidates[keep]
         if len(current) == 0:
             break
+        found += len(current)
+        _check(found, size, limit)
         levels.append((frequent[current], counts[keep]))
     return levels
+
+
+def _check(found: int, size: int, limit: int | None) -> None:
+    if limit and found > limit:
+        raise ItemsetLimitError(found, size, limit)
 
 
 def _frequent_pairs(incidence: sp.csc_matrix, threshold: int) -> tuple[np.ndarray, np.ndarray]:
@@ -89,13 +121,19 @@ def _frequent_pairs(incidence: sp.csc_matrix, threshold: int) -> tuple[np.ndarra
     return np.column_stack([rows[order], cols[order]]).astype(np.int64), counts[order]
 
 
-def _join(itemsets: np.ndarray) -> np.ndarray:
-    """Apriori candidates of size k+1 from frequent k-itemsets (rows sorted lexicographically)."""
+def _join(itemsets: np.ndarray, budget: tuple[int, int] | None = None) -> np.ndarray:
+    """Apriori candidates of size k+1 from frequent k-itemsets (rows sorted lexicographically).
+
+    ``budget`` (limit, candidate size): raise :class:`ItemsetLimitError` before building
+    more joined pairs than the limit allows.
+    """
     m, k = itemsets.shape
     prefix = itemsets[:, :-1]
     starts = np.flatnonzero(np.r_[True, (prefix[1:] != prefix[:-1]).any(axis=1)])
     group_end = np.repeat(np.r_[starts[1:], m], np.diff(np.r_[starts, m]))
     following = group_end - np.arange(m) - 1  # rows after this one with the same prefix
+    if budget:
+        _check(int(following.sum()), budget[1], budget[0])
     left = np.repeat(np.arange(m), following)
     first_of_left = np.repeat(np.cumsum(following) - following, following)
     right = left + 1 + np.arange(len(left)) - first_of_left

@@ -17,6 +17,7 @@ import pandas as pd
 from analytics import schema as s
 from analytics._categories import as_categories
 from analytics.audiences import Audience
+from analytics.blocklist import blocklist_report
 from analytics.clean import clean_transactions
 from analytics.cutpoints import cutpoint_table, frozen_cutpoints, jsonable
 from analytics.evaluate import evaluate_recommendations
@@ -31,12 +32,13 @@ from analytics.kpis import (
     summarise_segments,
 )
 from analytics.orders import customer_products, order_history, order_lines, returns_by_customer
-from analytics.products import product_names, summarise_products
+from analytics.products import product_buyers, product_monthly, product_names, summarise_products
 from analytics.recommend import bought_pairs, recommend_from_pairs
 from analytics.rfm import as_of_date, summarise_customers, with_returns
 from analytics.risk import score_risk
 from analytics.rules import basket_matrix, rules_from_baskets, with_recent_rules
 from analytics.scoring import Scoring, scorings
+from analytics.segment_rules import SEGMENT_RULE_COLUMNS, mine_segment_rules
 from analytics.segments import SegmentScheme, assign_segments
 from analytics.settings import Settings
 from analytics.snapshot import Snapshot
@@ -97,10 +99,22 @@ def build_snapshot(lines: pd.DataFrame, settings: Settings, scheme: SegmentSchem
         full_history = rules_from_baskets(baskets, settings.rules, names)
         rules = with_recent_rules(full_history, baskets, cleaned.basket_lines, settings.rules, names, as_of,
                                   params.recent_rules_days, params.recent_rules_min_support)
-        rows.update(rules=len(full_history), recent_rules=len(rules) - len(full_history))
+        blocked = blocklist_report(cleaned.basket_lines, names, settings.rules)
+        rows.update(rules=len(full_history), recent_rules=len(rules) - len(full_history),
+                    redundant=int(rules["redundant"].sum()), blocked_products=len(blocked["products"]))
+    segment_rules = pd.DataFrame(columns=SEGMENT_RULE_COLUMNS)
+    segment_cost: dict[str, dict] = {}
+    if settings.rules.segment_rules:
+        with timer.stage("segment_rules") as rows:
+            segment_rules, segment_cost = mine_segment_rules(baskets, cleaned.basket_lines, customers,
+                                                             settings.rules, names)
+            rows.update(segments=len(segment_cost), rules=len(segment_rules),
+                        baskets=sum(cost["baskets"] for cost in segment_cost.values()))
     with timer.stage("recommendations") as rows:
         bought = bought_pairs(cleaned.sales)
-        recommendations = recommend_from_pairs(customers, bought, rules, names, params)
+        codes = [product["stock_code"] for product in blocked["products"]]  # never recommended
+        allowed = bought[~bought[s.STOCK_CODE].astype(str).isin(codes).to_numpy()] if codes else bought
+        recommendations = recommend_from_pairs(customers, allowed, rules, names, params)
         rows.update(recommendations=len(recommendations))
     quality = None
     if settings.evaluation.enabled:
@@ -116,7 +130,10 @@ def build_snapshot(lines: pd.DataFrame, settings: Settings, scheme: SegmentSchem
             "segment_products": segment_top_products(cleaned.sales, bought, customers, names,
                                                      settings.segments.top_products, cleaned.returns),
             "products": summarise_products(cleaned.sales, baskets, names),
+            "product_monthly": product_monthly(cleaned.sales),
+            "product_buyers": product_buyers(bought),
             "rules": rules,
+            "segment_rules": segment_rules,
             "recommendations": recommendations,
             "orders": order_history(cleaned.sales, cleaned.returns),
             "order_lines": order_lines(cleaned.sales, cleaned.returns, names),
@@ -149,6 +166,8 @@ def build_snapshot(lines: pd.DataFrame, settings: Settings, scheme: SegmentSchem
         "parameters": settings.analytics_parameters(),
         "cleaning": cleaned.report,
         "coverage": _coverage(recommendations, len(customers)),
+        "rules": {"rules": len(rules), "redundant": int(rules["redundant"].sum()), "blocklist": blocked,
+                  "segments": segment_cost},
         "recommendation_quality": quality,
         "durations_s": timer.durations,
         "rows": timer.rows,

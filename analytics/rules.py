@@ -9,24 +9,32 @@ itemsets and supports (``tests/analytics/test_miner.py``). Rule metrics are mlxt
 ``association_rules``: called for the mlxtend miners, computed with its formulas on the numpy miner's
 arrays (the same floats; the tests compare both). mlxtend is imported only when one of its miners is
 chosen (the default path never loads it).
+
+Products on the blocklist (:mod:`analytics.blocklist`) are removed from the baskets before mining (the
+baskets still count in the support denominator). Every rule gets ``redundant`` (arules' definition,
+:mod:`analytics.redundancy`) and a stable ``rule_id`` (:func:`rule_ids`) for links.
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
 from analytics import schema as s
+from analytics.blocklist import blocked_mask
 from analytics.errors import ConfigError
-from analytics.miner import mine_itemsets
+from analytics.miner import ItemsetLimitError, mine_itemsets
+from analytics.redundancy import redundant_flags
 from analytics.settings import RulesParams
 
 __all__ = ["ALGORITHMS", "Baskets", "basket_matrix", "effective_support", "frequent_itemsets", "mine_rules",
-           "rules_from_baskets", "select_baskets", "with_recent_rules", "RULE_COLUMNS"]
+           "rule_ids", "rules_from_baskets", "select_baskets", "with_recent_rules", "without_blocked", "RULE_COLUMNS"]
 
 RULE_COLUMNS = list(s.TABLES["rules"])
 ALL_BASKETS = "all baskets"  # the rules' ``window``; recent rules: "last N days"
@@ -95,7 +103,7 @@ def frequent_itemsets(baskets: Baskets, params: RulesParams) -> pd.DataFrame:
         return pd.DataFrame({"support": pd.Series(dtype=float), "itemsets": pd.Series(dtype=object)})
     threshold = effective_support(params, baskets.count)
     if params.algorithm == "numpy":
-        levels = mine_itemsets(baskets.matrix, threshold, params.max_len)
+        levels = _mine(baskets, params)
         itemsets = [frozenset(baskets.items[row]) for columns, _ in levels for row in columns]
         counts = np.concatenate([counts for _, counts in levels]) if levels else np.zeros(0)
         return pd.DataFrame({"support": counts / float(baskets.count), "itemsets": itemsets})
@@ -106,7 +114,36 @@ def frequent_itemsets(baskets: Baskets, params: RulesParams) -> pd.DataFrame:
     from mlxtend.frequent_patterns import apriori, fpgrowth
 
     miner = {"fpgrowth": fpgrowth, "apriori": apriori}[params.algorithm]
-    return miner(onehot, min_support=threshold, use_colnames=True, max_len=params.max_len)
+    found = miner(onehot, min_support=threshold, use_colnames=True, max_len=params.max_len or None)
+    if params.max_itemsets and len(found) > params.max_itemsets:
+        raise _limit_error(ItemsetLimitError(len(found), int(found["itemsets"].map(len).max()), params.max_itemsets),
+                           params, baskets.count)
+    return found
+
+
+def _mine(baskets: Baskets, params: RulesParams) -> list[tuple[np.ndarray, np.ndarray]]:
+    """:func:`analytics.miner.mine_itemsets` with the settings; the itemset cap as a ConfigError."""
+    try:
+        return mine_itemsets(baskets.matrix, effective_support(params, baskets.count), params.max_len or None,
+                             params.max_itemsets)
+    except ItemsetLimitError as exc:
+        raise _limit_error(exc, params, baskets.count) from exc
+
+
+def _limit_error(exc: ItemsetLimitError, params: RulesParams, n_baskets: int) -> ConfigError:
+    return ConfigError(
+        f"Rule mining stopped: {exc} (rules.max_itemsets) at support "
+        f"{effective_support(params, n_baskets):g} of {n_baskets:,} baskets. Raise rules.min_support "
+        f"(now {params.min_support:g}) or rules.min_baskets (now {params.min_baskets}), set rules.max_len "
+        f"(now {params.max_len or 'no bound'}), or raise rules.max_itemsets if the machine has the memory.")
+
+
+def without_blocked(baskets: Baskets, names: pd.Series, params: RulesParams) -> Baskets:
+    """The baskets without the blocklisted products' columns (same baskets, same denominator)."""
+    blocked = blocked_mask(baskets.items, names, params)
+    if not blocked.any():
+        return baskets
+    return Baskets(matrix=baskets.matrix[:, ~blocked], items=baskets.items[~blocked])
 
 
 def effective_support(params: RulesParams, n_baskets: int) -> float:
@@ -131,9 +168,15 @@ def mine_rules(basket_lines: pd.DataFrame, params: RulesParams, names: pd.Series
 
 
 def rules_from_baskets(baskets: Baskets, params: RulesParams, names: pd.Series) -> pd.DataFrame:
-    """:func:`mine_rules` on an incidence matrix already built (``basket_matrix``)."""
+    """:func:`mine_rules` on an incidence matrix already built (``basket_matrix``).
+
+    Raises:
+        ConfigError: more frequent itemsets than ``rules.max_itemsets`` (names the thresholds to raise),
+            unknown algorithm, invalid blocklist pattern.
+    """
+    baskets = without_blocked(baskets, names, params)
     if params.algorithm == "numpy" and baskets.count:
-        levels = mine_itemsets(baskets.matrix, effective_support(params, baskets.count), params.max_len)
+        levels = _mine(baskets, params)
         rules = _association_rules(levels, baskets, params.min_confidence)
     else:
         from mlxtend.frequent_patterns import association_rules
@@ -144,7 +187,8 @@ def rules_from_baskets(baskets: Baskets, params: RulesParams, names: pd.Series) 
         rules = association_rules(itemsets, num_itemsets=baskets.count, metric="confidence",
                                   min_threshold=params.min_confidence)
     rules = rules[rules["lift"] > params.min_lift]
-    return _to_table(rules, names)
+    table = _to_table(rules, names)
+    return table.assign(baskets=np.rint(table["support"].to_numpy(dtype=float) * baskets.count).astype("int64"))
 
 
 def with_recent_rules(rules: pd.DataFrame, baskets: Baskets, basket_lines: pd.DataFrame, params: RulesParams,
@@ -175,7 +219,18 @@ def with_recent_rules(rules: pd.DataFrame, baskets: Baskets, basket_lines: pd.Da
                                replace(params, min_support=min_support), names)
     if not len(mined):
         return rules
-    return pd.concat([rules, mined.assign(window=f"last {days} days")], ignore_index=True)
+    recent_rules = mined.assign(window=f"last {days} days")
+    return pd.concat([rules, recent_rules.assign(rule_id=rule_ids(recent_rules))], ignore_index=True)
+
+
+def rule_ids(rules: pd.DataFrame) -> list[str]:
+    """A short stable id per rule (for URLs): 12 hex digits of the SHA-256 of window, antecedents and
+    consequents (``all baskets|22697,22698>22699``), prefixed by the segment when the rules have one.
+    The same rule in another snapshot keeps its id."""
+    segments = rules["segment"].map(lambda name: f"{name}|") if "segment" in rules else [""] * len(rules)
+    keys = (f"{segment}{window}|{','.join(ante)}>{','.join(cons)}" for segment, window, ante, cons
+            in zip(segments, rules["window"], rules["antecedents"], rules["consequents"]))
+    return [hashlib.sha256(key.encode()).hexdigest()[:12] for key in keys]
 
 
 def _association_rules(levels: list[tuple[np.ndarray, np.ndarray]], baskets: Baskets,
@@ -240,6 +295,7 @@ def _to_table(rules: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
         "antecedent_support": rules["antecedent support"].to_numpy(dtype=float),
         "consequent_support": rules["consequent support"].to_numpy(dtype=float),
         "support": rules["support"].to_numpy(dtype=float),
+        "baskets": 0,
         "confidence": rules["confidence"].to_numpy(dtype=float),
         "lift": rules["lift"].to_numpy(dtype=float),
         "leverage": rules["leverage"].to_numpy(dtype=float),
@@ -248,7 +304,10 @@ def _to_table(rules: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
     })
     order = table.assign(_key=table["antecedents"].map(" ".join) + "|" + table["consequents"].map(" ".join))
     order = order.sort_values(["lift", "confidence", "_key"], ascending=[False, False, True], kind="stable")
-    return order.drop(columns="_key").reset_index(drop=True)
+    table = order.drop(columns="_key").reset_index(drop=True)
+    table["redundant"] = redundant_flags(table["antecedents"], table["consequents"], table["confidence"])
+    table["rule_id"] = pd.Series(rule_ids(table), dtype="str")
+    return table[RULE_COLUMNS]
 
 
 def _names(items: list[str], lookup: dict) -> list[str]:
@@ -256,6 +315,6 @@ def _names(items: list[str], lookup: dict) -> list[str]:
 
 
 def _empty_rules() -> pd.DataFrame:
-    columns = {c: pd.Series(dtype=object if c.endswith(("cedents", "quents", "names")) or c == "window" else float)
-               for c in RULE_COLUMNS}
+    kinds: dict[str, Any] = {"list[str]": object, "str": "str", "bool": bool, "float": float, "int": "int64"}
+    columns = {c: pd.Series(dtype=kinds[kind]) for c, kind in s.TABLES["rules"].items()}
     return pd.DataFrame(columns)

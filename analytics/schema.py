@@ -89,9 +89,14 @@ TABLES: dict[str, dict[str, str]] = {
     "rules": {
         "antecedents": "list[str]", "consequents": "list[str]", "antecedent_names": "list[str]",
         "consequent_names": "list[str]", "antecedent_support": "float", "consequent_support": "float",
-        "support": "float", "confidence": "float", "lift": "float", "leverage": "float",
-        "conviction": "float", "window": "str",
+        "support": "float", "baskets": "int", "confidence": "float", "lift": "float", "leverage": "float",
+        "conviction": "float", "window": "str", "redundant": "bool", "rule_id": "str",
     },
+    "product_monthly": {
+        "stock_code": "str", "month": "datetime", "revenue": "float", "quantity": "int", "customers": "int",
+        "orders": "int",
+    },
+    "product_buyers": {"customer_id": "str", "stock_code": "str"},
     "recommendations": {
         "customer_id": "str", "rank": "int", "stock_code": "str", "description": "str", "score": "float",
         "confidence": "float", "lift": "float", "source": "str", "because": "list[str]",
@@ -144,6 +149,7 @@ TABLES: dict[str, dict[str, str]] = {
     },
     "score_cutpoints": {"metric": "str", "score": "int", "lower": "float", "upper": "float", "unit": "str"},
 }
+TABLES["segment_rules"] = {"segment": "str", **TABLES["rules"]}  # the rules mined on each segment's baskets
 TABLE_NAMES = tuple(TABLES)
 
 RECOMMENDATION_SOURCES = ("rule", "segment_bestseller")

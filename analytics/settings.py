@@ -112,7 +112,11 @@ class RulesParams:
     min_baskets: int = 10  # and at least this many baskets: guards small data against itemset explosion
     min_confidence: float = 0.2  # 0.2 and max_len 2: best hit rate@10 on three time splits (docs/PERFORMANCE.md)
     min_lift: float = 1.0  # rules kept only when lift is strictly above this
-    max_len: int = 2  # largest itemset (antecedent + consequent); 0: no bound
+    max_len: int | None = 2  # largest itemset (antecedent + consequent); None (YAML null) or 0: no bound
+    max_itemsets: int = 1_000_000  # more frequent itemsets than this stops the refresh with an error (never OOM)
+    blocklist: tuple[str, ...] = ()  # stock codes kept out of rules and recommendations (e.g. carrier bags)
+    blocklist_pattern: str = ""  # and products whose description matches this regex (case-insensitive)
+    segment_rules: bool = True  # also mine each segment's customers' baskets (table segment_rules)
 
 
 @dataclass(frozen=True)
@@ -297,6 +301,8 @@ def _build(cls: type, raw: Mapping[str, Any], where: str, **extra: Any) -> Any:
         default = factory() if callable(factory) else known[name].default
         if dataclasses.is_dataclass(default):
             values[name] = _build(type(default), value or {}, where=f"{where}.{name}")
+        elif value is None and "None" in str(known[name].type):
+            values[name] = None  # an optional key set to null: "no value", not the default
         else:
             values[name] = _coerce(value, default, f"{where}.{name}")
     return cls(**values, **extra)

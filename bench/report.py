@@ -23,7 +23,7 @@ def main() -> int:
     stages, scale, quality = (json.loads((OUT / f"{name}.json").read_text())
                               for name in ("refresh_stages", "scale", "recommendations"))
     text = "\n".join([_head(stages, scale, quality), _section_1(stages, scale), _section_2(),
-                      _section_3(quality, scale)])
+                      _section_3(quality, scale)]) + _section_4()
     DOC.write_text(text, encoding="utf-8")
     print(f"wrote {DOC}")
     return 0
@@ -45,6 +45,29 @@ def write_section_2(section: str) -> None:
         raise RuntimeError(f"{DOC}: no '## 2.' section, even after adding the placeholder")
     DOC.write_text(text[:found.start()] + section.rstrip() + "\n\n" + text[found.end():], encoding="utf-8")
     print(f"wrote section 2 of {DOC}")
+
+
+SECTION_4 = "## 4. Cross-sell explorer speed"
+
+
+def _section_4() -> str:
+    """Section 4 as it is in the file (``python -m bench.cross_sell`` writes it), or nothing."""
+    found = _find_section_4(DOC.read_text(encoding="utf-8")) if DOC.exists() else None
+    return "\n" + found.group(0).rstrip() + "\n" if found else ""
+
+
+def write_section_4(section: str) -> None:
+    """Put ``section`` (starting with the section-4 title) in docs/PERFORMANCE.md, replacing the old one."""
+    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Performance\n"
+    found = _find_section_4(text)
+    text = text[:found.start()] + section.rstrip() + "\n" + text[found.end():] if found else \
+        text.rstrip() + "\n\n" + section.rstrip() + "\n"
+    DOC.write_text(text, encoding="utf-8")
+    print(f"wrote section 4 of {DOC}")
+
+
+def _find_section_4(text: str) -> re.Match | None:
+    return re.search(rf"^{re.escape(SECTION_4)}.*?(?=^## (?!4\. )|\Z)", text, re.S | re.M)
 
 
 def _find_section_2(text: str) -> re.Match | None:

@@ -99,6 +99,11 @@ def _refresh(settings: Settings, store: Store, lock: Any, version: str, record: 
     history = snapshot.meta["history"]
     event(log, "segment drift", scoring=history["scoring"], periods=len(history["period_ends"]),
           **{f"changed_without_purchase_{name}": round(share, 4) for name, share in history["drift"].items()})
+    report = snapshot.meta["rules"]
+    event(log, "rules", rules=report["rules"], redundant=report["redundant"],
+          blocked_products=len(report["blocklist"]["products"]), blocked_lines=report["blocklist"]["basket_lines"])
+    for segment, cost in report["segments"].items():
+        event(log, "segment rules", segment=segment, **cost)
 
     t = time.perf_counter()
     meta = {**snapshot.meta, "run_id": record["run_id"], "trigger": record["trigger"],

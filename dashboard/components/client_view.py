@@ -20,6 +20,7 @@ from dash.development.base_component import ComponentType
 from dashboard.components import format as fmt
 from dashboard.components import priority as priority_colors
 from dashboard.components import rows
+from dashboard.components.product_view import product_link
 from dashboard.components.shell import not_found, page_href
 
 __all__ = [
@@ -468,7 +469,8 @@ def _reco_row(row, segment: str) -> html.Tr:
     is_rule = row.source == "rule"
     return html.Tr([
         html.Td(row.rank, className="text-body-secondary"),
-        html.Td([html.Div(fmt.product_name(row.description), className="client-product", title=row.description),
+        html.Td([html.Div(product_link(row.description, row.stock_code), className="client-product",
+                          title=row.description),
                  html.Div(f"Code {row.stock_code}", className="small text-body-secondary")]),
         html.Td(_confidence(row.confidence) if is_rule else "–", className="text-end client-reco-confidence"),
         html.Td(f"×{row.lift:.2f}" if is_rule and pd.notna(row.lift) else "–", className="text-end client-reco-lift"),

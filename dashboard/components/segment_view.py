@@ -21,6 +21,7 @@ from dashboard.components import priority as priority_colors
 from dashboard.components import rows
 from dashboard.components.charts import PALETTE, styled, wrap
 from dashboard.components.kpi import kpi_card
+from dashboard.components.product_view import product_link
 from dashboard.components.shell import page_href
 
 __all__ = [
@@ -280,7 +281,7 @@ def products_table(products: pd.DataFrame, currency: str) -> ComponentType:
                                html.Th("Customers", className="text-end")]))
     body = [html.Tr([
         html.Td(int(p.rank), className="text-body-secondary"),
-        html.Td(fmt.product_name(p.description), title=p.description),
+        html.Td(product_link(p.description, p.stock_code), title=p.description),
         html.Td(html.Code(p.stock_code)),
         html.Td(html.Div([html.Div(html.Div(className="data-bar", style={"width": f"{100 * p.revenue / top:.0f}%"}),
                                    className="bar-track"),

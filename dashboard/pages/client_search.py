@@ -17,7 +17,7 @@ from dashboard.components import client_view as cv
 from dashboard.components.shell import page_href
 from dashboard.pages._frame import page_state, render_cached
 
-dash.register_page(__name__, path="/client", name="Client 360", title="Client 360 · Customer segments", order=3,
+dash.register_page(__name__, path="/client", name="Client 360", title="Client 360 · Customer segments", order=4,
                    nav=True)
 
 EXAMPLES = 5  # customers in each example list
