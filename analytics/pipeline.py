@@ -19,6 +19,7 @@ from analytics._categories import as_categories
 from analytics.audiences import Audience
 from analytics.clean import clean_transactions
 from analytics.evaluate import evaluate_recommendations
+from analytics.forecast import predict_values
 from analytics.kpis import (
     headline_kpis,
     monthly_by_segment,
@@ -42,7 +43,7 @@ from analytics.uplift import measure_campaigns
 __all__ = ["build_snapshot", "StageHook"]
 
 StageHook = Callable[[str, float, Mapping[str, int]], None]
-_LIBRARIES = ("pandas", "numpy", "pyarrow", "mlxtend", "scipy")
+_LIBRARIES = ("pandas", "numpy", "pyarrow", "mlxtend", "scipy", "pymc-marketing", "pymc", "pytensor")
 
 
 def build_snapshot(lines: pd.DataFrame, settings: Settings, scheme: SegmentScheme,
@@ -97,6 +98,12 @@ def build_snapshot(lines: pd.DataFrame, settings: Settings, scheme: SegmentSchem
                                                split=as_of - pd.Timedelta(days=settings.evaluation.holdout_days),
                                                until=as_of, baskets=baskets)
             rows.update(customers=quality["customers_evaluated"])
+    with timer.stage("predictions") as rows:
+        predictions = predict_values(customers, cleaned.sales, cleaned.returns, as_of, settings.predictive,
+                                     settings.risk, settings.dashboard.currency)
+        customers = predictions.customers
+        rows.update(customers=int(customers["expected_orders_90d"].notna().sum()),
+                    backtest_customers=(predictions.meta.get("backtest") or {}).get("customers", 0))
     with timer.stage("kpis") as rows:
         tables = {
             "customers": customers[list(s.TABLES["customers"])],
@@ -113,6 +120,7 @@ def build_snapshot(lines: pd.DataFrame, settings: Settings, scheme: SegmentSchem
             "monthly": monthly_trend(cleaned.sales, cleaned.returns),
             "pareto_by_segment": pareto_by_segment(customers),
             "monthly_by_segment": monthly_by_segment(cleaned.sales, cleaned.returns, customers),
+            **predictions.tables,
         }
         rows.update({name: len(frame) for name, frame in tables.items()})
     with timer.stage("campaigns") as rows:
@@ -132,6 +140,7 @@ def build_snapshot(lines: pd.DataFrame, settings: Settings, scheme: SegmentSchem
         "cleaning": cleaned.report,
         "coverage": _coverage(recommendations, len(customers)),
         "recommendation_quality": quality,
+        "predictive": predictions.meta,
         "durations_s": timer.durations,
         "rows": timer.rows,
         "libraries": _library_versions(),

@@ -15,16 +15,18 @@ distinct purchase day of a customer (several invoices of one day are one purchas
 A BG/NBD fit is *degenerate* when the dropout process vanishes (a → 0, b → ∞, or a/(a+b) ≈ 0: the
 "no dropout" boundary): then P(alive) ≈ 1 for every customer by construction, and it is published as
 null with the reason, never as churn risk. pymc-marketing is imported inside the fitting functions:
-it costs seconds to import (docs/PERFORMANCE.md).
+it costs seconds to import (docs/PERFORMANCE.md). A process keeps its last fits by content of their
+input, so a refresh of unchanged data (the scheduler, the test session) refits nothing.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -32,8 +34,15 @@ import pandas as pd
 
 from analytics import schema as s
 
-__all__ = ["FitResult", "purchase_days", "summarise_purchases", "fit_bgnbd", "fit_gamma_gamma",
-           "degenerate_reason", "predict_customers"]
+__all__ = [
+    "FitResult",
+    "degenerate_reason",
+    "fit_bgnbd",
+    "fit_gamma_gamma",
+    "predict_customers",
+    "purchase_days",
+    "summarise_purchases",
+]
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +51,7 @@ TIME_UNIT = "D"
 # 1 in 1,000, or a or b at the edge of what the optimiser can represent.
 MIN_DROPOUT_SHARE = 1e-3
 MIN_SHAPE, MAX_SHAPE = 1e-4, 1e4
+FIT_CACHE_SIZE = 4  # fits kept per process, by content of their input: a refresh of unchanged data refits nothing
 MAX_PARAMETER = 1e6  # r or alpha beyond this: the purchase rates have no spread the model can fit
 
 
@@ -124,10 +134,14 @@ def fit_bgnbd(summary: pd.DataFrame) -> FitResult:
 
     flat = {name: Prior("HalfFlat") for name in ("r", "alpha", "a", "b")}
     data = summary[[s.CUSTOMER_ID, "frequency", "recency", "T"]]
+    cached = _FITS.get(_key("bgnbd", data))
+    if cached is not None:
+        return replace(cached, extra={**cached.extra, "reused": True})
     model, seconds = _fit(BetaGeoModel(model_config=flat), data)
     params = {name: _scalar(model.fit_result[name]) for name in ("r", "alpha", "a", "b")}
-    return FitResult(model=model, params=params, log_likelihood=_log_likelihood(model, params),
-                     customers=len(data), seconds=seconds, degenerate=degenerate_reason(params))
+    return _remember(_key("bgnbd", data), FitResult(
+        model=model, params=params, log_likelihood=_log_likelihood(model, params), customers=len(data),
+        seconds=seconds, degenerate=degenerate_reason(params)))
 
 
 def fit_gamma_gamma(summary: pd.DataFrame) -> FitResult:
@@ -142,11 +156,15 @@ def fit_gamma_gamma(summary: pd.DataFrame) -> FitResult:
     repeat = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
     data = repeat[[s.CUSTOMER_ID, "frequency", "monetary_value"]]
     flat = {name: Prior("HalfFlat") for name in ("p", "q", "v")}
+    cached = _FITS.get(_key("gamma_gamma", data))
+    if cached is not None:
+        return replace(cached, extra={**cached.extra, "reused": True})
     model, seconds = _fit(GammaGammaModel(model_config=flat), data)
     params = {name: _scalar(model.fit_result[name]) for name in ("p", "q", "v")}
     reason = None if params["q"] > 1 else f"q = {params['q']:.3g} ≤ 1: the mean order value is infinite"
-    return FitResult(model=model, params=params, log_likelihood=_log_likelihood(model, params),
-                     customers=len(data), seconds=seconds, degenerate=reason)
+    return _remember(_key("gamma_gamma", data), FitResult(
+        model=model, params=params, log_likelihood=_log_likelihood(model, params), customers=len(data),
+        seconds=seconds, degenerate=reason))
 
 
 def degenerate_reason(params: dict[str, float]) -> str | None:
@@ -199,6 +217,23 @@ def predict_customers(summary: pd.DataFrame, bgnbd: FitResult, gamma_gamma: FitR
         "p_alive": np.nan if bgnbd.degenerate else alive, "p_order_90d": 1 - no_order,
         "next_order_date": (summary["last_day"] + gap).to_numpy(),
     })
+
+
+_FITS: dict[str, FitResult] = {}
+
+
+def _key(kind: str, data: pd.DataFrame) -> str:
+    """The content hash of a fit's input (ids and figures)."""
+    digest = hashlib.sha256(kind.encode())
+    digest.update(pd.util.hash_pandas_object(data, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _remember(key: str, fit: FitResult) -> FitResult:
+    if len(_FITS) >= FIT_CACHE_SIZE:
+        _FITS.pop(next(iter(_FITS)))
+    _FITS[key] = fit
+    return fit
 
 
 def _fit(model: Any, data: pd.DataFrame) -> tuple[Any, float]:
