@@ -23,7 +23,8 @@ from analytics.predictive import (
     purchase_days,
     summarise_purchases,
 )
-from analytics.risk_reasons import explain_risk, yearly_value
+from analytics.risk import yearly_value
+from analytics.risk_reasons import explain_risk
 from analytics.settings import PredictiveParams, RiskParams
 
 __all__ = ["MIN_REPEAT_CUSTOMERS", "Predictions", "predict_values"]
@@ -109,14 +110,14 @@ def _with_predictions(customers: pd.DataFrame, predicted: pd.DataFrame | None) -
     """Customers with the prediction columns (NaN without predictions), next-order date and value at stake.
 
     next_order_date = last purchase day + usual gap (the risk score's), for customers with two orders
-    or more; value_at_stake = expected_value_12m of at-risk customers (their past value per year
-    without predictions), else 0.
+    or more; value_at_stake = expected_value_12m of at-risk customers (their yearly_value without
+    predictions), else 0.
     """
     ids = customers[s.CUSTOMER_ID].astype("str")
     found = predicted.set_index(s.CUSTOMER_ID) if predicted is not None else pd.DataFrame(index=pd.Index([]))
     columns = {name: (found[name].reindex(ids).to_numpy(dtype=float) if name in found else np.full(len(ids), np.nan))
                for name in ("expected_orders_90d", "expected_value_12m", "p_alive", "p_order_90d")}
-    gap = pd.to_timedelta(customers["usual_gap_days"].round(), unit="D")
+    gap = pd.to_timedelta(customers["usual_gap_days"].round(), unit="D")  # empty for one-time buyers
     next_order = (customers["last_purchase"].dt.normalize() + gap).where(customers["frequency"] > 1)
     value = np.where(np.isnan(columns["expected_value_12m"]), yearly_value(customers).to_numpy(dtype=float),
                      columns["expected_value_12m"])

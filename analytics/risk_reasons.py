@@ -2,10 +2,10 @@
 
 "usually orders every 21 days; none for 96 days — 4.6× the usual gap; value £5,400/year"
 
-- the usual gap is the one of the risk score (``usual_gap_days``: span / (orders − 1), floored; one-time
-  buyers get the median gap of repeat customers, and the sentence says so);
+- the usual gap is the one of the risk score (``usual_gap_days``: span / (orders − 1), floored); one-time
+  buyers have none, so the risk score uses the median gap of repeat customers, and the sentence says so;
 - the value is the expected net value of the next 12 months (``expected_value_12m``) when predicted,
-  else the customer's past net value per year of their history (at least one month).
+  else the customer's ``yearly_value`` (``analytics.risk``: past net value per year of history).
 """
 
 from __future__ import annotations
@@ -13,33 +13,30 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["explain_risk", "yearly_value"]
+from analytics.risk import yearly_value
+
+__all__ = ["explain_risk"]
 
 
 def explain_risk(customers: pd.DataFrame, currency: str) -> pd.Series:
     """The reason of every at-risk customer ("" for the others).
 
     Args:
-        customers: at_risk, frequency, recency_days, usual_gap_days, monetary, first_purchase,
-            last_purchase and, when predicted, expected_value_12m.
+        customers: at_risk, frequency, recency_days, usual_gap_days (empty for one-time buyers), monetary,
+            first_purchase, last_purchase and, when predicted, expected_value_12m.
         currency: the money symbol.
     """
     value = yearly_value(customers)
+    repeat_gaps = customers["usual_gap_days"].where(customers["frequency"] > 1).dropna()
+    typical = float(repeat_gaps.median()) if len(repeat_gaps) else float("nan")
+    gaps = customers["usual_gap_days"].where(customers["frequency"] > 1, typical).to_numpy(dtype=float)
     if "expected_value_12m" in customers:
         value = customers["expected_value_12m"].where(customers["expected_value_12m"].notna(), value)
     reasons = [
-        _sentence(int(row.frequency), float(row.recency_days), float(row.usual_gap_days), float(v), currency)
-        if row.at_risk else ""
-        for row, v in zip(customers.itertuples(index=False), value.to_numpy(dtype=float))
+        _sentence(int(row.frequency), float(row.recency_days), gap, float(v), currency) if row.at_risk else ""
+        for row, gap, v in zip(customers.itertuples(index=False), gaps, value.to_numpy(dtype=float))
     ]
     return pd.Series(reasons, index=customers.index, dtype="str")
-
-
-def yearly_value(customers: pd.DataFrame) -> pd.Series:
-    """Past net value per year: monetary / max(history in years, 1/12) — first to last purchase."""
-    days = (customers["last_purchase"] - customers["first_purchase"]).dt.total_seconds() / 86400
-    years = np.maximum(days.to_numpy(dtype=float) / 365.25, 1 / 12)
-    return customers["monetary"] / years
 
 
 def _sentence(orders: int, silent_days: float, gap: float, value: float, currency: str) -> str:

@@ -14,6 +14,7 @@ from analytics.errors import AppError
 from dashboard import data
 from dashboard.components import action_view, audience_form
 from dashboard.components import client_view as cv
+from dashboard.components import prediction_view as pv
 from dashboard.components.campaign import campaign_rows
 from dashboard.components.export import csv_download, safe_filename
 from dashboard.components.grid_query import MAX_BLOCK_ROWS, query_rows
@@ -63,12 +64,13 @@ def _body(version: str, manifest: Mapping, state: Mapping, view: str | None) -> 
                    className="small text-body-secondary mb-2"),
             action_view.action_matrix(segments, currency, segment, links),
         ]), class_name="mb-3"),
-        dbc.Card(dbc.CardBody(_list_section(segment, view, state, currency, scope_rows))),
+        dbc.Card(dbc.CardBody(_list_section(segment, view, state, currency, scope_rows, pv.risk_sort(manifest)))),
         audience_form.modal(),
     ], className="actions-page")
 
 
-def _list_section(segment: str | None, view: str, state: Mapping, currency: str, scope_rows: int) -> list:
+def _list_section(segment: str | None, view: str, state: Mapping, currency: str, scope_rows: int,
+                  sort: tuple[str, bool]) -> list:
     what = "High-value customers at risk" if view == "at-risk" else "All customers"
     title = f"{what} — {segment}" if segment else what
     hrefs = {name: page_href("/actions", state, view=name) for name in action_view.VIEWS}
@@ -83,17 +85,17 @@ def _list_section(segment: str | None, view: str, state: Mapping, currency: str,
                       className="d-flex flex-wrap align-items-center justify-content-between gap-2 mb-2")
     if not scope_rows:
         return [header, action_view.empty_list(view, segment, hrefs["all"])]
-    return [header, _grid(currency),
+    return [header, _grid(currency, sort),
             html.Div([html.Span(id="list-count"), " · Click a customer to open Client 360. Sort by clicking a "
                       "header (Shift+click to add a sort), filter with the boxes under the headers."],
                      className="small text-body-secondary mt-2")]
 
 
-def _grid(currency: str) -> dag.AgGrid:
+def _grid(currency: str, sort: tuple[str, bool]) -> dag.AgGrid:
     size = _page_size()
     return dag.AgGrid(
         id="at-risk-grid",
-        columnDefs=action_view.column_defs(currency),
+        columnDefs=action_view.column_defs(currency, sort),
         defaultColDef={"sortable": True, "resizable": True, "floatingFilter": True, "suppressHeaderMenuButton": True,
                        "wrapHeaderText": True, "autoHeaderHeight": True},
         rowModelType="infinite",
@@ -125,10 +127,11 @@ def _scoped_list(version: str, segment: str | None, view: str) -> pd.DataFrame:
     return action_view.customer_list(customers, segments, segment, view)
 
 
-def _query(rows: pd.DataFrame, request: object, **limits: int) -> tuple[pd.DataFrame, int]:
-    """The grid's (untrusted) request applied to the list, columns limited to the allow-list."""
-    return query_rows(rows, request, action_view.GRID_COLUMNS, action_view.DEFAULT_SORT, action_view.TIEBREAK,
-                      **limits)
+def _query(rows: pd.DataFrame, request: object, manifest: Mapping, **limits: int) -> tuple[pd.DataFrame, int]:
+    """The grid's (untrusted) request applied to the list, columns limited to the allow-list; without a
+    sort, the backtest's best risk ranking first (prediction_view.risk_sort), then the most valuable."""
+    default = (pv.risk_sort(manifest), ("monetary", False))
+    return query_rows(rows, request, action_view.GRID_COLUMNS, default, action_view.TIEBREAK, **limits)
 
 
 @callback(Output("at-risk-grid", "getRowsResponse"), Output("list-count", "children"),
@@ -141,7 +144,7 @@ def get_rows(request: dict | None, version: str | None, scope: dict | None) -> t
         rows, manifest, _, _ = _list_frame(version, scope)
     except AppError:
         return {"rowData": [], "rowCount": 0}, "This list cannot be loaded right now."
-    block, total = _query(rows, request)
+    block, total = _query(rows, request, manifest)
     rows_shown = action_view.grid_rows(block, manifest.get("currency", ""))
     return {"rowData": rows_shown, "rowCount": total}, action_view.list_count(total, len(rows))
 
@@ -197,7 +200,7 @@ def export_csv(clicks: int | None, request: dict | None, version: str | None, sc
     request = request if isinstance(request, dict) else {}
     everything = {"filterModel": request.get("filterModel"), "sortModel": request.get("sortModel"),
                   "startRow": 0, "endRow": EXPORT_MAX_ROWS}
-    block, _ = _query(rows, everything, max_rows=EXPORT_MAX_ROWS)
+    block, _ = _query(rows, everything, manifest, max_rows=EXPORT_MAX_ROWS)
     name = safe_filename("customers", (segment or "all").lower(), view, version)
     frame = campaign_rows(data.table("customers", version), data.table("segments", version),
                           data.table("recommendations", version), block["customer_id"], manifest.get("currency", ""))

@@ -14,6 +14,7 @@ from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import data
 from dashboard.components import client_view as cv
+from dashboard.components import prediction_view as pv
 from dashboard.components.shell import page_href
 from dashboard.pages._frame import page_state, render
 
@@ -53,6 +54,7 @@ def _body(version: str, manifest: Mapping, customer_id: str, state: Mapping) -> 
         cv.profile_header(customer, None if segment.empty else segment.iloc[0], state),
         cv.money_summary(customer, currency),
         cv.rfm_cards(customer, currency),
+        pv.customer_predictions(customer, manifest, currency, state),
         cv.purchase_facts(customer, currency),
         dbc.Row([
             dbc.Col(_history_card(orders, currency), xs=12, xl=5),
