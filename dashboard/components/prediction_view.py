@@ -32,6 +32,7 @@ ORDERS_HELP = ("Expected number of purchase days in the next 90 days (BG/NBD mod
                "purchase days; several invoices on one day count once).")
 VALUE_HELP = ("Expected net value (sales minus returns) over the next 12 months: expected orders × expected order "
               "value (Gamma-Gamma), discounted by {rate} a month.")
+_RANKING_NAMES = {"bgnbd": "BG/NBD chance of no order", "recency": "recency alone", "rhythm": "risk score (rhythm)"}
 NEXT_HELP = "Last purchase day + the customer's usual gap between orders (customers with two orders or more)."
 
 
@@ -169,7 +170,8 @@ def risk_evidence(manifest: Mapping) -> str:
     risk = ((manifest.get("predictive") or {}).get("backtest") or {}).get("risk") or {}
     if not risk.get("precision_at_k"):
         return "The at-risk list is sorted by risk score (no backtest to compare rankings)."
-    shown = ", ".join(f"{name} {fmt.share(value)}" for name, value in risk["precision_at_k"].items())
+    shown = ", ".join(f"{_RANKING_NAMES.get(name, name)} {fmt.share(value)}"
+                      for name, value in risk["precision_at_k"].items())
     return (f"Of the {fmt.count(risk['high_value_customers'])} high-value customers at the split, the "
             f"{fmt.count(risk['k'])} ranked most at risk ({risk['target']}): precision {shown}. "
             f"The at-risk list is therefore sorted by default by {risk['default_ranking_label']}.")
