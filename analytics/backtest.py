@@ -95,7 +95,8 @@ def backtest_predictions(days: pd.DataFrame, sales: pd.DataFrame, as_of: pd.Time
         "orders": _row_meta(methods, "bgnbd", "orders"), "orders_baseline": _row_meta(methods, "own_rate", "orders"),
         "value": _row_meta(methods, "bgnbd", "value"), "value_baseline": _row_meta(methods, "own_rate", "value"),
         "auc": {row.method: _none(row.auc) for row in methods.itertuples()},
-        "risk": {"k": k, "high_value_customers": len(pool), "precision_at_k": {n: _none(v) for n, v in precision.items()},
+        "risk": {"k": k, "high_value_customers": len(pool),
+                 "precision_at_k": {n: _none(v) for n, v in precision.items()},
                  "default_ranking": best, "default_ranking_label": RISK_RANKINGS[best],
                  "target": f"did not buy in the {params.holdout_days} days after the split"},
     }

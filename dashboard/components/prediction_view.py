@@ -81,7 +81,8 @@ def customer_predictions(customer: pd.Series, manifest: Mapping, currency: str,
     rate = fmt.share(predictive.get("discount_rate_monthly", 0.0))
     facts = [
         ("orders", "Expected orders, next 90 days", fmt.number(customer.get("expected_orders_90d"), 1), ORDERS_HELP),
-        ("value", f"Expected value, next 12 months ({currency})", fmt.money(customer.get("expected_value_12m"), currency),
+        ("value", f"Expected value, next 12 months ({currency})",
+         fmt.money(customer.get("expected_value_12m"), currency),
          VALUE_HELP.format(rate=rate)),
         ("next", "Next order expected", next_order_text(customer, manifest.get("as_of")), NEXT_HELP),
     ]

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from analytics.backtest import auc, decile_table, precision_at_k
-from analytics.risk_reasons import explain_risk, yearly_value
+from analytics.risk_reasons import explain_risk
 
 
 def test_auc_by_hand():
@@ -42,7 +42,7 @@ def test_decile_table_by_hand():
 def _customers() -> pd.DataFrame:
     return pd.DataFrame({
         "customer_id": ["A", "B", "C"], "at_risk": [True, True, False], "frequency": [6, 1, 3],
-        "recency_days": [96, 120, 10], "usual_gap_days": [21.0, 40.0, 30.0], "monetary": [2700.0, 500.0, 900.0],
+        "recency_days": [96, 120, 10], "usual_gap_days": [21.0, float("nan"), 30.0], "monetary": [2700.0, 500.0, 900.0],
         "first_purchase": pd.to_datetime(["2011-01-01", "2011-06-01", "2011-01-01"]),
         "last_purchase": pd.to_datetime(["2011-07-02", "2011-06-01", "2011-12-01"]),
         "expected_value_12m": [5400.0, float("nan"), 100.0],
@@ -53,12 +53,8 @@ def test_explain_risk_sentences_by_hand():
     reasons = explain_risk(_customers(), "£")
     # A: 96 / 21 = 4.57 → 4.6×; value = its expected 12-month value
     assert reasons[0] == "usually orders every 21 days; none for 96 days — 4.6× the usual gap; value £5,400/year"
-    # B: one order, no prediction: value = 500 / max(0 days, 1 month) = 500 × 12 = £6,000/year; 120 / 40 = 3.0×
-    assert reasons[1] == ("one order so far (repeat customers order every 40 days); none for 120 days — "
-                          "3.0× the usual gap; value £6,000/year")
+    # B: one order, so no gap of its own: the median gap of repeat customers, (21 + 30) / 2 = 25.5 → "26",
+    # 120 / 25.5 = 4.7×; no prediction: its yearly value 500 × 365 / (0 + 120 days of history) = £1,521/year
+    assert reasons[1] == ("one order so far (repeat customers order every 26 days); none for 120 days — "
+                          "4.7× the usual gap; value £1,521/year")
     assert reasons[2] == ""  # not at risk
-
-
-def test_yearly_value_by_hand():
-    # A: 182 days of history = 0.498 years → 2700 / 0.498 = 5418.6
-    assert yearly_value(_customers())[0] == pytest.approx(2700 / (182 / 365.25))

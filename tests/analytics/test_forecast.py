@@ -38,10 +38,11 @@ def test_switched_off_publishes_empty_predictions_and_still_explains_the_risk():
     # next order: last purchase day Jan 11 + usual gap 20 days = Jan 31; B bought once: no rhythm
     assert customers["next_order_date"].tolist()[0] == pd.Timestamp("2011-01-31")
     assert pd.isna(customers["next_order_date"].tolist()[1])
-    # A's value without predictions: 365.25 over 10 days of history, floored at 1 month → × 12 = 4,383/year
-    assert customers["value_at_stake"].tolist() == pytest.approx([365.25 * 12, 0.0])
+    # A's value without predictions: its yearly value (analytics.risk), 365.25 × 365 / 90 days (10 days of
+    # history + 60 since, floored at 90) = 1,481.29
+    assert customers["value_at_stake"].tolist() == pytest.approx([365.25 * 365 / 90, 0.0])
     assert customers["risk_reason"][0] == ("usually orders every 20 days; none for 60 days — 3.0× the usual gap; "
-                                           "value £4,383/year")
+                                           "value £1,481/year")
     assert result.meta["enabled"] is False and result.meta["p_alive_published"] is False
     for name in ("prediction_backtest", "prediction_deciles"):
         assert result.tables[name].empty and list(result.tables[name].columns) == list(TABLES[name])

@@ -84,8 +84,8 @@ def test_cdnow_predictions_match_the_paper(cdnow, cdnow_bgnbd):
     gamma_gamma = fit_gamma_gamma(cdnow)
     # Fader-Hardie-Lee (2005), section 4: a customer with x = 2, t_x = 30.43, T = 38.86 (customer 1) is
     # expected to make 1.226 purchases in the next 39 weeks; here time is weeks, so horizon 39.
-    predicted = predict_customers(cdnow.assign(first_day=pd.Timestamp("1997-01-01"), last_day=pd.Timestamp("1997-01-01"),
-                                               usual_gap_days=np.nan).head(1),
+    day = pd.Timestamp("1997-01-01")
+    predicted = predict_customers(cdnow.assign(first_day=day, last_day=day, usual_gap_days=np.nan).head(1),
                                   cdnow_bgnbd, gamma_gamma, discount_rate_monthly=0.0, horizon_days=39)
     assert predicted["expected_orders_90d"].iloc[0] == pytest.approx(1.226, abs=2e-3)
     assert 0 < predicted["p_alive"].iloc[0] < 1

@@ -43,7 +43,8 @@ def test_every_customer_gets_expected_orders_value_and_a_next_order_date_from_th
     assert (customers["expected_value_12m"] >= 0).all()
     assert customers["p_order_90d"].between(0, 1).all()
     repeat = customers["frequency"] > 1
-    assert customers.loc[repeat, "next_order_date"].notna().all() and customers.loc[~repeat, "next_order_date"].isna().all()
+    assert customers.loc[repeat, "next_order_date"].notna().all()
+    assert customers.loc[~repeat, "next_order_date"].isna().all()
     gap = (customers["next_order_date"] - customers["last_purchase"].dt.normalize()).dt.days
     assert (gap[repeat] - customers.loc[repeat, "usual_gap_days"]).abs().max() <= 0.5
     # customers who buy more often are expected to buy more
@@ -56,7 +57,8 @@ def test_at_risk_customers_carry_their_reason_and_value_at_stake(snapshot):
     customers = tables["customers"]
     at_risk = customers[customers["at_risk"]]
     assert len(at_risk) > 100
-    pattern = re.compile(r"^(usually orders every \d+ days|one order so far \(repeat customers order every \d+ days\)); "
+    pattern = re.compile(r"^(usually orders every \d+ days|"
+                         r"one order so far \(repeat customers order every \d+ days\)); "
                          r"none for \d+ days — \d+\.\d× the usual gap; value £[\d,]+/year$")
     assert all(pattern.match(reason) for reason in at_risk["risk_reason"])
     assert (customers.loc[~customers["at_risk"], "risk_reason"] == "").all()

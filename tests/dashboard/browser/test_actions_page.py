@@ -42,7 +42,7 @@ def test_at_risk_list_shows_real_rows_and_sorts_on_the_server(dash_duo, live_ser
     dash_duo.wait_for_contains_text(".ag-paging-row-summary-panel", "1 to 25 of 134")
     dash_duo.wait_for_text_to_equal("#list-count", "134 customers")
     row = dash_duo.find_element('.ag-center-cols-container .ag-row[row-index="0"]').text
-    assert "Can't Lose Them" in row and "£9,864.26" in row and "12 May 2011" in row and "20 %" in row
+    assert "Can't Lose Them" in row and "£9,861.38" in row and "12 May 2011" in row and "20 %" in row
 
     monetary = '.ag-header-cell[col-id="monetary"] .ag-header-cell-label'
     dash_duo.find_element(monetary).click()  # ascending: the smallest at-risk spender first
@@ -97,6 +97,6 @@ def test_csv_export_downloads_the_whole_list(dash_duo, live_server):
     with open(os.path.join(folder, name), encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(io.StringIO(handle.read())))
     assert len(rows) == 134
-    assert rows[0]["customer_id"] == "12590" and rows[0]["net_value"] == "9864.26"  # docs/EXPORTS.md columns
+    assert rows[0]["customer_id"] == "12590" and rows[0]["net_value"] == "9861.38"  # docs/EXPORTS.md columns
     assert rows[0]["product_1_code"] and rows[0]["risk_reason"].startswith("usually orders every")
     assert severe_logs(dash_duo) == []
