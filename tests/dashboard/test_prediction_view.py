@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pandas as pd
 import pytest
 
@@ -104,10 +106,14 @@ def test_predictions_page_shows_the_backtest_and_the_calibration(dash_app, versi
 
 
 def test_at_risk_export_has_the_prediction_columns_and_sorts_by_value_at_stake(dash_app, version):
-    customers, segments = data.table("customers", version), data.table("segments", version)
-    rows = action_view.customer_list(customers, segments, None, "at-risk")
-    exported = action_view.export_frame(rows.sort_values("value_at_stake", ascending=False), "£")
-    assert {"Expected value at stake (£)", "Expected orders in 90 days", "Chance of an order in 90 days",
-            "Next order expected", "Why at risk"} <= set(exported.columns)
-    assert exported["Expected value at stake (£)"].is_monotonic_decreasing
-    assert exported["Why at risk"].str.startswith(("usually orders every", "one order so far")).all()
+    request = {"startRow": 0, "endRow": 25, "sortModel": [{"colId": "value_at_stake", "sort": "desc"}],
+               "filterModel": {}}
+    download = page_module("/actions").export_csv(1, request, version, {"segment": None, "view": "at-risk"})
+    exported = pd.read_csv(io.StringIO(download["content"][1:]), dtype={"customer_id": str})
+    assert {"value_at_stake", "expected_value_12m", "expected_orders_90d", "p_order_90d", "next_order_date",
+            "risk_reason"} <= set(exported.columns)
+    assert len(exported) == 134 and exported["value_at_stake"].is_monotonic_decreasing
+    assert exported["risk_reason"].str.startswith(("usually orders every", "one order so far")).all()
+    customers = data.table("customers", version).set_index("customer_id")
+    top = customers.loc[exported["customer_id"].iloc[0]]
+    assert exported["value_at_stake"].iloc[0] == pytest.approx(top["value_at_stake"], abs=0.005)
