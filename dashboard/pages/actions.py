@@ -104,7 +104,7 @@ def _grid(currency: str, sort: tuple[str, bool]) -> dag.AgGrid:
                          "paginationPageSizeSelector": False, "maxBlocksInCache": 20, "rowHeight": 34,
                          "floatingFiltersHeight": 34, "tooltipShowDelay": 300,
                          "suppressCellFocus": False, "rowClass": "customer-row"},
-        style={"height": f"{size * 34 + 56 + 34 + 50}px", "width": "100%"},
+        style={"height": f"{size * 34 + 56 + 34 + 50 + 16}px", "width": "100%"},  # + the horizontal scrollbar
         className="at-risk-grid",
     )
 

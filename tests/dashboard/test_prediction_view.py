@@ -117,3 +117,10 @@ def test_at_risk_export_has_the_prediction_columns_and_sorts_by_value_at_stake(d
     customers = data.table("customers", version).set_index("customer_id")
     top = customers.loc[exported["customer_id"].iloc[0]]
     assert exported["value_at_stake"].iloc[0] == pytest.approx(top["value_at_stake"], abs=0.005)
+
+
+def test_the_predictions_page_is_in_the_navbar_after_client_360(dash_app):
+    from dashboard.components.shell import nav_pages
+
+    paths = [path for _, path in nav_pages()]
+    assert paths.index("/predictions") == paths.index("/client") + 1
