@@ -94,7 +94,7 @@ def backtest_predictions(days: pd.DataFrame, sales: pd.DataFrame, as_of: pd.Time
         "bgnbd": bgnbd.meta(), "gamma_gamma": gamma_gamma.meta(),
         "orders": _row_meta(methods, "bgnbd", "orders"), "orders_baseline": _row_meta(methods, "own_rate", "orders"),
         "value": _row_meta(methods, "bgnbd", "value"), "value_baseline": _row_meta(methods, "own_rate", "value"),
-        "auc": {row.method: _none(row.auc) for row in methods.itertuples()},
+        "auc": {str(name): _none(float(value)) for name, value in zip(methods["method"], methods["auc"])},
         "risk": {"k": k, "high_value_customers": len(pool),
                  "precision_at_k": {n: _none(v) for n, v in precision.items()},
                  "default_ranking": best, "default_ranking_label": RISK_RANKINGS[best],
@@ -205,9 +205,9 @@ def _method_table(scored: pd.DataFrame) -> pd.DataFrame:
 
 
 def _row_meta(methods: pd.DataFrame, method: str, target: str) -> dict:
-    row = methods.set_index("method").loc[method]
-    return {"predicted": _none(row[f"{target}_predicted"]), "actual": _none(row[f"{target}_actual"]),
-            "mae": _none(row[f"{target}_mae"])}
+    row = methods[methods["method"] == method].iloc[0]
+    return {"predicted": _none(float(row[f"{target}_predicted"])), "actual": _none(float(row[f"{target}_actual"])),
+            "mae": _none(float(row[f"{target}_mae"]))}
 
 
 def _none(value: float) -> float | None:

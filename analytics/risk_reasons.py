@@ -31,10 +31,10 @@ def explain_risk(customers: pd.DataFrame, currency: str) -> pd.Series:
     gaps = customers["usual_gap_days"].where(customers["frequency"] > 1, typical).to_numpy(dtype=float)
     if "expected_value_12m" in customers:
         value = customers["expected_value_12m"].where(customers["expected_value_12m"].notna(), value)
-    reasons = [
-        _sentence(int(row.frequency), float(row.recency_days), gap, float(v), currency) if row.at_risk else ""
-        for row, gap, v in zip(customers.itertuples(index=False), gaps, value.to_numpy(dtype=float))
-    ]
+    columns = zip(customers["at_risk"].to_numpy(dtype=bool), customers["frequency"].to_numpy(dtype=int),
+                  customers["recency_days"].to_numpy(dtype=float), gaps, value.to_numpy(dtype=float))
+    reasons = [_sentence(orders, silent, gap, v, currency) if at_risk else ""
+               for at_risk, orders, silent, gap, v in columns]
     return pd.Series(reasons, index=customers.index, dtype="str")
 
 

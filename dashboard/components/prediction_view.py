@@ -39,7 +39,7 @@ NEXT_HELP = "Last purchase day + the customer's usual gap between orders (custom
 def risk_sort(manifest: Mapping) -> tuple[str, bool]:
     """The at-risk list's default sort, from the ranking the backtest measured best (risk score without one)."""
     backtest = (manifest.get("predictive") or {}).get("backtest") or {}
-    return RISK_SORTS.get((backtest.get("risk") or {}).get("default_ranking"), RISK_SORTS["rhythm"])
+    return RISK_SORTS.get(str((backtest.get("risk") or {}).get("default_ranking")), RISK_SORTS["rhythm"])
 
 
 def quality_sentence(manifest: Mapping) -> str:
@@ -116,7 +116,7 @@ def _meaning(predictive: Mapping) -> str:
     return "Estimates from this customer's own purchase days and value, pooled with all customers."
 
 
-def fit_notice(manifest: Mapping) -> object:
+def fit_notice(manifest: Mapping) -> dbc.Alert:
     """The fitted parameters, and a warning when the BG/NBD fit is degenerate."""
     predictive = manifest.get("predictive") or {}
     bg, gg = predictive.get("bgnbd") or {}, predictive.get("gamma_gamma") or {}
@@ -152,16 +152,16 @@ def backtest_table(methods: pd.DataFrame, currency: str) -> object:
               "Risk precision@k": "Share of the k customers ranked most at risk who indeed did not buy"}
     head = html.Thead(html.Tr([html.Th(h, className=c, title=titles.get(h)) for h, c in headers]))
     body = html.Tbody([html.Tr([
-        html.Td(row.label),
-        html.Td(fmt.count(row.orders_predicted), className="text-end"),
-        html.Td(fmt.count(row.orders_actual), className="text-end"),
-        html.Td(fmt.number(row.orders_mae, 2), className="text-end"),
-        html.Td(fmt.money(row.value_predicted, currency), className="text-end"),
-        html.Td(fmt.money(row.value_actual, currency), className="text-end"),
-        html.Td(fmt.money(row.value_mae, currency), className="text-end"),
-        html.Td(fmt.number(row.auc, 3), className="text-end"),
-        html.Td(fmt.share(row.risk_precision_at_k), className="text-end"),
-    ], id=f"pred-row-{row.method}") for row in methods.itertuples()])
+        html.Td(row["label"]),
+        html.Td(fmt.count(row["orders_predicted"]), className="text-end"),
+        html.Td(fmt.count(row["orders_actual"]), className="text-end"),
+        html.Td(fmt.number(row["orders_mae"], 2), className="text-end"),
+        html.Td(fmt.money(row["value_predicted"], currency), className="text-end"),
+        html.Td(fmt.money(row["value_actual"], currency), className="text-end"),
+        html.Td(fmt.money(row["value_mae"], currency), className="text-end"),
+        html.Td(fmt.number(row["auc"], 3), className="text-end"),
+        html.Td(fmt.share(row["risk_precision_at_k"]), className="text-end"),
+    ], id=f"pred-row-{row['method']}") for row in methods.to_dict("records")])
     return dbc.Table([head, body], hover=True, size="sm", responsive=True, id="pred-backtest-table",
                      class_name="mb-0")
 

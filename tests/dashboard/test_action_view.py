@@ -13,8 +13,8 @@ import pytest
 from dashboard import data
 from dashboard.components import action_view
 from dashboard.components import format as fmt
-from dashboard.components.campaign import CAMPAIGN_COLUMNS
 from dashboard.components import prediction_view as pv
+from dashboard.components.campaign import CAMPAIGN_COLUMNS
 from tests.dashboard.components import find, page_module, text
 
 FIRST_AT_RISK = ["17850", "16745", "15939", "16553", "17061"]  # verified on the bundled data
