@@ -14,7 +14,7 @@ from dashboard.components.charts import GRAPH_CONFIG
 from dashboard.pages._frame import page_state, render_cached
 
 dash.register_page(__name__, path="/predictions", name="Predictions", title="Predictions · Customer segments",
-                   order=5, nav=True)
+                   order=6, nav=True)
 
 PATH = "/predictions"
 _INTRO = ("Every refresh fits the models on the purchases before a split date, predicts the days after it, and "
