@@ -173,13 +173,13 @@ def audience_source(clicks: int | None, request: dict | None, version: str | Non
     if not clicks:
         raise dash.exceptions.PreventUpdate
     try:
-        rows, _, segment, view = _list_frame(version, scope)
+        rows, manifest, segment, view = _list_frame(version, scope)
     except AppError as exc:
         raise dash.exceptions.PreventUpdate from exc
     request = request if isinstance(request, dict) else {}
     filters = request.get("filterModel") or None
     limit = data.settings().campaigns.max_members + 1  # one more: a too-long list is refused, never cut
-    block, _ = _query(rows, {"filterModel": filters, "startRow": 0, "endRow": limit}, max_rows=limit)
+    block, _ = _query(rows, {"filterModel": filters, "startRow": 0, "endRow": limit}, manifest, max_rows=limit)
     what = "at-risk list" if view == "at-risk" else "all customers"
     description = f"{what} — {segment}" if segment else what
     return audience_form.source(block["customer_id"].tolist(), description + (" (filtered)" if filters else ""))
