@@ -20,6 +20,8 @@ CAMPAIGN_COLUMNS: tuple[str, ...] = (
     "customer_id", "country", "segment", "priority", "action", "tactic",
     "r_score", "f_score", "m_score", "recency_days", "frequency", "last_purchase",
     "gross_value", "returns_value", "net_value", "yearly_value", "risk_score", "at_risk", "revenue_at_stake",
+    # predicted value (analytics/forecast.py; empty for snapshots published before predictions)
+    "value_at_stake", "expected_value_12m", "expected_orders_90d", "p_order_90d", "next_order_date", "risk_reason",
     "currency",
     *(f"product_{rank}_{part}" for rank in range(1, TOP_PRODUCTS + 1) for part in ("code", "name")),
     "previous_segment", "segment_since",  # from the segment history (analytics/history.py)
@@ -54,8 +56,19 @@ def campaign_rows(customers: pd.DataFrame, segments: pd.DataFrame, recommendatio
         risk_score=frame["risk_score"].round(1), currency=currency,
     )
     frame[list(_MONEY)] = frame[list(_MONEY)].astype(float).round(2)
+    frame = _with_predictions(frame)
     frame = frame.join(_top_products(recommendations, frame.index))
     return frame.rename_axis("customer_id").reset_index().reindex(columns=list(CAMPAIGN_COLUMNS))
+
+
+def _with_predictions(frame: pd.DataFrame) -> pd.DataFrame:
+    """The prediction columns rounded like the others (money to cents, ISO dates), when the snapshot has them."""
+    rounding = {"value_at_stake": 2, "expected_value_12m": 2, "expected_orders_90d": 2, "p_order_90d": 3}
+    present: dict[str, pd.Series] = {name: frame[name].astype(float).round(digits)
+                                     for name, digits in rounding.items() if name in frame}
+    if "next_order_date" in frame:
+        present["next_order_date"] = pd.to_datetime(frame["next_order_date"]).dt.strftime("%Y-%m-%d")
+    return frame.assign(**present)
 
 
 def _top_products(recommendations: pd.DataFrame, ids: pd.Index) -> pd.DataFrame:

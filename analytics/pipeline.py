@@ -21,6 +21,7 @@ from analytics.blocklist import blocklist_report
 from analytics.clean import clean_transactions
 from analytics.cutpoints import cutpoint_table, frozen_cutpoints, jsonable
 from analytics.evaluate import evaluate_recommendations
+from analytics.forecast import predict_values
 from analytics.history import History, build_history, customer_states, drift_share, period_ends
 from analytics.kpis import (
     headline_kpis,
@@ -47,7 +48,7 @@ from analytics.uplift import measure_campaigns
 __all__ = ["build_snapshot", "StageHook"]
 
 StageHook = Callable[[str, float, Mapping[str, int]], None]
-_LIBRARIES = ("pandas", "numpy", "pyarrow", "mlxtend", "scipy")
+_LIBRARIES = ("pandas", "numpy", "pyarrow", "mlxtend", "scipy", "pymc-marketing", "pymc", "pytensor")
 
 
 def build_snapshot(lines: pd.DataFrame, settings: Settings, scheme: SegmentScheme,
@@ -123,6 +124,12 @@ def build_snapshot(lines: pd.DataFrame, settings: Settings, scheme: SegmentSchem
                                                split=as_of - pd.Timedelta(days=settings.evaluation.holdout_days),
                                                until=as_of, baskets=baskets)
             rows.update(customers=quality["customers_evaluated"])
+    with timer.stage("predictions") as rows:
+        predictions = predict_values(customers, cleaned.sales, cleaned.returns, as_of, settings.predictive,
+                                     settings.risk, settings.dashboard.currency)
+        customers = predictions.customers
+        rows.update(customers=int(customers["expected_orders_90d"].notna().sum()),
+                    backtest_customers=(predictions.meta.get("backtest") or {}).get("customers", 0))
     with timer.stage("kpis") as rows:
         tables = {
             "customers": customers[list(s.TABLES["customers"])],
@@ -147,6 +154,7 @@ def build_snapshot(lines: pd.DataFrame, settings: Settings, scheme: SegmentSchem
             "segment_history": history.segments,
             "history_periods": history.periods,
             "score_cutpoints": cutpoint_table(history_meta["cutpoints_in_use"]),
+            **predictions.tables,
         }
         rows.update({name: len(frame) for name, frame in tables.items()})
     with timer.stage("campaigns") as rows:
@@ -169,6 +177,7 @@ def build_snapshot(lines: pd.DataFrame, settings: Settings, scheme: SegmentSchem
         "rules": {"rules": len(rules), "redundant": int(rules["redundant"].sum()), "blocklist": blocked,
                   "segments": segment_cost},
         "recommendation_quality": quality,
+        "predictive": predictions.meta,
         "durations_s": timer.durations,
         "rows": timer.rows,
         "libraries": _library_versions(),

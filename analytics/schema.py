@@ -69,6 +69,8 @@ TABLES: dict[str, dict[str, str]] = {
         "returns_count": "int", "returns_value": "float", "gross_value": "float", "net_value": "float",
         "yearly_value": "float",
         "previous_segment": "str", "segment_since": "datetime", "movement": "str",
+        "expected_orders_90d": "float", "expected_value_12m": "float", "p_alive": "float", "p_order_90d": "float",
+        "next_order_date": "datetime", "value_at_stake": "float", "risk_reason": "str",
     },
     "segments": {
         "segment": "str", "label_fr": "str", "priority": "str", "priority_rank": "int", "action": "str",
@@ -148,6 +150,15 @@ TABLES: dict[str, dict[str, str]] = {
         "changed_without_purchase": "int",
     },
     "score_cutpoints": {"metric": "str", "score": "int", "lower": "float", "upper": "float", "unit": "str"},
+    "prediction_backtest": {
+        "method": "str", "label": "str", "customers": "int", "auc": "float", "orders_predicted": "float",
+        "orders_actual": "float", "orders_mae": "float", "value_predicted": "float", "value_actual": "float",
+        "value_mae": "float", "risk_precision_at_k": "float",
+    },
+    "prediction_deciles": {
+        "decile": "int", "customers": "int", "predicted_orders": "float", "actual_orders": "float",
+        "predicted_value": "float", "actual_value": "float",
+    },
 }
 TABLES["segment_rules"] = {"segment": "str", **TABLES["rules"]}  # the rules mined on each segment's baskets
 TABLE_NAMES = tuple(TABLES)

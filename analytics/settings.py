@@ -153,6 +153,15 @@ class CampaignParams:
 
 
 @dataclass(frozen=True)
+class PredictiveParams:
+    """Predicted customer value (BG/NBD + Gamma-Gamma, analytics/predictive.py) and its backtest."""
+
+    enabled: bool = True  # fit the models in every refresh (costs seconds: docs/PERFORMANCE.md)
+    holdout_days: int = 90  # backtest: calibrate until as-of minus this many days, predict them (0: no backtest)
+    discount_rate_monthly: float = 0.01  # discount rate per month of the 12-month value (0.01 ≈ 12.7 % a year)
+
+
+@dataclass(frozen=True)
 class StoreParams:
     """Where snapshots are published."""
 
@@ -211,6 +220,7 @@ class Settings:
     recommendations: RecommendParams = field(default_factory=RecommendParams)
     evaluation: EvaluationParams = field(default_factory=EvaluationParams)
     campaigns: CampaignParams = field(default_factory=CampaignParams)
+    predictive: PredictiveParams = field(default_factory=PredictiveParams)
     store: StoreParams = field(default_factory=StoreParams)
     dashboard: DashboardParams = field(default_factory=DashboardParams)
     scheduler: SchedulerParams = field(default_factory=SchedulerParams)
@@ -221,7 +231,7 @@ class Settings:
     def analytics_parameters(self) -> dict[str, Any]:
         """The parameters that shape the analytics (recorded in the snapshot meta)."""
         names = ("cleaning", "baskets", "rfm", "history", "risk", "segments", "rules", "recommendations",
-                 "evaluation", "campaigns")
+                 "evaluation", "campaigns", "predictive")
         return {name: _jsonable(dataclasses.asdict(getattr(self, name))) for name in names}
 
 

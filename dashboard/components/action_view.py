@@ -19,9 +19,12 @@ __all__ = ["VIEWS", "GRID_COLUMNS", "DEFAULT_SORT", "TIEBREAK", "priority_color"
 
 VIEWS = ("at-risk", "all")  # list views; the first is the default
 # Columns the browser may sort and filter on (the allow-list), with their filter kind.
-GRID_COLUMNS = {"customer_id": "text", "segment": "choice", "risk_score": "number", "last_purchase": "date",
-                "recency_days": "number", "frequency": "number", "monetary": "number",
-                "revenue_at_stake": "number", "action": "text"}
+GRID_COLUMNS = {"customer_id": "text", "segment": "choice", "risk_score": "number",
+                # predicted value (dashboard/components/prediction_view.py)
+                "value_at_stake": "number", "p_order_90d": "number", "expected_orders_90d": "number",
+                "next_order_date": "date",
+                "last_purchase": "date", "recency_days": "number", "frequency": "number", "monetary": "number",
+                "revenue_at_stake": "number", "action": "text", "risk_reason": "text"}
 DEFAULT_SORT = (("risk_score", False), ("monetary", False))  # most at risk first, then most valuable
 TIEBREAK = "customer_id"
 _FILTERS = {
@@ -111,7 +114,9 @@ def customer_list(customers: pd.DataFrame, segments: pd.DataFrame, segment: str 
 
     Scope: ``segment`` (None: all) and ``view`` (``at-risk``: only at-risk customers; ``all``).
     Output columns: customer_id, segment, risk_score, last_purchase, recency_days, frequency, monetary,
-    revenue_at_stake (yearly_value when at risk, else 0), at_risk, action.
+    revenue_at_stake (yearly_value when at risk, else 0), at_risk, action, and the predictions:
+    value_at_stake (expected 12-month value when at risk, else 0), expected_orders_90d, p_order_90d,
+    next_order_date, risk_reason (empty for snapshots published before predictions).
     """
     rows = customers
     if segment:
@@ -125,7 +130,13 @@ def customer_list(customers: pd.DataFrame, segments: pd.DataFrame, segment: str 
         "frequency": rows["frequency"], "monetary": rows["monetary"],
         "revenue_at_stake": rows["yearly_value"].where(rows["at_risk"], 0.0), "at_risk": rows["at_risk"],
         "action": rows["segment"].map(actions),
+        **{name: rows[name] if name in rows else pd.Series(default, index=rows.index)
+           for name, default in _PREDICTED.items()},
     })
+
+
+_PREDICTED = {"value_at_stake": 0.0, "expected_orders_90d": float("nan"), "p_order_90d": float("nan"),
+              "next_order_date": pd.NaT, "risk_reason": ""}
 
 
 def list_count(matching: int, in_scope: int) -> str:
@@ -136,8 +147,11 @@ def list_count(matching: int, in_scope: int) -> str:
     return f"{fmt.count(matching)} customer{'s' if matching != 1 else ''}{of}"
 
 
-def column_defs(currency: str) -> list[dict]:
-    """AG Grid column definitions of the customer list (sorting and filtering happen on the server)."""
+def column_defs(currency: str, sort: tuple[str, bool] = DEFAULT_SORT[0]) -> list[dict]:
+    """AG Grid column definitions of the customer list (sorting and filtering happen on the server).
+
+    ``sort``: the (column, ascending) the list opens with (the backtest's best risk ranking).
+    """
     def col(field: str, header: str, kind: str, **extra: object) -> dict:
         name, options = _FILTERS[kind]
         params = {"filterOptions": options, "maxNumConditions": 2, "buttons": ["reset"],
@@ -146,13 +160,21 @@ def column_defs(currency: str) -> list[dict]:
         return {"field": field, "colId": field, "headerName": header, "filter": name, "filterParams": params,
                 **right, **extra}
 
-    return [
+    columns = [
         col("customer_id", "Customer", "text", pinned="left", width=110, cellRenderer="CustomerLink",
             cellClass="customer-cell",  # the link fills the cell (assets/actions.css): a click anywhere on it opens
             headerTooltip="Click a customer to open Client 360 (middle-click or Ctrl+click: new tab)"),
         col("segment", "Segment", "text", minWidth=140, flex=1),
-        col("risk_score", "Risk score", "number", sort="desc", minWidth=125, flex=1,
+        col("risk_score", "Risk score", "number", minWidth=125, flex=1,
             headerTooltip="0–100: how far a valuable customer is past their usual buying rhythm"),
+        col("value_at_stake", f"Expected value at stake ({currency})", "number", minWidth=170, flex=1,
+            headerTooltip="At-risk customers: their expected net value over the next 12 months"),
+        col("p_order_90d", "Chance of order (90 d)", "number", minWidth=150, flex=1,
+            headerTooltip="Model probability (BG/NBD) of at least one order in the next 90 days"),
+        col("expected_orders_90d", "Expected orders (90 d)", "number", minWidth=140, flex=1,
+            headerTooltip="Expected purchase days in the next 90 days (BG/NBD)"),
+        col("next_order_date", "Next order expected", "date", minWidth=125, flex=1, floatingFilter=False,
+            headerTooltip="Last purchase day + the customer's usual gap between orders"),
         col("last_purchase", "Last purchase", "date", minWidth=125, flex=1, floatingFilter=False),
         col("recency_days", "Recency (days)", "number", minWidth=120, flex=1),
         col("frequency", "Orders", "number", minWidth=90, flex=1),
@@ -162,7 +184,12 @@ def column_defs(currency: str) -> list[dict]:
             headerTooltip="At-risk customers: net value × 365 / days since their first purchase (at least 90 "
                           "days counted), what a year without them costs"),
         col("action", "Action", "text", minWidth=110, flex=1),
+        col("risk_reason", "Why at risk", "text", minWidth=320, flex=2, wrapText=False, tooltipField="risk_reason"),
     ]
+    for column in columns:
+        if column["field"] == sort[0]:
+            column["sort"] = "asc" if sort[1] else "desc"
+    return columns
 
 
 def grid_rows(rows: pd.DataFrame, currency: str) -> list[dict]:
@@ -173,4 +200,7 @@ def grid_rows(rows: pd.DataFrame, currency: str) -> list[dict]:
         "frequency": int(row["frequency"]), "monetary": fmt.money(row["monetary"], currency, decimals=2),
         "revenue_at_stake": fmt.money(row["revenue_at_stake"], currency, decimals=2) if row["at_risk"] else "–",
         "action": row["action"],
+        "value_at_stake": fmt.money(row["value_at_stake"], currency) if row["at_risk"] else "–",
+        "p_order_90d": fmt.share(row["p_order_90d"], 0), "expected_orders_90d": fmt.number(row["expected_orders_90d"]),
+        "next_order_date": fmt.day(row["next_order_date"]), "risk_reason": row["risk_reason"],
     } for row in rows.to_dict("records")]

@@ -23,6 +23,7 @@ from analytics.errors import AppError
 from dashboard import data
 from dashboard.components import action_view, audience_form
 from dashboard.components import client_view as cv
+from dashboard.components import prediction_view as pv
 from dashboard.components.campaign import campaign_rows
 from dashboard.components.export import csv_download, safe_filename
 from dashboard.components.grid_query import (
@@ -83,13 +84,13 @@ def _body(version: str, manifest: Mapping, state: Mapping, view: str | None,
             action_view.action_matrix(segments, currency, segment, links),
         ]), class_name="mb-3"),
         dbc.Card(dbc.CardBody(_list_section(segment, view, state, currency, scope_rows,
-                                            list(segments["segment"]), grid_state or {}))),
+                                            list(segments["segment"]), grid_state or {}, pv.risk_sort(manifest)))),
         audience_form.modal(),
     ], className="actions-page")
 
 
 def _list_section(segment: str | None, view: str, state: Mapping, currency: str, scope_rows: int,
-                  segment_names: list[str], grid_state: Mapping) -> list:
+                  segment_names: list[str], grid_state: Mapping, sort: tuple[str, bool]) -> list:
     what = "High-value customers at risk" if view == "at-risk" else "All customers"
     title = f"{what} — {segment}" if segment else what
     hrefs = {name: page_href("/actions", state, view=name) for name in action_view.VIEWS}
@@ -104,19 +105,21 @@ def _list_section(segment: str | None, view: str, state: Mapping, currency: str,
                       className="d-flex flex-wrap align-items-center justify-content-between gap-2 mb-2")
     if not scope_rows:
         return [header, action_view.empty_list(view, segment, hrefs["all"])]
-    return [header, _grid(currency, segment_names, grid_state), dcc.Store(id="grid-url-sync"),
-            dcc.Store(id="grid-url-defaults", data=url_defaults(currency)),
+    return [header, _grid(currency, segment_names, grid_state, sort), dcc.Store(id="grid-url-sync"),
+            dcc.Store(id="grid-url-defaults", data=url_defaults(currency, sort)),
             html.Div([html.Span(id="list-count"), (" · Click a customer to open Client 360. Sort by clicking a "
                       "header (Shift+click to add a sort), filter with the boxes under the headers. The address "
                       "bar keeps the filters and sort: copy it to share this list.")],
                      className="small text-body-secondary mt-2")]
 
 
-def grid_columns(currency: str, segment_names: list[str], sort: list[dict]) -> list[dict]:
-    """The list's column definitions: the segment filter as a list of the segments, the URL's sort if any."""
+def grid_columns(currency: str, segment_names: list[str], sort: list[dict],
+                 default_sort: tuple[str, bool] = action_view.DEFAULT_SORT[0]) -> list[dict]:
+    """The list's column definitions: the segment filter as a list of the segments, the URL's sort if any
+    (else ``default_sort``, the backtest's best risk ranking)."""
     order = {entry["colId"]: (i, entry["sort"]) for i, entry in enumerate(sort)}
     columns = []
-    for column in action_view.column_defs(currency):
+    for column in action_view.column_defs(currency, default_sort):
         if column["colId"] == "segment":
             column = {**column, "filterParams": choice_filter_params(segment_names),
                       "headerTooltip": "Pick one segment from the list (exact match)"}
@@ -128,21 +131,21 @@ def grid_columns(currency: str, segment_names: list[str], sort: list[dict]) -> l
     return columns
 
 
-def url_defaults(currency: str) -> dict:
+def url_defaults(currency: str, default_sort: tuple[str, bool] = action_view.DEFAULT_SORT[0]) -> dict:
     """What the URL sync needs: the list page's path (under the app's prefix), where the grid's state may be
     written, and the columns' own sort (``risk_score:desc``), which the URL leaves out."""
-    default = sorted((c.get("sortIndex", 0), c["colId"], c["sort"]) for c in action_view.column_defs(currency)
-                     if c.get("sort"))
+    columns = action_view.column_defs(currency, default_sort)
+    default = sorted((c.get("sortIndex", 0), c["colId"], c["sort"]) for c in columns if c.get("sort"))
     return {"path": dash.get_relative_path("/actions"),
             "sort": ",".join(f"{col}:{direction}" for _, col, direction in default)}
 
 
-def _grid(currency: str, segment_names: list[str], grid_state: Mapping) -> dag.AgGrid:
+def _grid(currency: str, segment_names: list[str], grid_state: Mapping, sort: tuple[str, bool]) -> dag.AgGrid:
     size = _page_size()
     filters = grid_state.get("filter") or {}
     return dag.AgGrid(
         id="at-risk-grid",
-        columnDefs=grid_columns(currency, segment_names, grid_state.get("sort") or []),
+        columnDefs=grid_columns(currency, segment_names, grid_state.get("sort") or [], sort),
         **({"filterModel": filters} if filters else {}),
         defaultColDef={"sortable": True, "resizable": True, "floatingFilter": True, "suppressHeaderMenuButton": True,
                        "wrapHeaderText": True, "autoHeaderHeight": True},
@@ -152,7 +155,7 @@ def _grid(currency: str, segment_names: list[str], grid_state: Mapping) -> dag.A
                          "paginationPageSizeSelector": False, "maxBlocksInCache": 20, "rowHeight": 34,
                          "floatingFiltersHeight": 34, "tooltipShowDelay": 300,
                          "suppressCellFocus": False, "rowClass": "customer-row"},
-        style={"height": f"{size * 34 + 56 + 34 + 50}px", "width": "100%"},
+        style={"height": f"{size * 34 + 56 + 34 + 50 + 16}px", "width": "100%"},  # + the horizontal scrollbar
         className="at-risk-grid",
     )
 
@@ -175,10 +178,11 @@ def _scoped_list(version: str, segment: str | None, view: str) -> pd.DataFrame:
     return action_view.customer_list(customers, segments, segment, view)
 
 
-def _query(rows: pd.DataFrame, request: object, **limits: int) -> tuple[pd.DataFrame, int]:
-    """The grid's (untrusted) request applied to the list, columns limited to the allow-list."""
-    return query_rows(rows, request, action_view.GRID_COLUMNS, action_view.DEFAULT_SORT, action_view.TIEBREAK,
-                      **limits)
+def _query(rows: pd.DataFrame, request: object, manifest: Mapping, **limits: int) -> tuple[pd.DataFrame, int]:
+    """The grid's (untrusted) request applied to the list, columns limited to the allow-list; without a
+    sort, the backtest's best risk ranking first (prediction_view.risk_sort), then the most valuable."""
+    default = (pv.risk_sort(manifest), ("monetary", False))
+    return query_rows(rows, request, action_view.GRID_COLUMNS, default, action_view.TIEBREAK, **limits)
 
 
 @callback(Output("at-risk-grid", "getRowsResponse"), Output("list-count", "children"),
@@ -191,7 +195,7 @@ def get_rows(request: dict | None, version: str | None, scope: dict | None) -> t
         rows, manifest, _, _ = _list_frame(version, scope)
     except AppError:
         return {"rowData": [], "rowCount": 0}, "This list cannot be loaded right now."
-    block, total = _query(rows, request)
+    block, total = _query(rows, request, manifest)
     rows_shown = _with_links(action_view.grid_rows(block, manifest.get("currency", "")), scope)
     return {"rowData": rows_shown, "rowCount": total}, action_view.list_count(total, len(rows))
 
@@ -231,13 +235,13 @@ def audience_source(clicks: int | None, request: dict | None, version: str | Non
     if not clicks:
         raise dash.exceptions.PreventUpdate
     try:
-        rows, _, segment, view = _list_frame(version, scope)
+        rows, manifest, segment, view = _list_frame(version, scope)
     except AppError as exc:
         raise dash.exceptions.PreventUpdate from exc
     request = request if isinstance(request, dict) else {}
     filters = request.get("filterModel") or None
     limit = data.settings().campaigns.max_members + 1  # one more: a too-long list is refused, never cut
-    block, _ = _query(rows, {"filterModel": filters, "startRow": 0, "endRow": limit}, max_rows=limit)
+    block, _ = _query(rows, {"filterModel": filters, "startRow": 0, "endRow": limit}, manifest, max_rows=limit)
     what = "at-risk list" if view == "at-risk" else "all customers"
     description = f"{what} — {segment}" if segment else what
     return audience_form.source(block["customer_id"].tolist(), description + (" (filtered)" if filters else ""))
@@ -258,7 +262,7 @@ def export_csv(clicks: int | None, request: dict | None, version: str | None, sc
     request = request if isinstance(request, dict) else {}
     everything = {"filterModel": request.get("filterModel"), "sortModel": request.get("sortModel"),
                   "startRow": 0, "endRow": EXPORT_MAX_ROWS}
-    block, _ = _query(rows, everything, max_rows=EXPORT_MAX_ROWS)
+    block, _ = _query(rows, everything, manifest, max_rows=EXPORT_MAX_ROWS)
     name = safe_filename("customers", (segment or "all").lower(), view, version)
     frame = campaign_rows(data.table("customers", version), data.table("segments", version),
                           data.table("recommendations", version), block["customer_id"], manifest.get("currency", ""))

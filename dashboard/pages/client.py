@@ -19,6 +19,7 @@ from dash import MATCH, Input, Output, State, callback, ctx, dcc, html
 from analytics.errors import AppError
 from dashboard import data
 from dashboard.components import client_view as cv
+from dashboard.components import prediction_view as pv
 from dashboard.components.history_view import timeline_card
 from dashboard.components.shell import page_href
 from dashboard.pages._frame import page_state, render
@@ -72,6 +73,7 @@ def _body(version: str, manifest: Mapping, customer_id: str, state: Mapping) -> 
         cv.profile_header(customer, None if segment.empty else segment.iloc[0], state),
         cv.money_summary(customer, currency),
         cv.rfm_cards(customer, currency),
+        pv.customer_predictions(customer, manifest, currency, state),
         cv.purchase_facts(customer, currency),
         timeline_card(data.table("segment_history", version), customer, manifest, state),
         dbc.Row([

@@ -13,6 +13,7 @@ import pytest
 from dashboard import data
 from dashboard.components import action_view
 from dashboard.components import format as fmt
+from dashboard.components import prediction_view as pv
 from dashboard.components.campaign import CAMPAIGN_COLUMNS
 from tests.dashboard.components import find, page_module, text
 
@@ -88,7 +89,8 @@ def test_column_defs_match_the_server_allow_list():
     filters = {"text": "agTextColumnFilter", "number": "agNumberColumnFilter", "date": "agDateColumnFilter",
                "choice": "agTextColumnFilter"}
     assert all(d["filter"] == filters[action_view.GRID_COLUMNS[d["colId"]]] for d in defs)
-    assert [d["headerName"] for d in defs if "£" in d["headerName"]] == ["Monetary (£)", "Revenue at stake (£/year)"]
+    assert [d["headerName"] for d in defs if "£" in d["headerName"]] == [
+        "Expected value at stake (£)", "Monetary (£)", "Revenue at stake (£/year)"]
     assert next(d for d in defs if d["colId"] == "risk_score")["sort"] == "desc"  # the default order, shown
 
 
@@ -153,12 +155,20 @@ def test_get_rows_returns_the_first_page_of_at_risk_customers(page, version, cus
     scores = [float(r["risk_score"]) for r in rows]
     assert scores == sorted(scores, reverse=True)
     assert scores[0] == at_risk["risk_score"].max()
-    expected = at_risk.sort_values(["risk_score", "monetary", "customer_id"], ascending=[False, False, True])
+    # equal risk scores: the backtest's chosen ranking next (prediction_view.risk_sort), then the most valuable
+    ranking, ascending = pv.risk_sort(data.manifest(version))
+    expected = at_risk.sort_values(["risk_score", ranking, "monetary", "customer_id"],
+                                   ascending=[False, ascending, False, True])
     assert [r["customer_id"] for r in rows] == expected["customer_id"].head(25).tolist()
     # net value 5,391.21 − 102.58 returned; a year at stake: 5,288.63 × 365 / 374 days since the first purchase
+    first = at_risk.set_index("customer_id").loc["17850"]
     assert rows[0] == {"customer_id": "17850", "segment": "Can't Lose Them", "risk_score": "96.9",
                        "last_purchase": "2 Dec 2010", "recency_days": 373, "frequency": 34,
                        "monetary": "£5,288.63", "revenue_at_stake": "£5,161.36", "action": "Reactivate",
+                       "value_at_stake": fmt.money(first["value_at_stake"], "£"),
+                       "p_order_90d": fmt.share(first["p_order_90d"], 0),
+                       "expected_orders_90d": fmt.number(first["expected_orders_90d"]),
+                       "next_order_date": fmt.day(first["next_order_date"]), "risk_reason": first["risk_reason"],
                        "href": "/client/17850"}
     assert count == "134 customers"
 
@@ -281,7 +291,10 @@ def test_export_follows_the_grid_filters_sort_and_segment(page, version, custome
 
 def test_export_without_a_grid_request_uses_the_default_order(page, version):
     frame = read_download(page.export_csv(1, None, version, {"segment": "Loyal"}))
-    assert len(frame) == 17 and frame["risk_score"].is_monotonic_decreasing
+    # the default order is the risk ranking the backtest chose (prediction_view.risk_sort)
+    column, ascending = pv.risk_sort(data.manifest(version))
+    ordered = frame[column].is_monotonic_increasing if ascending else frame[column].is_monotonic_decreasing
+    assert len(frame) == 17 and ordered
 
 
 def test_export_needs_a_click(page, version):

@@ -44,8 +44,8 @@ def test_bundled_data_published_to_file_store(published_store):
     assert manifest["coverage"]["rule_based_share"] >= 0.90
     assert {r["rule"]: r["rows"] for r in manifest["cleaning"]}["customer_sale_lines"] == 397_884
     assert set(manifest["durations_s"]) == {"load", "clean", "rfm", "segments", "history", "baskets", "mining",
-                                            "segment_rules",
-                                            "recommendations", "evaluation", "kpis", "campaigns"}
+                                            "segment_rules", "recommendations", "evaluation", "predictions", "kpis",
+                                            "campaigns"}
     recs = _table(store, "recommendations")
     assert recs.groupby("customer_id").size().max() == 10
     # every rule-based recommendation shows a published rule: its consequent, antecedents and metrics

@@ -22,13 +22,14 @@ def test_executive_to_recommendations_in_clicks(dash_duo, live_server):
     dash_duo.wait_for_contains_text("#at-risk-alert", "134 high-value customers at risk", timeout=20)
 
     _click(dash_duo, "#at-risk-link")  # click 1: the alert opens the at-risk list
-    dash_duo.wait_for_text_to_equal(FIRST_CELL, "17850", timeout=20)
+    # sorted by the ranking the backtest chose (lowest chance of an order in 90 days first): 12590
+    dash_duo.wait_for_text_to_equal(FIRST_CELL, "12590", timeout=20)
     until(lambda: "/actions?view=at-risk" in dash_duo.driver.current_url, timeout=5)
     at_risk_url = dash_duo.driver.current_url
 
     _click(dash_duo, FIRST_CELL)  # click 2: the top customer opens Client 360
-    dash_duo.wait_for_text_to_equal("#client-title", "17850", timeout=20)
-    until(lambda: dash_duo.driver.current_url.startswith(live_server + "/client/17850"), timeout=5)
+    dash_duo.wait_for_text_to_equal("#client-title", "12590", timeout=20)
+    until(lambda: dash_duo.driver.current_url.startswith(live_server + "/client/12590"), timeout=5)
     client_url = dash_duo.driver.current_url
 
     recommendations = dash_duo.find_elements("#client-reco-table .client-reco-row")  # visible on arrival
@@ -38,9 +39,9 @@ def test_executive_to_recommendations_in_clicks(dash_duo, live_server):
 
     # every step is a URL that opens the same state when bookmarked or sent
     dash_duo.driver.get(at_risk_url)
-    dash_duo.wait_for_text_to_equal(FIRST_CELL, "17850", timeout=20)
+    dash_duo.wait_for_text_to_equal(FIRST_CELL, "12590", timeout=20)
     dash_duo.driver.get(client_url)
-    dash_duo.wait_for_text_to_equal("#client-title", "17850", timeout=20)
+    dash_duo.wait_for_text_to_equal("#client-title", "12590", timeout=20)
     assert severe_logs(dash_duo) == []
 
 
