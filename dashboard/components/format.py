@@ -1,52 +1,116 @@
 """Display formatting, one home for each format: money with the snapshot's currency, counts, shares, dates,
-times (UTC clock, '5 min ago'), durations and product names."""
+times (UTC clock, '5 min ago'), durations and product names — in the language of the request (:mod:`dashboard.i18n`).
+
+Numbers and dates go through Babel (CLDR): ``£8,911,408`` / ``8 911 408 £``, ``9 Dec 2011`` / ``9 déc. 2011``.
+Amounts are rounded exactly as Python's own formatting does (the float's exact value, ties to even), so the
+English output is the one the dashboard always showed. The currency is the configured symbol
+(``dashboard.currency``), placed where the language puts it.
+"""
 
 from __future__ import annotations
 
 import math
+import re
 import string
-from datetime import datetime
+from datetime import datetime, timezone
+from decimal import ROUND_HALF_EVEN, Decimal
+from functools import lru_cache
 
 import pandas as pd
+from babel import Locale
+from babel.dates import format_datetime
+from babel.numbers import NumberPattern, get_minus_sign_symbol, parse_pattern
+
+from dashboard.i18n import _, current_language, ngettext
 
 __all__ = ["money", "count", "share", "number", "day", "moment", "utc_stamp", "ago", "clock", "duration",
            "product_name"]
+
+_PERCENT_SUFFIX = {"en": " %"}  # house style in English: "25.3 %"; other languages: their CLDR pattern
 
 
 def _missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT
 
 
+@lru_cache(maxsize=64)
+def _pattern(text: str) -> NumberPattern:
+    return parse_pattern(text)
+
+
+@lru_cache(maxsize=16)
+def _affixes(lang: str, kind: str) -> tuple[str, str]:
+    """(prefix, suffix) around the digits of the language's ``currency`` or ``percent`` pattern."""
+    locale = Locale.parse(lang)
+    pattern = (locale.currency_formats["standard"] if kind == "currency" else locale.percent_formats[None]).pattern
+    match = re.match(r"^([^#0,.]*)[#0,.]+(.*?)$", pattern.split(";")[0])
+    return (match.group(1), match.group(2)) if match else ("", "")
+
+
+def _digits(value: float, decimals: int, grouping: bool = True) -> str:
+    """``|value|`` with ``decimals`` decimals and the language's separators, rounded like ``f"{value:.2f}"``."""
+    exact = Decimal(value).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_EVEN)
+    pattern = ("#,##0" if grouping else "0") + ("." + "0" * decimals if decimals > 0 else "")
+    return _pattern(pattern).apply(abs(exact), current_language())
+
+
+def _sign(negative: bool) -> str:
+    return get_minus_sign_symbol(current_language()) if negative else ""
+
+
+def _rounds_negative(value: float, decimals: int) -> bool:
+    """Whether ``f"{value:.{decimals}f}"`` starts with a minus (it does for -0.001 at 2 decimals)."""
+    return Decimal(value).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_EVEN).is_signed()
+
+
 def money(value: float | None, currency: str = "£", decimals: int | None = None) -> str:
-    """``£8,911,408`` for large amounts, ``£480.87`` below 1,000 (or fixed ``decimals``)."""
+    """``£8,911,408`` for large amounts, ``£480.87`` below 1,000 (or fixed ``decimals``); ``8 911 408 £`` in
+    French."""
     if value is None or _missing(value):
         return "–"
     decimals = (0 if abs(value) >= 1000 else 2) if decimals is None else decimals
-    sign = "-" if value < 0 else ""
-    return f"{sign}{currency}{abs(value):,.{decimals}f}"
+    prefix, suffix = _affixes(current_language(), "currency")
+    return (_sign(value < 0) + prefix.replace("¤", currency) + _digits(value, decimals)
+            + suffix.replace("¤", currency))
 
 
 def count(value: float | None) -> str:
-    """``4,338``."""
-    return "–" if value is None or _missing(value) else f"{int(round(value)):,}"
+    """``4,338`` (``4 338`` in French)."""
+    if value is None or _missing(value):
+        return "–"
+    whole = int(round(value))
+    return _sign(whole < 0) + _digits(whole, 0)
 
 
 def number(value: float | None, decimals: int = 1) -> str:
-    """``3.2``."""
-    return "–" if value is None or _missing(value) else f"{value:,.{decimals}f}"
+    """``3.2`` (``3,2`` in French)."""
+    if value is None or _missing(value):
+        return "–"
+    return _sign(_rounds_negative(value, decimals)) + _digits(value, decimals)
 
 
 def share(value: float | None, decimals: int = 1) -> str:
-    """``25.3 %`` from 0.253."""
-    return "–" if value is None or _missing(value) else f"{100 * value:.{decimals}f} %"
+    """``25.3 %`` from 0.253 (``25,3 %`` in French)."""
+    if value is None or _missing(value):
+        return "–"
+    lang = current_language()
+    percent = 100 * value
+    suffix = _PERCENT_SUFFIX.get(lang, _affixes(lang, "percent")[1])
+    return _sign(_rounds_negative(percent, decimals)) + _digits(percent, decimals, grouping=False) + suffix
+
+
+def _babel_time(stamp: pd.Timestamp, pattern: str) -> str:
+    """``stamp`` (naive: as is; aware: in UTC) with a CLDR date pattern in the current language."""
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert("UTC").tz_localize(None)
+    return format_datetime(stamp.to_pydatetime(), pattern, tzinfo=timezone.utc, locale=current_language())
 
 
 def day(value: datetime | pd.Timestamp | str | None) -> str:
-    """``9 Dec 2011``."""
+    """``9 Dec 2011`` (``9 déc. 2011``)."""
     if value is None or _missing(value):
         return "–"
-    stamp = pd.Timestamp(value)
-    return f"{stamp.day} {stamp.strftime('%b %Y')}"
+    return _babel_time(pd.Timestamp(value), "d MMM y")
 
 
 def moment(value: datetime | pd.Timestamp | str | None) -> str:
@@ -54,10 +118,7 @@ def moment(value: datetime | pd.Timestamp | str | None) -> str:
     if value is None or _missing(value):
         return "–"
     stamp = pd.Timestamp(value)
-    suffix = " UTC" if stamp.tzinfo is not None else ""
-    if stamp.tzinfo is not None:
-        stamp = stamp.tz_convert("UTC")
-    return f"{stamp.day} {stamp.strftime('%b %Y %H:%M')}{suffix}"
+    return _babel_time(stamp, "d MMM y HH:mm") + (" UTC" if stamp.tzinfo is not None else "")
 
 
 def utc_stamp(value: object) -> pd.Timestamp | None:
@@ -80,12 +141,13 @@ def ago(value: object, now: datetime) -> str:
         return "–"
     seconds = (pd.Timestamp(now).tz_convert("UTC") - stamp).total_seconds()
     if seconds < 60:
-        return "just now"
+        return _("just now")
     if seconds < 3600:
-        return f"{int(seconds // 60)} min ago"
+        return _("%(num)d min ago") % {"num": int(seconds // 60)}
     if seconds < 48 * 3600:
-        return f"{int(seconds // 3600)} h ago"
-    return f"{int(seconds // 86400)} days ago"
+        return _("%(num)d h ago") % {"num": int(seconds // 3600)}
+    days = int(seconds // 86400)
+    return ngettext("%(num)d day ago", "%(num)d days ago", days) % {"num": days}
 
 
 def clock(value: object, with_day: bool = True) -> str:
@@ -93,17 +155,17 @@ def clock(value: object, with_day: bool = True) -> str:
     stamp = utc_stamp(value)
     if stamp is None:
         return "–"
-    return stamp.strftime("%H:%M:%S") if not with_day else f"{stamp.day} {stamp.strftime('%b %H:%M:%S')}"
+    return _babel_time(stamp, "d MMM HH:mm:ss" if with_day else "HH:mm:ss")
 
 
 def duration(seconds: float | None) -> str:
-    """``0.4 s``, ``12 s``, ``3 min 05 s``."""
+    """``0.4 s``, ``12 s``, ``3 min 05 s`` (``0,4 s`` in French)."""
     if seconds is None:
         return "–"
     if seconds < 10:
-        return f"{seconds:.1f} s"
+        return f"{number(seconds, 1)} s"
     if seconds < 60:
-        return f"{seconds:.0f} s"
+        return f"{_digits(seconds, 0, grouping=False)} s"
     minutes, rest = divmod(int(round(seconds)), 60)
     return f"{minutes} min {rest:02d} s"
 
