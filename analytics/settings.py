@@ -176,7 +176,8 @@ class StoreParams:
 class DashboardParams:
     """Web app behaviour."""
 
-    currency: str = "£"
+    currency: str = "£"  # symbol, placed where the language puts it (£8,911,408 / 8 911 408 £)
+    language: str = "en"  # interface language when neither the URL, the cookie nor the browser asks: en | fr
     version_poll_s: float = 2.0  # how long a worker trusts the current pointer before asking again
     page_size: int = 25
     new_data_poll_s: float = 60.0  # how often an open page asks whether a newer snapshot was published
@@ -246,6 +247,7 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "REDIS_SOCKET_TIMEOUT": ("store", "socket_timeout_s"),
     "SEGMENT_SCHEME": ("segments", "scheme"),
     "CURRENCY": ("dashboard", "currency"),
+    "DASHBOARD_LANGUAGE": ("dashboard", "language"),
     "REFRESH_CRON": ("scheduler", "cron"),
     "SCHEDULER_TIMEZONE": ("scheduler", "timezone"),
     "DASH_URL_BASE_PATHNAME": ("web", "url_base_pathname"),

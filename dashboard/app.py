@@ -18,7 +18,7 @@ from dash import ALL, Input, Output, State, dcc, html
 
 from analytics.errors import AppError
 from analytics.settings import PROJECT_ROOT, Settings, load_settings
-from dashboard import data
+from dashboard import data, i18n
 from dashboard.components.charts import use_chart_theme
 from dashboard.components.client_view import clean_id, customer_href, customer_segment
 from dashboard.health import register_health
@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     )
     app.server.config["MAX_CONTENT_LENGTH"] = int(settings.web.max_upload_mb * 1024 * 1024)
     data.init_app(app.server, settings)
+    i18n.init_app(app.server, settings.dashboard.language, cookie_path=app.config.requests_pathname_prefix)
     register_health(app.server, app.config.routes_pathname_prefix)
     apply_security(app, settings)
     app.layout = functools.partial(_shell, settings.dashboard.new_data_poll_s)
@@ -131,11 +132,11 @@ def _register_callbacks(app: dash.Dash) -> None:
 
     @app.callback(Output("filters", "data"), Input("url", "search"), State("filters", "data"))
     def remember_filters(search: str | None, current: dict | None) -> dict:
-        """Keep the selected segment (ids and filters only, never tables) in the session store."""
+        """Keep the selected segment and language (ids and filters only, never tables) in the session store."""
         from urllib.parse import parse_qs
 
         query = {k: v[0] for k, v in parse_qs((search or "").lstrip("?")).items()}
-        return {"segment": query.get("segment"), "embed": query.get("embed")}
+        return {"segment": query.get("segment"), "embed": query.get("embed"), "lang": query.get("lang")}
 
     @app.callback(Output("nav-collapse", "is_open"), Input("nav-toggler", "n_clicks"),
                   State("nav-collapse", "is_open"), prevent_initial_call=True)

@@ -19,6 +19,7 @@ from dash.development.base_component import ComponentType
 from dashboard.components import format as fmt
 from dashboard.components.format import ago, clock, duration  # re-exported: the time formats live in format
 from dashboard.components.shell import navbar, page_href
+from dashboard.i18n import N_, _
 
 __all__ = [
     "STATUS_COLORS",
@@ -73,8 +74,8 @@ def run_duration(run: Mapping, now: datetime) -> str:
 def frame(state: Mapping[str, object], body: ComponentType) -> html.Div:
     """The page around ``body``: the navbar (not when embedded) and a link back to the dashboard."""
     embedded = bool(state.get("embed"))
-    top = [] if embedded else [navbar(state, "/ops", "Operations")]
-    back = html.A("← Back to the dashboard", href=page_href("/", state), id="ops-back", className="small")
+    top = [] if embedded else [navbar(state, "/ops", _("Operations"))]
+    back = html.A(_("← Back to the dashboard"), href=page_href("/", state), id="ops-back", className="small")
     return html.Div([*top, dbc.Container([back, body], fluid=True,
                                          class_name="embedded ops-page" if embedded else "page-body ops-page")],
                     className="embed-frame" if embedded else "app-frame")
@@ -83,28 +84,28 @@ def frame(state: Mapping[str, object], body: ComponentType) -> html.Div:
 def disabled_notice() -> html.Div:
     """Shown instead of everything when no operator token is configured."""
     return html.Div([
-        html.H2("Operations", className="h4 my-3"),
+        html.H2(_("Operations"), className="h4 my-3"),
         dbc.Alert([
-            html.Strong("Operations page disabled — set OPS_TOKEN"),
-            html.Div("Start the web app with the environment variable OPS_TOKEN set to a long random secret "
-                     "to enable it.", className="small mt-1"),
+            html.Strong(_("Operations page disabled — set OPS_TOKEN")),
+            html.Div(_("Start the web app with the environment variable OPS_TOKEN set to a long random secret "
+                       "to enable it."), className="small mt-1"),
         ], color="secondary", id="ops-disabled"),
-        dbc.Button("Refresh now", id="ops-refresh-off", color="primary", disabled=True),
+        dbc.Button(_("Refresh now"), id="ops-refresh-off", color="primary", disabled=True),
     ])
 
 
 def token_gate() -> dbc.Card:
     """The operator-token form (the only thing shown before the token is verified)."""
     return dbc.Card(dbc.CardBody([
-        html.H3("Operator access", className="h6"),
+        html.H3(_("Operator access"), className="h6"),
         dbc.Form([
-            dbc.Label("Operator token", html_for="ops-token-input"),
+            dbc.Label(_("Operator token"), html_for="ops-token-input"),
             dbc.InputGroup([
                 dbc.Input(id="ops-token-input", type="password", autocomplete="current-password",
                           placeholder="OPS_TOKEN", maxlength=512),
-                dbc.Button("Unlock", id="ops-unlock", type="submit", color="primary"),
+                dbc.Button(_("Unlock"), id="ops-unlock", type="submit", color="primary"),
             ]),
-            dbc.FormText("The token is kept in this browser tab only, until the tab is closed."),
+            dbc.FormText(_("The token is kept in this browser tab only, until the tab is closed.")),
         ], id="ops-token-form"),
         html.Div(id="ops-gate-message", className="mt-2"),
     ]), class_name="ops-gate")
@@ -113,10 +114,10 @@ def token_gate() -> dbc.Card:
 def panel() -> html.Div:
     """Empty containers the authorised callbacks fill: snapshot, refresh button, pending request, history."""
     refresh = dbc.Card(dbc.CardBody([
-        html.H3("Refresh", className="h6"),
-        html.P("Queue a refresh of the snapshot; the scheduler process picks it up within seconds. "
-               "Progress and outcome appear in the run history.", className="small text-body-secondary"),
-        dbc.Button("Refresh now", id="ops-refresh", color="primary"),
+        html.H3(_("Refresh"), className="h6"),
+        html.P(_("Queue a refresh of the snapshot; the scheduler process picks it up within seconds. "
+                 "Progress and outcome appear in the run history."), className="small text-body-secondary"),
+        dbc.Button(_("Refresh now"), id="ops-refresh", color="primary"),
         html.Div(id="ops-refresh-message", className="mt-2"),
         html.Div(id="ops-pending", className="mt-2"),
     ]), class_name="h-100")
@@ -124,40 +125,40 @@ def panel() -> html.Div:
         dbc.Row([dbc.Col(html.Div(id="ops-snapshot", className="h-100"), xs=12, lg=7),
                  dbc.Col(refresh, xs=12, lg=5)], class_name="g-3 mb-3"),
         dbc.Row([dbc.Col(html.Div(id="ops-scheduler", className="h-100"), xs=12, lg=7),
-                 dbc.Col(dbc.Card(dbc.CardBody([html.H3("Recommendation quality", className="h6"),
+                 dbc.Col(dbc.Card(dbc.CardBody([html.H3(_("Recommendation quality"), className="h6"),
                                                 html.Div(id="ops-quality-box")]), class_name="h-100"),
                          xs=12, lg=5)], class_name="g-3 mb-3"),
-        dbc.Card(dbc.CardBody([html.H3("Run history", className="h6"),
+        dbc.Card(dbc.CardBody([html.H3(_("Run history"), className="h6"),
                                html.Div(id="ops-history")]), class_name="mb-3"),
-        dbc.Card(dbc.CardBody([html.H3("Cleaning report of the current snapshot", className="h6"),
+        dbc.Card(dbc.CardBody([html.H3(_("Cleaning report of the current snapshot"), className="h6"),
                                html.Div(id="ops-cleaning-box")])),
     ])
 
 
 def snapshot_card(manifest: Mapping | None, now: datetime, unavailable: str | None = None) -> dbc.Card:
     """Current snapshot: version, age, data period, input file and rows."""
-    warning = dbc.Alert(f"Store unavailable: {unavailable}", color="warning", class_name="py-2",
+    warning = dbc.Alert(_("Store unavailable: {error}").format(error=unavailable), color="warning", class_name="py-2",
                         id="ops-store-warning") if unavailable else None
     if not manifest:
-        return dbc.Card(dbc.CardBody([html.H3("Current snapshot", className="h6"), warning,
-                                      html.P("No snapshot published yet.", id="ops-version", className="mb-0")]),
+        return dbc.Card(dbc.CardBody([html.H3(_("Current snapshot"), className="h6"), warning,
+                                      html.P(_("No snapshot published yet."), id="ops-version", className="mb-0")]),
                         class_name="h-100")
     period, source = manifest.get("period") or {}, manifest.get("source") or {}
     customers = (manifest.get("tables") or {}).get("customers", {}).get("rows")
     facts = [
-        ("Version", html.Code(manifest.get("version"), id="ops-version")),
-        ("Published", html.Span([f"{fmt.moment(manifest.get('created_at'))} · ",
-                                 html.Strong(ago(manifest.get("created_at"), now))], id="ops-published")),
-        ("Data period", html.Span(f"{fmt.day(period.get('start'))} – {fmt.day(period.get('end'))}",
-                                  id="ops-period")),
-        ("Input file", html.Span(PurePath(str(source.get("path", "–"))).name, title=source.get("path"),
-                                 id="ops-input")),
-        ("Rows", html.Span(f"{fmt.count(source.get('rows'))} input lines · {fmt.count(customers)} customers",
-                           id="ops-rows")),
-        ("Trigger", manifest.get("trigger", "–")),
+        (_("Version"), html.Code(manifest.get("version"), id="ops-version")),
+        (_("Published"), html.Span([f"{fmt.moment(manifest.get('created_at'))} · ",
+                                    html.Strong(ago(manifest.get("created_at"), now))], id="ops-published")),
+        (_("Data period"), html.Span(f"{fmt.day(period.get('start'))} – {fmt.day(period.get('end'))}",
+                                     id="ops-period")),
+        (_("Input file"), html.Span(PurePath(str(source.get("path", "–"))).name, title=source.get("path"),
+                                    id="ops-input")),
+        (_("Rows"), html.Span(_("{lines} input lines · {customers} customers").format(
+            lines=fmt.count(source.get("rows")), customers=fmt.count(customers)), id="ops-rows")),
+        (_("Trigger"), _trigger(manifest.get("trigger"))),
     ]
     return dbc.Card(dbc.CardBody([
-        html.H3("Current snapshot", className="h6"), warning,
+        html.H3(_("Current snapshot"), className="h6"), warning,
         html.Dl([item for label, value in facts for item in (html.Dt(label), html.Dd(value))],
                 className="ops-facts mb-0"),
     ]), class_name="h-100")
@@ -287,19 +288,21 @@ def pending_note(request: Mapping | None, now: datetime) -> ComponentType:
     at = request.get("requested_at")
     asked = fmt.utc_stamp(at)
     waited = (pd.Timestamp(now).tz_convert("UTC") - asked).total_seconds() if asked is not None else 0
-    hint = (" It has waited a while: check that the scheduler (python -m jobs.scheduler) is running."
+    hint = (" " + _("It has waited a while: check that the scheduler (python -m jobs.scheduler) is running.")
             if waited > STALE_REQUEST_S else "")
-    return dbc.Alert([html.Strong("Refresh queued"),
-                      (f" by {request.get('requested_by', 'unknown')} at {clock(at)} UTC ({ago(at, now)}) — "
-                      f"waiting for the scheduler.{hint}")], color="info", class_name="py-2 mb-0",
-                     id="ops-pending-note")
+    by = request.get("requested_by") or _("unknown")
+    return dbc.Alert([html.Strong(_("Refresh queued")),
+                      " " + _("by {who} at {time} UTC ({ago}) — waiting for the scheduler.").format(
+                          who=by, time=clock(at), ago=ago(at, now)) + hint],
+                     color="info", class_name="py-2 mb-0", id="ops-pending-note")
 
 
 def _rows(run: Mapping) -> str:
     rows = run.get("rows") or {}
     if not rows:
         return "–"
-    return f"{fmt.count(rows.get('input_lines'))} lines · {fmt.count(rows.get('customers'))} customers"
+    return _("{lines} lines · {customers} customers").format(lines=fmt.count(rows.get("input_lines")),
+                                                             customers=fmt.count(rows.get("customers")))
 
 
 def _message(run: Mapping) -> ComponentType:
@@ -317,9 +320,9 @@ def _history_row(run: Mapping, now: datetime) -> html.Tr:
         html.Td(clock(run.get("started_at"))),
         html.Td(clock(run.get("finished_at"), with_day=not same_day)),
         html.Td(run_duration(run, now), className="text-end"),
-        html.Td(dbc.Badge(status, color=STATUS_COLORS.get(status, "dark"), class_name="ops-status")),
-        html.Td(html.Span(run.get("trigger", "–"), title=f"requested by {asked} at {run.get('requested_at')}"
-                          if asked else None)),
+        html.Td(dbc.Badge(_status(status), color=STATUS_COLORS.get(status, "dark"), class_name="ops-status")),
+        html.Td(html.Span(_trigger(run.get("trigger")), title=_("requested by {who} at {time}").format(
+            who=asked, time=run.get("requested_at")) if asked else None)),
         html.Td(html.Code(run.get("version") or "–") if status == "success" else
                 html.Span(run.get("version") or "–", className="text-body-secondary small")),
         html.Td(_rows(run), className="text-nowrap"),
@@ -330,9 +333,10 @@ def _history_row(run: Mapping, now: datetime) -> html.Tr:
 def history_table(runs: Sequence[Mapping], now: datetime) -> ComponentType:
     """The run history, newest first (as the store returns it)."""
     if not runs:
-        return html.P("No refresh has run yet.", className="text-body-secondary mb-0", id="ops-no-runs")
+        return html.P(_("No refresh has run yet."), className="text-body-secondary mb-0", id="ops-no-runs")
     head = html.Thead(html.Tr([html.Th(label) for label in (
-        "Started (UTC)", "Finished", "Duration", "Status", "Trigger", "Version", "Rows", "Message")]))
+        _("Started (UTC)"), _("Finished"), _("Duration"), _("Status"), _("Trigger"), _("Version"), _("Rows"),
+        _("Message"))]))
     body = html.Tbody([_history_row(run, now) for run in runs])
     return dbc.Table([head, body], id="ops-history-table", size="sm", hover=True, responsive=True,
                      class_name="ops-history mb-0")
@@ -341,10 +345,26 @@ def history_table(runs: Sequence[Mapping], now: datetime) -> ComponentType:
 def queued_message(queued: bool, poll_s: float) -> dbc.Alert:
     """Feedback after "Refresh now": queued, or one is already queued."""
     if queued:
-        return dbc.Alert(f"Refresh queued — the scheduler starts it within about {poll_s:g} s; "
-                         "follow it in the history below.", color="success", class_name="py-2 mb-0",
-                         id="ops-queued", duration=8000)
-    return dbc.Alert("A refresh is already queued", color="warning", class_name="py-2 mb-0", id="ops-queued")
+        seconds = fmt.number(poll_s, 0 if float(poll_s).is_integer() else 1)
+        return dbc.Alert(_("Refresh queued — the scheduler starts it within about {seconds} s; "
+                           "follow it in the history below.").format(seconds=seconds),
+                         color="success", class_name="py-2 mb-0", id="ops-queued", duration=8000)
+    return dbc.Alert(_("A refresh is already queued"), color="warning", class_name="py-2 mb-0", id="ops-queued")
+
+
+_STATUSES = {"success": N_("success"), "failed": N_("failed"), "skipped": N_("skipped"), "running": N_("running")}
+_TRIGGERS = {"manual": N_("manual"), "schedule": N_("schedule"), "ops": N_("ops page")}
+
+
+def _status(status: str) -> str:
+    """A run status in the current language (unknown statuses as stored)."""
+    return _(_STATUSES[status]) if status in _STATUSES else status
+
+
+def _trigger(trigger: object) -> str:
+    """A run trigger in the current language (unknown triggers as stored)."""
+    text = str(trigger or "–")
+    return _(_TRIGGERS[text]) if text in _TRIGGERS else text
 
 
 def utc_now() -> datetime:

@@ -1,4 +1,5 @@
-"""The page chrome: navbar with the snapshot's dates, filter chip, data-source banner, empty state."""
+"""The page chrome: navbar with the snapshot's dates and the language switch, filter chip, data-source banner,
+empty state — every visible string in the request's language (:mod:`dashboard.i18n`)."""
 
 from __future__ import annotations
 
@@ -8,23 +9,24 @@ from urllib.parse import urlencode
 
 import dash
 import dash_bootstrap_components as dbc
+from babel import Locale
 from dash import dcc, get_relative_path, html
 from dash.development.base_component import ComponentType
 
 from dashboard.components.format import day, moment
+from dashboard.i18n import LANGUAGES, _, current_language
 
-__all__ = ["FRAME_VERSION", "nav_pages", "page_href", "navbar", "snapshot_caption", "filter_chip", "source_banner",
-           "empty_state",
-           "not_found"]
+__all__ = ["FRAME_VERSION", "nav_pages", "page_href", "navbar", "language_switch", "snapshot_caption", "filter_chip",
+           "source_banner", "empty_state", "not_found"]
 
-STATE_KEYS = ("segment", "embed")  # query parameters that follow the user from page to page
+STATE_KEYS = ("segment", "embed", "lang")  # query parameters that follow the user from page to page
 # The snapshot version a framed page shows (None: no data). A pattern id, so that a callback can read it as a
 # list that is empty on pages without a frame, instead of failing on a missing component.
 FRAME_VERSION = {"type": "frame-version", "page": "frame"}
 
 
 def page_href(path: str, state: Mapping[str, object] | None = None, **extra: object) -> str:
-    """Link to ``path`` under the app's prefix, carrying the cross-filter state (segment, embed)."""
+    """Link to ``path`` under the app's prefix, carrying the cross-filter state (segment, embed, lang)."""
     query = {k: v for k, v in {**(state or {}), **extra}.items() if k in STATE_KEYS + tuple(extra) and v}
     return get_relative_path(path) + (f"?{urlencode(query)}" if query else "")
 
@@ -38,25 +40,46 @@ def nav_pages() -> list[tuple[str, str]]:
 
 
 def navbar(state: Mapping[str, object], active: str, caption: ComponentType) -> dbc.Navbar:
-    """Top navigation: brand, page links (carrying the filter state), customer search, snapshot caption."""
-    links = [dbc.NavItem(dbc.NavLink(label, href=page_href(path, state), active=_is_active(path, active),
+    """Top navigation: brand, page links (carrying the filter state), customer search, snapshot caption,
+    language switch. Page names are translated here: register them as ``name=N_("...")``."""
+    links = [dbc.NavItem(dbc.NavLink(_(label), href=page_href(path, state), active=_is_active(path, active),
                                      id=f"nav-{path.strip('/') or 'home'}"))
              for label, path in nav_pages()]
     search = dbc.InputGroup([
-        dbc.Input(id="nav-search", placeholder="Customer id", type="search", debounce=True, size="sm",
+        dbc.Input(id="nav-search", placeholder=_("Customer id"), type="search", debounce=True, size="sm",
                   autocomplete="off", maxlength=40),
-        dbc.Button("Open", id="nav-search-go", size="sm", color="light"),
+        dbc.Button(_("Open"), id="nav-search-go", size="sm", color="light"),
     ], size="sm", class_name="nav-search")
     collapsible = dbc.Collapse([
         dbc.Nav(links, navbar=True, class_name="me-auto"),
         html.Div(search, className="me-3 my-2 my-lg-0"),
         html.Small(caption, id="snapshot-caption", className="navbar-caption"),
+        language_switch(state, active),
     ], id="nav-collapse", navbar=True, is_open=False)
     return dbc.Navbar(dbc.Container([
-        dbc.NavbarBrand("Customer segments", href=page_href("/", state), class_name="fw-semibold"),
+        dbc.NavbarBrand(_("Customer segments"), href=page_href("/", state), class_name="fw-semibold"),
         dbc.NavbarToggler(id="nav-toggler", n_clicks=0),
         collapsible,
     ], fluid=True), color="dark", dark=True, expand="lg", class_name="mb-3 app-navbar")
+
+
+def language_switch(state: Mapping[str, object], path: str) -> html.Div:
+    """``FR | EN``: the current language in bold, the others as links to the same page and state.
+
+    Plain links (a full page load), so the server sets the ``lang`` cookie and the whole page, title
+    included, comes back in the chosen language.
+    """
+    current, items = current_language(), []
+    for lang in LANGUAGES:
+        name = Locale.parse(lang).get_display_name(lang).capitalize()
+        if items:
+            items.append(html.Span("|", className="mx-1", **{"aria-hidden": "true"}))
+        items.append(html.Span(lang.upper(), title=name, className="fw-bold text-white", id=f"lang-{lang}",
+                               **{"aria-current": "true"}) if lang == current else
+                     html.A(lang.upper(), href=page_href(path, state, lang=lang), title=name, hrefLang=lang,
+                            lang=lang, id=f"lang-{lang}", className="text-white-50 text-decoration-none"))
+    return html.Div(items, id="language-switch", className="language-switch small ms-lg-3 my-2 my-lg-0",
+                    role="group", **{"aria-label": _("Language")})
 
 
 def _is_active(path: str, active: str) -> bool:
@@ -66,11 +89,12 @@ def _is_active(path: str, active: str) -> bool:
 def snapshot_caption(manifest: Mapping | None) -> ComponentType:
     """``Data 1 Dec 2010 – 9 Dec 2011 · refreshed 25 Nov 2026 07:25 UTC`` (with the version on hover)."""
     if not manifest:
-        return "No snapshot published yet"
+        return _("No snapshot published yet")
     period = manifest.get("period", {})
     return html.Span([
-        f"Data {day(period.get('start'))} – {day(period.get('end'))} · refreshed {moment(manifest.get('created_at'))}",
-    ], title=f"Snapshot version {manifest.get('version')}")
+        _("Data {start} – {end} · refreshed {refreshed}").format(
+            start=day(period.get("start")), end=day(period.get("end")), refreshed=moment(manifest.get("created_at"))),
+    ], title=_("Snapshot version {version}").format(version=manifest.get("version")))
 
 
 def filter_chip(state: Mapping[str, object], path: str) -> ComponentType:
@@ -79,8 +103,9 @@ def filter_chip(state: Mapping[str, object], path: str) -> ComponentType:
     if not segment:
         return None
     remove = page_href(path, {k: v for k, v in state.items() if k != "segment"})
-    return dbc.Badge([f"Segment: {segment} ", dcc.Link("×", href=remove, className="chip-remove text-white",
-                                                       title="Remove this filter", id="chip-remove")],
+    return dbc.Badge([_("Segment: {segment}").format(segment=segment) + " ",
+                      dcc.Link("×", href=remove, className="chip-remove text-white", title=_("Remove this filter"),
+                               id="chip-remove")],
                      color="primary", pill=True, class_name="filter-chip", id="filter-chip")
 
 
@@ -89,25 +114,27 @@ def source_banner(unavailable_since: datetime | None, version: str | None) -> Co
     if not unavailable_since:
         return None
     since = moment(unavailable_since)
-    kept = f" — showing the last loaded snapshot ({version})" if version else ""
-    return dbc.Alert(f"Data source unavailable since {since}{kept}.", color="warning", class_name="py-2",
+    text = (_("Data source unavailable since {since} — showing the last loaded snapshot ({version}).")
+            if version else _("Data source unavailable since {since}."))
+    return dbc.Alert(text.format(since=since, version=version), color="warning", class_name="py-2",
                      id="source-banner")
 
 
 def empty_state() -> dbc.Card:
     """Shown when no snapshot has been published yet: what to do for a business user, the commands folded away."""
     return dbc.Card(dbc.CardBody([
-        html.H4("No data yet", className="card-title"),
-        html.P("No data has been published yet. Ask your operator to run a refresh; this page shows the data "
-               "as soon as it is published (reload the page then).", id="empty-state-message"),
+        html.H4(_("No data yet"), className="card-title"),
+        html.P(_("No data has been published yet. Ask your operator to run a refresh; this page shows the data "
+                 "as soon as it is published (reload the page then)."), id="empty-state-message"),
         html.Details([
-            html.Summary("Details for operators", className="small"),
-            html.P("Publish a snapshot to the store this dashboard reads with the refresh job, from the project "
-                   "folder:", className="small mt-2 mb-1"),
-            html.Pre("python -m jobs.refresh            # bundled demo data\n"
+            html.Summary(_("Details for operators"), className="small"),
+            html.P(_("Publish a snapshot to the store this dashboard reads with the refresh job, from the project "
+                     "folder:"), className="small mt-2 mb-1"),
+            html.Pre("python -m jobs.refresh            # " + _("bundled demo data") + "\n"
                      "python -m jobs.refresh --input your_transactions.csv\n"
-                     "make refresh                      # the same, bundled data", className="bg-light p-2 mb-1"),
-            html.P("or press \u201cRefresh now\u201d on the operations page (/ops) while the scheduler runs.",
+                     "make refresh                      # " + _("the same, bundled data"),
+                     className="bg-light p-2 mb-1"),
+            html.P(_("or press \u201cRefresh now\u201d on the operations page (/ops) while the scheduler runs."),
                    className="small mb-0"),
         ], id="empty-state-details"),
     ]), class_name="empty-state mx-auto mt-4", id="empty-state")

@@ -11,6 +11,7 @@ from dash.development.base_component import ComponentType
 from analytics.errors import AppError
 from dashboard import data
 from dashboard.components.shell import empty_state, not_found, page_frame
+from dashboard.i18n import LANGUAGES, _, current_language, use_language
 
 __all__ = ["render", "render_cached", "page_state"]
 
@@ -19,8 +20,10 @@ Body = Callable[[str, Mapping], ComponentType]  # (version, manifest) -> page bo
 
 
 def page_state(query: Mapping[str, object]) -> dict[str, object]:
-    """The cross-filter state carried by the URL (segment, embed)."""
-    return {"segment": query.get("segment") or None, "embed": query.get("embed") or None}
+    """The cross-filter state carried by the URL (segment, embed, lang — a known language only)."""
+    lang = query.get("lang")
+    return {"segment": query.get("segment") or None, "embed": query.get("embed") or None,
+            "lang": lang if lang in LANGUAGES else None}
 
 
 def render(path: str, state: Mapping[str, object], body: Body) -> html.Div:
@@ -32,14 +35,15 @@ def render(path: str, state: Mapping[str, object], body: Body) -> html.Div:
     status = data.status()
     if status.version is None:
         content = empty_state() if status.unavailable_since is None else not_found(
-            f"The data source is unavailable and this server holds no snapshot yet ({status.error}).")
+            _("The data source is unavailable and this server holds no snapshot yet ({error}).").format(
+                error=status.error))
         return page_frame(path, state, content, None, status.unavailable_since)
     try:
         manifest = data.manifest(status.version)
         content = body(status.version, manifest)
     except AppError as exc:
         log.warning("page %s failed: %s", path, exc)
-        manifest, content = None, not_found(f"This page cannot be shown right now: {exc}")
+        manifest, content = None, not_found(_("This page cannot be shown right now: {error}").format(error=exc))
     return page_frame(path, state, html.Div([dcc.Store(id="page-version", data=status.version), content]),
                       manifest, status.unavailable_since, status.version)
 
@@ -52,17 +56,19 @@ def render_cached(path: str, state: Mapping[str, object], body: StateBody) -> ht
 
     The body is built once per (version, state) and reused: building plotly figures is most of a
     page's cost, and a snapshot never changes. It is cached by :func:`dashboard.data.by_version`, so a new
-    version drops the old bodies.
+    version drops the old bodies; one body per language (the request's, even when the URL has no ``lang``).
     """
     name = f"{body.__module__}.{body.__qualname__}"
     _BODIES.setdefault(name, body)
     items = tuple(sorted(state.items(), key=lambda item: item[0]))
-    return render(path, state, lambda version, manifest: _cached_body(version, name, items))
+    lang = current_language()
+    return render(path, state, lambda version, manifest: _cached_body(version, name, items, lang))
 
 
 _BODIES: dict[str, StateBody] = {}  # body functions by qualified name: the cache key holds the name, not the function
 
 
 @data.by_version
-def _cached_body(version: str, body_name: str, state_items: tuple) -> ComponentType:
-    return _BODIES[body_name](version, data.manifest(version), dict(state_items))
+def _cached_body(version: str, body_name: str, state_items: tuple, lang: str) -> ComponentType:
+    with use_language(lang):
+        return _BODIES[body_name](version, data.manifest(version), dict(state_items))

@@ -34,9 +34,10 @@ from dashboard.components.grid_query import (
     sort_from_query,
 )
 from dashboard.components.shell import page_href
+from dashboard.i18n import N_
 from dashboard.pages._frame import page_state, render
 
-dash.register_page(__name__, path="/actions", name="Actions", title="Actions · Customer segments", order=2,
+dash.register_page(__name__, path="/actions", name=N_("Actions"), title="Actions · Customer segments", order=2,
                    nav=True)
 
 EXPORT_MAX_ROWS = 100_000  # most rows one CSV export holds

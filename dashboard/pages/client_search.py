@@ -15,9 +15,10 @@ from dash.development.base_component import ComponentType
 from dashboard import data
 from dashboard.components import client_view as cv
 from dashboard.components.shell import page_href
+from dashboard.i18n import N_
 from dashboard.pages._frame import page_state, render_cached
 
-dash.register_page(__name__, path="/client", name="Client 360", title="Client 360 · Customer segments", order=4,
+dash.register_page(__name__, path="/client", name=N_("Client 360"), title="Client 360 · Customer segments", order=4,
                    nav=True)
 
 EXAMPLES = 5  # customers in each example list

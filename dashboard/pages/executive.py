@@ -17,9 +17,10 @@ from dashboard.components.charts import GRAPH_CONFIG, monthly_figure, pareto_fig
 from dashboard.components.kpi import kpi_card
 from dashboard.components.movement_view import executive_summary as movement_summary
 from dashboard.components.shell import page_href
+from dashboard.i18n import N_
 from dashboard.pages._frame import page_state, render_cached
 
-dash.register_page(__name__, path="/", name="Executive summary", title="Executive summary · Customer segments",
+dash.register_page(__name__, path="/", name=N_("Executive summary"), title="Executive summary · Customer segments",
                    order=0, nav=True)
 
 

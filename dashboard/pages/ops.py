@@ -24,9 +24,15 @@ from flask import request
 from analytics.errors import AppError
 from dashboard import data
 from dashboard.components import ops_view
+from dashboard.i18n import N_, _
 from dashboard.pages._frame import page_state
 
-dash.register_page(__name__, path="/ops", name="Operations", title="Operations · Customer segments", order=90)
+
+def _title(**_path: str) -> str:
+    return f"{_('Operations')} · {_('Customer segments')}"
+
+
+dash.register_page(__name__, path="/ops", name=N_("Operations"), title=_title, order=90)
 
 log = logging.getLogger("dashboard.ops")
 
@@ -49,7 +55,7 @@ def _gated_body() -> html.Div:
     return html.Div([
         dcc.Store(id="ops-token", storage_type="session"),
         dcc.Interval(id="ops-poll", interval=POLL_MS, disabled=True),
-        html.H2("Operations", className="h4 my-3"),
+        html.H2(_("Operations"), className="h4 my-3"),
         html.Div(ops_view.token_gate(), id="ops-gate"),
         html.Div(ops_view.panel(), id="ops-panel", hidden=True),
     ])
@@ -62,7 +68,7 @@ def unlock(_submits: int | None, typed: str | None) -> tuple:
     if ops_view.token_ok(typed, _expected()):
         return typed, None, ""
     log.warning("ops page: wrong operator token from %s", request.remote_addr)
-    return None, dbc.Alert("Wrong token", color="danger", class_name="py-2 mb-0", id="ops-wrong-token"), ""
+    return None, dbc.Alert(_("Wrong token"), color="danger", class_name="py-2 mb-0", id="ops-wrong-token"), ""
 
 
 @callback(Output("ops-panel", "hidden"), Output("ops-gate", "hidden"), Output("ops-poll", "disabled"),
@@ -90,11 +96,13 @@ def _status(now: datetime) -> tuple:
         pending = ops_view.pending_note(data.store().pending_refresh_request(), now)
         history = ops_view.history_table(data.store().runs(HISTORY_RUNS), now)
     except AppError as exc:
-        pending, history = None, dbc.Alert(f"Run history unavailable: {exc}", color="warning", id="ops-history-error")
+        pending, history = None, dbc.Alert(_("Run history unavailable: {error}").format(error=exc), color="warning",
+                                           id="ops-history-error")
     try:
         scheduler = ops_view.scheduler_card(data.store().heartbeat(), now)
     except AppError as exc:
-        scheduler = dbc.Alert(f"Scheduler heartbeat unavailable: {exc}", color="warning", id="ops-scheduler-status")
+        scheduler = dbc.Alert(_("Scheduler heartbeat unavailable: {error}").format(error=exc), color="warning",
+                              id="ops-scheduler-status")
     return (snapshot, pending, history, scheduler, ops_view.quality_card(manifest),
             ops_view.cleaning_table(manifest))
 
@@ -104,7 +112,7 @@ def _status(now: datetime) -> tuple:
 def queue_refresh(_clicks: int | None, token: str | None) -> dbc.Alert:
     """Queue a "Refresh now" request for the scheduler; returns at once."""
     if not ops_view.token_ok(token, _expected()):
-        return dbc.Alert("Wrong token", color="danger", class_name="py-2 mb-0", id="ops-queued")
+        return dbc.Alert(_("Wrong token"), color="danger", class_name="py-2 mb-0", id="ops-queued")
     now = ops_view.utc_now()
     asked = {"requested_at": now.isoformat(timespec="seconds"), "requested_by": _requester()}
     try:
@@ -114,8 +122,8 @@ def queue_refresh(_clicks: int | None, token: str | None) -> dbc.Alert:
             return ops_view.running_message(running, now)
         queued = data.store().request_refresh(asked)
     except AppError as exc:
-        return dbc.Alert(f"Could not queue the refresh: {exc}", color="danger", class_name="py-2 mb-0",
-                         id="ops-queued")
+        return dbc.Alert(_("Could not queue the refresh: {error}").format(error=exc), color="danger",
+                         class_name="py-2 mb-0", id="ops-queued")
     log.info("ops page: refresh %s", "queued" if queued else "already queued", extra={"fields": asked})
     return ops_view.queued_message(queued, data.settings().scheduler.poll_s)
 

@@ -15,9 +15,10 @@ from dashboard.components import segment_view as view
 from dashboard.components.charts import GRAPH_CONFIG
 from dashboard.components.history_view import history_cards
 from dashboard.components.shell import page_href
+from dashboard.i18n import N_
 from dashboard.pages._frame import page_state, render_cached
 
-dash.register_page(__name__, path="/segments", name="Segments", title="Segments · Customer segments", order=1,
+dash.register_page(__name__, path="/segments", name=N_("Segments"), title="Segments · Customer segments", order=1,
                    nav=True)
 
 PATH = "/segments"

@@ -90,7 +90,8 @@ def test_assets_suites_dash_endpoints_callbacks_and_errors_carry_the_headers(cli
     assert {name: r.status_code for name, r in responses.items()} == {
         "asset": 200, "component suite": 200, "layout": 200, "dependencies": 200, "callback": 200,
         "missing asset": 404}
-    assert responses["callback"].get_json()["response"]["filters"]["data"] == {"segment": "Champions", "embed": None}
+    assert responses["callback"].get_json()["response"]["filters"]["data"] == {"segment": "Champions", "embed": None,
+                                                                                  "lang": None}
     for response in responses.values():
         _assert_security_headers(response)
 
