@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8050
 
-.PHONY: setup demo refresh serve check test test-fast bench bench-refresh clean lock audit
+.PHONY: setup demo refresh serve check test test-fast bench bench-refresh clean lock audit messages messages-check
 
 setup: $(VENV)/.installed
 
@@ -29,13 +29,23 @@ refresh: setup
 serve: setup
 	$(BIN)/gunicorn dashboard.wsgi:server --bind $(HOST):$(PORT)
 
-## check: lint (ruff), types (mypy), import contracts (lint-imports), the unit tests (pytest -m unit); about a
-##        minute, no Redis, no browser. Settings: pyproject.toml. Without reinstalling: `make -o setup check`
-check: setup
+## check: lint (ruff), types (mypy), import contracts (lint-imports), translations (messages-check), the unit
+##        tests (pytest -m unit); about a minute, no Redis, no browser. Settings: pyproject.toml.
+##        Without reinstalling: `make -o setup check`
+check: setup messages-check
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -m unit
+
+## messages: extract the interface's messages (_(), ngettext(), N_() in dashboard/) and merge them into every
+##        dashboard/locale/<lang>/LC_MESSAGES/messages.po (new ones empty, changed ones fuzzy): then translate
+messages: setup
+	$(BIN)/python scripts/messages.py update
+
+## messages-check: fail, listing them, when a message of the code has no translation (missing, empty, fuzzy)
+messages-check: setup
+	$(BIN)/python scripts/messages.py check
 
 ## test: every test (unit, Redis, server, browser); installs redis-server/chromium when missing and root
 test: setup
