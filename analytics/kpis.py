@@ -190,7 +190,7 @@ def summarise_segments(customers: pd.DataFrame, scheme: SegmentScheme) -> pd.Dat
     table["revenue_share"] = table["revenue"] / total_revenue if total_revenue else 0.0
     table["avg_basket"] = (table["gross_sales"] / table["orders"].replace(0, np.nan))
     table = table.sort_values(["priority_rank", "revenue"], ascending=[True, False], kind="stable")
-    return table[list(s.TABLES["segments"]) + ["description", "orders"]].reset_index(drop=True)
+    return table[list(s.TABLES["segments"]) + ["description", "description_fr", "orders"]].reset_index(drop=True)
 
 
 def segment_top_products(sales: pd.DataFrame, bought: pd.DataFrame, customers: pd.DataFrame, names: pd.Series,

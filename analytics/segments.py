@@ -1,7 +1,8 @@
 """Segment schemes: named groups of RFM cells, loaded from YAML and checked for full coverage.
 
-A scheme file lists segments with a name, a French label, a priority, an action, a tactic and the
-RFM cells they cover, as boxes of score ranges (``{r: 4-5, f: 1-5, m: 3}``). Loading checks that
+A scheme file lists segments with a name, a priority, an action, a tactic, a description and the
+RFM cells they cover, with their French texts (``label_fr``, ``action_fr``, ``tactic_fr``, ``description_fr``;
+optional, the English text stands in for a missing one), as boxes of score ranges (``{r: 4-5, f: 1-5, m: 3}``). Loading checks that
 each of the 125 (R, F, M) cells belongs to exactly one segment — there is no "Other" bucket.
 
 Optional keys for the segment history (analytics/history.py): ``ranking`` (segment names, best state first:
@@ -40,6 +41,9 @@ class Segment:
     tactic: str
     description: str
     cells: frozenset[tuple[int, int, int]]
+    action_fr: str = ""  # French texts; "" when the scheme gives none (the dashboard then shows the English)
+    tactic_fr: str = ""
+    description_fr: str = ""
 
 
 @dataclass(frozen=True)
@@ -82,11 +86,13 @@ class SegmentScheme:
         return self.priorities.index(priority) + 1
 
     def table(self) -> pd.DataFrame:
-        """segment, label_fr, priority, priority_rank, action, tactic, description, cells."""
+        """segment, label_fr, priority, priority_rank, action, action_fr, tactic, tactic_fr, description,
+        description_fr, cells."""
         return pd.DataFrame([
             {"segment": seg.name, "label_fr": seg.label_fr, "priority": seg.priority,
-             "priority_rank": self.priority_rank(seg.priority), "action": seg.action, "tactic": seg.tactic,
-             "description": seg.description, "cells": len(seg.cells)}
+             "priority_rank": self.priority_rank(seg.priority), "action": seg.action, "action_fr": seg.action_fr,
+             "tactic": seg.tactic, "tactic_fr": seg.tactic_fr, "description": seg.description,
+             "description_fr": seg.description_fr, "cells": len(seg.cells)}
             for seg in self.segments
         ])
 
@@ -146,16 +152,36 @@ def _parse_segment(entry: Any, i: int, priorities: tuple[str, ...], source: str)
     missing = [k for k in ("name", "priority", "action", "tactic", "cells") if not entry.get(k)]
     if missing:
         raise ConfigError(f"{where} lacks {missing}.")
+    unknown = sorted(str(key) for key in set(entry) - _KEYS)
+    if unknown:  # e.g. an unquoted text with commas in a {...} entry, which YAML splits into keys
+        raise ConfigError(f"{where} ({entry['name']}) has unknown key(s) {unknown}; allowed: {sorted(_KEYS)} "
+                          "(quote texts that contain commas).")
     if entry["priority"] not in priorities:
         raise ConfigError(f"{where} ({entry['name']}): priority {entry['priority']!r} "
                           f"is not one of {list(priorities)}.")
     boxes = entry["cells"] if isinstance(entry["cells"], list) else [entry["cells"]]
     cells = frozenset(cell for box in boxes for cell in _expand_box(box, f"{where} ({entry['name']})"))
+    french = {key: _text(entry, key, f"{where} ({entry['name']})") for key in _FRENCH}
     return Segment(
-        name=str(entry["name"]), label_fr=str(entry.get("label_fr", entry["name"])),
+        name=str(entry["name"]), label_fr=french["label_fr"] or str(entry["name"]),
         priority=str(entry["priority"]), action=str(entry["action"]), tactic=str(entry["tactic"]),
-        description=str(entry.get("description", "")), cells=cells,
+        description=str(entry.get("description", "")), cells=cells, action_fr=french["action_fr"],
+        tactic_fr=french["tactic_fr"], description_fr=french["description_fr"],
     )
+
+
+_FRENCH = ("label_fr", "action_fr", "tactic_fr", "description_fr")
+_KEYS = {"name", "priority", "action", "tactic", "description", "cells", *_FRENCH}
+
+
+def _text(entry: dict, key: str, where: str) -> str:
+    """An optional text of a segment: absent is "", present must be a non-empty string."""
+    if key not in entry:
+        return ""
+    value = entry[key]
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{where}: {key} must be a non-empty text, got {value!r}.")
+    return value.strip()
 
 
 def _expand_box(box: Any, where: str) -> list[tuple[int, int, int]]:

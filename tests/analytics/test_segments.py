@@ -87,3 +87,31 @@ def test_shipped_schemes_are_valid_yaml_files():
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         cells = {c for seg in parse_scheme(raw).segments for c in seg.cells}
         assert cells == set(itertools.product(range(1, 6), repeat=3))
+
+
+def test_shipped_schemes_have_every_french_text():
+    for path in (SCHEMES / "strategic6.yaml", SCHEMES / "rf10.yaml"):
+        for seg in load_scheme(path).segments:
+            assert seg.label_fr and seg.action_fr and seg.tactic_fr, (path.name, seg.name)
+    six = {seg.name: seg for seg in load_scheme(SCHEMES / "strategic6.yaml").segments}
+    assert six["Can't Lose Them"].tactic_fr.startswith("Campagne de réengagement")
+    assert all(seg.description_fr for seg in six.values())
+    rf10 = {seg.name: seg for seg in load_scheme(SCHEMES / "rf10.yaml").segments}
+    assert rf10["Champions"].tactic == "Early access, exclusive offers, ask for reviews"  # quoted: commas kept
+
+
+def test_french_texts_are_optional_but_never_blank():
+    seg = parse_scheme({"segments": [_segment("All", [{"r": "1-5"}])]}).segments[0]
+    assert (seg.label_fr, seg.action_fr, seg.tactic_fr, seg.description_fr) == ("All", "", "", "")
+    table = parse_scheme({"segments": [{**_segment("All", [{"r": "1-5"}]), "action_fr": "Agir"}]}).table()
+    assert table.loc[0, ["action", "action_fr", "tactic_fr"]].tolist() == ["a", "Agir", ""]
+    with pytest.raises(ConfigError, match=r"segment #1 of <scheme> \(All\): tactic_fr must be a non-empty text"):
+        parse_scheme({"segments": [{**_segment("All", [{"r": "1-5"}]), "tactic_fr": "  "}]})
+
+
+def test_unknown_keys_are_refused():
+    # An unquoted text with commas inside {...} becomes extra keys: refused instead of a silently cut text.
+    raw = yaml.safe_load("segments:\n  - {name: All, priority: Low, action: a, tactic: Early access, offers, "
+                         "cells: [{r: 1-5}]}")
+    with pytest.raises(ConfigError, match=r"\(All\) has unknown key\(s\) \['offers'\].*quote texts"):
+        parse_scheme(raw)
