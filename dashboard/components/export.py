@@ -5,6 +5,11 @@ formula. :func:`neutralise_csv_cell` prefixes such **text** cells with ``'`` so 
 text. Decision: numbers stay numbers — a numeric cell such as ``-12.5`` is data, written as is, so
 sums still work; a *string* that starts with ``-`` (``"-x"``, even ``"-1"``) gets the quote. Column
 headers are text and are neutralised too.
+
+Headers are the stable English column names (a contract with other tools: docs/EXPORTS.md). For people
+opening a file in a spreadsheet, ``csv_download(..., localised_headers=True)`` writes readable headers in the
+request's language instead (``Customer id`` / ``N° client``): :data:`COLUMN_LABELS`, translated through the
+catalogue; a column without a label keeps its name.
 """
 
 from __future__ import annotations
@@ -13,9 +18,26 @@ import re
 
 import pandas as pd
 
-__all__ = ["FORMULA_PREFIXES", "neutralise_csv_cell", "to_safe_csv", "safe_filename", "csv_download"]
+from dashboard.i18n import N_, _
+
+__all__ = ["FORMULA_PREFIXES", "COLUMN_LABELS", "neutralise_csv_cell", "to_safe_csv", "safe_filename",
+           "header_label", "csv_download"]
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+# Readable header of each exported column (English msgid, translated when written): the campaign columns
+# (dashboard/components/campaign.py) and the other lists' columns. product_<n>_code/_name: see header_label.
+COLUMN_LABELS: dict[str, str] = {
+    "customer_id": N_("Customer id"), "country": N_("Country"), "segment": N_("Segment"),
+    "priority": N_("Priority"), "action": N_("Action"), "tactic": N_("Tactic"), "r_score": N_("R score"),
+    "f_score": N_("F score"), "m_score": N_("M score"), "recency_days": N_("Days since last order"),
+    "frequency": N_("Orders"), "last_purchase": N_("Last purchase"), "gross_value": N_("Bought"),
+    "returns_value": N_("Returned"), "net_value": N_("Net value"), "yearly_value": N_("Yearly value"),
+    "risk_score": N_("Risk score (0-100)"), "at_risk": N_("At risk"), "revenue_at_stake": N_("Revenue at stake"),
+    "currency": N_("Currency"), "customers": N_("Customers"), "revenue": N_("Revenue"),
+    "stock_code": N_("Product code"), "description": N_("Product"), "quantity": N_("Quantity"),
+}
+_PRODUCT = re.compile(r"^product_(\d+)_(code|name)$")
 
 
 def neutralise_csv_cell(value: object) -> object:
@@ -40,6 +62,15 @@ def to_safe_csv(frame: pd.DataFrame) -> str:
     return safe.to_csv(index=False, lineterminator="\r\n")
 
 
+def header_label(column: str) -> str:
+    """The readable header of ``column`` in the current language (``column`` itself when it has none)."""
+    product = _PRODUCT.match(column)
+    if product:
+        text = _("Product {rank} code") if product.group(2) == "code" else _("Product {rank} name")
+        return text.format(rank=product.group(1))
+    return _(COLUMN_LABELS[column]) if column in COLUMN_LABELS else column
+
+
 def safe_filename(*parts: str) -> str:
     """``customers-cant-lose-them-all-20261125T061012Z-3f2a9c.csv`` from name parts (letters, digits, ``-``).
 
@@ -49,6 +80,11 @@ def safe_filename(*parts: str) -> str:
     return "-".join(slug for slug in slugs if slug)[:150] + ".csv"
 
 
-def csv_download(frame: pd.DataFrame, filename: str) -> dict:
-    """``dcc.Download`` data for the frame as safe CSV (UTF-8 with a BOM so spreadsheets read ``£`` right)."""
+def csv_download(frame: pd.DataFrame, filename: str, localised_headers: bool = False) -> dict:
+    """``dcc.Download`` data for the frame as safe CSV (UTF-8 with a BOM so spreadsheets read ``£`` right).
+
+    Headers: the column names, or with ``localised_headers`` their readable labels in the current language.
+    """
+    if localised_headers:
+        frame = frame.rename(columns=lambda name: header_label(str(name)))
     return {"content": "\ufeff" + to_safe_csv(frame), "filename": filename, "type": "text/csv", "base64": False}
