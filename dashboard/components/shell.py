@@ -73,7 +73,7 @@ def language_switch(state: Mapping[str, object], path: str) -> html.Div:
     for lang in LANGUAGES:
         name = Locale.parse(lang).get_display_name(lang).capitalize()
         if items:
-            items.append(html.Span("|", className="mx-1", **{"aria-hidden": "true"}))
+            items.append(html.Span("|", className="mx-1 text-white-50", **{"aria-hidden": "true"}))
         items.append(html.Span(lang.upper(), title=name, className="fw-bold text-white", id=f"lang-{lang}",
                                **{"aria-current": "true"}) if lang == current else
                      html.A(lang.upper(), href=page_href(path, state, lang=lang), title=name, hrefLang=lang,
