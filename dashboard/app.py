@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     register_health(app.server, app.config.routes_pathname_prefix)
     apply_security(app, settings)
     app.layout = functools.partial(_shell, settings.dashboard.new_data_poll_s)
+    _declare_language(app)
     _register_callbacks(app)
     _redirect_to_canonical_customer_ids(app)
     _finish_setup(app)
@@ -68,6 +69,16 @@ def _finish_setup(app: dash.Dash) -> None:
     inline script exists. With gunicorn's preload_app this runs once in the master, before the fork.
     """
     app.server.test_client().get(app.config.routes_pathname_prefix + "_dash-layout")
+
+
+def _declare_language(app: dash.Dash) -> None:
+    """``<html lang="fr">``: the page's language for screen readers, hyphenation and browser translation."""
+    interpolate = app.interpolate_index
+
+    def interpolate_index(**kwargs: str) -> str:
+        return interpolate(**kwargs).replace("<html>", f'<html lang="{i18n.current_language()}">', 1)
+
+    app.interpolate_index = interpolate_index  # type: ignore[method-assign,assignment]
 
 
 def canonical_client_path(path: str, routes_prefix: str = "/") -> str | None:

@@ -145,7 +145,7 @@ def snapshot_card(manifest: Mapping | None, now: datetime, unavailable: str | No
                         class_name="h-100")
     period, source = manifest.get("period") or {}, manifest.get("source") or {}
     customers = (manifest.get("tables") or {}).get("customers", {}).get("rows")
-    facts = [
+    facts: list[tuple[str, ComponentType]] = [
         (_("Version"), html.Code(manifest.get("version"), id="ops-version")),
         (_("Published"), html.Span([f"{fmt.moment(manifest.get('created_at'))} · ",
                                     html.Strong(ago(manifest.get("created_at"), now))], id="ops-published")),

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlencode
 
 import dash
 import dash_bootstrap_components as dbc
 from babel import Locale
 from dash import dcc, get_relative_path, html
-from dash.development.base_component import ComponentType
+from dash.development.base_component import Component, ComponentType
 
 from dashboard.components.format import day, moment
 from dashboard.i18n import LANGUAGES, _, current_language
@@ -69,17 +70,22 @@ def language_switch(state: Mapping[str, object], path: str) -> html.Div:
     Plain links (a full page load), so the server sets the ``lang`` cookie and the whole page, title
     included, comes back in the chosen language.
     """
-    current, items = current_language(), []
+    current, items = current_language(), list[Component]()
+    hidden: dict[str, Any] = {"aria-hidden": "true"}
     for lang in LANGUAGES:
-        name = Locale.parse(lang).get_display_name(lang).capitalize()
+        name = str(Locale.parse(lang).get_display_name(lang)).capitalize()
         if items:
-            items.append(html.Span("|", className="mx-1 text-white-50", **{"aria-hidden": "true"}))
-        items.append(html.Span(lang.upper(), title=name, className="fw-bold text-white", id=f"lang-{lang}",
-                               **{"aria-current": "true"}) if lang == current else
-                     html.A(lang.upper(), href=page_href(path, state, lang=lang), title=name, hrefLang=lang,
-                            lang=lang, id=f"lang-{lang}", className="text-white-50 text-decoration-none"))
+            items.append(html.Span("|", className="mx-1 text-white-50", **hidden))
+        if lang == current:
+            here: dict[str, Any] = {"aria-current": "true"}
+            items.append(html.Span(lang.upper(), title=name, className="fw-bold text-white", id=f"lang-{lang}",
+                                   **here))
+        else:
+            items.append(html.A(lang.upper(), href=page_href(path, state, lang=lang), title=name, hrefLang=lang,
+                                lang=lang, id=f"lang-{lang}", className="text-white-50 text-decoration-none"))
+    group: dict[str, Any] = {"aria-label": _("Language")}
     return html.Div(items, id="language-switch", className="language-switch small ms-lg-3 my-2 my-lg-0",
-                    role="group", **{"aria-label": _("Language")})
+                    role="group", **group)
 
 
 def _is_active(path: str, active: str) -> bool:

@@ -64,6 +64,7 @@ def test_ops_page_in_french(dash_duo, french_server):
         body = body.replace(text, "")
     assert _english_left(body) == [], _english_left(body)
     assert dash_duo.driver.title == "Exploitation · Segments clients"
+    assert dash_duo.find_element("html").get_attribute("lang") == "fr"
     assert severe_logs(dash_duo) == []
 
 
