@@ -49,7 +49,7 @@ def _read(path: Path, lang: str) -> Catalog:
 def _write(catalog: Catalog, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as handle:
-        write_po(handle, catalog, width=116, sort_output=True, include_lineno=False)
+        write_po(handle, catalog, width=116, sort_output=True, include_lineno=False, ignore_obsolete=True)
 
 
 def untranslated(template: Catalog, catalog: Catalog) -> list[str]:

@@ -353,7 +353,7 @@ def queued_message(queued: bool, poll_s: float) -> dbc.Alert:
 
 
 _STATUSES = {"success": N_("success"), "failed": N_("failed"), "skipped": N_("skipped"), "running": N_("running")}
-_TRIGGERS = {"manual": N_("manual"), "schedule": N_("schedule"), "ops": N_("ops page")}
+_TRIGGERS = {"manual": N_("manual"), "schedule": N_("schedule"), "ops": N_("ops")}
 
 
 def _status(status: str) -> str:
