@@ -13,9 +13,10 @@ from dashboard import data
 from dashboard.components import campaign_view
 from dashboard.components.ops_view import utc_now
 from dashboard.components.shell import page_href
+from dashboard.i18n import N_
 from dashboard.pages._frame import page_state, render
 
-dash.register_page(__name__, path="/campaigns", name="Campaigns", title="Campaigns · Customer segments", order=5,
+dash.register_page(__name__, path="/campaigns", name=N_("Campaigns"), title="Campaigns · Customer segments", order=5,
                    nav=True)
 
 
