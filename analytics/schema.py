@@ -74,7 +74,8 @@ TABLES: dict[str, dict[str, str]] = {
     },
     "segments": {
         "segment": "str", "label_fr": "str", "priority": "str", "priority_rank": "int", "action": "str",
-        "action_fr": "str", "tactic": "str", "tactic_fr": "str", "customers": "int", "customer_share": "float", "revenue": "float",
+        "action_fr": "str", "tactic": "str", "tactic_fr": "str", "customers": "int", "customer_share": "float",
+        "revenue": "float",
         "revenue_share": "float", "mean_recency_days": "float", "mean_frequency": "float",
         "mean_monetary": "float", "mean_r_score": "float", "mean_f_score": "float", "mean_m_score": "float",
         "avg_basket": "float", "at_risk_customers": "int", "revenue_at_stake": "float",

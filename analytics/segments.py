@@ -1,9 +1,10 @@
 """Segment schemes: named groups of RFM cells, loaded from YAML and checked for full coverage.
 
 A scheme file lists segments with a name, a priority, an action, a tactic, a description and the
-RFM cells they cover, with their French texts (``label_fr``, ``action_fr``, ``tactic_fr``, ``description_fr``;
-optional, the English text stands in for a missing one), as boxes of score ranges (``{r: 4-5, f: 1-5, m: 3}``). Loading checks that
-each of the 125 (R, F, M) cells belongs to exactly one segment — there is no "Other" bucket.
+RFM cells they cover, as boxes of score ranges (``{r: 4-5, f: 1-5, m: 3}``), with their French texts
+(``label_fr``, ``action_fr``, ``tactic_fr``, ``description_fr``; optional, the English text stands in for a
+missing one). Loading checks that each of the 125 (R, F, M) cells belongs to exactly one segment — there
+is no "Other" bucket.
 
 Optional keys for the segment history (analytics/history.py): ``ranking`` (segment names, best state first:
 a move towards the front is an upgrade; default: by the mean R + F + M of each segment's cells),
