@@ -30,9 +30,10 @@ from dashboard.components.export import csv_download, safe_filename
 from dashboard.components.grid_query import query_rows
 from dashboard.components.rule_charts import NETWORK_STYLESHEET, network_elements, scatter_figure
 from dashboard.components.shell import page_href
+from dashboard.i18n import N_
 from dashboard.pages._frame import page_state, render
 
-dash.register_page(__name__, path="/cross-sell", name="Cross-sell", title="Cross-sell · Customer segments", order=3,
+dash.register_page(__name__, path="/cross-sell", name=N_("Cross-sell"), title="Cross-sell · Customer segments", order=3,
                    nav=True)
 
 PATH = "/cross-sell"

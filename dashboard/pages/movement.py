@@ -27,9 +27,10 @@ from dashboard.components.charts import GRAPH_CONFIG
 from dashboard.components.export import csv_download, safe_filename
 from dashboard.components.grid_query import MAX_BLOCK_ROWS, query_rows
 from dashboard.components.shell import page_href
+from dashboard.i18n import N_
 from dashboard.pages._frame import page_state, render_cached
 
-dash.register_page(__name__, path=mv.PATH, name="Movement", title="Movement · Customer segments", order=1.5,
+dash.register_page(__name__, path=mv.PATH, name=N_("Movement"), title="Movement · Customer segments", order=1.5,
                    nav=True)
 
 EXPORT_MAX_ROWS = 100_000

@@ -12,10 +12,15 @@ from dash import dcc, html
 from analytics.errors import AppError
 from dashboard import data
 from dashboard.components.shell import page_frame, page_href
+from dashboard.i18n import N_, _
 from dashboard.pages._frame import page_state
 
-dash.register_page(__name__, path="/404", name="Page not found", title="Page not found · Customer segments",
-                   order=99)
+
+def _title(**_path: str) -> str:
+    return f"{_('Page not found')} · {_('Customer segments')}"
+
+
+dash.register_page(__name__, path="/404", name=N_("Page not found"), title=_title, order=99)
 
 MENU_ORDER_END = 90  # pages ordered from here on (operations, this one) are not offered as ways back
 
@@ -24,12 +29,12 @@ def layout(**query: str) -> html.Div:
     """The not-found message, the main pages as links and the navbar (kept when embedded: no navbar)."""
     state = page_state(query)
     body = dbc.Card(dbc.CardBody([
-        html.H2("Page not found", className="h4", id="not-found-title"),
-        html.P("There is no page at this address. The link may be mistyped or out of date.",
+        html.H2(_("Page not found"), className="h4", id="not-found-title"),
+        html.P(_("There is no page at this address. The link may be mistyped or out of date."),
                className="text-body-secondary"),
-        dcc.Link("← Back to the executive summary", href=page_href("/", state), id="not-found-home",
+        dcc.Link(_("← Back to the executive summary"), href=page_href("/", state), id="not-found-home",
                  className="fw-semibold"),
-        html.Div(["Or go to: ", *_links(state)], className="small mt-2"),
+        html.Div([_("Or go to:") + " ", *_links(state)], className="small mt-2"),
     ]), class_name="mx-auto mt-4 not-found-page", id="not-found-page")
     return page_frame("/404", state, body, _manifest())
 
@@ -41,7 +46,7 @@ def _links(state: dict) -> list:
                    key=lambda p: p.get("order", 0))
     links: list = []
     for page in pages:
-        links += [", " if links else None, dcc.Link(page["name"], href=page_href(page["path"], state))]
+        links += [", " if links else None, dcc.Link(_(page["name"]), href=page_href(page["path"], state))]
     return links
 
 
