@@ -199,33 +199,37 @@ def running_refresh(runs: Sequence[Mapping], beat: Mapping | None, now: datetime
 
 def running_message(running: Mapping, now: datetime) -> dbc.Alert:
     """Feedback when "Refresh now" is pressed while a refresh runs: nothing is queued."""
-    return dbc.Alert([html.Strong("A refresh is already running"),
-                      (f" (trigger {running.get('trigger') or '?'}, started {ago(running.get('since'), now)}) — "
-                      "nothing was queued; its outcome will appear in the history below.")],
+    return dbc.Alert([html.Strong(_("A refresh is already running")),
+                      " " + _("(trigger {trigger}, started {ago}) — nothing was queued; its outcome will appear in "
+                              "the history below.").format(trigger=_trigger(running.get("trigger") or "?"),
+                                                           ago=ago(running.get("since"), now))],
                      color="warning", class_name="py-2 mb-0", id="ops-queued")
 
 
 def scheduler_card(beat: Mapping | None, now: datetime) -> dbc.Card:
     """Whether the scheduler is alive (last heartbeat), which process, what it runs now and its schedule."""
-    title = html.H3("Scheduler", className="h6")
+    title = html.H3(_("Scheduler"), className="h6")
     if not beat:
         return dbc.Card(dbc.CardBody([title, dbc.Alert(
-            "No scheduler has ever run on this store: scheduled refreshes and \u201cRefresh now\u201d need one "
-            "(python -m jobs.scheduler).", color="warning", class_name="py-2 mb-0", id="ops-scheduler-status")]),
+            _("No scheduler has ever run on this store: scheduled refreshes and \u201cRefresh now\u201d need one "
+              "(python -m jobs.scheduler)."), color="warning", class_name="py-2 mb-0", id="ops-scheduler-status")]),
             class_name="h-100")
     alive = scheduler_alive(beat, now)
-    state = "alive" if alive else "stopped" if beat.get("stopped") else "not responding"
+    state = _("alive") if alive else _("stopped") if beat.get("stopped") else _("not responding")
     status = html.Span([dbc.Badge(state, color="success" if alive else "danger", class_name="me-2"),
-                        f"last seen {clock(beat.get('at'))} UTC ({ago(beat.get('at'), now)})"],
+                        _("last seen {time} UTC ({ago})").format(time=clock(beat.get("at")),
+                                                                 ago=ago(beat.get("at"), now))],
                        id="ops-scheduler-status")
     running = beat.get("running") if alive and isinstance(beat.get("running"), Mapping) else None
     facts: list[tuple[str, Any]] = [
-        ("Status", status),
-        ("Process", html.Span(f"pid {beat.get('pid', '?')} on {beat.get('host', '?')} · up since "
-                              f"{clock(beat.get('started_at'))} UTC", id="ops-scheduler-process")),
-        ("Running now", html.Span(f"{running.get('trigger')} refresh since {clock(running.get('since'))} UTC"
-                                  if running else "nothing", id="ops-scheduler-running")),
-        ("Schedule", _schedule(beat)),
+        (_("Status"), status),
+        (_("Process"), html.Span(_("pid {pid} on {host} · up since {time} UTC").format(
+            pid=beat.get("pid", "?"), host=beat.get("host", "?"), time=clock(beat.get("started_at"))),
+            id="ops-scheduler-process")),
+        (_("Running now"), html.Span(_("{trigger} refresh since {time} UTC").format(
+            trigger=_trigger(running.get("trigger")), time=clock(running.get("since"))) if running else _("nothing"),
+            id="ops-scheduler-running")),
+        (_("Schedule"), _schedule(beat)),
     ]
     return dbc.Card(dbc.CardBody([title, html.Dl([item for label, value in facts
                                                   for item in (html.Dt(label), html.Dd(value))],
@@ -235,10 +239,11 @@ def scheduler_card(beat: Mapping | None, now: datetime) -> dbc.Card:
 def _schedule(beat: Mapping) -> object:
     schedules = [s for s in beat.get("schedules") or [] if isinstance(s, Mapping)]
     if not schedules:
-        return html.Span("no cron schedule (scheduler.cron / REFRESH_CRON): \u201cRefresh now\u201d only",
+        return html.Span(_("no cron schedule (scheduler.cron / REFRESH_CRON): \u201cRefresh now\u201d only"),
                          id="ops-schedule")
     zone = beat.get("timezone") or "UTC"
-    return html.Ul([html.Li([html.Code(s.get("cron")), f" ({zone}) · next run {clock(s.get('next_run'))} UTC"])
+    return html.Ul([html.Li([html.Code(s.get("cron")), " " + _("({zone}) · next run {time} UTC").format(
+                        zone=zone, time=clock(s.get("next_run")))])
                     for s in schedules], className="list-unstyled mb-0", id="ops-schedule")
 
 
@@ -246,10 +251,10 @@ def cleaning_table(manifest: Mapping | None) -> object:
     """The latest snapshot's cleaning report: each rule, what it did and to how many input lines."""
     report = [r for r in (manifest or {}).get("cleaning") or [] if isinstance(r, Mapping)]
     if not report:
-        return html.P("No cleaning report in this snapshot.", className="text-body-secondary mb-0",
+        return html.P(_("No cleaning report in this snapshot."), className="text-body-secondary mb-0",
                       id="ops-cleaning")
-    head = html.Thead(html.Tr([html.Th("Rule"), html.Th("Effect"), html.Th("Lines", className="text-end"),
-                               html.Th("What it means")]))
+    head = html.Thead(html.Tr([html.Th(_("Rule")), html.Th(_("Effect")), html.Th(_("Lines"), className="text-end"),
+                               html.Th(_("What it means"))]))
     body = html.Tbody([html.Tr([html.Td(html.Code(r.get("rule"))), html.Td(r.get("effect", "–")),
                                 html.Td(fmt.count(r.get("rows")), className="text-end"),
                                 html.Td(r.get("description", ""), className="ops-wrap")]) for r in report])
@@ -261,20 +266,25 @@ def quality_card(manifest: Mapping | None) -> object:
     """Recommendation quality measured by the refresh (hold-out hit rate vs a baseline, precision, NDCG)."""
     quality = (manifest or {}).get("recommendation_quality")
     if not isinstance(quality, Mapping) or "hit_rate" not in quality:
-        return html.P("Recommendation quality was not measured for this snapshot (recommendations.evaluation).",
+        return html.P(_("Recommendation quality was not measured for this snapshot (recommendations.evaluation)."),
                       className="text-body-secondary mb-0", id="ops-quality")
     k, base = quality.get("k", "k"), quality.get("baseline") or {}
+    versus = _("{value} vs {baseline}")
     facts = [
-        (f"Hit rate @{k}", (f"{fmt.share(quality.get('hit_rate'))} vs {fmt.share(base.get('hit_rate'))} for "
-                           f"{base.get('name', 'the baseline')}"),
-         "Share of customers who bought, in the hold-out period, at least one of their recommended products."),
-        (f"Precision @{k}", f"{fmt.share(quality.get('precision'))} vs {fmt.share(base.get('precision'))}",
-         "Share of recommended products that were bought in the hold-out period."),
-        (f"NDCG @{k}", f"{fmt.number(quality.get('ndcg'), 3)} vs {fmt.number(base.get('ndcg'), 3)}",
-         "Ranking quality: 1 when the products bought are at the top of the list."),
-        ("Evaluated on", (f"{fmt.count(quality.get('customers_evaluated'))} customers · trained to "
-                         f"{fmt.day(quality.get('split_date'))}, tested to {fmt.day(quality.get('holdout_end'))}"),
-         "Customers who bought in the hold-out period, with history before it."),
+        (_("Hit rate @{k}").format(k=k), _("{value} vs {baseline} for {name}").format(
+            value=fmt.share(quality.get("hit_rate")), baseline=fmt.share(base.get("hit_rate")),
+            name=base.get("name") or _("the baseline")),
+         _("Share of customers who bought, in the hold-out period, at least one of their recommended products.")),
+        (_("Precision @{k}").format(k=k), versus.format(value=fmt.share(quality.get("precision")),
+                                                        baseline=fmt.share(base.get("precision"))),
+         _("Share of recommended products that were bought in the hold-out period.")),
+        (f"NDCG @{k}", versus.format(value=fmt.number(quality.get("ndcg"), 3),
+                                     baseline=fmt.number(base.get("ndcg"), 3)),
+         _("Ranking quality: 1 when the products bought are at the top of the list.")),
+        (_("Evaluated on"), _("{customers} customers · trained to {split}, tested to {end}").format(
+            customers=fmt.count(quality.get("customers_evaluated")), split=fmt.day(quality.get("split_date")),
+            end=fmt.day(quality.get("holdout_end"))),
+         _("Customers who bought in the hold-out period, with history before it.")),
     ]
     return html.Dl([item for label, value, hint in facts
                     for item in (html.Dt(html.Span(label, title=hint)), html.Dd(value))],
