@@ -11,9 +11,10 @@ from dash import dcc, html
 from dashboard import data
 from dashboard.components import prediction_view as pv
 from dashboard.components.charts import GRAPH_CONFIG
+from dashboard.i18n import N_
 from dashboard.pages._frame import page_state, render_cached
 
-dash.register_page(__name__, path="/predictions", name="Predictions", title="Predictions · Customer segments",
+dash.register_page(__name__, path="/predictions", name=N_("Predictions"), title="Predictions · Customer segments",
                    order=6, nav=True)
 
 PATH = "/predictions"

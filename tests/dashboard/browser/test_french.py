@@ -22,7 +22,7 @@ TOKEN = "french-browser-test-token-9c2e"
 ENGLISH = ["Operations", "Run history", "Refresh now", "Current snapshot", "Back to the dashboard", "Published",
            "Data period", "Input file", "Started", "Finished", "Duration", "Trigger", "success", "failed",
            "schedule", "ago", "customers", "lines", "Customer segments", "Executive summary", "Open",
-           "Customer id", "refreshed", "Data", "Status", "Rows", "Campaigns"]
+           "Customer id", "refreshed", "Data", "Status", "Rows", "Campaigns", "Predictions", "Movement"]
 
 
 @pytest.fixture(scope="module")
