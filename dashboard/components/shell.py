@@ -55,10 +55,10 @@ def navbar(state: Mapping[str, object], active: str, caption: ComponentType) -> 
         dbc.Nav(links, navbar=True, class_name="me-auto"),
         html.Div(search, className="me-3 my-2 my-lg-0"),
         html.Small(caption, id="snapshot-caption", className="navbar-caption"),
-        language_switch(state, active),
     ], id="nav-collapse", navbar=True, is_open=False)
     return dbc.Navbar(dbc.Container([
         dbc.NavbarBrand(_("Customer segments"), href=page_href("/", state), class_name="fw-semibold"),
+        language_switch(state, active),  # outside the menu: always visible, even when collapsed
         dbc.NavbarToggler(id="nav-toggler", n_clicks=0),
         collapsible,
     ], fluid=True), color="dark", dark=True, expand="lg", class_name="mb-3 app-navbar")
@@ -84,7 +84,7 @@ def language_switch(state: Mapping[str, object], path: str) -> html.Div:
             items.append(html.A(lang.upper(), href=page_href(path, state, lang=lang), title=name, hrefLang=lang,
                                 lang=lang, id=f"lang-{lang}", className="text-white-50 text-decoration-none"))
     group: dict[str, Any] = {"aria-label": _("Language")}
-    return html.Div(items, id="language-switch", className="language-switch small ms-lg-3 my-2 my-lg-0",
+    return html.Div(items, id="language-switch", className="language-switch small me-3",
                     role="group", **group)
 
 
