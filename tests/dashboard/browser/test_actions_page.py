@@ -26,6 +26,11 @@ def click(dash_duo, element) -> None:
     The scroll is instant: Bootstrap's ``scroll-behavior: smooth`` would still be moving the page when the click
     lands, and the click would hit whatever is under the pointer by then (a grid cell, not the filter button)."""
     dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", element)
+    until(lambda: dash_duo.driver.execute_script(  # nothing moving or on top of it any more (a loaded machine)
+        "const r = arguments[0].getBoundingClientRect();"
+        "const top = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);"
+        "const box = arguments[0].closest('tr') || arguments[0];"  # a table row's link covers the whole row
+        "return top !== null && box.contains(top);", element), timeout=10)
     ActionChains(dash_duo.driver).move_to_element(element).click().perform()
 
 
@@ -101,17 +106,19 @@ def test_customer_ids_are_real_links(dash_duo, live_server):
     """A link (href, new tab with a middle click) under the prefix-aware path; Enter on the cell follows it."""
     open_list(dash_duo, live_server)
     link = dash_duo.find_element(FIRST_CELL + " a")
-    assert link.get_attribute("href") == f"{live_server}/client/17850"
-    dash_duo.find_element('.ag-row[row-index="1"] .ag-cell[col-id="monetary"]').click()  # focus a cell...
+    first = link.text  # the list opens in the backtest's best risk ranking (12590 on the bundled data)
+    assert first == "12590" and link.get_attribute("href") == f"{live_server}/client/{first}"
+    click(dash_duo, dash_duo.find_element('.ag-row[row-index="1"] .ag-cell[col-id="monetary"]'))  # a cell...
     until(lambda: "/client/" in dash_duo.driver.current_url, timeout=10)  # ...a row click opens Client 360
     dash_duo.driver.back()
-    dash_duo.wait_for_element(FIRST_CELL + " a", timeout=20)
-    cell = dash_duo.find_element(FIRST_CELL)
-    dash_duo.driver.execute_script("arguments[0].focus()", cell)
+    dash_duo.wait_for_text_to_equal(FIRST_CELL + " a", first, timeout=20)
+    until(lambda: dash_duo.driver.execute_script(  # the grid may redraw its rows once more: focus the current cell
+        "const cell = document.querySelector(arguments[0]); if (cell) { cell.focus(); }"
+        "return cell !== null && document.activeElement === cell;", FIRST_CELL), timeout=10)
     ActionChains(dash_duo.driver).send_keys(Keys.ENTER).perform()
-    until(lambda: dash_duo.driver.current_url == f"{live_server}/client/17850", timeout=10,
+    until(lambda: dash_duo.driver.current_url == f"{live_server}/client/{first}", timeout=10,
           msg=lambda: f"still at {dash_duo.driver.current_url}")
-    dash_duo.wait_for_text_to_equal("#client-title", "17850", timeout=20)
+    dash_duo.wait_for_text_to_equal("#client-title", first, timeout=20)
     assert severe_logs(dash_duo) == []
 
 
