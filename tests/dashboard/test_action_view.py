@@ -319,19 +319,23 @@ def test_segment_filter_is_the_list_of_segments(page, segments):
     assert all(o["numberOfInputs"] == 0 for o in options[1:])
 
 
-def test_layout_restores_the_grid_filter_and_sort_from_the_url(page):
+def test_layout_restores_the_grid_filter_and_sort_from_the_url(page, version):
     url_filter = json.dumps({"segment": {"filterType": "text", "type": "is:Loyal"},
                              "secret": {"filterType": "text"}})
     grid = find(page.layout(view="all", filter=url_filter, sort="monetary:desc,customer_id:asc"), "at-risk-grid")
     assert grid.filterModel == {"segment": {"filterType": "text", "type": "is:Loyal"}}
     sorts = {c["colId"]: (c.get("sortIndex"), c.get("sort")) for c in grid.columnDefs}
     assert sorts["monetary"] == (0, "desc") and sorts["customer_id"] == (1, "asc")
-    assert sorts["risk_score"] == (None, None)  # the default sort gives way to the URL's
+    default, ascending = pv.risk_sort(data.manifest(version))  # the backtest's best risk ranking
+    assert sorts[default] == (None, None)  # the default sort gives way to the URL's
     plain = find(page.layout(view="all", filter="{not json", sort="__class__:asc"), "at-risk-grid")
     assert not getattr(plain, "filterModel", None)
-    assert next(c for c in plain.columnDefs if c["colId"] == "risk_score")["sort"] == "desc"
+    assert next(c for c in plain.columnDefs if c["colId"] == default)["sort"] == ("asc" if ascending else "desc")
 
 
-def test_the_url_sync_knows_the_lists_path_and_leaves_the_default_sort_out(page):
-    # the columns' own sort is risk_score descending: written to no URL; the path is the list page's (no prefix here)
-    assert find(page.layout(), "grid-url-defaults").data == {"path": "/actions", "sort": "risk_score:desc"}
+def test_the_url_sync_knows_the_lists_path_and_leaves_the_default_sort_out(page, version):
+    # the columns' own sort (the backtest's best risk ranking, p_order_90d ascending on the bundled data) is written
+    # to no URL; the path is the list page's (no prefix here)
+    default, ascending = pv.risk_sort(data.manifest(version))
+    assert (default, ascending) == ("p_order_90d", True)
+    assert find(page.layout(), "grid-url-defaults").data == {"path": "/actions", "sort": "p_order_90d:asc"}

@@ -194,5 +194,5 @@ def test_product_page_figures(dash_app, version):
     assert text(by_id(layout, "product-recommended-to")) == f"{recommended:,}"
     monthly = data.table("product_monthly", version)
     assert monthly.loc[monthly["stock_code"] == "22697", "revenue"].sum() == pytest.approx(product["revenue"])
-    assert "Pink regency teacup and saucer" in text(by_id(layout, "product-then"))
+    assert "Pink Regency Teacup And Saucer" in text(by_id(layout, "product-then"))  # format.product_name
     assert "No product with stock code" in text(page.layout(code="NOPE"))

@@ -240,6 +240,7 @@ RF10 = pd.DataFrame({  # the rf10 scheme's segments on the bundled data (shares 
     "revenue_share": [0.0623, 0.0140, 0.4760, 0.2540, 0.0647, 0.0153, 0.0059, 0.0025, 0.0774, 0.0279],
     "mean_monetary": [1492.6, 3368.4, 7350.9, 3196.8, 1216.7, 1176.3, 315.8, 351.4, 511.3, 524.0],
     "priority": ["Critical", "Critical", "High", "High", "Medium", "Medium", "Medium", "Medium", "Low", "Low"],
+    "priority_rank": [1, 1, 2, 2, 3, 3, 3, 3, 4, 4],
     "customers": [372, 37, 577, 708, 474, 116, 167, 63, 1349, 475], "revenue": [1.0] * 10,
 })
 
