@@ -442,7 +442,7 @@ def customer_recommendations(recommendations: pd.DataFrame, customer_id: str) ->
     return recommendations[recommendations["customer_id"] == customer_id].sort_values("rank")
 
 
-def recommendation_list(recs: pd.DataFrame, segment: str) -> ComponentType:
+def recommendation_list(recs: pd.DataFrame, segment: str, state: Mapping | None = None) -> ComponentType:
     """Recommended products: product, confidence, lift and why (a rule, or the segment's best sellers)."""
     if recs.empty:
         return html.Div("No recommendation for this customer in this snapshot.", className="text-body-secondary",
@@ -454,7 +454,7 @@ def recommendation_list(recs: pd.DataFrame, segment: str) -> ComponentType:
         html.Th("Why"),
     ]))
     return html.Div([
-        dbc.Table([header, html.Tbody([_reco_row(row, segment) for row in recs.itertuples()])],
+        dbc.Table([header, html.Tbody([_reco_row(row, segment, state) for row in rows(recs)])],
                   hover=True, size="sm", responsive=True, class_name="client-recos mb-0", id="client-reco-table"),
         dbc.Tooltip(CONFIDENCE_HELP, target="client-help-confidence"),
         dbc.Tooltip(LIFT_HELP, target="client-help-lift"),
@@ -465,11 +465,11 @@ def _help(help_id: str) -> html.Span:
     return html.Span("?", id=help_id, className="client-help", tabIndex="0")
 
 
-def _reco_row(row, segment: str) -> html.Tr:
+def _reco_row(row: Any, segment: str, state: Mapping | None) -> html.Tr:
     is_rule = row.source == "rule"
     return html.Tr([
         html.Td(row.rank, className="text-body-secondary"),
-        html.Td([html.Div(product_link(row.description, row.stock_code), className="client-product",
+        html.Td([html.Div(product_link(row.description, row.stock_code, state), className="client-product",
                           title=row.description),
                  html.Div(f"Code {row.stock_code}", className="small text-body-secondary")]),
         html.Td(_confidence(row.confidence) if is_rule else "–", className="text-end client-reco-confidence"),

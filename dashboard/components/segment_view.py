@@ -269,7 +269,7 @@ def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float,
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-def products_table(products: pd.DataFrame, currency: str) -> ComponentType:
+def products_table(products: pd.DataFrame, currency: str, state: Mapping | None = None) -> ComponentType:
     """Top products of a segment: rank, description, stock code, revenue with a data bar, customers."""
     if products.empty:
         return html.P("No product sales recorded for this segment.", className="text-body-secondary",
@@ -281,7 +281,7 @@ def products_table(products: pd.DataFrame, currency: str) -> ComponentType:
                                html.Th("Customers", className="text-end")]))
     body = [html.Tr([
         html.Td(int(p.rank), className="text-body-secondary"),
-        html.Td(product_link(p.description, p.stock_code), title=p.description),
+        html.Td(product_link(p.description, p.stock_code, state), title=p.description),
         html.Td(html.Code(p.stock_code)),
         html.Td(html.Div([html.Div(html.Div(className="data-bar", style={"width": f"{100 * p.revenue / top:.0f}%"}),
                                    className="bar-track"),

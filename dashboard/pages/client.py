@@ -79,7 +79,7 @@ def _body(version: str, manifest: Mapping, customer_id: str, state: Mapping) -> 
         dbc.Row([
             dbc.Col(_history_card(orders, currency), xs=12, xl=5),
             dbc.Col([_usual_products_card(version, customer_id),
-                     _recommendations_card(recs, customer["segment"])], xs=12, xl=7),
+                     _recommendations_card(recs, customer["segment"], state)], xs=12, xl=7),
         ], class_name="g-3"),
     ])
 
@@ -151,14 +151,14 @@ def _history_card(orders, currency: str) -> dbc.Card:
     ]), class_name="h-100")
 
 
-def _recommendations_card(recs, segment: str) -> dbc.Card:
+def _recommendations_card(recs: pd.DataFrame, segment: str, state: Mapping) -> dbc.Card:
     return dbc.Card(dbc.CardBody([
         html.H3("Recommended products", className="h6 mb-1"),
         html.Div(["Best first. ", html.Strong("Confidence"), (": probability to buy the product when the products "
                   "it is recommended with were bought. "), html.Strong("Lift"), (": above ×1 the link is stronger "
                   "than chance. Products the customer never bought only.")],
                  className="small text-body-secondary mb-2", id="client-reco-help"),
-        cv.recommendation_list(recs, segment),
+        cv.recommendation_list(recs, segment, state),
     ]), class_name="h-100")
 
 

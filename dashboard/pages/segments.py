@@ -83,7 +83,7 @@ def _segment(version: str, segments: pd.DataFrame, selected: str, currency: str,
             ]), class_name="h-100"), xs=12, lg=5),
             dbc.Col(dbc.Card(dbc.CardBody([
                 html.H2("Top products of the segment (by revenue)", className="card-section-title"),
-                view.products_table(products, currency),
+                view.products_table(products, currency, state),
             ]), class_name="h-100"), xs=12, lg=7),
         ], class_name="g-3 mb-3"),
         dbc.Card(dbc.CardBody(_comparison(segments, selected, currency))),
