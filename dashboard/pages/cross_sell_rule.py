@@ -21,6 +21,7 @@ from dash import Input, Output, State, callback, dcc, html
 from analytics.errors import AppError
 from dashboard import data
 from dashboard.components import audience as au
+from dashboard.components import audience_form
 from dashboard.components import format as fmt
 from dashboard.components.client_view import customer_href
 from dashboard.components.export import csv_download, safe_filename
@@ -101,7 +102,15 @@ def _body(version: str, manifest: Mapping, rule_id: str, state: Mapping) -> html
             html.Ul([html.Li(sentence) for sentence in au.describe_rule(rule)], id="rule-words", className="mb-0"),
         ]), class_name="mb-3"),
         dbc.Card(dbc.CardBody(_audience_section(people, rule, segment, currency, state)), class_name="mb-3"),
+        audience_form.modal(audience_form.source(people["customer_id"].tolist(), _audience_name(rule, segment))),
     ], className="rule-page")
+
+
+def _audience_name(rule: pd.Series, segment: str | None) -> str:
+    """What "Create audience" says the list is: the rule, and its segment when it is a segment's rule."""
+    products = " + ".join(str(name) for name in rule["antecedents"])
+    offer = " + ".join(str(name) for name in rule["consequents"])
+    return f"cross-sell rule {rule['rule_id']}: bought {products}, never {offer}" + (f" ({segment})" if segment else "")
 
 
 def _audience_section(people: pd.DataFrame, rule: pd.Series, segment: str | None, currency: str,
@@ -110,7 +119,8 @@ def _audience_section(people: pd.DataFrame, rule: pd.Series, segment: str | None
     suggested = " + ".join(str(name).capitalize() for name in rule["consequent_names"])
     header = html.Div([
         html.H2("Audience", className="h6 mb-0 me-3"),
-        html.Div([dbc.Button("Export CSV", id="rule-export", color="secondary", outline=True, size="sm",
+        html.Div([audience_form.button(disabled=people.empty), " ",
+                  dbc.Button("Export CSV", id="rule-export", color="secondary", outline=True, size="sm",
                              disabled=people.empty, title="Every customer of the audience, with the campaign columns"),
                   dcc.Loading(dcc.Download(id="rule-download"), type="dot", parent_className="d-inline-block ms-2")]),
     ], className="d-flex justify-content-between align-items-center mb-2")

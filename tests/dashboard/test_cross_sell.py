@@ -167,7 +167,7 @@ def test_scatter_click_opens_the_rule_and_export_has_every_row(dash_app, version
     assert len(lines) == 1 + _expected(rules, "22697", 3) and lines[0].lstrip("\ufeff").startswith("Rule id,")
 
 
-def test_rule_page_audience_matches_the_purchases(dash_app, version):
+def test_rule_page_audience_matches_the_purchases(dash_app, in_request, version):
     page = page_module("/cross-sell/rule/<rule_id>")
     rules = data.table("rules", version)
     rule = rules[rules["antecedents"].map(len) == 1].iloc[0]
@@ -178,6 +178,10 @@ def test_rule_page_audience_matches_the_purchases(dash_app, version):
     layout = page.layout(rule_id=rule["rule_id"])
     assert text(by_id(layout, "rule-audience-count")).startswith(f"{len(expected):,} customers bought the antecedent")
     assert f"in {int(rule['baskets']):,} baskets" in text(by_id(layout, "rule-words"))
+    # "Create audience" (issue 14) starts from exactly this list
+    assert by_id(layout, "audience-open").disabled is False
+    source = by_id(layout, "audience-source").data
+    assert set(source["ids"]) == expected and source["description"].startswith(f"cross-sell rule {rule['rule_id']}")
     export = page.export_audience(1, {"rule_id": rule["rule_id"]}, version)
     rows = export["content"].strip().split("\r\n")
     assert len(rows) == 1 + len(expected) and rows[0].lstrip("\ufeff").startswith("customer_id,country,segment,")
