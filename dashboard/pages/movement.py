@@ -18,7 +18,7 @@ from dash import Input, Output, State, callback, dcc, html
 
 from analytics.errors import AppError
 from dashboard import data
-from dashboard.components import action_view
+from dashboard.components import action_view, audience_form
 from dashboard.components import client_view as cv
 from dashboard.components import format as fmt
 from dashboard.components import movement_view as mv
@@ -139,17 +139,20 @@ def _list_section(version: str, moves: pd.DataFrame, scope: Mapping, state: Mapp
                   currency: str) -> list:
     rows = _scoped(version, scope["from"], scope["to"], scope["list"], scope["from_segment"], scope["to_segment"])
     close = dcc.Link("× Close", href=_href(state, scope, list=None), id="movement-list-close", className="small ms-2")
+    title = mv.list_title(scope, scope["from"], scope["to"])
     tools = html.Div([
+        audience_form.button(disabled=rows.empty), html.Span(" "),
         dbc.Button("Export CSV", id="movement-export", color="secondary", outline=True, size="sm",
                    disabled=rows.empty, title="Download every row matching the current filters and sort"),
         dcc.Loading(dcc.Download(id="movement-download"), type="dot", parent_className="d-inline-block ms-2"),
         close,
     ], className="d-flex align-items-center")
-    header = html.Div([html.H3(mv.list_title(scope, scope["from"], scope["to"]), className="h6 mb-0 me-3",
-                               id="movement-list-title"), tools],
+    header = html.Div([html.H3(title, className="h6 mb-0 me-3", id="movement-list-title"), tools],
                       className="d-flex flex-wrap align-items-center justify-content-between gap-2 mb-2")
+    # "Create audience" (issue 14) from exactly this list: its ids and what it is, in words
+    form = audience_form.modal(audience_form.source(rows["customer_id"].astype(str).tolist(), f"movement: {title}"))
     if rows.empty:
-        return [header, dbc.Alert("No customer in this list.", color="light", id="movement-list-empty")]
+        return [header, dbc.Alert("No customer in this list.", color="light", id="movement-list-empty"), form]
     size = data.settings().dashboard.page_size
     size = size if 0 < size <= MAX_BLOCK_ROWS else 25
     grid = dag.AgGrid(
@@ -161,7 +164,7 @@ def _list_section(version: str, moves: pd.DataFrame, scope: Mapping, state: Mapp
                          "rowClass": "customer-row"},
         style={"height": f"{size * 34 + 56 + 34 + 50}px", "width": "100%"}, className="movement-grid")
     return [header, grid, html.Div([html.Span(id="movement-count"), " · Click a customer to open Client 360."],
-                                   className="small text-body-secondary mt-2")]
+                                   className="small text-body-secondary mt-2"), form]
 
 
 def _downgrades_section(moves: pd.DataFrame, scope: Mapping, state: Mapping, meta: Mapping, currency: str) -> list:

@@ -151,6 +151,8 @@ def test_sankey_click_opens_the_flow_list_with_state_in_the_url(version, history
     stored = by_id(layout, "movement-scope").data
     response, _ = page.get_rows({"startRow": 0, "endRow": 25, "sortModel": [], "filterModel": {}}, version, stored)
     assert response["rowCount"] == expected > 0
+    source = by_id(layout, "audience-source").data  # "Create audience" (issue 14) starts from exactly this list
+    assert len(source["ids"]) == expected and source["description"].startswith("movement: Loyal → Can't Lose Them")
     values = [float(r["monetary"].lstrip("£").replace(",", "")) for r in response["rowData"]]
     assert values == sorted(values, reverse=True)  # most valuable first
     assert {r["from_segment"] for r in response["rowData"]} == {"Loyal"}
