@@ -50,7 +50,8 @@ def recommend(customers: pd.DataFrame, sales: pd.DataFrame, rules: pd.DataFrame,
 
     Returns:
         customer_id, rank (1 = best), stock_code, description, score, confidence, lift,
-        source ("rule" | "segment_bestseller"), because (antecedent names of the best rule).
+        source ("rule" | "segment_bestseller"), because (antecedent names of the best rule),
+        because_codes (their stock codes).
 
     Raises:
         ConfigError: unknown ``scoring`` or ``fallback``.
@@ -106,7 +107,8 @@ def _rule_recommendations(owned: sp.csr_matrix, single: pd.DataFrame, items: pd.
     return pd.DataFrame({
         "_customer": customer[keep], "_item": item[keep], "score": score[keep],
         "confidence": confidence[best[keep]], "lift": lift[best[keep]],
-        "because": single["antecedent_names"].to_numpy()[best[keep]], "source": "rule",
+        "because": single["antecedent_names"].to_numpy()[best[keep]],
+        "because_codes": single["antecedents"].to_numpy()[best[keep]], "source": "rule",
     })
 
 
@@ -181,7 +183,8 @@ def _bestseller_fill(customers: pd.DataFrame, owned: sp.csr_matrix, chosen: pd.D
     keep = rank_within(customer) <= missing[customer]
     return pd.DataFrame({"_customer": customer[keep], "_item": item[keep], "score": score[keep],
                          "confidence": np.nan, "lift": np.nan,
-                         "because": [[] for _ in range(int(keep.sum()))], "source": "segment_bestseller"})
+                         "because": [[] for _ in range(int(keep.sum()))],
+                         "because_codes": [[] for _ in range(int(keep.sum()))], "source": "segment_bestseller"})
 
 
 def _finish(top: pd.DataFrame, ids: pd.Index, items: pd.Index, names: pd.Series) -> pd.DataFrame:
@@ -225,5 +228,6 @@ def _empty() -> pd.DataFrame:
     return pd.DataFrame({
         "_customer": pd.Series(dtype=np.int64), "_item": pd.Series(dtype=np.int64),
         "score": pd.Series(dtype=float), "confidence": pd.Series(dtype=float), "lift": pd.Series(dtype=float),
-        "because": pd.Series(dtype=object), "source": pd.Series(dtype="str"),
+        "because": pd.Series(dtype=object), "because_codes": pd.Series(dtype=object),
+        "source": pd.Series(dtype="str"),
     })

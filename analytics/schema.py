@@ -103,6 +103,7 @@ TABLES: dict[str, dict[str, str]] = {
     "recommendations": {
         "customer_id": "str", "rank": "int", "stock_code": "str", "description": "str", "score": "float",
         "confidence": "float", "lift": "float", "source": "str", "because": "list[str]",
+        "because_codes": "list[str]",
     },
     "orders": {
         "customer_id": "str", "invoice": "str", "invoice_date": "datetime", "items": "int",

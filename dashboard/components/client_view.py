@@ -474,7 +474,7 @@ def _reco_row(row: Any, segment: str, state: Mapping | None) -> html.Tr:
                  html.Div(f"Code {row.stock_code}", className="small text-body-secondary")]),
         html.Td(_confidence(row.confidence) if is_rule else "–", className="text-end client-reco-confidence"),
         html.Td(f"×{row.lift:.2f}" if is_rule and pd.notna(row.lift) else "–", className="text-end client-reco-lift"),
-        html.Td(_reason(row, segment), className="small client-reco-source"),
+        html.Td(_reason(row, segment, state), className="small client-reco-source"),
     ], className="client-reco-row")
 
 
@@ -486,11 +486,24 @@ def _confidence(value: float) -> ComponentType:
                               className="client-bar")])
 
 
-def _reason(row, segment: str) -> str:
+def _reason(row: Any, segment: str, state: Mapping | None = None) -> str | list:
     if row.source == "rule":
+        codes = getattr(row, "because_codes", None)
+        if codes is not None and len(codes) == len(row.because) > 0:
+            return ["Bought with ", *_linked_names(row.because, codes, state)]
         return "Bought with " + _names(row.because)
     share = f" (bought by {fmt.share(row.score, 0)} of them)" if pd.notna(row.score) else ""
     return f"Popular in {segment}{share}"
+
+
+def _linked_names(names: Iterable[str], codes: Iterable[str], state: Mapping | None, most: int = 3) -> list:
+    """``A, B, C and 2 more`` with each product name a link to its page (the rule's antecedents)."""
+    pairs = list(zip(names, codes))
+    parts: list = []
+    for i, (name, code) in enumerate(pairs[:most]):
+        parts += [", "] if i else []
+        parts.append(product_link(name, code, state))
+    return parts + ([f" and {len(pairs) - most} more"] if len(pairs) > most else [])
 
 
 def _names(because: Iterable[str] | None, most: int = 3) -> str:

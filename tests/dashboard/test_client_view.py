@@ -99,6 +99,10 @@ def test_recommendations_of_12347_in_rank_order(client_page, version):
     first = _cells(rows[0])
     assert first == ["1", "Classic Bicycle ClipsCode 23498", "69.0 %", "×34.48",
                      "Bought with Bicycle Puncture Repair Kit"]
+    # "Bought with X": X links to its product page (issue 12), by the rule's antecedent code
+    links = [c.href for c in walk(rows[0]) if type(c).__name__ == "Link"]
+    assert links == ["/products/23498", f"/products/{mine.iloc[0]['because_codes'][0]}"]
+    assert list(mine.iloc[0]["because"]) == ["BICYCLE PUNCTURE REPAIR KIT"]
     for row, rec in zip(rows, mine.itertuples()):
         cells = _cells(row)
         assert cells[1] == f"{fmt.product_name(rec.description)}Code {rec.stock_code}"
