@@ -4,15 +4,10 @@ language switch keeps the page and its state, the choice follows the user from p
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
-import pandas as pd
 import pytest
 from selenium.webdriver.support.ui import WebDriverWait
 
-from analytics.errors import InputDataError
-from analytics.settings import PROJECT_ROOT, load_settings
-from jobs.refresh import run
 from tests.dashboard.browser.conftest import severe_logs
 from tests.dashboard.conftest import gunicorn
 
@@ -26,17 +21,9 @@ ENGLISH = ["Operations", "Run history", "Refresh now", "Current snapshot", "Back
 
 
 @pytest.fixture(scope="module")
-def french_server(tmp_path_factory):
+def french_server(ops_settings):
     """gunicorn with OPS_TOKEN on a private file store: one snapshot of 3,000 lines and one failed run."""
-    root = tmp_path_factory.mktemp("french")
-    path = root / "small.parquet"
-    pd.read_parquet(PROJECT_ROOT / "data" / "online_retail.parquet").head(3000).to_parquet(path)
-    base = load_settings({})
-    settings = replace(base, store=replace(base.store, url="file://" + str(root / "store")),
-                       input=replace(base.input, path=str(path)))
-    with pytest.raises(InputDataError):
-        run(replace(settings, input=replace(settings.input, path=str(root / "missing.csv"))), trigger="schedule")
-    run(settings, trigger="schedule")
+    settings = ops_settings
     with gunicorn({"STORE_URL": settings.store.url, "OPS_TOKEN": TOKEN}) as url:
         yield url
 

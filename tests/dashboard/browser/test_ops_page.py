@@ -3,35 +3,15 @@
 from __future__ import annotations
 
 import urllib.request
-from dataclasses import replace
 
-import pandas as pd
 import pytest
 
-from analytics.errors import InputDataError
-from analytics.settings import PROJECT_ROOT, load_settings
-from jobs.refresh import run
 from jobs.scheduler import Scheduler
 from jobs.store import open_store
 from tests.dashboard.browser.conftest import severe_logs
 from tests.dashboard.conftest import gunicorn
 
 TOKEN = "ops-browser-test-token-4b1f"
-
-
-@pytest.fixture(scope="module")
-def ops_settings(tmp_path_factory):
-    """A private file store with one published snapshot (3,000 lines) and one failed run."""
-    root = tmp_path_factory.mktemp("ops")
-    path = root / "small.parquet"
-    pd.read_parquet(PROJECT_ROOT / "data" / "online_retail.parquet").head(3000).to_parquet(path)
-    base = load_settings({})
-    settings = replace(base, store=replace(base.store, url="file://" + str(root / "store")),
-                       input=replace(base.input, path=str(path)))
-    with pytest.raises(InputDataError):
-        run(replace(settings, input=replace(settings.input, path=str(root / "missing.csv"))), trigger="schedule")
-    run(settings, trigger="schedule")
-    return settings
 
 
 @pytest.fixture(scope="module")
