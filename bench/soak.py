@@ -71,7 +71,10 @@ def _settings(store_url: str, input_path: Path) -> Any:
     from analytics.settings import load_settings
 
     settings = load_settings({"STORE_URL": store_url})
-    return replace(settings, input=replace(settings.input, path=str(input_path)))
+    # The soak checks publication under load (a new version every few seconds), not the predictions: their model
+    # fit (import and compile, 10-50 s, docs/PERFORMANCE.md section 5) would allow one refresh in a short soak.
+    return replace(settings, input=replace(settings.input, path=str(input_path)),
+                   predictive=replace(settings.predictive, enabled=False))
 
 
 def refresher(store_url: str, inputs: Sequence[Path], every: float, seconds: float) -> None:
