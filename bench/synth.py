@@ -1,6 +1,11 @@
 """Synthetic retail transactions shaped like the bundled UCI Online Retail file, at any size.
 
     python -m bench.synth --lines 10000000 [--seed 7] [--output bench/out/synth-10000000.parquet]
+    python -m bench.synth --retailer 1000000      # 1 M customers, few orders each (11.4 M lines)
+
+The ``--retailer N`` shape is a retailer with a loyalty programme: N customers with 2.85 orders each on
+average and about 4 lines per invoice (1 M customers: 11.4 M lines, about 2.85 M sale orders); it is
+what the dashboard's per-customer reads are benchmarked on (``bench.dashboard --customers``).
 
 Writes Parquet with the bundled file's columns and types (InvoiceNo, StockCode, Description,
 Quantity, InvoiceDate, UnitPrice, CustomerID as float, Country), in row groups of about one million
@@ -38,6 +43,9 @@ __all__ = ["generate", "main", "REAL_LINES"]
 REAL_LINES = 541_909
 _CUSTOMERS_PER_LINE = 4_339 / REAL_LINES
 _PRODUCTS = 4_059
+ORDERS_PER_CUSTOMER = 4.27  # mean sale invoices per known customer in the real file
+RETAILER_ORDERS_PER_CUSTOMER = 2.85
+RETAILER_LINES_PER_CUSTOMER = 11.4
 _START = np.datetime64("2010-12-01T00:00")
 _DAYS = 374  # to 2011-12-09
 _MONTH_WEIGHTS = (1.02, 0.84, 0.66, 0.88, 0.72, 0.89, 0.88, 0.95, 0.84, 1.21, 1.45, 2.04, 0.61 * 31 / 9)
@@ -63,8 +71,13 @@ _FROM_THEME = 0.6  # share of an invoice's lines drawn from its themes (the rest
 _ROW_GROUP = 1 << 20
 
 
-def generate(lines: int, path: str | Path, seed: int = 7) -> dict:
+def generate(lines: int, path: str | Path, seed: int = 7, customers: int | None = None,
+             orders_per_customer: float = ORDERS_PER_CUSTOMER) -> dict:
     """Write about ``lines`` synthetic transaction lines (exactly ``lines``) to a Parquet file.
+
+    Args:
+        customers: known customers (default: as many per line as the real file, 4,339 per 541,909).
+        orders_per_customer: mean sale invoices per customer (the real file: 4.27).
 
     Returns:
         lines, invoices, customers, products and the seconds it took.
@@ -72,7 +85,8 @@ def generate(lines: int, path: str | Path, seed: int = 7) -> dict:
     start = time.perf_counter()
     rng = np.random.default_rng(seed)
     catalogue = _catalogue(rng, max(50, round(_PRODUCTS * (lines / REAL_LINES) ** 0.2)))
-    invoices = _invoices(rng, lines, max(1, round(lines * _CUSTOMERS_PER_LINE)))
+    customers = customers or max(1, round(lines * _CUSTOMERS_PER_LINE))
+    invoices = _invoices(rng, lines, customers, orders_per_customer)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     bounds = np.searchsorted(np.cumsum(invoices["lines"]), np.arange(_ROW_GROUP, lines, _ROW_GROUP), side="right")
@@ -106,9 +120,11 @@ def _catalogue(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
             "descriptions": pa.array(np.r_[descriptions, ["POSTAGE"] * len(_SERVICE)].tolist(), pa.string())}
 
 
-def _invoices(rng: np.random.Generator, lines: int, customers: int) -> dict[str, np.ndarray]:
+def _invoices(rng: np.random.Generator, lines: int, customers: int,
+              orders_per_customer: float) -> dict[str, np.ndarray]:
     """One row per invoice: customer (-1 = guest), date, cancelled or not, line count."""
-    counts = 1 + rng.negative_binomial(0.3, 0.3 / 3.57, size=customers)  # sale invoices per customer
+    extra = orders_per_customer - 1  # negative binomial (r = 0.3) of mean ``extra``: p = r / (r + extra)
+    counts = 1 + rng.negative_binomial(0.3, 0.3 / (0.3 + extra), size=customers)  # sale invoices per customer
     sales = np.repeat(np.arange(customers), counts)
     guests = np.full(round(len(sales) * 0.16), -1)
     cancelled = rng.choice(sales, size=round(len(sales) * 0.18))  # cancellations of known customers
@@ -223,12 +239,21 @@ def _p(weights) -> np.ndarray:
 def main(argv: list[str] | None = None) -> int:
     """CLI: ``python -m bench.synth --lines N [--seed S] [--output PATH]``."""
     parser = argparse.ArgumentParser(prog="python -m bench.synth", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--lines", type=int, required=True, help="number of transaction lines")
+    size = parser.add_mutually_exclusive_group(required=True)
+    size.add_argument("--lines", type=int, help="number of transaction lines (customers as in the real file)")
+    size.add_argument("--retailer", type=int, metavar="CUSTOMERS",
+                      help="this many customers, 2.85 orders and 11.4 lines each on average")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--output", help="Parquet file (default: bench/out/synth-<lines>.parquet)")
+    parser.add_argument("--output", help="Parquet file (default: bench/out/synth-<lines>.parquet, "
+                                         "bench/out/retailer-<customers>.parquet)")
     args = parser.parse_args(argv)
-    output = args.output or Path(__file__).parent / "out" / f"synth-{args.lines}.parquet"
-    info = generate(args.lines, output, args.seed)
+    if args.retailer:
+        output = args.output or Path(__file__).parent / "out" / f"retailer-{args.retailer}.parquet"
+        info = generate(round(args.retailer * RETAILER_LINES_PER_CUSTOMER), output, args.seed,
+                        customers=args.retailer, orders_per_customer=RETAILER_ORDERS_PER_CUSTOMER)
+    else:
+        output = args.output or Path(__file__).parent / "out" / f"synth-{args.lines}.parquet"
+        info = generate(args.lines, output, args.seed)
     print(f"wrote {output}: " + ", ".join(f"{k} {v:,}" for k, v in info.items()))
     return 0
 

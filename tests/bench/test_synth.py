@@ -55,3 +55,20 @@ def test_deterministic_for_a_seed(tmp_path):
     generate(20_000, other, seed=6)
     assert pd.read_parquet(first).equals(pd.read_parquet(second))
     assert not pd.read_parquet(first).equals(pd.read_parquet(other))
+
+
+def test_retailer_shape_has_many_customers_with_few_orders_each(tmp_path):
+    """``--retailer``: the asked number of customers, 2.85 sale orders each on average (not the real file's 4.27)."""
+    from bench.synth import RETAILER_LINES_PER_CUSTOMER, RETAILER_ORDERS_PER_CUSTOMER
+
+    customers = 20_000
+    path = tmp_path / "retailer.parquet"
+    info = generate(round(customers * RETAILER_LINES_PER_CUSTOMER), path, seed=5, customers=customers,
+                    orders_per_customer=RETAILER_ORDERS_PER_CUSTOMER)
+    lines = pd.read_parquet(path)
+    sales = lines[~lines["InvoiceNo"].str.startswith("C") & lines["CustomerID"].notna()]
+    orders = sales.groupby("CustomerID")["InvoiceNo"].nunique()
+    assert info["customers"] == customers
+    assert orders.size >= 0.99 * customers  # (exact duplicates displace the last lines of each row group)
+    assert orders.mean() == pytest.approx(RETAILER_ORDERS_PER_CUSTOMER, rel=0.05)
+    assert info["lines"] == round(customers * RETAILER_LINES_PER_CUSTOMER)
