@@ -7,8 +7,8 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from dash import dcc
 
-__all__ = ["GRAPH_CONFIG", "TITLE_CHARS", "use_chart_theme", "wrap", "styled", "pareto_figure", "segment_share_figure",
-           "monthly_figure", "PALETTE"]
+__all__ = ["GRAPH_CONFIG", "TITLE_CHARS", "use_chart_theme", "wrap", "styled", "graph", "pareto_figure",
+           "segment_share_figure", "monthly_figure", "PALETTE"]
 
 GRAPH_CONFIG: dcc.Graph.Config = {"displayModeBar": False, "responsive": True}  # dcc.Graph config used on every page
 PALETTE = {"customers": "#6c8ebf", "revenue": "#2f6f4f", "highlight": "#d9822b", "muted": "#b8c2cc",
@@ -21,7 +21,7 @@ def use_chart_theme() -> None:
     go.Figure().to_plotly_json()  # load the template now (preload: once, in the gunicorn master)
 
 
-TITLE_CHARS = 44  # a chart title wraps after this many characters: what fits a phone (390 px) at 15 px
+TITLE_CHARS = 38  # a chart title wraps after this many characters: what fits a phone (390 px) at 15 px
 
 
 def wrap(text: str, width: int = TITLE_CHARS) -> str:
@@ -38,12 +38,31 @@ def wrap(text: str, width: int = TITLE_CHARS) -> str:
     return "<br>".join(lines)
 
 
-def styled(fig: go.Figure, title: str, height: int = 320) -> go.Figure:
+def graph(figure: go.Figure | None = None, height: int | None = None, **props: object) -> dcc.Graph:
+    """A ``dcc.Graph`` of fixed height (``height`` px, else the figure's), as wide as its card.
+
+    Every page's graph comes from here. With ``responsive`` on and no layout width, Dash lets plotly fill its
+    container's height on each window resize; a card's height comes from its content, so the chart shrank to
+    24 px when a phone's address bar hid on scroll. The height in the style is what the container is filled to.
+    """
+    px = height or (figure.layout.height if figure is not None else None) or DEFAULT_HEIGHT
+    style = {"height": f"{px}px", **dict(props.pop("style", None) or {})}  # type: ignore[call-overload]
+    if figure is not None:
+        props["figure"] = figure
+    return dcc.Graph(config=GRAPH_CONFIG, style=style, **props)  # type: ignore[arg-type]
+
+
+DEFAULT_HEIGHT = 320  # px: a chart's height unless it says otherwise
+
+
+def styled(fig: go.Figure, title: str, height: int = DEFAULT_HEIGHT) -> go.Figure:
     """Common look: title with units (wrapped to fit a phone), compact margins, no mode bar clutter."""
     title = wrap(title)
     fig.update_layout(title={"text": title, "x": 0, "font": {"size": 15}},
                       height=height, margin={"l": 10, "r": 10, "t": 30 + 20 * title.count("<br>") + 18, "b": 10},
-                      legend={"orientation": "h", "y": -0.15}, font={"family": "system-ui, sans-serif"})
+                      # legend at the foot of the chart, below the axis title (plotly makes room for it)
+                      legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom"},
+                      font={"family": "system-ui, sans-serif"})
     return fig
 
 
@@ -90,22 +109,26 @@ def monthly_figure(monthly: pd.DataFrame, currency: str, period_end: str | None 
     end = pd.Timestamp(period_end) if period_end else None
     last = monthly["month"].max() if len(monthly) else None
     partial = end is not None and last is not None and end.normalize() < last + pd.offsets.MonthEnd(0)
-    colours = [PALETTE["muted"] if partial and month == last else PALETTE["revenue"] for month in monthly["month"]]
-    fig = go.Figure(go.Bar(x=monthly["month"], y=monthly["revenue"], marker_color=colours, name="Gross sales",
-                           customdata=monthly[["orders", "customers"]],
-                           hovertemplate=f"%{{x|%b %Y}}: {currency}%{{y:,.0f}} gross sales<br>%{{customdata[0]:,}} "
-                                         "orders, %{customdata[1]:,} customers<extra></extra>"))
+    complete = monthly[monthly["month"] != last] if partial else monthly
+    fig = go.Figure(_sales_bars(complete, currency, "Gross sales", PALETTE["revenue"]))
+    if partial and end is not None:  # the month the data stops in: its own (grey) legend entry, not a note on a bar
+        fig.add_trace(_sales_bars(monthly[monthly["month"] == last], currency,
+                                  f"Gross sales to {end.day} {end.strftime('%b')} (partial month)", PALETTE["muted"]))
     with_returns = "returns" in monthly.columns
     if with_returns:
         fig.add_trace(go.Bar(x=monthly["month"], y=-monthly["returns"], name="Returns",
                              marker_color=PALETTE["returns"],
                              hovertemplate=f"%{{x|%b %Y}}: {currency}%{{customdata:,.0f}} returned<extra></extra>",
                              customdata=monthly["returns"]))
-        fig.update_layout(barmode="relative")
-    if partial and end is not None:
-        fig.add_annotation(x=last, y=float(monthly["revenue"].iloc[-1]), yanchor="bottom", showarrow=False,
-                           text=f"partial: to {end.day} {end.strftime('%b')}", font={"size": 11})
+    fig.update_layout(barmode="relative")
     fig.update_xaxes(title=None, tickformat="%b %Y")
     fig.update_yaxes(title=f"{currency} per month", tickprefix=currency, separatethousands=True)
     what = "Monthly gross sales and returns" if with_returns else "Monthly revenue"
     return styled(fig, f"{what} of {segment} ({currency})" if segment else f"{what} ({currency})")
+
+
+def _sales_bars(monthly: pd.DataFrame, currency: str, name: str, colour: str) -> go.Bar:
+    return go.Bar(x=monthly["month"], y=monthly["revenue"], marker_color=colour, name=name,
+                  customdata=monthly[["orders", "customers"]],
+                  hovertemplate=f"%{{x|%b %Y}}: {currency}%{{y:,.0f}} gross sales<br>%{{customdata[0]:,}} "
+                                "orders, %{customdata[1]:,} customers<extra></extra>")

@@ -16,7 +16,7 @@ from dash import dcc, html
 from dash.development.base_component import Component
 
 from dashboard.components import format as fmt
-from dashboard.components.charts import GRAPH_CONFIG, styled
+from dashboard.components.charts import graph, styled
 from dashboard.components.movement_view import PATH as MOVEMENT_PATH
 from dashboard.components.movement_view import history_meta, segment_colors
 from dashboard.components.shell import page_href
@@ -93,7 +93,7 @@ def sizes_figure(sizes: pd.DataFrame, ranking: list[str], selected: str | None) 
             hovertemplate=f"{name}<br>%{{x|%d %b %Y}}: %{{y:,}} customers<extra></extra>"))
     fig.update_xaxes(title="Period end", tickformat="%b %Y")
     fig.update_yaxes(title="Customers", separatethousands=True)
-    return styled(fig, "Segment size at each period end (customers)", height=340)
+    return styled(fig, "Segment size at each period end (customers)", height=400)
 
 
 def history_cards(history: pd.DataFrame, cutpoints: pd.DataFrame, manifest: Mapping, selected: str | None,
@@ -110,8 +110,8 @@ def history_cards(history: pd.DataFrame, cutpoints: pd.DataFrame, manifest: Mapp
            "own purchases and the passing days.")
     return dbc.Row([
         dbc.Col(dbc.Card(dbc.CardBody([
-            dcc.Graph(id="segment-sizes-graph", config=GRAPH_CONFIG,
-                      figure=sizes_figure(segment_sizes(history), list(meta.get("ranking", [])), selected)),
+            graph(sizes_figure(segment_sizes(history), list(meta.get("ranking", [])), selected),
+                  id="segment-sizes-graph"),
             dcc.Link("Who moved between segments →", href=page_href(MOVEMENT_PATH, state), className="small",
                      id="segments-movement-link"),
         ]), class_name="h-100"), xs=12, xl=6),

@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["GRAPH_MAX_RULES", "NETWORK_STYLESHEET", "SCATTER_MAX_POINTS", "network_elements", "scatter_figure"]
+__all__ = ["GRAPH_MAX_RULES", "NETWORK_STYLESHEET", "SCATTER_HEIGHT", "SCATTER_MAX_POINTS",
+           "network_elements", "scatter_figure"]
 
+SCATTER_HEIGHT = 380  # px
 SCATTER_MAX_POINTS = 5_000  # highest-lift rules drawn (the browser stays fast; the count says so)
 WEBGL_FROM_POINTS = 1_000  # WebGL (Scattergl) from this many points; SVG below (works without WebGL too)
 GRAPH_MAX_RULES = 30  # strongest rules (by lift) in the graph
@@ -39,7 +41,8 @@ def scatter_figure(rules: pd.DataFrame, total: int) -> dict:
     grid = {"gridcolor": "#EBF0F8", "zerolinecolor": "#EBF0F8"}
     return {"data": [trace], "layout": {
         "title": {"text": f"Support × confidence, coloured by lift{note}", "x": 0, "font": {"size": 15}},
-        "height": 380, "margin": {"l": 10, "r": 10, "t": 48, "b": 10}, "font": {"family": "system-ui, sans-serif"},
+        "height": SCATTER_HEIGHT, "margin": {"l": 10, "r": 10, "t": 48, "b": 10},
+        "font": {"family": "system-ui, sans-serif"},
         "paper_bgcolor": "white", "plot_bgcolor": "white", "hovermode": "closest",
         "xaxis": {"title": {"text": "Support (% of baskets, log scale)"}, "type": "log", "automargin": True, **grid},
         "yaxis": {"title": {"text": "Confidence (%)"}, "ticksuffix": " %", "automargin": True, **grid},

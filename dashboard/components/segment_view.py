@@ -151,11 +151,14 @@ def radar_figure(segment_row: pd.Series, overall_means: pd.Series, currency: str
     fig = go.Figure([segment, overall])
     fig.update_layout(polar={"radialaxis": {"range": [0, 5], "tickvals": [1, 2, 3, 4, 5], "angle": 30,
                                             "tickangle": 30, "gridcolor": "#dde2e8", "tickfont": {"size": 10}},
-                             "angularaxis": {"rotation": 90, "direction": "clockwise", "gridcolor": "#dde2e8"},
+                             "angularaxis": {"rotation": 90, "direction": "clockwise", "gridcolor": "#dde2e8",
+                                             # names over two lines: "Frequency (F)" would be clipped on a phone
+                                             "tickmode": "array", "tickvals": [label for *_, label in SCORE_AXES],
+                                             "ticktext": [label.replace(" (", "<br>(") for *_, label in SCORE_AXES]},
                              "domain": {"y": [0.06, 1]}})
     fig = styled(fig, "RFM profile: mean scores (1–5, 5 = best)", height=360)
     return fig.update_layout(margin={"l": 70, "r": 70, "t": 60, "b": 10},
-                             legend={"orientation": "h", "x": 0.5, "xanchor": "center", "y": 0, "yanchor": "top"})
+                             legend={"x": 0.5, "xanchor": "center"})
 
 
 def _radar_trace(name: str, values: list[float], raws: list[str], color: str, fill: float,
@@ -212,10 +215,11 @@ def comparison_figure(segments: pd.DataFrame, selected: str | None, currency: st
     subtitle = wrap("Bubble size: mean spend per customer · colour: priority (red critical → grey low) · "
                     "click a bubble to open its segment", 56)
     return fig.update_layout(title_subtitle_text=subtitle,
-                             margin_t=fig.layout.margin.t + 16 * (subtitle.count("<br>") + 1))
+                             margin_t=fig.layout.margin.t + 18 * (subtitle.count("<br>") + 1))
 
 
-PLOT_PX = (560, 270)  # plot area assumed when placing bubble labels (the chart on a laptop screen)
+PLOT_PX = (280, 270)  # plot area assumed when placing bubble labels: the chart on a phone (390 px screen); labels
+#                      that fit there fit a wider screen too (offsets are in px, bubbles move further apart)
 CHAR_PX, LINE_PX = 6.6, 14  # width of one label character and height of a label at 11 px
 
 

@@ -12,7 +12,7 @@ from dash import Input, Output, State, callback, dcc, html
 from analytics.errors import AppError
 from dashboard import audiences, data
 from dashboard.components import campaign_view
-from dashboard.components.charts import GRAPH_CONFIG
+from dashboard.components.charts import graph
 from dashboard.components.export import csv_download, safe_filename
 from dashboard.components.shell import not_found, page_href
 from dashboard.pages._frame import page_state, render
@@ -52,9 +52,8 @@ def _body(version: str, manifest: Mapping, audience_id: str, state: Mapping) -> 
         parts += [dbc.Card(dbc.CardBody(campaign_view.results_table(
                       results[results["audience_id"] == audience_id], manifest.get("currency", ""))),
                       class_name="mb-3"),
-                  dbc.Card(dbc.CardBody(dcc.Graph(id="campaign-daily-graph", config=GRAPH_CONFIG,
-                                                  figure=campaign_view.daily_figure(
-                                                      daily[daily["audience_id"] == audience_id]))))]
+                  dbc.Card(dbc.CardBody(graph(campaign_view.daily_figure(daily[daily["audience_id"] == audience_id]),
+                                              id="campaign-daily-graph")))]
     return html.Div(parts, className="campaign-page")
 
 

@@ -25,10 +25,10 @@ from analytics.errors import AppError
 from dashboard import data
 from dashboard.components import format as fmt
 from dashboard.components import rules_view as rv
-from dashboard.components.charts import GRAPH_CONFIG
+from dashboard.components.charts import graph
 from dashboard.components.export import csv_download, safe_filename
 from dashboard.components.grid_query import query_rows
-from dashboard.components.rule_charts import NETWORK_STYLESHEET, network_elements, scatter_figure
+from dashboard.components.rule_charts import NETWORK_STYLESHEET, SCATTER_HEIGHT, network_elements, scatter_figure
 from dashboard.components.shell import page_href
 from dashboard.i18n import N_
 from dashboard.pages._frame import page_state, render
@@ -119,7 +119,7 @@ def _body(version: str, manifest: Mapping, state: Mapping, query: Mapping) -> ht
                      className="small text-body-secondary mt-2"),
         ]), class_name="mb-3"),
         dbc.Row([
-            dbc.Col(dbc.Card(dbc.CardBody(dcc.Graph(id="cs-scatter", config=GRAPH_CONFIG))), lg=6, class_name="mb-3"),
+            dbc.Col(dbc.Card(dbc.CardBody(graph(id="cs-scatter", height=SCATTER_HEIGHT))), lg=6, class_name="mb-3"),
             dbc.Col(dbc.Card(dbc.CardBody([
                 html.H2("Strongest rules", className="h6 mb-1"),
                 html.P("Products are nodes; each arrow is a rule (antecedent → consequent), thicker for a higher "

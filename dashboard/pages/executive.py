@@ -13,7 +13,7 @@ from dash import Input, Output, State, callback, dcc, html
 from dashboard import data
 from dashboard.components import format as fmt
 from dashboard.components import segment_view
-from dashboard.components.charts import GRAPH_CONFIG, monthly_figure, pareto_figure, segment_share_figure
+from dashboard.components.charts import graph, monthly_figure, pareto_figure, segment_share_figure
 from dashboard.components.kpi import kpi_card
 from dashboard.components.movement_view import executive_summary as movement_summary
 from dashboard.components.shell import page_href
@@ -57,14 +57,13 @@ def _body(version: str, manifest: Mapping, state: Mapping) -> html.Div:
         dbc.Row([
             dbc.Col(dbc.Card(dbc.CardBody([
                 _pareto_headline(share, kpis["definition"]["pareto_share"], selected),
-                dcc.Graph(id="pareto-graph", figure=pareto_figure(pareto, share, selected), config=GRAPH_CONFIG),
+                graph(pareto_figure(pareto, share, selected), id="pareto-graph"),
             ])), lg=6),
-            dbc.Col(dbc.Card(dbc.CardBody(dcc.Loading(dcc.Graph(
-                id="segment-share-graph", figure=segment_share_figure(segments, selected), config=GRAPH_CONFIG)))),
+            dbc.Col(dbc.Card(dbc.CardBody(dcc.Loading(graph(segment_share_figure(segments, selected),
+                                                                id="segment-share-graph")))),
                 lg=6),
         ], class_name="g-3 mb-3"),
-        dbc.Card(dbc.CardBody(dcc.Graph(id="monthly-graph", config=GRAPH_CONFIG,
-                                        figure=monthly_figure(monthly, currency, period_end, selected)))),
+        dbc.Card(dbc.CardBody(graph(monthly_figure(monthly, currency, period_end, selected), id="monthly-graph"))),
     ])
 
 

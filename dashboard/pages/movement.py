@@ -23,7 +23,7 @@ from dashboard.components import client_view as cv
 from dashboard.components import format as fmt
 from dashboard.components import movement_view as mv
 from dashboard.components.campaign import campaign_rows
-from dashboard.components.charts import GRAPH_CONFIG
+from dashboard.components.charts import graph
 from dashboard.components.export import csv_download, safe_filename
 from dashboard.components.grid_query import MAX_BLOCK_ROWS, query_rows
 from dashboard.components.shell import page_href
@@ -100,8 +100,8 @@ def _body(version: str, manifest: Mapping, state: Mapping) -> html.Div:
         _controls(meta, scope),
         mv.summary_badges(mv.window_counts(moves), window),
         dbc.Card(dbc.CardBody([
-            dcc.Graph(id="movement-sankey", config=GRAPH_CONFIG, figure=mv.sankey_figure(
-                flow_table, ranking, scope["measure"], currency, scope["from"], scope["to"])),
+            graph(mv.sankey_figure(flow_table, ranking, scope["measure"], currency, scope["from"], scope["to"]),
+                  id="movement-sankey"),
             html.P("Click a flow to list its customers. Green: upgrades, red: downgrades, grey: same segment, "
                    "blue: new customers.", className="small text-body-secondary mb-0"),
         ]), class_name="mb-3 mt-2"),

@@ -6,11 +6,11 @@ from collections.abc import Mapping
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import dcc, html
+from dash import html
 
 from dashboard import data
 from dashboard.components import prediction_view as pv
-from dashboard.components.charts import GRAPH_CONFIG
+from dashboard.components.charts import graph
 from dashboard.i18n import N_
 from dashboard.pages._frame import page_state, render_cached
 
@@ -47,7 +47,7 @@ def _body(version: str, manifest: Mapping, state: Mapping) -> html.Div:
             html.P(pv.risk_evidence(manifest), className="small mt-2 mb-0", id="pred-risk-evidence"),
         ]), class_name="mb-3"),
         dbc.Card(dbc.CardBody(
-            dcc.Graph(id="pred-calibration", figure=pv.calibration_figure(deciles), config=GRAPH_CONFIG)
+            graph(pv.calibration_figure(deciles), id="pred-calibration")
             if not deciles.empty else html.Div("No calibration without a backtest.", className="text-body-secondary")
         ), class_name="mb-3"),
     ], className="predictions-page")

@@ -13,7 +13,7 @@ from dash import dcc, html
 
 from dashboard import data
 from dashboard.components import product_view as pv
-from dashboard.components.charts import GRAPH_CONFIG
+from dashboard.components.charts import graph
 from dashboard.components.shell import not_found, page_href
 from dashboard.pages._frame import page_state, render_cached
 
@@ -57,11 +57,9 @@ def _body(version: str, manifest: Mapping, state: Mapping) -> html.Div:
                 className="h4 mt-2 mb-3", id="product-title"),
         pv.figures(product, int((recommended["stock_code"] == code).sum()), currency),
         dbc.Row([
-            dbc.Col(dbc.Card(dbc.CardBody(dcc.Graph(figure=pv.monthly_figure(monthly[monthly["stock_code"] == code],
-                                                                              currency),
-                                                    config=GRAPH_CONFIG, id="product-monthly"))), lg=7),
-            dbc.Col(dbc.Card(dbc.CardBody(dcc.Graph(figure=pv.segment_figure(by_segment),
-                                                    config=GRAPH_CONFIG, id="product-segments"))), lg=5),
+            dbc.Col(dbc.Card(dbc.CardBody(graph(pv.monthly_figure(monthly[monthly["stock_code"] == code], currency),
+                                                id="product-monthly"))), lg=7),
+            dbc.Col(dbc.Card(dbc.CardBody(graph(pv.segment_figure(by_segment), id="product-segments"))), lg=5),
         ], class_name="g-3 mb-3"),
         dbc.Row([
             dbc.Col(dbc.Card(dbc.CardBody([

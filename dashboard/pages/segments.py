@@ -12,7 +12,7 @@ from dash.development.base_component import ComponentType
 
 from dashboard import data
 from dashboard.components import segment_view as view
-from dashboard.components.charts import GRAPH_CONFIG
+from dashboard.components.charts import graph
 from dashboard.components.history_view import history_cards
 from dashboard.components.shell import page_href
 from dashboard.i18n import N_
@@ -75,8 +75,7 @@ def _segment(version: str, segments: pd.DataFrame, selected: str, currency: str,
         html.Div(view.action_card(row, state), className="mb-3"),
         dbc.Row([
             dbc.Col(dbc.Card(dbc.CardBody([
-                dcc.Graph(id="segment-radar", figure=view.radar_figure(row, overall, currency), config=GRAPH_CONFIG,
-                          style={"height": "360px"}),
+                graph(view.radar_figure(row, overall, currency), id="segment-radar"),
                 html.P("Scores are quintiles among all customers: 5 = the best fifth (most recent, most frequent, "
                        "highest spend). Dashed: mean of all customers. Hover a point for days, orders and spend.",
                        className="small text-body-secondary mb-0 mt-2", id="segment-radar-note"),
@@ -91,8 +90,7 @@ def _segment(version: str, segments: pd.DataFrame, selected: str, currency: str,
 
 
 def _comparison(segments: pd.DataFrame, selected: str | None, currency: str) -> ComponentType:
-    return dcc.Loading(dcc.Graph(id="segment-comparison-graph", config=GRAPH_CONFIG,
-                                 figure=view.comparison_figure(segments, selected, currency)))
+    return dcc.Loading(graph(view.comparison_figure(segments, selected, currency), id="segment-comparison-graph"))
 
 
 @callback(Output("url", "href", allow_duplicate=True), Input("segment-comparison-graph", "clickData"),

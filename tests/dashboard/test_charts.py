@@ -9,17 +9,20 @@ MONTHLY = pd.DataFrame({"month": pd.to_datetime(["2011-11-01", "2011-12-01"]), "
                         "orders": [10, 4], "customers": [8, 3]})
 
 
-def test_partial_last_month_is_greyed_and_labelled():
+def test_partial_last_month_is_greyed_and_named_in_the_legend():
+    """The month the data stops in is its own grey trace, named in the legend (a note over the bar hid the bars
+    next to it on a phone)."""
     fig = monthly_figure(MONTHLY, "£", "2011-12-09T12:50:00")
-    colours = fig.data[0].marker.color
-    assert colours[0] != colours[1]
-    assert fig.layout.annotations[0].text == "partial: to 9 Dec"
+    complete, partial = fig.data
+    assert list(complete.y) == [1000.0] and list(partial.y) == [400.0]
+    assert complete.marker.color != partial.marker.color
+    assert partial.name == "Gross sales to 9 Dec (partial month)" and not fig.layout.annotations
     assert fig.layout.title.text == "Monthly revenue (£)"
 
 
 def test_complete_last_month_is_not_flagged():
     fig = monthly_figure(MONTHLY, "£", "2011-12-31T18:00:00")
-    assert len(set(fig.data[0].marker.color)) == 1 and not fig.layout.annotations
+    assert len(fig.data) == 1 and list(fig.data[0].y) == [1000.0, 400.0] and not fig.layout.annotations
 
 
 def test_pareto_figure_marks_the_80_percent_point():

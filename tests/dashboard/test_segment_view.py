@@ -287,7 +287,7 @@ def test_chart_titles_wrap_to_fit_a_phone():
     from dashboard.components.charts import TITLE_CHARS, styled, wrap
 
     assert wrap("Pareto curve: share of revenue by share of customers (%)") == \
-        "Pareto curve: share of revenue by share of<br>customers (%)"
+        "Pareto curve: share of revenue by<br>share of customers (%)"
     assert wrap("Monthly revenue (£)") == "Monthly revenue (£)"
     fig = styled(go.Figure(), "Customers and revenue by segment (% of total) — click a segment")
     assert all(len(line) <= TITLE_CHARS for line in fig.layout.title.text.split("<br>"))
