@@ -141,7 +141,8 @@ def test_client_360_in_french(dash_app, version):
     assert re.fullmatch(r"\d+ commandes?", text(by_id(layout, "client-frequency")))
     assert re.fullmatch(rf"\d{{1,2}} {MONTHS} 20\d\d", text(by_id(layout, "client-first")))
     assert re.fullmatch(MONEY, text(by_id(layout, "client-net"))) and "," in text(by_id(layout, "client-net"))
-    assert re.fullmatch(rf"(?:\d|{SPACE})+ factures? · (?:\d|{SPACE})+ retours?", text(by_id(layout, "client-history-summary")))
+    summary = text(by_id(layout, "client-history-summary"))
+    assert re.fullmatch(rf"(?:\d|{SPACE})+ factures? · (?:\d|{SPACE})+ retours?", summary)
     customers = data.table("customers", version)
     segment = customers.loc[customers["customer_id"] == "12347", "segment"].iloc[0]
     segments = data.table("segments", version).set_index("segment")
