@@ -23,7 +23,7 @@ ENGLISH = ["Rules", "rule", "Confidence", "Baskets", "basket", "Window", "Export
            "Churn", "Members", "Target", "Control", "Predicted", "Actual", "Method", "Backtest against", "Decile",
            "Invoice", "Quantity", "Orders", "Product", "Reset filters", "Leverage", "Redundant", "antecedent",
            "consequent", "days", "priority", "What to do", "Bought with", "Popular in", "Measured",
-           "campaign", "Created", "points", "verdict", "predictions", "Not at risk", "At risk", "Net value",
+           "campaign", "Created", "predictions", "Not at risk", "At risk", "Net value",
            "Show", "Open", "Type an id", "Find", "highest", "Every", "Split", "Why", "Expected", "Next order",
            "holdout", "split", "customers", "Loyal", "Hibernating"]
 SPACE = "[\u00a0\u202f ]"  # French digit groups and units: (narrow) non-breaking spaces
