@@ -205,7 +205,7 @@ def profile_header(customer: pd.Series, segment: pd.Series | None, state: Mappin
                      href=page_href("/segments", state, segment=name), id="client-segment-link",
                      title=_("See the {segment} segment").format(segment=shown))
     other = html.Span(f"FR: {_get(segment, 'label_fr', '–')}", className="small text-body-secondary ms-2",
-                      id="client-segment-fr", title="French label of the segment") \
+                      id="client-segment-fr", title=_("French label of the segment")) \
         if current_language() == "en" else None  # the English page also names the French segment
     return dbc.Card(dbc.CardBody(dbc.Row([
         dbc.Col([
