@@ -13,6 +13,8 @@ import pandas as pd
 
 from dashboard.components import format as fmt
 from dashboard.components.campaign import CAMPAIGN_COLUMNS, campaign_rows
+from dashboard.components.rules_view import window_label
+from dashboard.i18n import _
 
 __all__ = ["CAMPAIGN_EXPORT_COLUMNS", "RULE_COLUMNS", "audience", "buyers_index", "describe_rule", "export_frame"]
 
@@ -66,27 +68,30 @@ def export_frame(people: pd.DataFrame, rule: Mapping | pd.Series, customers: pd.
 
 def _names(names: Sequence[str]) -> str:
     items = [str(name).capitalize() for name in names]
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+    return items[0] if len(items) == 1 else _("{names} and {last}").format(names=", ".join(items[:-1]),
+                                                                         last=items[-1])
 
 
 def describe_rule(rule: Mapping | pd.Series) -> list[str]:
-    """The rule's metrics in words, one sentence each."""
+    """The rule's metrics in words, one sentence each (in the current language)."""
     ante, cons = _names(rule["antecedent_names"]), _names(rule["consequent_names"])
     lift = float(rule["lift"])
     conviction = float(rule["conviction"])
     sentences = [
-        (f"Bought together in {fmt.count(rule['baskets'])} baskets: {fmt.share(rule['support'], 2)} of the baskets "
-         f"mined ({rule['window']})."),
-        f"{fmt.share(rule['confidence'], 0)} of the baskets with {ante} also have {cons} (confidence).",
-        (f"That is {lift:.1f}× more often than chance: {cons} is in {fmt.share(rule['consequent_support'], 1)} "
-         "of all baskets (lift)."),
-        (f"Leverage {float(rule['leverage']):.4f}: the share of baskets holding both beyond what independent "
-         "purchases would give."),
-        ("Conviction ∞: every basket with the antecedent had the consequent." if not np.isfinite(conviction) else
-         f"Conviction {conviction:.2f}: the rule would be wrong {conviction:.1f}× more often if the products "
-         "were unrelated."),
+        _("Bought together in {baskets} baskets: {support} of the baskets mined ({window}).").format(
+            baskets=fmt.count(rule["baskets"]), support=fmt.share(rule["support"], 2),
+            window=window_label(rule["window"])),
+        _("{confidence} of the baskets with {antecedent} also have {consequent} (confidence).").format(
+            confidence=fmt.share(rule["confidence"], 0), antecedent=ante, consequent=cons),
+        _("That is {lift}× more often than chance: {consequent} is in {share} of all baskets (lift).").format(
+            lift=fmt.number(lift, 1), consequent=cons, share=fmt.share(rule["consequent_support"], 1)),
+        _("Leverage {leverage}: the share of baskets holding both beyond what independent purchases would "
+          "give.").format(leverage=fmt.number(float(rule["leverage"]), 4)),
+        (_("Conviction ∞: every basket with the antecedent had the consequent.") if not np.isfinite(conviction) else
+         _("Conviction {conviction}: the rule would be wrong {times}× more often if the products were "
+           "unrelated.").format(conviction=fmt.number(conviction, 2), times=fmt.number(conviction, 1))),
     ]
     if rule.get("redundant"):
-        sentences.append("Redundant: a rule with fewer products in the antecedent and the same consequent is at "
-                         "least as confident.")
+        sentences.append(_("Redundant: a rule with fewer products in the antecedent and the same consequent is at "
+                           "least as confident."))
     return sentences

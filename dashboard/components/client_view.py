@@ -21,7 +21,9 @@ from dashboard.components import format as fmt
 from dashboard.components import priority as priority_colors
 from dashboard.components import rows
 from dashboard.components.product_view import product_link
+from dashboard.components.segment_names import segment_name
 from dashboard.components.shell import not_found, page_href
+from dashboard.i18n import N_, _, current_language, localised, ngettext
 
 __all__ = [
     "HISTORY_PAGE",
@@ -58,15 +60,17 @@ MAX_ID_LENGTH = 40  # longest id accepted from a URL or the search box (the navb
 HISTORY_PAGE = 50  # invoices shown at first, and added by each "Show more"
 SUGGESTIONS = 10  # ids suggested while typing
 FACT_HELP = {
-    "returns": "Cancelled invoices and their value, subtracted from the customer's net value.",
-    "yearly-value": "Net value × 365 / days since the first purchase (at least 90 days counted): what a year "
-                    "of this customer is worth at their past rate. Their revenue at stake when at risk.",
+    "returns": N_("Cancelled invoices and their value, subtracted from the customer's net value."),
+    "yearly-value": N_("Net value × 365 / days since the first purchase (at least 90 days counted): what a year "
+                       "of this customer is worth at their past rate. Their revenue at stake when at risk."),
 }
 _SPREADSHEET_ID = re.compile(r"(\d+)\.0+")  # 17850.0: a whole number exported as a decimal
-CONFIDENCE_HELP = ("Confidence: the probability that a customer buys this product when they bought the "
-                   "product(s) it is recommended with.")
-LIFT_HELP = ("Lift: how much more likely than chance. Above ×1 the products are bought together more often "
-             "than if they were unrelated; ×3 means three times as often.")
+CONFIDENCE_HELP = N_("Confidence: the probability that a customer buys this product when they bought the "
+                     "product(s) it is recommended with.")
+LIFT_HELP = N_("Lift: how much more likely than chance. Above ×1 the products are bought together more often "
+               "than if they were unrelated; ×3 means three times as often.")
+PRIORITY_TEXT = {"Critical": N_("Critical priority"), "High": N_("High priority"), "Medium": N_("Medium priority"),
+                 "Low": N_("Low priority")}  # the scheme's priorities (other names: shown as written)
 
 
 # --- lookup and search -----------------------------------------------------------------------------
@@ -130,25 +134,28 @@ def search_box(value: str = "", autofocus: bool = False, suggestions: ComponentT
     """Customer search: an input whose suggestions appear below it (filled by a callback) and an Open button."""
     return html.Div([
         dbc.InputGroup([
-            dbc.InputGroupText("Customer id"),
-            dbc.Input(id="client-search-input", type="search", value=value, placeholder="Type an id, e.g. 12347",
+            dbc.InputGroupText(_("Customer id")),
+            dbc.Input(id="client-search-input", type="search", value=value, placeholder=_("Type an id, e.g. 12347"),
                       autocomplete="off", maxlength=MAX_ID_LENGTH, autofocus=autofocus, debounce=False),
-            dbc.Button("Open", id="client-search-go", color="primary"),
+            dbc.Button(_("Open"), id="client-search-go", color="primary"),
         ]),
         html.Div(suggestions, id="client-search-suggestions", className="client-suggestions"),
     ], className="client-search", id="client-search")
 
 
-def suggestion_list(matches: pd.DataFrame, text: str, state: Mapping[str, object] | None) -> ComponentType:
-    """The suggestions under the search box: one link per matching customer, or a no-match note."""
+def suggestion_list(matches: pd.DataFrame, text: str, state: Mapping[str, object] | None,
+                    names: Mapping[str, str] | None = None) -> ComponentType:
+    """The suggestions under the search box: one link per matching customer, or a no-match note (segments by
+    their ``names`` in the current language)."""
     if not clean_id(text):
         return None
     if matches.empty:
-        return html.Div(f"No customer id contains “{clean_id(text)}”.",
+        return html.Div(_("No customer id contains “{text}”.").format(text=clean_id(text)),
                         className="list-group-item text-body-secondary", id="client-search-none")
     return html.Div([
         dcc.Link([html.Span(row.customer_id, className="fw-semibold me-2"),
-                  html.Span(f"{row.country} · {row.segment}", className="small text-body-secondary")],
+                  html.Span(f"{row.country} · {segment_name(names or {}, row.segment)}",
+                            className="small text-body-secondary")],
                  href=customer_href(row.customer_id, state, row.segment),
                  className="list-group-item list-group-item-action")
         for row in rows(matches, index=False)
@@ -156,16 +163,18 @@ def suggestion_list(matches: pd.DataFrame, text: str, state: Mapping[str, object
 
 
 def quick_links(customers: pd.DataFrame, state: Mapping[str, object] | None, currency: str,
-                link_id: str) -> html.Div:
-    """Customers as a list of links with their country, segment, revenue and risk score."""
+                link_id: str, names: Mapping[str, str] | None = None) -> html.Div:
+    """Customers as a list of links with their country, segment (by ``names``), revenue and risk score."""
     if customers.empty:
-        return html.Div("No customer to show.", className="text-body-secondary")
+        return html.Div(_("No customer to show."), className="text-body-secondary")
     return html.Div([
         dcc.Link([
             html.Div([html.Span(row.customer_id, className="fw-semibold me-2"),
-                      html.Span(f"{row.country} · {row.segment}", className="small text-body-secondary")]),
+                      html.Span(f"{row.country} · {segment_name(names or {}, row.segment)}",
+                                className="small text-body-secondary")]),
             html.Div([html.Span(fmt.money(row.monetary, currency), className="me-3"),
-                      html.Span(f"risk {fmt.count(row.risk_score)}/100", className="small text-body-secondary")],
+                      html.Span(_("risk {score}/100").format(score=fmt.count(row.risk_score)),
+                                className="small text-body-secondary")],
                      className="text-end text-nowrap"),
         ], href=customer_href(row.customer_id, state, row.segment),
             className="list-group-item list-group-item-action d-flex justify-content-between align-items-center")
@@ -175,12 +184,13 @@ def quick_links(customers: pd.DataFrame, state: Mapping[str, object] | None, cur
 
 def not_found_view(customer_id: str, manifest: Mapping, suggestions: ComponentType = None) -> html.Div:
     """Unknown id: a clear message naming the snapshot, and the search box (with ``suggestions``) to try again."""
-    shown = customer_id if customer_id else "(empty)"
+    shown = customer_id if customer_id else _("(empty)")
     data_end = fmt.day(manifest.get("period", {}).get("end"))
     return html.Div([
-        not_found(f"No customer with id “{shown}” in the snapshot of {fmt.moment(manifest.get('created_at'))} "
-                  f"(data up to {data_end}). Check the id or search for the customer below."),
-        dbc.Card(dbc.CardBody([html.H2("Find a customer", className="h6"),
+        not_found(_("No customer with id “{id}” in the snapshot of {created} (data up to {end}). Check the id or "
+                    "search for the customer below.").format(id=shown, created=fmt.moment(manifest.get("created_at")),
+                                                              end=data_end)),
+        dbc.Card(dbc.CardBody([html.H2(_("Find a customer"), className="h6"),
                                search_box(customer_id, suggestions=suggestions)]), class_name="client-search-card"),
     ])
 
@@ -190,17 +200,19 @@ def not_found_view(customer_id: str, manifest: Mapping, suggestions: ComponentTy
 def profile_header(customer: pd.Series, segment: pd.Series | None, state: Mapping[str, object]) -> dbc.Card:
     """Customer id, country, segment badge (→ Segments page), what to do, and the at-risk flag."""
     name = customer["segment"]
-    badge = dcc.Link(priority_colors.badge(name, _get(segment, "priority_rank"), class_name="client-segment-badge"),
+    shown = name if segment is None else localised({str(k): v for k, v in segment.items()}, "segment")
+    badge = dcc.Link(priority_colors.badge(shown, _get(segment, "priority_rank"), class_name="client-segment-badge"),
                      href=page_href("/segments", state, segment=name), id="client-segment-link",
-                     title=f"See the {name} segment")
+                     title=_("See the {segment} segment").format(segment=shown))
+    other = html.Span(f"FR: {_get(segment, 'label_fr', '–')}", className="small text-body-secondary ms-2",
+                      id="client-segment-fr", title=_("French label of the segment")) \
+        if current_language() == "en" else None  # the English page also names the French segment
     return dbc.Card(dbc.CardBody(dbc.Row([
         dbc.Col([
-            html.Div("Customer", className="kpi-label text-body-secondary"),
+            html.Div(_("Customer"), className="kpi-label text-body-secondary"),
             html.H2(customer["customer_id"], className="h3 mb-1", id="client-title"),
             html.Div(customer["country"], id="client-country", className="mb-1"),
-            html.Div([badge,
-                      html.Span(f"FR: {_get(segment, 'label_fr', '–')}", className="small text-body-secondary ms-2",
-                                id="client-segment-fr", title="French label of the segment")],
+            html.Div([badge, other],
                      className="d-flex align-items-center flex-wrap"),
         ], xs=12, md=6, lg=4),
         dbc.Col(_what_to_do(segment), xs=12, md=6, lg=4),
@@ -214,15 +226,19 @@ def _get(row: pd.Series | None, key: str, default: object = None) -> object:
 
 def _what_to_do(segment: pd.Series | None) -> list:
     if segment is None:
-        return [html.Div("What to do", className="kpi-label text-body-secondary"),
-                html.Div("No action defined for this segment.", className="text-body-secondary")]
+        return [html.Div(_("What to do"), className="kpi-label text-body-secondary"),
+                html.Div(_("No action defined for this segment."), className="text-body-secondary")]
+    row = {str(key): value for key, value in segment.items()}
+    priority = str(segment["priority"])
     return [
-        html.Div("What to do", className="kpi-label text-body-secondary"),
-        html.Div([html.Span(f"{segment['priority']} priority", className="fw-semibold me-2"),
-                  html.Span("·", className="me-2"), html.Span(segment["action"], className="fw-semibold")],
+        html.Div(_("What to do"), className="kpi-label text-body-secondary"),
+        html.Div([html.Span(_(PRIORITY_TEXT[priority]) if priority in PRIORITY_TEXT else priority,
+                            className="fw-semibold me-2"),
+                  html.Span("·", className="me-2"), html.Span(localised(row, "action"), className="fw-semibold")],
                  id="client-action"),
-        html.Div(segment["tactic"], className="small", id="client-tactic"),
-        html.Div(segment.get("description", ""), className="small text-body-secondary"),
+        html.Div(localised(row, "tactic"), className="small", id="client-tactic"),
+        html.Div(localised(row, "description") if "description" in row else "",
+                 className="small text-body-secondary"),
     ]
 
 
@@ -235,40 +251,41 @@ def usual_gap_text(customer: pd.Series) -> str:
     """``Usual gap between orders: 30 days`` — or ``only one order`` (a one-time buyer has no gap of their own)."""
     gap = customer["usual_gap_days"]
     if int(customer["frequency"]) <= 1 or pd.isna(gap):
-        return "Usual gap between orders: none yet, only one order"
-    return f"Usual gap between orders: {_days(gap)}"
+        return _("Usual gap between orders: none yet, only one order")
+    return _("Usual gap between orders: {days}").format(days=_days(gap))
 
 
 def _risk_block(customer: pd.Series) -> list:
     at_risk = bool(customer["at_risk"])
-    label = "At risk" if at_risk else "All purchases returned" if all_returned(customer) else "Not at risk"
+    label = _("At risk") if at_risk else _("All purchases returned") if all_returned(customer) else _("Not at risk")
     flag = dbc.Badge(label, color="danger" if at_risk else "secondary" if all_returned(customer) else "success",
                      class_name="me-2", id="client-risk-flag")
     recency = customer["recency_days"]
     return [
-        html.Div("Churn risk", className="kpi-label text-body-secondary"),
-        html.Div([flag, html.Span(f"risk score {fmt.count(customer['risk_score'])}/100", id="client-risk-score",
-                                  className="fw-semibold")], className="d-flex align-items-center"),
-        html.Div(f"{usual_gap_text(customer)}; last order {_days(recency)} ago.",
+        html.Div(_("Churn risk"), className="kpi-label text-body-secondary"),
+        html.Div([flag, html.Span(_("risk score {score}/100").format(score=fmt.count(customer["risk_score"])),
+                                  id="client-risk-score", className="fw-semibold")],
+                 className="d-flex align-items-center"),
+        html.Div(_("{gap}; last order {days} ago.").format(gap=usual_gap_text(customer), days=_days(recency)),
                  className="small", id="client-risk-meaning"),
-        html.Div("The score grows with the customer's value and with how far the last order is past their usual "
-                 "gap (0 = ordering on rhythm).", className="small text-body-secondary"),
+        html.Div(_("The score grows with the customer's value and with how far the last order is past their usual "
+                   "gap (0 = ordering on rhythm)."), className="small text-body-secondary"),
     ]
 
 
 def _days(value: float) -> str:
     days = int(round(value))
-    return f"{days:,} day" + ("" if days == 1 else "s")
+    return ngettext("%(num)s day", "%(num)s days", days) % {"num": fmt.count(days)}
 
 
 def rfm_cards(customer: pd.Series, currency: str) -> dbc.Row:
     """Three cards: Recency (days), Frequency (orders), Monetary (revenue), each with its score out of 5."""
     cards = [
-        ("recency", "Recency", _days(customer["recency_days"]),
-         f"since the last purchase ({fmt.day(customer['last_purchase'])})", customer["r_score"]),
-        ("frequency", "Frequency", f"{fmt.count(customer['frequency'])} order"
-         + ("" if customer["frequency"] == 1 else "s"), "distinct invoices over the period", customer["f_score"]),
-        ("monetary", "Monetary", fmt.money(customer["monetary"], currency), _monetary_note(customer, currency),
+        ("recency", _("Recency"), _days(customer["recency_days"]),
+         _("since the last purchase ({date})").format(date=fmt.day(customer["last_purchase"])), customer["r_score"]),
+        ("frequency", _("Frequency"), ngettext("%(num)s order", "%(num)s orders", int(customer["frequency"]))
+         % {"num": fmt.count(customer["frequency"])}, _("distinct invoices over the period"), customer["f_score"]),
+        ("monetary", _("Monetary"), fmt.money(customer["monetary"], currency), _monetary_note(customer, currency),
          customer["m_score"]),
     ]
     return dbc.Row([dbc.Col(_rfm_card(*card), xs=12, md=4) for card in cards], class_name="g-3 mb-3")
@@ -276,8 +293,8 @@ def rfm_cards(customer: pd.Series, currency: str) -> dbc.Row:
 
 def _monetary_note(customer: pd.Series, currency: str) -> str:
     if "net_value" in customer and customer["monetary"] == customer["net_value"]:
-        return f"net value over the period ({currency}): bought − returned"
-    return f"gross sales over the period ({currency})"
+        return _("net value over the period ({currency}): bought − returned").format(currency=currency)
+    return _("gross sales over the period ({currency})").format(currency=currency)
 
 
 def _rfm_card(key: str, label: str, value: str, note: str, score: int) -> dbc.Card:
@@ -288,9 +305,10 @@ def _rfm_card(key: str, label: str, value: str, note: str, score: int) -> dbc.Ca
         html.Div(value, className="kpi-value", id=f"client-{key}"),
         html.Div(note, className="small text-body-secondary mb-2"),
         html.Div([html.Span(pips, className="client-pips me-2"),
-                  html.Span(f"Score {score}/5", id=f"client-{key}-score", className="fw-semibold")],
+                  html.Span(_("Score {score}/5").format(score=score), id=f"client-{key}-score",
+                            className="fw-semibold")],
                  className="d-flex align-items-center",
-                 title="Quintile score among all customers, 5 = best 20 %"),
+                 title=_("Quintile score among all customers, 5 = best 20 %")),
     ]), class_name="h-100 client-rfm-card")
 
 
@@ -298,18 +316,19 @@ def money_summary(customer: pd.Series, currency: str) -> dbc.Card | dbc.Alert:
     """Bought (gross), returned and net value in one line; a plain notice when everything was returned."""
     gross, returned, net = (float(customer[c]) for c in ("gross_value", "returns_value", "net_value"))
     figures = html.Div([
-        html.Span(["Bought ", html.Strong(fmt.money(gross, currency, 2), id="client-gross")], className="me-3"),
-        html.Span(["Returned ", html.Strong(fmt.money(returned, currency, 2), id="client-returned")],
+        html.Span([_("Bought") + " ", html.Strong(fmt.money(gross, currency, 2), id="client-gross")],
                   className="me-3"),
-        html.Span(["Net value ", html.Strong(fmt.money(net, currency, 2), id="client-net")]),
-    ], title="Net value = bought − returned, never below 0 (a return of an order placed before the data window "
-             "still counts). Monetary, the M score, the segment and the risk use it.", id="client-money")
+        html.Span([_("Returned") + " ", html.Strong(fmt.money(returned, currency, 2), id="client-returned")],
+                  className="me-3"),
+        html.Span([_("Net value") + " ", html.Strong(fmt.money(net, currency, 2), id="client-net")]),
+    ], title=_("Net value = bought − returned, never below 0 (a return of an order placed before the data window "
+               "still counts). Monetary, the M score, the segment and the risk use it."), id="client-money")
     if not all_returned(customer):
         return dbc.Card(dbc.CardBody(figures, class_name="py-2"), class_name="mb-3")
     return dbc.Alert([
-        html.Strong("All purchases returned. ", id="client-all-returned"),
-        html.Span("This customer kept nothing of what they bought: their value is 0, so they are not a priority "
-                  "for reactivation."),
+        html.Strong(_("All purchases returned.") + " ", id="client-all-returned"),
+        html.Span(_("This customer kept nothing of what they bought: their value is 0, so they are not a priority "
+                    "for reactivation.")),
         figures,
     ], color="secondary", class_name="mb-3")
 
@@ -317,18 +336,18 @@ def money_summary(customer: pd.Series, currency: str) -> dbc.Card | dbc.Alert:
 def purchase_facts(customer: pd.Series, currency: str) -> dbc.Card:
     """First and last purchase, average basket, RFM cell, returns (count and value)."""
     facts = [
-        ("First purchase", fmt.day(customer["first_purchase"]), "first"),
-        ("Last purchase", fmt.day(customer["last_purchase"]), "last"),
-        ("Average basket", fmt.money(customer["avg_basket"], currency), "avg-basket"),
-        ("RFM cell", customer["rfm_cell"], "cell"),
-        ("Returns", f"{fmt.count(customer['returns_count'])} · {fmt.money(customer['returns_value'], currency)}",
+        (_("First purchase"), fmt.day(customer["first_purchase"]), "first"),
+        (_("Last purchase"), fmt.day(customer["last_purchase"]), "last"),
+        (_("Average basket"), fmt.money(customer["avg_basket"], currency), "avg-basket"),
+        (_("RFM cell"), customer["rfm_cell"], "cell"),
+        (_("Returns"), f"{fmt.count(customer['returns_count'])} · {fmt.money(customer['returns_value'], currency)}",
          "returns"),
-        ("Yearly value", fmt.money(customer["yearly_value"], currency), "yearly-value"),
+        (_("Yearly value"), fmt.money(customer["yearly_value"], currency), "yearly-value"),
     ]
     return dbc.Card(dbc.CardBody(html.Dl([
         html.Div([html.Dt(label, className="small text-body-secondary fw-normal"),
                   html.Dd(value, className="mb-0 fw-semibold", id=f"client-{key}")], className="client-fact",
-                 title=FACT_HELP.get(key))
+                 title=_(FACT_HELP[key]) if key in FACT_HELP else None)
         for label, value, key in facts
     ], className="client-facts mb-0")), class_name="mb-3")
 
@@ -344,11 +363,12 @@ def customer_orders(orders: pd.DataFrame, customer_id: str) -> pd.DataFrame:
 def history_table(orders: pd.DataFrame, currency: str, limit: int = HISTORY_PAGE) -> ComponentType:
     """The first ``limit`` invoices (newest first): date, invoice, items, quantity, total; returns flagged."""
     if orders.empty:
-        return html.Div("No invoice for this customer.", className="text-body-secondary", id="client-history-empty")
-    header = html.Thead(html.Tr([html.Th("Date"), html.Th("Invoice"),
-                                 html.Th("Items", className="text-end", title="Distinct products"),
-                                 html.Th("Quantity", className="text-end"),
-                                 html.Th(f"Total ({currency})", className="text-end")]))
+        return html.Div(_("No invoice for this customer."), className="text-body-secondary",
+                        id="client-history-empty")
+    header = html.Thead(html.Tr([html.Th(_("Date")), html.Th(_("Invoice")),
+                                 html.Th(_("Items"), className="text-end", title=_("Distinct products")),
+                                 html.Th(_("Quantity"), className="text-end"),
+                                 html.Th(_("Total ({currency})").format(currency=currency), className="text-end")]))
     body = [tr for row in orders.head(limit).itertuples() for tr in _order_row(row, currency)]
     table = dbc.Table([header, html.Tbody(body)],
                       hover=True, size="sm", class_name="client-history mb-0", id="client-history-table")
@@ -364,10 +384,10 @@ def _order_row(row, currency: str) -> list[html.Tr]:
     """The invoice's row (its number a button that shows its lines) and the hidden row its lines go to."""
     toggle = html.Button(row.invoice, id={"type": "client-invoice-toggle", "invoice": row.invoice},
                          n_clicks=0, className="btn btn-link btn-sm p-0 client-invoice-toggle",
-                         title="Show the products of this invoice", **_aria(expanded="false"))
+                         title=_("Show the products of this invoice"), **_aria(expanded="false"))
     invoice = [toggle]
     if row.is_return:
-        invoice.append(dbc.Badge("Return", color="danger", class_name="ms-2 client-return-badge"))
+        invoice.append(dbc.Badge(_("Return"), color="danger", class_name="ms-2 client-return-badge"))
     return [html.Tr([
         html.Td(fmt.day(row.invoice_date)),
         html.Td(invoice),
@@ -389,10 +409,10 @@ def invoice_lines(lines: pd.DataFrame, invoice: str) -> pd.DataFrame:
 def invoice_lines_table(lines: pd.DataFrame, currency: str) -> object:
     """What an invoice held: product (name and code), quantity, unit price, line total."""
     if lines.empty:
-        return html.Div("No line recorded for this invoice.", className="small text-body-secondary")
-    head = html.Thead(html.Tr([html.Th("Product"), html.Th("Quantity", className="text-end"),
-                               html.Th(f"Unit price ({currency})", className="text-end"),
-                               html.Th(f"Total ({currency})", className="text-end")]))
+        return html.Div(_("No line recorded for this invoice."), className="small text-body-secondary")
+    head = html.Thead(html.Tr([html.Th(_("Product")), html.Th(_("Quantity"), className="text-end"),
+                               html.Th(_("Unit price ({currency})").format(currency=currency), className="text-end"),
+                               html.Th(_("Total ({currency})").format(currency=currency), className="text-end")]))
     lines_rows = [html.Tr([
         html.Td([html.Span(fmt.product_name(line.description), title=line.description),
                  html.Span(f" · {line.stock_code}", className="small text-body-secondary")]),
@@ -406,14 +426,14 @@ def invoice_lines_table(lines: pd.DataFrame, currency: str) -> object:
 def usual_products_table(products: pd.DataFrame) -> object:
     """The customer's usual products, most bought first: product, orders with it, units, last bought."""
     if products.empty:
-        return html.Div("No product bought (only returns or services).", className="text-body-secondary",
+        return html.Div(_("No product bought (only returns or services)."), className="text-body-secondary",
                         id="client-usual-empty")
-    head = html.Thead(html.Tr([html.Th("Product"), html.Th("Orders", className="text-end",
-                                                            title="Invoices that included the product"),
-                               html.Th("Units", className="text-end"), html.Th("Last bought")]))
+    head = html.Thead(html.Tr([html.Th(_("Product")), html.Th(_("Orders"), className="text-end",
+                                                               title=_("Invoices that included the product")),
+                               html.Th(_("Units"), className="text-end"), html.Th(_("Last bought"))]))
     product_rows = [html.Tr([
         html.Td([html.Div(fmt.product_name(p.description), className="client-product", title=p.description),
-                 html.Div(f"Code {p.stock_code}", className="small text-body-secondary")]),
+                 html.Div(_("Code {code}").format(code=p.stock_code), className="small text-body-secondary")]),
         html.Td(fmt.count(p.orders), className="text-end"),
         html.Td(fmt.count(p.quantity), className="text-end"),
         html.Td(fmt.day(p.last_bought), className="text-nowrap"),
@@ -425,14 +445,15 @@ def usual_products_table(products: pd.DataFrame) -> object:
 def more_label(total: int, shown: int) -> str | None:
     """Text of the "Show more" button, or None when every invoice is shown."""
     left = total - shown
-    return None if left <= 0 else f"Show {min(left, HISTORY_PAGE):,} more ({left:,} not shown)"
+    return None if left <= 0 else _("Show {num} more ({left} not shown)").format(
+        num=fmt.count(min(left, HISTORY_PAGE)), left=fmt.count(left))
 
 
 def history_summary(orders: pd.DataFrame) -> str:
     """``11 invoices · 3 returns``."""
     returns = int(orders["is_return"].sum())
-    return (f"{len(orders):,} invoice" + ("" if len(orders) == 1 else "s")
-            + f" · {returns:,} return" + ("" if returns == 1 else "s"))
+    return (ngettext("%(num)s invoice", "%(num)s invoices", len(orders)) % {"num": fmt.count(len(orders))}
+            + " · " + ngettext("%(num)s return", "%(num)s returns", returns) % {"num": fmt.count(returns)})
 
 
 # --- recommendations -------------------------------------------------------------------------------
@@ -445,19 +466,19 @@ def customer_recommendations(recommendations: pd.DataFrame, customer_id: str) ->
 def recommendation_list(recs: pd.DataFrame, segment: str, state: Mapping | None = None) -> ComponentType:
     """Recommended products: product, confidence, lift and why (a rule, or the segment's best sellers)."""
     if recs.empty:
-        return html.Div("No recommendation for this customer in this snapshot.", className="text-body-secondary",
+        return html.Div(_("No recommendation for this customer in this snapshot."), className="text-body-secondary",
                         id="client-reco-empty")
     header = html.Thead(html.Tr([
-        html.Th("#"), html.Th("Product"),
-        html.Th(["Confidence ", _help("client-help-confidence")], className="text-end"),
-        html.Th(["Lift ", _help("client-help-lift")], className="text-end"),
-        html.Th("Why"),
+        html.Th("#"), html.Th(_("Product")),
+        html.Th([_("Confidence") + " ", _help("client-help-confidence")], className="text-end"),
+        html.Th([_("Lift") + " ", _help("client-help-lift")], className="text-end"),
+        html.Th(_("Why")),
     ]))
     return html.Div([
         dbc.Table([header, html.Tbody([_reco_row(row, segment, state) for row in rows(recs)])],
                   hover=True, size="sm", responsive=True, class_name="client-recos mb-0", id="client-reco-table"),
-        dbc.Tooltip(CONFIDENCE_HELP, target="client-help-confidence"),
-        dbc.Tooltip(LIFT_HELP, target="client-help-lift"),
+        dbc.Tooltip(_(CONFIDENCE_HELP), target="client-help-confidence"),
+        dbc.Tooltip(_(LIFT_HELP), target="client-help-lift"),
     ])
 
 
@@ -471,9 +492,10 @@ def _reco_row(row: Any, segment: str, state: Mapping | None) -> html.Tr:
         html.Td(row.rank, className="text-body-secondary"),
         html.Td([html.Div(product_link(row.description, row.stock_code, state), className="client-product",
                           title=row.description),
-                 html.Div(f"Code {row.stock_code}", className="small text-body-secondary")]),
+                 html.Div(_("Code {code}").format(code=row.stock_code), className="small text-body-secondary")]),
         html.Td(_confidence(row.confidence) if is_rule else "–", className="text-end client-reco-confidence"),
-        html.Td(f"×{row.lift:.2f}" if is_rule and pd.notna(row.lift) else "–", className="text-end client-reco-lift"),
+        html.Td("×" + fmt.number(row.lift, 2) if is_rule and pd.notna(row.lift) else "–",
+                className="text-end client-reco-lift"),
         html.Td(_reason(row, segment, state), className="small client-reco-source"),
     ], className="client-reco-row")
 
@@ -490,10 +512,12 @@ def _reason(row: Any, segment: str, state: Mapping | None = None) -> str | list:
     if row.source == "rule":
         codes = getattr(row, "because_codes", None)
         if codes is not None and len(codes) == len(row.because) > 0:
-            return ["Bought with ", *_linked_names(row.because, codes, state)]
-        return "Bought with " + _names(row.because)
-    share = f" (bought by {fmt.share(row.score, 0)} of them)" if pd.notna(row.score) else ""
-    return f"Popular in {segment}{share}"
+            return [_("Bought with") + " ", *_linked_names(row.because, codes, state)]
+        return _("Bought with") + " " + _names(row.because)
+    if pd.notna(row.score):
+        return _("Popular in {segment} (bought by {share} of them)").format(segment=segment,
+                                                                           share=fmt.share(row.score, 0))
+    return _("Popular in {segment}").format(segment=segment)
 
 
 def _linked_names(names: Iterable[str], codes: Iterable[str], state: Mapping | None, most: int = 3) -> list:
@@ -503,12 +527,12 @@ def _linked_names(names: Iterable[str], codes: Iterable[str], state: Mapping | N
     for i, (name, code) in enumerate(pairs[:most]):
         parts += [", "] if i else []
         parts.append(product_link(name, code, state))
-    return parts + ([f" and {len(pairs) - most} more"] if len(pairs) > most else [])
+    return parts + ([" " + _("and {num} more").format(num=len(pairs) - most)] if len(pairs) > most else [])
 
 
 def _names(because: Iterable[str] | None, most: int = 3) -> str:
     names = [fmt.product_name(name) for name in (because if because is not None else [])]
     if not names:
-        return "products they bought"
-    extra = f" and {len(names) - most} more" if len(names) > most else ""
+        return _("products they bought")
+    extra = " " + _("and {num} more").format(num=len(names) - most) if len(names) > most else ""
     return ", ".join(names[:most]) + extra

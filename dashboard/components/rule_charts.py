@@ -5,6 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from dashboard.components import format as fmt
+from dashboard.i18n import _
+
 __all__ = ["GRAPH_MAX_RULES", "NETWORK_STYLESHEET", "SCATTER_HEIGHT", "SCATTER_MAX_POINTS",
            "network_elements", "scatter_figure"]
 
@@ -23,7 +26,8 @@ def scatter_figure(rules: pd.DataFrame, total: int) -> dict:
     the rest of a filter change (docs/PERFORMANCE.md, section 4).
     """
     shown = rules.head(SCATTER_MAX_POINTS)
-    note = f" — the {len(shown):,} highest-lift of {total:,}" if len(shown) < total else ""
+    note = _(" — the {shown} highest-lift of {total}").format(shown=fmt.count(len(shown)), total=fmt.count(total)) \
+        if len(shown) < total else ""
     lift = shown["lift"].to_numpy(dtype=float)
     trace = {
         "type": "scattergl" if len(shown) >= WEBGL_FROM_POINTS else "scatter", "mode": "markers",
@@ -33,19 +37,20 @@ def scatter_figure(rules: pd.DataFrame, total: int) -> dict:
                                                shown["consequent"].tolist(), np.round(lift, 2).tolist())],
         "marker": {"color": np.log10(np.maximum(lift, 1e-9)).round(3).tolist(), "colorscale": "Viridis", "size": 7,
                    "opacity": 0.8, "cmin": 0, "cmax": 2,
-                   "colorbar": {"title": {"text": "Lift"}, "tickvals": [0, 0.5, 1, 1.5, 2],
+                   "colorbar": {"title": {"text": _("Lift")}, "tickvals": [0, 0.5, 1, 1.5, 2],
                                 "ticktext": ["×1", "×3", "×10", "×30", "×100"]}},
-        "hovertemplate": "<b>%{customdata[1]}</b> → <b>%{customdata[2]}</b><br>support %{x:.2f} %, "
-                         "confidence %{y:.1f} %, lift ×%{customdata[3]:.1f}<br>Click to open<extra></extra>",
+        "hovertemplate": "<b>%{customdata[1]}</b> → <b>%{customdata[2]}</b><br>"
+                         + _("support %{x:.2f} %, confidence %{y:.1f} %, lift ×%{customdata[3]:.1f}") + "<br>"
+                         + _("Click to open") + "<extra></extra>",
     }
     grid = {"gridcolor": "#EBF0F8", "zerolinecolor": "#EBF0F8"}
     return {"data": [trace], "layout": {
-        "title": {"text": f"Support × confidence, coloured by lift{note}", "x": 0, "font": {"size": 15}},
+        "title": {"text": _("Support × confidence, coloured by lift") + note, "x": 0, "font": {"size": 15}},
         "height": SCATTER_HEIGHT, "margin": {"l": 10, "r": 10, "t": 48, "b": 10},
         "font": {"family": "system-ui, sans-serif"},
         "paper_bgcolor": "white", "plot_bgcolor": "white", "hovermode": "closest",
-        "xaxis": {"title": {"text": "Support (% of baskets, log scale)"}, "type": "log", "automargin": True, **grid},
-        "yaxis": {"title": {"text": "Confidence (%)"}, "ticksuffix": " %", "automargin": True, **grid},
+        "xaxis": {"title": {"text": _("Support (% of baskets, log scale)")}, "type": "log", "automargin": True, **grid},
+        "yaxis": {"title": {"text": _("Confidence (%)")}, "ticksuffix": " %", "automargin": True, **grid},
     }}
 
 

@@ -10,6 +10,7 @@ rule rows of one column of a sparse rule × product matrix (100,000 rules: a few
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 
@@ -19,6 +20,7 @@ import scipy.sparse as sp
 
 from dashboard.components import format as fmt
 from dashboard.components.grid_query import filter_rows, query_rows, row_window
+from dashboard.i18n import N_, _, ngettext
 
 __all__ = [
     "DEFAULT_SORT",
@@ -34,11 +36,13 @@ __all__ = [
     "empty_hint",
     "export_frame",
     "grid_rows",
+    "lift_text",
     "matching",
     "page_rows",
     "parse_filters",
     "prepare",
     "to_query",
+    "window_label",
 ]
 
 WHERE = ("anywhere", "antecedent", "consequent")  # where a required or excluded product must (not) be
@@ -235,28 +239,47 @@ def matching(rules: RuleSet, filters: RuleFilters) -> np.ndarray:
 
 # filter field -> (what to tell the user, how the current value reads, the metric a threshold applies to)
 _RELAXABLE = (
-    ("min_support", "lower the minimum support", lambda f: fmt.share(f.min_support, 2), "support"),
-    ("min_confidence", "lower the minimum confidence", lambda f: fmt.share(f.min_confidence, 0), "confidence"),
-    ("min_lift", "lower the minimum lift", lambda f: f"×{f.min_lift:g}", "lift"),
-    ("min_len", "allow shorter rules", lambda f: f"{f.min_len} products or more", None),
-    ("max_len", "allow longer rules", lambda f: f"{f.max_len} products at most", None),
-    ("require", "require fewer products", lambda f: ", ".join(f.require), None),
-    ("exclude", "exclude fewer products", lambda f: ", ".join(f.exclude), None),
-    ("window", "show every window", lambda f: f.window, None),
-    ("show_redundant", "show redundant rules", lambda f: "hidden", None),
+    ("min_support", N_("lower the minimum support"), lambda f: fmt.share(f.min_support, 2), "support"),
+    ("min_confidence", N_("lower the minimum confidence"), lambda f: fmt.share(f.min_confidence, 0), "confidence"),
+    ("min_lift", N_("lower the minimum lift"), lambda f: lift_text(f.min_lift), "lift"),
+    ("min_len", N_("allow shorter rules"), lambda f: _("{num} products or more").format(num=f.min_len), None),
+    ("max_len", N_("allow longer rules"), lambda f: _("{num} products at most").format(num=f.max_len), None),
+    ("require", N_("require fewer products"), lambda f: ", ".join(f.require), None),
+    ("exclude", N_("exclude fewer products"), lambda f: ", ".join(f.exclude), None),
+    ("window", N_("show every window"), lambda f: window_label(f.window), None),
+    ("show_redundant", N_("show redundant rules"), lambda f: _("hidden"), None),
 )
-_SHOWN = {"support": lambda v: fmt.share(v, 2), "confidence": lambda v: fmt.share(v, 0), "lift": lambda v: f"×{v:g}"}
+_SHOWN = {"support": lambda v: fmt.share(v, 2), "confidence": lambda v: fmt.share(v, 0),
+          "lift": lambda v: lift_text(v)}
+_RECENT = re.compile(r"^last (\d+) days$")
+
+
+def lift_text(value: float) -> str:
+    """``×3`` or ``×2.5`` (``×2,5`` in French): a lift threshold as the sliders show it."""
+    return "×" + (fmt.count(value) if float(value).is_integer() else fmt.number(value, 1))
+
+
+def window_label(window: object) -> str:
+    """A rule's window as shown: ``all baskets`` / ``last 60 days`` in the current language (the data keeps
+    the English value, which the filters use)."""
+    text = str(window or "")
+    recent = _RECENT.match(text)
+    if recent:
+        days = int(recent.group(1))
+        return ngettext("last %(num)d day", "last %(num)d days", days) % {"num": days}
+    return _("all baskets") if text == "all baskets" else text
 
 
 def empty_hint(rules: RuleSet, filters: RuleFilters) -> str:
     """What to change when no rule matches: each filter whose change alone gives rules (thresholds: the value
     to lower them to), most rules first; when no single change is enough, every active filter to relax."""
     if rules.total == 0:
-        return "No rule was published for this scope: lower rules.min_support in the refresh settings."
+        return _("No rule was published for this scope: lower rules.min_support in the refresh settings.")
     base, options, active = RuleFilters(), [], []
-    for name, advice, shown, metric in _RELAXABLE:
+    for name, advice_id, shown, metric in _RELAXABLE:
         if getattr(filters, name) == getattr(base, name):
             continue
+        advice = _(advice_id)
         active.append(advice)
         without = matching(rules, replace(filters, **{name: getattr(base, name)}))
         if not without.any():
@@ -264,20 +287,24 @@ def empty_hint(rules: RuleSet, filters: RuleFilters) -> str:
         if metric:
             best = float(getattr(rules, metric)[without].max())
             level = math.floor(best * 1e4) / 1e4 if metric != "lift" else math.floor(best * 10) / 10
-            options.append((int(without.sum()), f"{advice} to {_SHOWN[metric](level)} or less (now {shown(filters)})"))
+            options.append((int(without.sum()), _("{advice} to {level} or less (now {now})").format(
+                advice=advice, level=_SHOWN[metric](level), now=shown(filters))))
         else:
-            options.append((int(without.sum()), f"{advice} (now {shown(filters)})"))
+            options.append((int(without.sum()), _("{advice} (now {now})").format(advice=advice, now=shown(filters))))
     if not options:
-        return ("No rule passes these filters together, and changing one alone is not enough: "
-                + "; ".join(active) + " (or Reset filters).")
+        return _("No rule passes these filters together, and changing one alone is not enough: {filters} (or Reset "
+                 "filters).").format(filters="; ".join(active))
     options.sort(key=lambda option: -option[0])
-    return "No rule matches. To see rules, " + "; or ".join(text for _, text in options[:3]) + "."
+    return _("No rule matches. To see rules, {changes}.").format(
+        changes=_("; or ").join(text for _count, text in options[:3]))
 
 
 def count_text(shown: int, total: int, hidden_redundant: int) -> str:
     """``412 of 2,555 rules`` (+ the redundant ones hidden)."""
-    text = f"{fmt.count(shown)} of {fmt.count(total)} rules"
-    return text + (f" · {fmt.count(hidden_redundant)} redundant hidden" if hidden_redundant else "")
+    text = ngettext("{shown} of {total} rule", "{shown} of {total} rules", total).format(
+        shown=fmt.count(shown), total=fmt.count(total))
+    return text + (" · " + _("{num} redundant hidden").format(num=fmt.count(hidden_redundant))
+                   if hidden_redundant else "")
 
 
 def column_defs() -> list[dict]:
@@ -291,23 +318,25 @@ def column_defs() -> list[dict]:
                 "filterParams": {"filterOptions": options, "maxNumConditions": 1, "buttons": ["reset"]}, **extra}
 
     return [
-        col("antecedent", "If a basket has…", "The rule's antecedent: products already in the basket",
+        col("antecedent", _("If a basket has…"), _("The rule's antecedent: products already in the basket"),
             minWidth=220, flex=2, cellClass="rule-link", tooltipField="antecedent_codes"),
-        col("consequent", "…it often also has", "The rule's consequent: the product to suggest",
+        col("consequent", _("…it often also has"), _("The rule's consequent: the product to suggest"),
             minWidth=200, flex=2, cellClass="rule-link", tooltipField="consequent_codes"),
-        col("support", "Support", "Share of all baskets holding every product of the rule", minWidth=100, flex=1),
-        col("confidence", "Confidence", "Share of the baskets with the antecedent that also hold the consequent",
+        col("support", _("Support"), _("Share of all baskets holding every product of the rule"), minWidth=100,
+            flex=1),
+        col("confidence", _("Confidence"), _("Share of the baskets with the antecedent that also hold the consequent"),
             minWidth=115, flex=1),
-        col("lift", "Lift", "How many times more often the products are bought together than by chance",
+        col("lift", _("Lift"), _("How many times more often the products are bought together than by chance"),
             sort="desc", minWidth=90, flex=1),
-        col("leverage", "Leverage", "support − support(antecedent) × support(consequent)", minWidth=105, flex=1),
-        col("conviction", "Conviction", "(1 − support(consequent)) / (1 − confidence); ∞ when confidence is 100 %",
-            minWidth=110, flex=1),
-        col("baskets", "Baskets", "Baskets holding every product of the rule", minWidth=95, flex=1),
-        col("window", "Window", "Baskets mined: all history or only the recent days", minWidth=115, flex=1),
-        col("antecedent_codes", "Antecedent codes", "Stock codes of the antecedent", minWidth=120, flex=1,
+        col("leverage", _("Leverage"), _("support − support(antecedent) × support(consequent)"), minWidth=105,
+            flex=1),
+        col("conviction", _("Conviction"),
+            _("(1 − support(consequent)) / (1 − confidence); ∞ when confidence is 100 %"), minWidth=110, flex=1),
+        col("baskets", _("Baskets"), _("Baskets holding every product of the rule"), minWidth=95, flex=1),
+        col("window", _("Window"), _("Baskets mined: all history or only the recent days"), minWidth=115, flex=1),
+        col("antecedent_codes", _("Antecedent codes"), _("Stock codes of the antecedent"), minWidth=120, flex=1,
             hide=True),
-        col("consequent_codes", "Consequent codes", "Stock codes of the consequent", minWidth=120, flex=1,
+        col("consequent_codes", _("Consequent codes"), _("Stock codes of the consequent"), minWidth=120, flex=1,
             hide=True),
     ]
 
@@ -318,14 +347,14 @@ def grid_rows(rows: pd.DataFrame) -> list[dict]:
         "rule_id": row["rule_id"], "antecedent": row["antecedent"], "antecedent_codes": row["antecedent_codes"],
         "consequent": row["consequent"], "consequent_codes": row["consequent_codes"],
         "support": fmt.share(row["support"], 2), "confidence": fmt.share(row["confidence"], 1),
-        "lift": f"×{row['lift']:.2f}", "leverage": f"{row['leverage']:.4f}",
-        "conviction": "∞" if pd.isna(row["conviction"]) else f"{row['conviction']:.2f}",
-        "baskets": fmt.count(row["baskets"]), "window": row["window"],
+        "lift": "×" + fmt.number(row["lift"], 2), "leverage": fmt.number(row["leverage"], 4),
+        "conviction": "∞" if pd.isna(row["conviction"]) else fmt.number(row["conviction"], 2),
+        "baskets": fmt.count(row["baskets"]), "window": window_label(row["window"]),
     } for row in rows.to_dict("records")]
 
 
 def export_frame(rows: pd.DataFrame) -> pd.DataFrame:
-    """The rules as the CSV shows them: readable headers, numbers as numbers."""
+    """The rules as the CSV shows them: readable headers (stable English names), numbers as numbers."""
     return pd.DataFrame({
         "Rule id": rows["rule_id"], "Antecedent": rows["antecedent"], "Antecedent codes": rows["antecedent_codes"],
         "Consequent": rows["consequent"], "Consequent codes": rows["consequent_codes"],

@@ -15,11 +15,16 @@ from dashboard.components import campaign_view
 from dashboard.components.charts import graph
 from dashboard.components.export import csv_download, safe_filename
 from dashboard.components.shell import not_found, page_href
+from dashboard.i18n import N_, _
 from dashboard.pages._frame import page_state, render
 from dashboard.pages.campaigns import measured_campaigns
 
-dash.register_page(__name__, path_template="/campaigns/<audience_id>", name="Campaign",
-                   title="Campaign · Customer segments", order=6)
+
+def _title(audience_id: str | None = None, **_query: object) -> str:
+    return f"{_('Campaign')} · {_('Customer segments')}"
+
+
+dash.register_page(__name__, path_template="/campaigns/<audience_id>", name=N_("Campaign"), title=_title, order=6)
 
 log = logging.getLogger("dashboard.campaigns")
 
@@ -29,17 +34,18 @@ def layout(audience_id: str | None = None, **query: str) -> html.Div:
     state = page_state(query)
     audience_id = audiences.valid_id(audience_id)
     if audience_id is None:
-        return render("/campaigns", state, lambda *_: not_found("No such campaign: the address is not an "
-                                                                 "audience id (aud- and 12 hex digits)."))
+        return render("/campaigns", state, lambda *_args: not_found(_("No such campaign: the address is not an "
+                                                                     "audience id (aud- and 12 hex digits).")))
     return render(f"/campaigns/{audience_id}", state, lambda version, manifest: _body(version, manifest,
                                                                                        audience_id, state))
 
 
 def _body(version: str, manifest: Mapping, audience_id: str, state: Mapping) -> html.Div:
     summary = next((item for item in data.store().audiences() if item.get("audience_id") == audience_id), None)
-    back = dcc.Link("← All campaigns", href=page_href("/campaigns", state), className="small")
+    back = dcc.Link(_("← All campaigns"), href=page_href("/campaigns", state), className="small")
     if summary is None:
-        return html.Div([back, not_found(f"No audience {audience_id}: it was deleted or never existed.")])
+        return html.Div([back, not_found(_("No audience {id}: it was deleted or never existed.").format(
+            id=audience_id))])
     campaigns = measured_campaigns(version)
     row = None if campaigns is None else next(iter(campaigns[campaigns["audience_id"] == audience_id]
                                                    .to_dict("records")), None)

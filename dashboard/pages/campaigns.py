@@ -13,11 +13,15 @@ from dashboard import data
 from dashboard.components import campaign_view
 from dashboard.components.ops_view import utc_now
 from dashboard.components.shell import page_href
-from dashboard.i18n import N_
+from dashboard.i18n import N_, _
 from dashboard.pages._frame import page_state, render
 
-dash.register_page(__name__, path="/campaigns", name=N_("Campaigns"), title="Campaigns · Customer segments", order=5,
-                   nav=True)
+
+def _title(**_path: str) -> str:
+    return f"{_('Campaigns')} · {_('Customer segments')}"
+
+
+dash.register_page(__name__, path="/campaigns", name=N_("Campaigns"), title=_title, order=5, nav=True)
 
 
 def layout(**query: str) -> html.Div:
@@ -36,11 +40,11 @@ def measured_campaigns(version: str) -> pd.DataFrame | None:
 
 def _body(version: str, state: Mapping) -> html.Div:
     rows = campaign_view.merge_results(data.store().audiences(), measured_campaigns(version))
-    intro = html.P("Each audience holds out a random control group that is not contacted; every refresh compares "
-                   "what the target and control groups bought since the audience's as-of date.",
+    intro = html.P(_("Each audience holds out a random control group that is not contacted; every refresh compares "
+                     "what the target and control groups bought since the audience's as-of date."),
                    className="text-body-secondary small")
     if not rows:
         content = campaign_view.empty_list(page_href("/actions", state, view="at-risk"))
     else:
         content = campaign_view.audience_table(rows, utc_now(), state)
-    return html.Div([html.H2("Campaigns", className="h4 mb-2"), intro, content], className="campaigns-page")
+    return html.Div([html.H2(_("Campaigns"), className="h4 mb-2"), intro, content], className="campaigns-page")

@@ -21,18 +21,21 @@ from dashboard import data
 from dashboard.components import client_view as cv
 from dashboard.components import prediction_view as pv
 from dashboard.components.history_view import timeline_card
+from dashboard.components.segment_names import segment_name, segment_names
 from dashboard.components.shell import page_href
+from dashboard.i18n import N_, _
 from dashboard.pages._frame import page_state, render
 
 
-def _title(customer_id: str | None = None, **_: object) -> str:
+def _title(customer_id: str | None = None, **_query: object) -> str:
     customer = cv.clean_id(unquote(customer_id or ""))
-    return f"Client {customer} · Customer segments" if customer else "Client 360 · Customer segments"
+    page = _("Client {id}").format(id=customer) if customer else _("Client 360")
+    return f"{page} · {_('Customer segments')}"
 
 
 log = logging.getLogger("dashboard.client")
 
-dash.register_page(__name__, path_template="/client/<customer_id>", name="Client 360 — customer", title=_title,
+dash.register_page(__name__, path_template="/client/<customer_id>", name=N_("Client 360 — customer"), title=_title,
                    order=4)
 
 
@@ -60,7 +63,8 @@ def _body(version: str, manifest: Mapping, customer_id: str, state: Mapping) -> 
     customers = data.table("customers", version)
     customer = cv.find_customer(customers, customer_id)
     if customer is None:
-        suggestions = cv.suggestion_list(cv.suggest_ids(customers, customer_id), customer_id, state)
+        suggestions = cv.suggestion_list(cv.suggest_ids(customers, customer_id), customer_id, state,
+                                         segment_names(data.table("segments", version)))
         return html.Div([_top_bar(customer_id, False, state, search=False),
                          cv.not_found_view(customer_id, manifest, suggestions)])
     segments = data.table("segments", version)
@@ -79,7 +83,8 @@ def _body(version: str, manifest: Mapping, customer_id: str, state: Mapping) -> 
         dbc.Row([
             dbc.Col(_history_card(orders, currency), xs=12, xl=5),
             dbc.Col([_usual_products_card(version, customer_id),
-                     _recommendations_card(recs, customer["segment"], state)], xs=12, xl=7),
+                     _recommendations_card(recs, segment_name(segment_names(segments), customer["segment"]),
+                                           state)], xs=12, xl=7),
         ], class_name="g-3"),
     ])
 
@@ -90,12 +95,12 @@ def _usual_products_card(version: str, customer_id: str) -> dbc.Card:
         content = cv.usual_products_table(products)
     except AppError as exc:  # a snapshot published before this table existed
         log.warning("usual products unavailable: %s", exc)
-        content = html.Div("Usual products are not in this snapshot yet: they appear after the next refresh.",
+        content = html.Div(_("Usual products are not in this snapshot yet: they appear after the next refresh."),
                            className="text-body-secondary", id="client-usual-empty")
     return dbc.Card(dbc.CardBody([
-        html.H3("Usual products", className="h6 mb-1"),
-        html.Div("What they buy most: products on the most orders, then the most units (postage and fees left out).",
-                 className="small text-body-secondary mb-2"),
+        html.H3(_("Usual products"), className="h6 mb-1"),
+        html.Div(_("What they buy most: products on the most orders, then the most units (postage and fees left "
+                   "out)."), className="small text-body-secondary mb-2"),
         content,
     ]), class_name="mb-3")
 
@@ -122,13 +127,13 @@ def _blocks(version: str, table: str) -> dict[str, tuple[int, int]]:
 
 
 def _top_bar(customer_id: str, at_risk: bool, state: Mapping, search: bool = True) -> dbc.Row:
-    back = dcc.Link("← Back to the at-risk list", href=page_href("/actions", state, view="at-risk"),
+    back = dcc.Link(_("← Back to the at-risk list"), href=page_href("/actions", state, view="at-risk"),
                     id="client-back-at-risk", className="me-3") if at_risk else None
     crumbs = html.Div([
         back,
-        dcc.Link("Client 360", href=page_href("/client", state), id="client-search-link"),
+        dcc.Link(_("Client 360"), href=page_href("/client", state), id="client-search-link"),
         html.Span(" / ", className="text-body-secondary"),
-        html.Span(customer_id or "(empty)", className="text-body-secondary"),
+        html.Span(customer_id or _("(empty)"), className="text-body-secondary"),
     ], className="client-crumbs")
     return dbc.Row([
         dbc.Col(crumbs, xs=12, md=6, class_name="d-flex align-items-center"),
@@ -139,11 +144,11 @@ def _top_bar(customer_id: str, at_risk: bool, state: Mapping, search: bool = Tru
 def _history_card(orders, currency: str) -> dbc.Card:
     label = cv.more_label(len(orders), cv.HISTORY_PAGE)
     return dbc.Card(dbc.CardBody([
-        html.Div([html.H3("Purchase history", className="h6 mb-0"),
+        html.Div([html.H3(_("Purchase history"), className="h6 mb-0"),
                   html.Span(cv.history_summary(orders), className="small text-body-secondary",
                             id="client-history-summary")],
                  className="d-flex justify-content-between align-items-baseline mb-2"),
-        html.Div("Newest first. Returns (cancelled invoices) are flagged and their totals are negative.",
+        html.Div(_("Newest first. Returns (cancelled invoices) are flagged and their totals are negative."),
                  className="small text-body-secondary mb-2"),
         dcc.Loading(html.Div(cv.history_table(orders, currency), id="client-history")),
         dbc.Button(label, id="client-history-more", color="secondary", outline=True, size="sm", n_clicks=0,
@@ -153,10 +158,11 @@ def _history_card(orders, currency: str) -> dbc.Card:
 
 def _recommendations_card(recs: pd.DataFrame, segment: str, state: Mapping) -> dbc.Card:
     return dbc.Card(dbc.CardBody([
-        html.H3("Recommended products", className="h6 mb-1"),
-        html.Div(["Best first. ", html.Strong("Confidence"), (": probability to buy the product when the products "
-                  "it is recommended with were bought. "), html.Strong("Lift"), (": above ×1 the link is stronger "
-                  "than chance. Products the customer never bought only.")],
+        html.H3(_("Recommended products"), className="h6 mb-1"),
+        html.Div([_("Best first.") + " ", html.Strong(_("Confidence")),
+                  _(": probability to buy the product when the products it is recommended with were bought.") + " ",
+                  html.Strong(_("Lift")),
+                  _(": above ×1 the link is stronger than chance. Products the customer never bought only.")],
                  className="small text-body-secondary mb-2", id="client-reco-help"),
         cv.recommendation_list(recs, segment, state),
     ]), class_name="h-100")
@@ -198,6 +204,6 @@ def _invoice_content(version: str, customer_id: str, invoice: str) -> object:
         currency = data.manifest(version).get("currency", "")
     except AppError as exc:
         log.warning("invoice lines unavailable: %s", exc)
-        return html.Div("The lines of invoices are not in this snapshot yet: they appear after the next refresh.",
+        return html.Div(_("The lines of invoices are not in this snapshot yet: they appear after the next refresh."),
                         className="small text-body-secondary")
     return cv.invoice_lines_table(lines, currency)

@@ -14,12 +14,18 @@ from dash.development.base_component import ComponentType
 
 from dashboard import data
 from dashboard.components import client_view as cv
+from dashboard.components import format as fmt
+from dashboard.components.segment_names import segment_name, segment_names
 from dashboard.components.shell import page_href
-from dashboard.i18n import N_
+from dashboard.i18n import N_, _
 from dashboard.pages._frame import page_state, render_cached
 
-dash.register_page(__name__, path="/client", name=N_("Client 360"), title="Client 360 · Customer segments", order=4,
-                   nav=True)
+
+def _title(**_path: str) -> str:
+    return f"{_('Client 360')} · {_('Customer segments')}"
+
+
+dash.register_page(__name__, path="/client", name=N_("Client 360"), title=_title, order=4, nav=True)
 
 EXAMPLES = 5  # customers in each example list
 
@@ -35,23 +41,28 @@ def _body(version: str, manifest: Mapping, state: Mapping) -> html.Div:
     customers = data.table("customers", version)
     segment = state.get("segment")
     scope = customers[customers["segment"] == segment] if segment else customers
-    suffix = f" in {segment}" if segment else ""
+    names = segment_names(data.table("segments", version))
+    at_risk_title = _("At-risk customers to call first in {segment}") if segment else \
+        _("At-risk customers to call first")
+    best_title = _("Best customers by revenue ({currency}) in {segment}") if segment else \
+        _("Best customers by revenue ({currency})")
+    shown = segment_name(names, segment) if segment else ""
     at_risk = scope[scope["at_risk"]].nlargest(EXAMPLES, "risk_score")
     best = scope.nlargest(EXAMPLES, "monetary")
-    full_list = dcc.Link("See the full at-risk list →", href=page_href("/actions", state, view="at-risk"),
+    full_list = dcc.Link(_("See the full at-risk list →"), href=page_href("/actions", state, view="at-risk"),
                          id="client-at-risk-list-link", className="small")
     return html.Div([
-        html.H2("Client 360", className="h4 mb-1", id="client-search-title"),
-        html.P("Everything about one customer: segment and what to do, recency, frequency and spend, purchase "
-               f"history and personalised product recommendations. Search among the {len(customers):,} customers "
-               "of the snapshot by id.", className="text-body-secondary mb-3"),
+        html.H2(_("Client 360"), className="h4 mb-1", id="client-search-title"),
+        html.P(_("Everything about one customer: segment and what to do, recency, frequency and spend, purchase "
+                 "history and personalised product recommendations. Search among the {num} customers of the "
+                 "snapshot by id.").format(num=fmt.count(len(customers))), className="text-body-secondary mb-3"),
         dbc.Card(dbc.CardBody(cv.search_box(autofocus=True)), class_name="mb-3 client-search-card"),
         dbc.Row([
-            dbc.Col(_examples(f"At-risk customers to call first{suffix}", "highest risk score",
-                              cv.quick_links(at_risk, state, currency, "client-examples-at-risk"), full_list),
+            dbc.Col(_examples(at_risk_title.format(segment=shown), _("highest risk score"),
+                              cv.quick_links(at_risk, state, currency, "client-examples-at-risk", names), full_list),
                     xs=12, lg=6),
-            dbc.Col(_examples(f"Best customers by revenue ({currency}){suffix}", "highest revenue over the period",
-                              cv.quick_links(best, state, currency, "client-examples-best")), xs=12, lg=6),
+            dbc.Col(_examples(best_title.format(currency=currency, segment=shown), _("highest revenue over the period"),
+                              cv.quick_links(best, state, currency, "client-examples-best", names)), xs=12, lg=6),
         ], class_name="g-3"),
     ])
 
@@ -71,7 +82,8 @@ def suggest(text: str | None, version: str | None, filters: dict | None) -> Comp
     """Suggestions while typing: up to 10 ids starting with (first) or containing the text."""
     if not version:
         raise dash.exceptions.PreventUpdate
-    return cv.suggestion_list(cv.suggest_ids(data.table("customers", version), text or ""), text or "", filters)
+    return cv.suggestion_list(cv.suggest_ids(data.table("customers", version), text or ""), text or "", filters,
+                              segment_names(data.table("segments", version)))
 
 
 @callback(Output("url", "href", allow_duplicate=True), Input("client-search-input", "n_submit"),

@@ -29,12 +29,17 @@ from dashboard.components.charts import graph
 from dashboard.components.export import csv_download, safe_filename
 from dashboard.components.grid_query import query_rows
 from dashboard.components.rule_charts import NETWORK_STYLESHEET, SCATTER_HEIGHT, network_elements, scatter_figure
+from dashboard.components.segment_names import segment_name, segment_names
 from dashboard.components.shell import page_href
-from dashboard.i18n import N_
+from dashboard.i18n import N_, _
 from dashboard.pages._frame import page_state, render
 
-dash.register_page(__name__, path="/cross-sell", name=N_("Cross-sell"), title="Cross-sell · Customer segments", order=3,
-                   nav=True)
+
+def _title(**_path: str) -> str:
+    return f"{_('Cross-sell')} · {_('Customer segments')}"
+
+
+dash.register_page(__name__, path="/cross-sell", name=N_("Cross-sell"), title=_title, order=3, nav=True)
 
 PATH = "/cross-sell"
 PAGE_SIZE = 20
@@ -83,6 +88,11 @@ def filtered(version: str, segment: str | None, filters: rv.RuleFilters) -> tupl
     return rules, rules.frame[rv.matching(rules, filters)]
 
 
+def _segment_name(version: str, segment: str | None) -> str:
+    """The segment's name in the current language (``label_fr`` in French)."""
+    return segment_name(segment_names(data.table("segments", version)), segment or "")
+
+
 # --- layout ----------------------------------------------------------------------------------------------
 
 def _body(version: str, manifest: Mapping, state: Mapping, query: Mapping) -> html.Div:
@@ -90,9 +100,11 @@ def _body(version: str, manifest: Mapping, state: Mapping, query: Mapping) -> ht
     rules = rule_set(version, segment)
     filters = rv.parse_filters(query)
     scope = {"segment": segment, "embed": state.get("embed")}
-    title = f"Cross-sell — rules of {segment}" if segment else "Cross-sell"
-    where = (f"Rules mined on the baskets of the {segment} customers only." if segment else
-             "Rules mined on every basket (guests included). Select a segment (Segments page) to see its own rules.")
+    name = _segment_name(version, segment)
+    title = _("Cross-sell — rules of {segment}").format(segment=name) if segment else _("Cross-sell")
+    where = (_("Rules mined on the baskets of the {segment} customers only.").format(segment=name) if segment else
+             _("Rules mined on every basket (guests included). Select a segment (Segments page) to see its own "
+               "rules."))
     return html.Div([
         dcc.Store(id="cs-scope", data=scope),
         dcc.Store(id="cs-filters",
@@ -102,28 +114,29 @@ def _body(version: str, manifest: Mapping, state: Mapping, query: Mapping) -> ht
                  className="d-flex flex-wrap align-items-baseline mb-2"),
         dbc.Card(dbc.CardBody(_filter_controls(version, segment, rules, filters, state)), class_name="mb-3"),
         html.Div([html.Span(id="cs-count", className="fw-semibold me-3"),
-                  dcc.Link("Reset filters", href=page_href(PATH, state), id="cs-reset", className="small")],
+                  dcc.Link(_("Reset filters"), href=page_href(PATH, state), id="cs-reset", className="small")],
                  className="mb-2"),
         dbc.Alert(id="cs-hint", color="info", is_open=False, class_name="py-2"),
         dbc.Card(dbc.CardBody([
             html.Div([
-                html.H2("Rules", className="h6 mb-0 me-3"),
-                html.Div([dbc.Button("Export CSV", id="cs-export", color="secondary", outline=True, size="sm",
-                                     title="Download every rule matching the filters, in the grid's order"),
+                html.H2(_("Rules"), className="h6 mb-0 me-3"),
+                html.Div([dbc.Button(_("Export CSV"), id="cs-export", color="secondary", outline=True, size="sm",
+                                     title=_("Download every rule matching the filters, in the grid's order")),
                           dcc.Loading(dcc.Download(id="cs-download"), type="dot",
                                       parent_className="d-inline-block ms-2")]),
             ], className="d-flex justify-content-between align-items-center mb-2"),
             html.Div(id="cs-grid-box"),
-            html.Div("Click a rule to see its products, what the figures mean and its audience (customers to "
-                     "target). Sort by clicking a header; the sliders above set the thresholds.",
+            html.Div(_("Click a rule to see its products, what the figures mean and its audience (customers to "
+                       "target). Sort by clicking a header; the sliders above set the thresholds."),
                      className="small text-body-secondary mt-2"),
         ]), class_name="mb-3"),
         dbc.Row([
             dbc.Col(dbc.Card(dbc.CardBody(graph(id="cs-scatter", height=SCATTER_HEIGHT))), lg=6, class_name="mb-3"),
             dbc.Col(dbc.Card(dbc.CardBody([
-                html.H2("Strongest rules", className="h6 mb-1"),
-                html.P("Products are nodes; each arrow is a rule (antecedent → consequent), thicker for a higher "
-                       "lift. The 30 highest-lift rules matching the filters.", className="small text-body-secondary"),
+                html.H2(_("Strongest rules"), className="h6 mb-1"),
+                html.P(_("Products are nodes; each arrow is a rule (antecedent → consequent), thicker for a higher "
+                         "lift. The 30 highest-lift rules matching the filters."),
+                       className="small text-body-secondary"),
                 cyto.Cytoscape(id="cs-network", elements=[], stylesheet=NETWORK_STYLESHEET,
                                layout={"name": "cose", "animate": False, "nodeRepulsion": 9000,
                                                  "idealEdgeLength": 90}, style={"height": "340px", "width": "100%"},
@@ -141,8 +154,10 @@ def _filter_controls(version: str, segment: str | None, rules: rv.RuleSet, filte
     longest = int(rules.length.max()) if rules.total else 2
     options = product_options(version, segment)
     where = [{"label": label, "value": value} for value, label in
-             (("anywhere", "anywhere"), ("antecedent", "in the antecedent"), ("consequent", "in the consequent"))]
-    windows = [{"label": "Every window", "value": ""}, *({"label": w, "value": w} for w in rules.windows())]
+             (("anywhere", _("anywhere")), ("antecedent", _("in the antecedent")),
+              ("consequent", _("in the consequent")))]
+    windows = [{"label": _("Every window"), "value": ""},
+               *({"label": rv.window_label(w), "value": w} for w in rules.windows())]
 
     def slider(id_: str, label: str, tip: str, top: float, value: float, step: float, unit: str) -> html.Div:
         return html.Div([
@@ -153,39 +168,39 @@ def _filter_controls(version: str, segment: str | None, rules: rv.RuleSet, filte
         ])
 
     return [dbc.Row([
-        dbc.Col(slider("cs-sup", "Minimum support", "Share of all baskets holding every product of the rule",
+        dbc.Col(slider("cs-sup", _("Minimum support"), _("Share of all baskets holding every product of the rule"),
                        round(top_support, 4), filters.min_support, 0.0005, "%"), md=4),
-        dbc.Col(slider("cs-conf", "Minimum confidence",
-                       "Share of the baskets with the antecedent that also hold the consequent",
+        dbc.Col(slider("cs-conf", _("Minimum confidence"),
+                       _("Share of the baskets with the antecedent that also hold the consequent"),
                        round(top_confidence, 3), filters.min_confidence, 0.01, "%"), md=4),
-        dbc.Col(slider("cs-lift", "Minimum lift", "How many times more often than by chance (1 = chance)",
+        dbc.Col(slider("cs-lift", _("Minimum lift"), _("How many times more often than by chance (1 = chance)"),
                        top_lift, filters.min_lift, 0.1, "×"), md=4),
     ], class_name="g-3 mb-2"), dbc.Row([
-        dbc.Col([html.Label("Products in the rule", htmlFor="cs-len", className="small mb-0",
-                            title="Number of products: antecedent + consequent"),
+        dbc.Col([html.Label(_("Products in the rule"), htmlFor="cs-len", className="small mb-0",
+                            title=_("Number of products: antecedent + consequent")),
                  dcc.RangeSlider(id="cs-len", min=2, max=max(longest, 3), step=1, allowCross=False,
                                  value=[filters.min_len, filters.max_len or max(longest, 3)],
                                  marks={n: str(n) for n in range(2, max(longest, 3) + 1)})], md=2),
-        dbc.Col([html.Label("Must contain", htmlFor="cs-req", className="small mb-0",
-                            title="Search a product by name or stock code"),
+        dbc.Col([html.Label(_("Must contain"), htmlFor="cs-req", className="small mb-0",
+                            title=_("Search a product by name or stock code")),
                  dcc.Dropdown(id="cs-req", options=options, value=list(filters.require), multi=True,
-                              placeholder="Product name or code…", optionHeight=30),
+                              placeholder=_("Product name or code…"), optionHeight=30),
                  dcc.RadioItems(id="cs-req-in", options=where, value=filters.require_in, inline=True,
                                 className="small", inputClassName="me-1", labelClassName="me-3")], md=4),
-        dbc.Col([html.Label("Must not contain", htmlFor="cs-exc", className="small mb-0"),
+        dbc.Col([html.Label(_("Must not contain"), htmlFor="cs-exc", className="small mb-0"),
                  dcc.Dropdown(id="cs-exc", options=options, value=list(filters.exclude), multi=True,
-                              placeholder="Product name or code…", optionHeight=30),
+                              placeholder=_("Product name or code…"), optionHeight=30),
                  dcc.RadioItems(id="cs-exc-in", options=where, value=filters.exclude_in, inline=True,
                                 className="small", inputClassName="me-1", labelClassName="me-3")], md=4),
-        dbc.Col([html.Label("Window", htmlFor="cs-window", className="small mb-0",
-                            title="Rules mined on all baskets, or on the recent baskets only"),
+        dbc.Col([html.Label(_("Window"), htmlFor="cs-window", className="small mb-0",
+                            title=_("Rules mined on all baskets, or on the recent baskets only")),
                  dcc.Dropdown(id="cs-window", options=windows, value=filters.window, clearable=False),
-                 html.Div(dcc.Checklist(id="cs-redundant", options=[{"label": " Hide redundant rules",
+                 html.Div(dcc.Checklist(id="cs-redundant", options=[{"label": " " + _("Hide redundant rules"),
                                                                       "value": "hide"}],
                                         value=[] if filters.show_redundant else ["hide"], className="small mt-2",
                                         inputClassName="me-1"),
-                          title="A rule X → Y is redundant when a rule with fewer products in X and the same Y "
-                                "is at least as confident (arules' definition)")], md=2),
+                          title=_("A rule X → Y is redundant when a rule with fewer products in X and the same Y "
+                                  "is at least as confident (arules' definition)"))], md=2),
     ], class_name="g-3")]
 
 
@@ -242,7 +257,8 @@ def apply_filters(sup: object, conf: object, lift: object, length: object, req: 
         segment = _scope(version, (scope or {}).get("segment"))
         rules, rows = filtered(version, segment, filters)
     except AppError as exc_:
-        return dash.no_update, None, "The rules cannot be loaded right now.", str(exc_), True, {}, [], "", "", ""
+        return (dash.no_update, None, _("The rules cannot be loaded right now."), str(exc_), True, {}, [], "", "",
+                "")
     if filters.max_len and filters.max_len >= int(rules.length.max(initial=2)):
         filters = replace(filters, max_len=0)  # the slider at its top: no bound (and no len_max in the URL)
     hidden = int(rv.matching(rules, replace(filters, show_redundant=True)).sum()) - len(rows) \
@@ -254,7 +270,7 @@ def apply_filters(sup: object, conf: object, lift: object, length: object, req: 
     return (query, _grid(query, key), rv.count_text(len(rows), rules.total, hidden),
             rv.empty_hint(rules, filters) if empty else None, empty, scatter_figure(rows, len(rows)),
             network_elements(rows), fmt.share(filters.min_support, 2), fmt.share(filters.min_confidence, 0),
-            f"×{filters.min_lift:g}")
+            rv.lift_text(filters.min_lift))
 
 
 def _filters_of(stored: object) -> rv.RuleFilters:

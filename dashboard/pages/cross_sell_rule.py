@@ -25,18 +25,20 @@ from dashboard.components import audience_form
 from dashboard.components import format as fmt
 from dashboard.components.client_view import customer_href
 from dashboard.components.export import csv_download, safe_filename
+from dashboard.components.segment_names import segment_names
 from dashboard.components.shell import not_found, page_href
+from dashboard.i18n import N_, _, ngettext
 from dashboard.pages._frame import page_state, render
 
 RULE_ID = re.compile(r"^[0-9a-f]{1,40}$")
 AUDIENCE_SHOWN = 100  # customers listed on the page (the CSV has them all)
 
 
-def _title(rule_id: str | None = None, **_: object) -> str:
-    return "Cross-sell rule · Customer segments"
+def _title(rule_id: str | None = None, **_query: object) -> str:
+    return f"{_('Cross-sell rule')} · {_('Customer segments')}"
 
 
-dash.register_page(__name__, path_template="/cross-sell/rule/<rule_id>", name="Cross-sell rule", title=_title,
+dash.register_page(__name__, path_template="/cross-sell/rule/<rule_id>", name=N_("Cross-sell rule"), title=_title,
                    order=91)
 
 
@@ -82,26 +84,27 @@ def _product_links(codes: Iterable[Any], names: Iterable[Any], state: Mapping) -
 
 
 def _body(version: str, manifest: Mapping, rule_id: str, state: Mapping) -> html.Div:
-    back = dcc.Link("← All rules", href=page_href("/cross-sell", state), id="rule-back")
+    back = dcc.Link(_("← All rules"), href=page_href("/cross-sell", state), id="rule-back")
     rule, segment = find_rule(version, rule_id)
     if rule is None:
-        return html.Div([back, not_found("No rule with this id in this snapshot: rules change when the data is "
-                                         "refreshed. Open the explorer to find it again.")])
+        return html.Div([back, not_found(_("No rule with this id in this snapshot: rules change when the data is "
+                                           "refreshed. Open the explorer to find it again."))])
     currency = manifest.get("currency", "")
     people = rule_audience(version, rule, segment)
-    scope = f" — rules of {segment}" if segment else ""
+    names = segment_names(data.table("segments", version))
+    scope = _(" — rules of {segment}").format(segment=names.get(segment, segment)) if segment else ""
     return html.Div([
         dcc.Store(id="rule-ref", data={"rule_id": rule_id}),
         back,
-        html.H1(["Cross-sell rule", html.Small(scope, className="text-body-secondary")], className="h4 mt-2"),
+        html.H1([_("Cross-sell rule"), html.Small(scope, className="text-body-secondary")], className="h4 mt-2"),
         dbc.Card(dbc.CardBody([
-            html.Div([html.Span("If a basket has ", className="me-2"),
+            html.Div([html.Span(_("If a basket has") + " ", className="me-2"),
                       *_product_links(rule["antecedents"], rule["antecedent_names"], state)], className="mb-2"),
-            html.Div([html.Span("it often also has ", className="me-2"),
+            html.Div([html.Span(_("it often also has") + " ", className="me-2"),
                       *_product_links(rule["consequents"], rule["consequent_names"], state)], className="mb-3"),
             html.Ul([html.Li(sentence) for sentence in au.describe_rule(rule)], id="rule-words", className="mb-0"),
         ]), class_name="mb-3"),
-        dbc.Card(dbc.CardBody(_audience_section(people, rule, segment, currency, state)), class_name="mb-3"),
+        dbc.Card(dbc.CardBody(_audience_section(people, rule, segment, currency, state, names)), class_name="mb-3"),
         audience_form.modal(audience_form.source(people["customer_id"].tolist(), _audience_name(rule, segment))),
     ], className="rule-page")
 
@@ -110,41 +113,49 @@ def _audience_name(rule: pd.Series, segment: str | None) -> str:
     """What "Create audience" says the list is: the rule, and its segment when it is a segment's rule."""
     products = " + ".join(str(name) for name in rule["antecedents"])
     offer = " + ".join(str(name) for name in rule["consequents"])
-    return f"cross-sell rule {rule['rule_id']}: bought {products}, never {offer}" + (f" ({segment})" if segment else "")
+    return _("cross-sell rule {rule}: bought {products}, never {offer}").format(
+        rule=rule["rule_id"], products=products, offer=offer) + (f" ({segment})" if segment else "")
 
 
 def _audience_section(people: pd.DataFrame, rule: pd.Series, segment: str | None, currency: str,
-                      state: Mapping) -> list:
-    who = f"{segment} customers" if segment else "Customers"
+                      state: Mapping, names: Mapping[str, str]) -> list:
+    who = _("{segment} customers").format(segment=names.get(segment, segment)) if segment else _("Customers")
     suggested = " + ".join(str(name).capitalize() for name in rule["consequent_names"])
     header = html.Div([
-        html.H2("Audience", className="h6 mb-0 me-3"),
+        html.H2(_("Audience"), className="h6 mb-0 me-3"),
         html.Div([audience_form.button(disabled=people.empty), " ",
-                  dbc.Button("Export CSV", id="rule-export", color="secondary", outline=True, size="sm",
-                             disabled=people.empty, title="Every customer of the audience, with the campaign columns"),
+                  dbc.Button(_("Export CSV"), id="rule-export", color="secondary", outline=True, size="sm",
+                             disabled=people.empty,
+                             title=_("Every customer of the audience, with the campaign columns")),
                   dcc.Loading(dcc.Download(id="rule-download"), type="dot", parent_className="d-inline-block ms-2")]),
     ], className="d-flex justify-content-between align-items-center mb-2")
     if people.empty:
-        return [header, html.P(f"No customer bought the antecedent without the consequent: nobody to offer "
-                               f"{suggested} to.", id="rule-audience-count", className="mb-0")]
+        return [header, html.P(_("No customer bought the antecedent without the consequent: nobody to offer "
+                                 "{product} to.").format(product=suggested), id="rule-audience-count",
+                               className="mb-0")]
     total = people["net_value"].sum()
-    summary = html.P([html.Strong(f"{fmt.count(len(people))} customers"),
-                      (f" bought the antecedent but never {suggested} — combined net value "
-                       f"{fmt.money(total, currency, 0)} (sales minus returns).")], id="rule-audience-count")
-    head = html.Thead(html.Tr([html.Th("Customer"), html.Th("Segment"),
-                               html.Th(f"Net value ({currency})", className="text-end",
-                                       title="Sales minus returns, all history"),
-                               html.Th("Orders", className="text-end"), html.Th("Last purchase")]))
+    summary = html.P([html.Strong(ngettext("%(num)s customer", "%(num)s customers", len(people))
+                                  % {"num": fmt.count(len(people))}),
+                      " " + _("bought the antecedent but never {product} — combined net value {value} (sales minus "
+                              "returns).").format(product=suggested, value=fmt.money(total, currency, 0))],
+                     id="rule-audience-count")
+    head = html.Thead(html.Tr([html.Th(_("Customer")), html.Th(_("Segment")),
+                               html.Th(_("Net value ({currency})").format(currency=currency), className="text-end",
+                                       title=_("Sales minus returns, all history")),
+                               html.Th(_("Orders"), className="text-end"), html.Th(_("Last purchase"))]))
     rows = [html.Tr([
         html.Td(dcc.Link(str(p["customer_id"]), href=customer_href(str(p["customer_id"]), state),
                          className="customer-link")),
-        html.Td(str(p["segment"])), html.Td(fmt.money(float(p["net_value"]), currency, 2), className="text-end"),
+        html.Td(names.get(str(p["segment"]), str(p["segment"]))),
+        html.Td(fmt.money(float(p["net_value"]), currency, 2), className="text-end"),
         html.Td(fmt.count(float(p["frequency"])), className="text-end"), html.Td(fmt.day(p["last_purchase"])),
     ]) for p in people.head(AUDIENCE_SHOWN).to_dict("records")]
-    more = f"The {AUDIENCE_SHOWN} most valuable shown; the CSV has all {fmt.count(len(people))}." \
-        if len(people) > AUDIENCE_SHOWN else "Click a customer to open Client 360."
-    return [header, html.P(f"{who} who bought every product of the antecedent and never the consequent: the "
-                           "people to offer it to.", className="small text-body-secondary mb-1"), summary,
+    more = _("The {shown} most valuable shown; the CSV has all {total}.").format(
+        shown=AUDIENCE_SHOWN, total=fmt.count(len(people))) \
+        if len(people) > AUDIENCE_SHOWN else _("Click a customer to open Client 360.")
+    return [header, html.P(_("{who} who bought every product of the antecedent and never the consequent: the "
+                             "people to offer it to.").format(who=who), className="small text-body-secondary mb-1"),
+            summary,
             dbc.Table([head, html.Tbody(rows)], size="sm", hover=True, responsive=True, id="rule-audience",
                       class_name="mb-1"),
             html.Div(more, className="small text-body-secondary")]

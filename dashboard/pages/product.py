@@ -14,18 +14,21 @@ from dash import dcc, html
 from dashboard import data
 from dashboard.components import product_view as pv
 from dashboard.components.charts import graph
+from dashboard.components.segment_names import segment_names
 from dashboard.components.shell import not_found, page_href
+from dashboard.i18n import N_, _
 from dashboard.pages._frame import page_state, render_cached
 
 MAX_CODE_LENGTH = 40
 
 
-def _title(code: str | None = None, **_: object) -> str:
+def _title(code: str | None = None, **_query: object) -> str:
     clean = unquote(code or "").strip()[:MAX_CODE_LENGTH]
-    return f"Product {clean} · Customer segments" if clean else "Product · Customer segments"
+    product = _("Product {code}").format(code=clean) if clean else _("Product")
+    return f"{product} · {_('Customer segments')}"
 
 
-dash.register_page(__name__, path_template="/products/<code>", name="Product", title=_title, order=92)
+dash.register_page(__name__, path_template="/products/<code>", name=N_("Product"), title=_title, order=92)
 
 
 def layout(code: str | None = None, **query: str) -> html.Div:
@@ -41,16 +44,17 @@ def _body(version: str, manifest: Mapping, state: Mapping) -> html.Div:
     currency = manifest.get("currency", "")
     products = data.table("products", version)
     found = products[products["stock_code"] == code]
-    back = dcc.Link("← Cross-sell explorer", href=page_href("/cross-sell", state), className="small")
+    back = dcc.Link(_("← Cross-sell explorer"), href=page_href("/cross-sell", state), className="small")
     if found.empty:
-        return html.Div([back, not_found(f"No product with stock code {code or '(empty)'} was sold to customers "
-                                         "in this snapshot.")])
+        return html.Div([back, not_found(_("No product with stock code {code} was sold to customers in this "
+                                           "snapshot.").format(code=code or _("(empty)")))])
     product = found.iloc[0]
     recommended = data.table("recommendations", version)
     monthly = data.table("product_monthly", version)
     by_segment = pv.buyers_by_segment(data.table("product_buyers", version), data.table("customers", version), code)
     rules = data.table("rules", version)
     explore = page_href("/cross-sell", state, req=code)
+    names = segment_names(data.table("segments", version))
     return html.Div([
         back,
         html.H1([str(product["description"]).capitalize(), html.Small(f" {code}", className="text-body-secondary")],
@@ -59,23 +63,23 @@ def _body(version: str, manifest: Mapping, state: Mapping) -> html.Div:
         dbc.Row([
             dbc.Col(dbc.Card(dbc.CardBody(graph(pv.monthly_figure(monthly[monthly["stock_code"] == code], currency),
                                                 id="product-monthly"))), lg=7),
-            dbc.Col(dbc.Card(dbc.CardBody(graph(pv.segment_figure(by_segment), id="product-segments"))), lg=5),
+            dbc.Col(dbc.Card(dbc.CardBody(graph(pv.segment_figure(by_segment, names), id="product-segments"))), lg=5),
         ], class_name="g-3 mb-3"),
         dbc.Row([
             dbc.Col(dbc.Card(dbc.CardBody([
-                html.H2("Customers who buy it also buy", className="h6"),
-                html.P("Rules with this product in the antecedent: what to suggest to its buyers.",
+                html.H2(_("Customers who buy it also buy"), className="h6"),
+                html.P(_("Rules with this product in the antecedent: what to suggest to its buyers."),
                        className="small text-body-secondary"),
                 pv.rules_table(pv.rules_with(rules, code, "antecedents"), "consequents", state, "product-then",
-                               "No rule starts from this product at the published thresholds."),
+                               _("No rule starts from this product at the published thresholds.")),
             ])), lg=6),
             dbc.Col(dbc.Card(dbc.CardBody([
-                html.H2("Bought after these products", className="h6"),
-                html.P("Rules with this product in the consequent: whose buyers to offer it to.",
+                html.H2(_("Bought after these products"), className="h6"),
+                html.P(_("Rules with this product in the consequent: whose buyers to offer it to."),
                        className="small text-body-secondary"),
                 pv.rules_table(pv.rules_with(rules, code, "consequents"), "antecedents", state, "product-before",
-                               "No rule leads to this product at the published thresholds."),
+                               _("No rule leads to this product at the published thresholds.")),
             ])), lg=6),
         ], class_name="g-3 mb-2"),
-        dcc.Link("See every rule with this product in the explorer →", href=explore, id="product-explore"),
+        dcc.Link(_("See every rule with this product in the explorer →"), href=explore, id="product-explore"),
     ], className="product-page")

@@ -36,10 +36,10 @@ def _customer(**changes) -> pd.Series:
 
 
 def test_quality_sentence_states_the_backtest_figures():
-    # 3305.4 / 4482 − 1 = −26.3 % → "-26%"
+    # 3305.4 / 4482 − 1 = −26.3 % → "-26 %" (the house style of shares)
     assert pv.quality_sentence(_manifest()) == (
         "Backtest: fitted on the data up to 11 Sep 2011, the model predicted 3,305 orders for the next 90 days "
-        "against 4,482 placed (-26%); it tells who buys again with AUC 0.73 (0.5 = chance; the customer's own "
+        "against 4,482 placed (-26 %); it tells who buys again with AUC 0.73 (0.5 = chance; the customer's own "
         "past rate: 0.72).")
     assert pv.quality_sentence({"predictive": {"enabled": False}}).startswith("Predictions are switched off")
     assert "No backtest" in pv.quality_sentence(_manifest(backtest={"skipped": "only 3 repeat customers"}))

@@ -13,12 +13,14 @@ PHONE = {"width": 390, "height": 800, "deviceScaleFactor": 1, "mobile": False}
 # Problems of every chart of the page, as a list of sentences (empty: none). Boxes are compared in CSS px.
 _PROBLEMS = """
 const problems = [];
-const inside = (a, b) => a.left >= b.left - 1 && a.right <= b.right + 1 && a.top >= b.top - 1 && a.bottom <= b.bottom + 1;
+const inside = (a, b) => a.left >= b.left - 1 && a.right <= b.right + 1
+  && a.top >= b.top - 1 && a.bottom <= b.bottom + 1;
 const meet = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
 for (const graph of document.querySelectorAll('.dash-graph')) {
   const box = graph.getBoundingClientRect();
   if (box.height < 250) problems.push(`${graph.id}: ${Math.round(box.height)} px high`);
-  const texts = [...graph.querySelectorAll('.gtitle, .xtitle, .ytitle, .legendtext, .angularaxistick text, .annotation-text')];
+  const texts = [...graph.querySelectorAll(
+    '.gtitle, .xtitle, .ytitle, .legendtext, .angularaxistick text, .annotation-text')];
   for (const text of texts) {
     if (!inside(text.getBoundingClientRect(), box)) problems.push(`${graph.id}: "${text.textContent}" is cut`);
   }
