@@ -36,7 +36,8 @@ def sql_ids(frame, tmp_path_factory):
     def run(filter_model: object, sort_model: object) -> list[str]:
         where, params = where_sql(filter_model, COLUMNS)
         order = order_sql(sort_model, COLUMNS, DEFAULT, "id")
-        return local.query(f"SELECT id FROM read_parquet('{path}') WHERE {where} ORDER BY {order}", params)["id"].tolist()
+        rows = local.query(f"SELECT id FROM read_parquet('{path}') WHERE {where} ORDER BY {order}", params)
+        return rows["id"].tolist()
 
     return run
 
