@@ -168,12 +168,12 @@ def every_page(store_url: str, customer_ids: Sequence[str], segments: Sequence[s
         products = verify_table(manifest, "products", store.read_table(version, "products"))
     finally:
         store.close()
-    rule = str(rules["rule_id"].iloc[0]) if len(rules) else "r-none"
     code = str(products.sort_values("customers", ascending=False)["stock_code"].iloc[0])
+    rule = [f"/cross-sell/rule/{rules['rule_id'].iloc[0]}"] if len(rules) else []  # none mined: no rule page
     return ["/", f"/?segment={quote(segments[0])}", "/segments", f"/segments?segment={quote(segments[0])}",
             "/actions?view=at-risk", "/actions?view=all", f"/actions?view=all&segment={quote(segments[-1])}",
             "/client", *(f"/client/{quote(c)}" for c in customer_ids[:3]), "/movement", "/movement?list=downgrades",
-            "/cross-sell", f"/cross-sell/rule/{rule}", f"/products/{quote(code)}", "/predictions", "/campaigns"]
+            "/cross-sell", *rule, f"/products/{quote(code)}", "/predictions", "/campaigns"]
 
 
 def _worker_rss(pid: int) -> list[float]:

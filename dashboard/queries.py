@@ -13,11 +13,13 @@ from typing import Any
 import pandas as pd
 
 from analytics.campaign_columns import TOP_PRODUCTS, campaign_rows
+from analytics.errors import SnapshotError
 from dashboard import data
 
 __all__ = ["customer", "customer_count", "suggest_ids", "top_customers", "segment_of", "active_in_segment",
            "profile_means", "segment_sizes", "customer_list_source", "scope_count", "customers_by_id",
            "campaign_export", "moves_source", "flows", "window_counts", "scoped_moves_source", "downgrades",
+           "downgrades_source",
            "ids_of", "window_moves", "active_days",
            "recommended_count", "buyers_by_segment", "rule_audience", "segments_of",
            "best_recommendations"]
@@ -125,16 +127,30 @@ def moves_source(start: str, end: str, ranking: Sequence[str], active_days: int,
     """The customers at ``end`` with where they were at ``start`` (``movement_view.transitions``) as a SELECT:
     customer_id, from_segment (``new_label`` when not a customer yet), to_segment, movement (up/down/same/new),
     monetary, frequency, recency_days (at ``end``), lapsed (active at start, not at end)."""
-    sql = ("SELECT l.customer_id, coalesce(e.segment, ?) AS from_segment, l.segment AS to_segment, "
-           "CASE WHEN list_position(?::VARCHAR[], e.segment) IS NULL THEN 'new' "
-           "WHEN list_position(?::VARCHAR[], l.segment) < list_position(?::VARCHAR[], e.segment) THEN 'up' "
-           "WHEN list_position(?::VARCHAR[], l.segment) > list_position(?::VARCHAR[], e.segment) THEN 'down' "
-           "ELSE 'same' END AS movement, l.monetary, l.frequency, l.recency_days, "
-           "coalesce(e.recency_days <= ? AND l.recency_days > ?, false) AS lapsed "
-           "FROM {segment_history} AS l LEFT JOIN {segment_history} AS e "
+    sql = (_MOVES_COLUMNS + "FROM {segment_history} AS l LEFT JOIN {segment_history} AS e "
            "ON e.customer_id = l.customer_id AND e.period_end = ? WHERE l.period_end = ?")
     ranks = [str(r) for r in ranking]
     return sql, [new_label, *[ranks] * 5, active_days, active_days, _stamp(start), _stamp(end)]
+
+
+_MOVES_COLUMNS = ("SELECT l.customer_id, coalesce(e.segment, ?) AS from_segment, l.segment AS to_segment, "
+                  "CASE WHEN list_position(?::VARCHAR[], e.segment) IS NULL THEN 'new' "
+                  "WHEN list_position(?::VARCHAR[], l.segment) < list_position(?::VARCHAR[], e.segment) THEN 'up' "
+                  "WHEN list_position(?::VARCHAR[], l.segment) > list_position(?::VARCHAR[], e.segment) THEN 'down' "
+                  "ELSE 'same' END AS movement, l.monetary, l.frequency, l.recency_days, "
+                  "coalesce(e.recency_days <= ? AND l.recency_days > ?, false) AS lapsed ")
+
+
+def downgrades_source(start: str, end: str, ranking: Sequence[str], active_days: int, new_label: str,
+                      top: Sequence[str], at_risk: Sequence[str]) -> tuple[str, list[Any]]:
+    """The moves from a ``top`` segment at ``start`` to an ``at_risk`` one at ``end`` (the columns of
+    :func:`moves_source`), filtered on both sides before the join (a few customers, not all of them)."""
+    ranks = [str(r) for r in ranking]
+    sql = (_MOVES_COLUMNS + "FROM {segment_history} AS l JOIN {segment_history} AS e ON e.customer_id = "
+           "l.customer_id WHERE e.period_end = ? AND l.period_end = ? AND list_contains(?::VARCHAR[], e.segment) "
+           "AND list_contains(?::VARCHAR[], l.segment)")
+    return sql, [new_label, *[ranks] * 5, active_days, active_days, _stamp(start), _stamp(end),
+                 [str(t) for t in top], [str(a) for a in at_risk]]
 
 
 def _stamp(day: str) -> Any:
@@ -170,10 +186,10 @@ def scoped_moves_source(source: tuple[str, list[Any]], kind: str | None, from_se
     return f"SELECT * FROM ({sql}) AS m WHERE from_segment = ? AND to_segment = ?", [*params, from_segment, to_segment]
 
 
-def downgrades(version: str, source: tuple[str, list[Any]], top: Sequence[str],
-               at_risk: Sequence[str]) -> pd.DataFrame:
-    """High-value downgrades by value at stake, largest first (``movement_view.downgrades``)."""
-    sql, params = scoped_moves_source(source, "downgrades", None, None, top, at_risk)
+def downgrades(version: str, source: tuple[str, list[Any]]) -> pd.DataFrame:
+    """High-value downgrades (a :func:`downgrades_source`) by value at stake, largest first
+    (``movement_view.downgrades``)."""
+    sql, params = source
     return data.query(version, f"SELECT * FROM ({sql}) AS d ORDER BY monetary DESC NULLS LAST, customer_id", params)
 
 
@@ -191,9 +207,26 @@ def window_moves(version: str, start: str, end: str, new_label: str) -> tuple[pd
         return None
     found = manifest.get("history")
     meta: Mapping[str, Any] = found if isinstance(found, dict) else {}
-    source = moves_source(start, end, meta.get("ranking", []), active_days(manifest), new_label)
-    return (downgrades(version, source, meta.get("top_segments", []), meta.get("at_risk_segments", [])),
-            window_counts(version, source))
+    ranking, days = meta.get("ranking", []), active_days(manifest)
+    slipped = downgrades(version, downgrades_source(start, end, ranking, days, new_label, meta.get("top_segments", []),
+                                                    meta.get("at_risk_segments", [])))
+    return slipped, _period_counts(version, start, end) or window_counts(
+        version, moves_source(start, end, ranking, days, new_label))
+
+
+def _period_counts(version: str, start: str, end: str) -> dict[str, int] | None:
+    """The counts of :func:`window_counts` from the refresh's ``history_periods`` when the window is one period
+    (same definitions, analytics/history.py); None otherwise."""
+    try:
+        periods = data.table("history_periods", version)
+    except SnapshotError:
+        return None
+    row = periods[(periods["period_start"] == pd.Timestamp(start)) & (periods["period_end"] == pd.Timestamp(end))]
+    if len(row) != 1:
+        return None
+    first = row.iloc[0]
+    return {"upgraded": int(first["upgraded"]), "downgraded": int(first["downgraded"]),
+            "new": int(first["new_customers"]), "lapsed": int(first["lapsed_customers"])}
 
 
 def active_days(manifest: Mapping[str, Any]) -> int:

@@ -206,7 +206,11 @@ def _customers(value: int) -> str:
 def _scoped(version: str, start: str, end: str, kind: str | None, from_segment: str | None,
             to_segment: str | None) -> tuple[str, list]:
     """The customers of one validated list, as a SELECT and its parameters."""
-    meta = mv.history_meta(data.manifest(version))
+    manifest = data.manifest(version)
+    meta = mv.history_meta(manifest)
+    if kind == "downgrades":
+        return queries.downgrades_source(start, end, meta.get("ranking", []), queries.active_days(manifest), mv.NEW,
+                                         meta.get("top_segments", []), meta.get("at_risk_segments", []))
     return queries.scoped_moves_source(_moves(version, start, end), kind, from_segment, to_segment,
                                        meta.get("top_segments", []), meta.get("at_risk_segments", []))
 

@@ -99,3 +99,18 @@ def test_prune_keeps_the_served_and_the_newest_versions(tmp_path):
 def test_query_errors_are_snapshot_errors(tmp_path):
     with pytest.raises(SnapshotError, match="Query on the local snapshot copy failed"):
         LocalTables(tmp_path).query("SELECT * FROM read_parquet(?)", [str(tmp_path / "missing.parquet")])
+
+
+def test_tables_are_encoded_in_small_row_groups_with_statistics(tmp_path):
+    """One customer's rows sit in one row group whose min/max exclude the others (what makes lookups cheap)."""
+    import pyarrow.parquet as pq
+
+    from analytics.snapshot import ROW_GROUP_ROWS
+
+    frame = pd.DataFrame({"customer_id": [f"{i:06d}" for i in range(2 * ROW_GROUP_ROWS + 5)], "total": 1.0})
+    path = tmp_path / "t.parquet"
+    path.write_bytes(encode_table(frame))
+    meta = pq.ParquetFile(path).metadata
+    assert meta.num_row_groups == 3
+    stats = meta.row_group(1).column(0).statistics
+    assert (stats.min, stats.max) == (f"{ROW_GROUP_ROWS:06d}", f"{2 * ROW_GROUP_ROWS - 1:06d}")

@@ -87,8 +87,10 @@ def test_movement_matches_transitions(version):
     pd.testing.assert_frame_equal(queries.flows(version, source), plain(expected_flows), check_dtype=False)
     assert queries.window_counts(version, source) == mv.window_counts(moves)
     top, at_risk = meta["top_segments"], meta["at_risk_segments"]
-    pd.testing.assert_frame_equal(queries.downgrades(version, source, top, at_risk),
-                                  plain(mv.downgrades(moves, top, at_risk)), check_dtype=False)
+    slipped = queries.downgrades(version, queries.downgrades_source(start, end, ranking, 90, mv.NEW, top, at_risk))
+    pd.testing.assert_frame_equal(slipped, plain(mv.downgrades(moves, top, at_risk)), check_dtype=False)
+    assert queries.window_moves(version, start, end, mv.NEW)[1] == mv.window_counts(moves)  # from history_periods
+    assert queries._period_counts(version, start, end) == mv.window_counts(moves)
     assert len(moves) > 1000 and 0 < mv.window_counts(moves)["downgraded"] < len(moves)
 
 
