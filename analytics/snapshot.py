@@ -43,7 +43,7 @@ class Snapshot:
     meta: Mapping[str, Any] = field(default_factory=dict)
 
 
-ROW_GROUP_ROWS = 32_768
+ROW_GROUP_ROWS = 8_192
 """Rows per Parquet row group: small enough that a reader looking up one customer (the tables are sorted by
 customer id, the history by period then id) decodes a few thousand rows, not a million (dashboard/queries.py)."""
 

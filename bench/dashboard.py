@@ -289,8 +289,32 @@ def large_markdown(report: Mapping[str, Any]) -> str:
         out.append(f"| {name} | {s['page']['p50']} / {s['page']['p95']} | {p95(name, 'cb:content')} | "
                    f"{grid.get('p50', '—')} / {grid.get('p95', '—')} | {s['page_loads_per_s']} | {s['errors']} |")
     out += ["", "Pages visited (three passes on fresh connections, so each worker serves them): "
-            + ", ".join(f"`{p}`" for p in report["pages"]) + ".", ""]
+            + ", ".join(f"`{p}`" for p in report["pages"]) + ".", "",
+            "Before (main before issue 16, figures of the issue on the same file): one worker grew to 3.2 GB after "
+            "a few pages and the first Client 360 took about 8 s; every worker held whole tables.", ""]
+    out += _bundled_comparison(OUT / "dashboard-bundled-before.json", OUT / "dashboard-bundled-after.json")
     return "\n".join(out)
+
+
+def _bundled_comparison(before_path: Path, after_path: Path) -> list[str]:
+    """Bundled-data content-callback p95 per page, main's code against this one, run in the same session."""
+    if not (before_path.exists() and after_path.exists()):
+        return []
+    before, after = json.loads(before_path.read_text()), json.loads(after_path.read_text())
+    out = ["Bundled data, before (main's code) and after, run one after the other in the same session "
+           f"(`{after['command']}` in each tree; gthread; content-callback p95 / page p95, ms; the machine is "
+           "shared, so compare the ratio):", "",
+           "| page | users | before | after | after / before (page p95) |", "|---|---|---|---|---|"]
+    for scenario, cells in after["latency"]["gthread"].items():
+        for users, cell in cells.items():
+            old = before["latency"]["gthread"].get(scenario, {}).get(users)
+            if old is None:
+                continue
+            ratio = cell["page"]["p95"] / max(old["page"]["p95"], 1e-9)
+            out.append(f"| {scenario} | {users} | {old['by_request'].get('cb:content', {}).get('p95')} / "
+                       f"{old['page']['p95']} | {cell['by_request'].get('cb:content', {}).get('p95')} / "
+                       f"{cell['page']['p95']} | {ratio:.2f} |")
+    return out + [""]
 
 
 def write_large_section(section: str, doc: Path = ROOT / "docs" / "PERFORMANCE.md") -> None:
