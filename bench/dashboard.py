@@ -264,7 +264,8 @@ def large_markdown(report: Mapping[str, Any]) -> str:
     ]
     out = ["## 6. Dashboard at 1 M customers (issue 16)", "",
            f"Measured {m['date']} on {m['cores']} cores ({m['cpu']}), load average at start {m['load_average_1m']} "
-           "(a shared machine). Snapshot of `python -m bench.synth --retailer 1000000`: "
+           "(a shared machine: other jobs kept 10-20 processes runnable on the 2 cores during this run, so times are "
+           "several times what an idle machine gives; CPU per page and memory are the steadier figures). Snapshot of `python -m bench.synth --retailer 1000000`: "
            f"{rows['customers']:,} customers, {rows['orders']:,} orders, {rows['order_lines']:,} order lines, "
            f"{rows['recommendations']:,} recommendations, {rows['segment_history']:,} history rows; tables "
            f"{snap['table_bytes'] / 2**20:.0f} MB of Parquet (local copies {report['cache_mb']} MB).", "",
@@ -282,12 +283,13 @@ def large_markdown(report: Mapping[str, Any]) -> str:
                    f"{c['first_actions_content_s']} s | {c['first_client_content_s']} s |")
     out += ["", f"Latency at {report['users']} concurrent users without think time, {report['seconds']:g} s each, "
             "gunicorn gthread 2 workers × 4 threads (ms; *page* = a whole page load's sequential requests):", "",
-            "| scenario | page p50 / p95 | content p95 | grid block p50 / p95 | pages/s | errors |",
-            "|---|---|---|---|---|---|"]
+            "| scenario | page p50 / p95 | content p95 | grid block p50 / p95 | pages/s | gunicorn CPU per page (ms) "
+            "| errors |", "|---|---|---|---|---|---|---|"]
     for name, s in lat.items():
         grid = s["by_request"].get("cb:grid-rows", {})
         out.append(f"| {name} | {s['page']['p50']} / {s['page']['p95']} | {p95(name, 'cb:content')} | "
-                   f"{grid.get('p50', '—')} / {grid.get('p95', '—')} | {s['page_loads_per_s']} | {s['errors']} |")
+                   f"{grid.get('p50', '—')} / {grid.get('p95', '—')} | {s['page_loads_per_s']} | "
+                   f"{s.get('server_cpu_ms_per_page', '—')} | {s['errors']} |")
     out += ["", "Pages visited (three passes on fresh connections, so each worker serves them): "
             + ", ".join(f"`{p}`" for p in report["pages"]) + ".", "",
             "Before (main before issue 16, figures of the issue on the same file): one worker grew to 3.2 GB after "
