@@ -181,6 +181,7 @@ class DashboardParams:
     version_poll_s: float = 2.0  # how long a worker trusts the current pointer before asking again
     page_size: int = 25
     new_data_poll_s: float = 60.0  # how often an open page asks whether a newer snapshot was published
+    cache_dir: str | None = None  # local copies of snapshot tables, shared by the workers (None: system temp dir)
 
 
 @dataclass(frozen=True)
@@ -248,6 +249,7 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "SEGMENT_SCHEME": ("segments", "scheme"),
     "CURRENCY": ("dashboard", "currency"),
     "DASHBOARD_LANGUAGE": ("dashboard", "language"),
+    "DASHBOARD_CACHE_DIR": ("dashboard", "cache_dir"),
     "REFRESH_CRON": ("scheduler", "cron"),
     "SCHEDULER_TIMEZONE": ("scheduler", "timezone"),
     "DASH_URL_BASE_PATHNAME": ("web", "url_base_pathname"),

@@ -2,6 +2,7 @@
 
     python -m bench.dashboard                     # everything; bench/out/dashboard.json and dashboard.md
     python -m bench.dashboard --only latency --seconds 5
+    python -m bench.dashboard --store file:///work/data/store-1m --seconds 20   # 1 M customers (issue 16)
 
 1. **Cold start** (bundled snapshot and a much larger one): ``import dashboard.wsgi`` in a fresh
    interpreter; gunicorn spawn -> first 200 on ``/`` -> first full page (the page-content callback of
@@ -34,6 +35,7 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import requests
 
@@ -53,7 +55,7 @@ from bench.report import write_section_2
 from bench.servers import private_redis, serve
 from bench.web_client import PAGES, DashClient, page_path
 
-__all__ = ["cold_start", "latency", "payloads", "redis_size", "big_input", "main"]
+__all__ = ["cold_start", "latency", "payloads", "redis_size", "big_input", "large_store", "every_page", "main"]
 
 SCENARIOS = ("executive", "segments", "actions", "client", "lookup", "mixed")
 GUNICORN: dict[str, Any] = {"workers": 2, "threads": 4, "worker_timeout_s": 60}  # with worker_class: gthread or sync
@@ -90,10 +92,10 @@ def import_time(store_url: str, runs: int = 3) -> dict[str, float]:
     return {"process_s": round(statistics.median(walls), 3), "import_s": round(statistics.median(imports), 3)}
 
 
-def _cold_run(store_url: str, client_path: str) -> dict[str, float]:
+def _cold_run(store_url: str, client_path: str, env: Mapping[str, str] | None = None) -> dict[str, float]:
     """One gunicorn (gthread 2x4) start: spawn -> first 200 on ``/`` -> first full page -> first Actions, Client 360."""
-    with serve({"STORE_URL": store_url}, OUT / "cold-gunicorn.log", worker_class="gthread", **GUNICORN,
-               probe="/") as server:  # ready_s: spawn -> first 200 on "/"
+    with serve({"STORE_URL": store_url, **(env or {})}, OUT / "cold-gunicorn.log", worker_class="gthread",
+               **GUNICORN, probe="/") as server:  # ready_s: spawn -> first 200 on "/"
         response = _content(server.url, "/")
         full = time.monotonic() - server.spawned
         if response.status_code != 200 or b"page-version" not in response.content:
@@ -149,6 +151,194 @@ def latency(store_url: str, users: Sequence[int] = (1, 10, 20), seconds: float =
                           f"requests p95 {summary['all_requests']['p95']} ms, {summary['page_loads_per_s']} pages/s, "
                           f"{summary.get('server_cpu_ms_per_page', '-')} ms CPU/page, errors {summary['errors']}", flush=True)
     return results
+
+
+# -- 2b. a large store (issue 16: 1 M customers) ----------------------------------------------------------------------
+def every_page(store_url: str, customer_ids: Sequence[str], segments: Sequence[str]) -> list[str]:
+    """One path of every page of the app (a rule, a product and customers of the snapshot)."""
+    from analytics.settings import load_settings
+    from analytics.snapshot import parse_manifest, verify_table
+    from jobs.store import open_store
+
+    store = open_store(load_settings({"STORE_URL": store_url}).store)
+    try:
+        version = store.current_version() or ""
+        manifest = parse_manifest(store.read_manifest(version))
+        rules = verify_table(manifest, "rules", store.read_table(version, "rules"))
+        products = verify_table(manifest, "products", store.read_table(version, "products"))
+    finally:
+        store.close()
+    code = str(products.sort_values("customers", ascending=False)["stock_code"].iloc[0])
+    rule = [f"/cross-sell/rule/{rules['rule_id'].iloc[0]}"] if len(rules) else []  # none mined: no rule page
+    return ["/", f"/?segment={quote(segments[0])}", "/segments", f"/segments?segment={quote(segments[0])}",
+            "/actions?view=at-risk", "/actions?view=all", f"/actions?view=all&segment={quote(segments[-1])}",
+            "/client", *(f"/client/{quote(c)}" for c in customer_ids[:3]), "/movement", "/movement?list=downgrades",
+            "/cross-sell", *rule, f"/products/{quote(code)}", "/predictions", "/campaigns"]
+
+
+def _worker_rss(pid: int) -> list[float]:
+    import psutil
+
+    return sorted(round(child.memory_info().rss / 2**20, 1) for child in psutil.Process(pid).children())
+
+
+def _grid_action(ids: Sequence[str]) -> Any:
+    """Actions page load (with its first grid block), then two more blocks: one deep, sorted; one filtered."""
+    from bench.load import GRID_FILTERS, GRID_SORTS
+
+    def act(client: DashClient, rng: Any) -> tuple[str, list]:
+        load = client.load_page(PAGES["actions"][0], PAGES["actions"][1])
+        total = (load.grid_response or {}).get("rowCount", 0)
+        client.grid_rows(load, start=25 * rng.randrange(max(1, total // 25)), sort_model=rng.choice(GRID_SORTS))
+        client.grid_rows(load, start=0, sort_model=rng.choice(GRID_SORTS), filter_model=rng.choice(GRID_FILTERS))
+        return "actions", [load]
+
+    return act
+
+
+def large_store(store_url: str, users: int = 10, seconds: float = 20.0, runs: int = 2) -> dict[str, Any]:
+    """On a large published store: cold start with an empty local cache and with the copies present (a
+    restart), worker RSS after visiting every page, then Client 360 and grid p95 at ``users`` users."""
+    sample = snapshot_sample(store_url)
+    cache = Path(tempfile.mkdtemp(prefix="bench-dashboard-cache-"))
+    env = {"DASHBOARD_CACHE_DIR": str(cache)}
+    client_path = f"/client/{quote(sample['customer_ids'][0])}"
+    report: dict[str, Any] = {"store": store_url, "users": users, "seconds": seconds}
+    try:
+        empty, restart = [], []
+        for _ in range(runs):
+            shutil.rmtree(cache, ignore_errors=True)
+            empty.append(_cold_run(store_url, client_path, env))
+            restart.append(_cold_run(store_url, client_path, env))
+        report["cold_start"] = {label: {key: round(statistics.median(r[key] for r in rows), 3) for key in rows[0]}
+                                for label, rows in (("empty_cache", empty), ("restart", restart))}
+        print(f"   cold start: {report['cold_start']}", flush=True)
+        with serve({"STORE_URL": store_url, **env}, OUT / "large-gunicorn.log", worker_class="gthread",
+                   **GUNICORN) as server:
+            report["rss_start_mb"] = _worker_rss(server.proc.pid)
+            pages = every_page(store_url, sample["customer_ids"], sample["segments"])
+            for _ in range(3):  # fresh connections: both workers see every page
+                for path in pages:
+                    DashClient(server.url).load_page(path)
+            report["pages"] = pages
+            report["rss_after_pages_mb"] = _worker_rss(server.proc.pid)
+            print(f"   worker RSS after every page: {report['rss_after_pages_mb']} MB", flush=True)
+            for name, action in (("client", page_action("client", sample["customer_ids"], sample["segments"])),
+                                 ("actions", _grid_action(sample["customer_ids"]))):
+                run_users(server.url, 4, 2.0, action, fresh_connections=True)
+                cpu0 = server.cpu_s()
+                result = run_users(server.url, users, seconds, action, seed=users)
+                report.setdefault("latency", {})[name] = summarise(result, server.cpu_s() - cpu0)
+                s = report["latency"][name]
+                print(f"   {name}: page p95 {s['page']['p95']} ms, content p95 "
+                      f"{s['by_request'].get('cb:content', {}).get('p95')} ms, grid block p95 "
+                      f"{s['by_request'].get('cb:grid-rows', {}).get('p95')} ms, errors {s['errors']}", flush=True)
+            report["rss_end_mb"] = _worker_rss(server.proc.pid)
+        report["cache_mb"] = round(sum(f.stat().st_size for f in cache.rglob("*") if f.is_file()) / 2**20, 1)
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+    return report
+
+
+def large_markdown(report: Mapping[str, Any]) -> str:
+    """The "## 6. Dashboard at 1 M customers" section of docs/PERFORMANCE.md."""
+    m, snap = report["machine"], report["snapshot"]
+    cold, lat = report["cold_start"], report["latency"]
+    rows = snap["rows"]
+
+    def p95(name: str, request: str) -> Any:
+        return lat[name]["by_request"].get(request, {}).get("p95")
+
+    rss_max = max(report["rss_after_pages_mb"] + report["rss_end_mb"])
+    targets = [
+        ("Worker RSS after every page was visited (then the latency runs)", "< 400 MB",
+         f"{report['rss_after_pages_mb']} MB after the pages, {report['rss_end_mb']} MB at the end", rss_max < 400),
+        ("Cold start: spawn → first full page (`/` content), copies present (restart)", "< 2 s",
+         f"{cold['restart']['first_full_page_s']} s", cold["restart"]["first_full_page_s"] < 2),
+        ("Cold start, empty local cache (first start on the machine)", "< 2 s",
+         f"{cold['empty_cache']['first_full_page_s']} s", cold["empty_cache"]["first_full_page_s"] < 2),
+        (f"Client 360 content callback p95, {report['users']} users", "< 300 ms", f"{p95('client', 'cb:content')} ms",
+         (p95("client", "cb:content") or 1e9) < 300),
+        (f"Grid block (`getRowsRequest`: sort, filter, page on 1 M rows) p95, {report['users']} users", "< 300 ms",
+         f"{p95('actions', 'cb:grid-rows')} ms", (p95("actions", "cb:grid-rows") or 1e9) < 300),
+    ]
+    out = ["## 6. Dashboard at 1 M customers (issue 16)", "",
+           f"Measured {m['date']} on {m['cores']} cores ({m['cpu']}), load average at start {m['load_average_1m']} "
+           "(a shared machine: other jobs kept 10-20 processes runnable on the 2 cores during this run, so times are "
+           "several times what an idle machine gives; CPU per page and memory are the steadier figures). Snapshot of `python -m bench.synth --retailer 1000000`: "
+           f"{rows['customers']:,} customers, {rows['orders']:,} orders, {rows['order_lines']:,} order lines, "
+           f"{rows['recommendations']:,} recommendations, {rows['segment_history']:,} history rows; tables "
+           f"{snap['table_bytes'] / 2**20:.0f} MB of Parquet (local copies {report['cache_mb']} MB).", "",
+           "```", report["command"], "```", "",
+           "The workers never hold the per-customer tables: `dashboard/local_tables.py` copies each table of the "
+           "served version once per machine (digest-verified, atomic) and every worker queries the copies with "
+           "DuckDB (`dashboard/queries.py`, `data.grid_page`); the OS page cache holds them once for all workers. "
+           "Small tables (kpis, segments, rules, …) are still read whole and memoized.", "",
+           "| target | goal | measured | met |", "|---|---|---|---|"]
+    out += [f"| {what} | {goal} | {got} | {'yes' if ok else 'NO'} |" for what, goal, got, ok in targets]
+    out += ["", "| cold start (medians) | first 200 on `/` | first full page | first Actions content | "
+            "first Client 360 content |", "|---|---|---|---|---|"]
+    for label, c in cold.items():
+        out.append(f"| {label.replace('_', ' ')} | {c['first_200_s']} s | {c['first_full_page_s']} s | "
+                   f"{c['first_actions_content_s']} s | {c['first_client_content_s']} s |")
+    out += ["", f"Latency at {report['users']} concurrent users without think time, {report['seconds']:g} s each, "
+            "gunicorn gthread 2 workers × 4 threads (ms; *page* = a whole page load's sequential requests):", "",
+            "| scenario | page p50 / p95 | content p95 | grid block p50 / p95 | pages/s | gunicorn CPU per page (ms) "
+            "| errors |", "|---|---|---|---|---|---|---|"]
+    for name, s in lat.items():
+        grid = s["by_request"].get("cb:grid-rows", {})
+        out.append(f"| {name} | {s['page']['p50']} / {s['page']['p95']} | {p95(name, 'cb:content')} | "
+                   f"{grid.get('p50', '—')} / {grid.get('p95', '—')} | {s['page_loads_per_s']} | "
+                   f"{s.get('server_cpu_ms_per_page', '—')} | {s['errors']} |")
+    out += ["", "Pages visited (three passes on fresh connections, so each worker serves them): "
+            + ", ".join(f"`{p}`" for p in report["pages"]) + ".", "",
+            "Before (main before issue 16, figures of the issue on the same file): one worker grew to 3.2 GB after "
+            "a few pages and the first Client 360 took about 8 s; every worker held whole tables.", "",
+            "Reading the latency figures: with users that never pause, the p95 is mostly queueing, about users × "
+            "CPU per page / 2 cores. A Client 360 load costs "
+            f"{lat['client'].get('server_cpu_ms_per_page', '—')} ms of gunicorn CPU here (five lookups by customer, "
+            "each decoding one Parquet row group of 8,192 rows: `analytics.snapshot.ROW_GROUP_ROWS`; 2,048-row groups "
+            "were slower, 32,768-row groups 7× slower for the history). Meeting 300 ms at 10 such users on 2 cores "
+            "needs well under 100 ms of CPU per page even on an idle machine: the next step is an indexed local "
+            "copy (e.g. a DuckDB database file per version with an index on customer_id, built when the version is "
+            "first copied), not more memory per worker. The cold-start figures are dominated by the machine: "
+            "`import dashboard.wsgi` alone took 15-23 s during this run (0.7 s on a quiet machine, section 2), "
+            "with or without this change.", ""]
+    out += _bundled_comparison(OUT / "dashboard-bundled-before.json", OUT / "dashboard-bundled-after.json")
+    return "\n".join(out)
+
+
+def _bundled_comparison(before_path: Path, after_path: Path) -> list[str]:
+    """Bundled-data content-callback p95 per page, main's code against this one, run in the same session."""
+    if not (before_path.exists() and after_path.exists()):
+        return []
+    before, after = json.loads(before_path.read_text()), json.loads(after_path.read_text())
+    out = ["Bundled data, before (main's code) and after, run one after the other in the same session "
+           f"(`{after['command']}` in each tree; gthread; content-callback p95 / page p95, ms; the machine is "
+           "shared, so compare the ratio). Pages that read the per-customer tables by query (Actions, lookups) got "
+           "faster; a Client 360 costs more CPU on this small snapshot (its five DuckDB lookups against slices "
+           "of frames held in memory).", "",
+           "| page | users | before | after | after / before (page p95) | CPU per page before → after (ms) |",
+           "|---|---|---|---|---|---|"]
+    for scenario, cells in after["latency"]["gthread"].items():
+        for users, cell in cells.items():
+            old = before["latency"]["gthread"].get(scenario, {}).get(users)
+            if old is None:
+                continue
+            ratio = cell["page"]["p95"] / max(old["page"]["p95"], 1e-9)
+            out.append(f"| {scenario} | {users} | {old['by_request'].get('cb:content', {}).get('p95')} / "
+                       f"{old['page']['p95']} | {cell['by_request'].get('cb:content', {}).get('p95')} / "
+                       f"{cell['page']['p95']} | {ratio:.2f} | {old.get('server_cpu_ms_per_page', '—')} → "
+                       f"{cell.get('server_cpu_ms_per_page', '—')} |")
+    return out + [""]
+
+
+def write_large_section(section: str, doc: Path = ROOT / "docs" / "PERFORMANCE.md") -> None:
+    """Replace (or append) section 6 of docs/PERFORMANCE.md; bench/report.py rewrites sections 2 and 4 only."""
+    text = doc.read_text()
+    found = re.search(r"^## 6\. .*?(?=^## (?!6\. )|\Z)", text, re.S | re.M)
+    new = section.rstrip("\n") + "\n"
+    doc.write_text(text[:found.start()] + new + text[found.end():] if found else text.rstrip("\n") + "\n\n" + new)
 
 
 # -- 3. payloads --------------------------------------------------------------------------------------------------
@@ -260,6 +450,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "--big-lines synthetic lines)")
     parser.add_argument("--big-lines", type=int, default=2_000_000, help="lines of the large input (default 2000000)")
     parser.add_argument("--output", type=Path, default=OUT / "dashboard.json")
+    parser.add_argument("--store", help="only the large-store run on this published store (e.g. "
+                        "file:///work/data/store-1m): cold start, worker RSS after every page, Client 360 and grid p95; "
+                        "writes bench/out/dashboard-large.json and section 6 of docs/PERFORMANCE.md")
     parser.add_argument("--report", action="store_true", help="only rewrite the markdown from the JSON results "
                         "(dashboard.json, load.json, soak.json in bench/out)")
     return parser
@@ -272,6 +465,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.output.with_suffix(".md").write_text(section)
         write_section_2(section)
         return 0
+    if args.store:
+        return _large(args, argv)
     parts = set(args.only or ("cold", "latency", "payloads", "redis"))
     OUT.mkdir(parents=True, exist_ok=True)
     # --only: update those parts of an existing report, keep the others
@@ -319,6 +514,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     write_section_2(section)
     errors = sum(cell["errors"] for kind in report.get("latency", {}).values() for sc in kind.values()
                  for cell in sc.values())
+    return 1 if errors else 0
+
+
+def _large(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
+    OUT.mkdir(parents=True, exist_ok=True)
+    users = int(args.users.split(",")[0]) if args.users != "1,10,20" else 10
+    report = large_store(args.store, users=users, seconds=args.seconds, runs=min(args.runs, 2))
+    manifest = _manifest(args.store)
+    report.update(machine=machine(), command="python -m bench.dashboard " + " ".join(sys.argv[1:] if argv is None
+                                                                                     else argv),
+                  snapshot={"rows": {name: entry["rows"] for name, entry in manifest["tables"].items()},
+                            "table_bytes": sum(entry["bytes"] for entry in manifest["tables"].values())})
+    (OUT / "dashboard-large.json").write_text(json.dumps(report, indent=2))
+    write_large_section(large_markdown(report))
+    errors = sum(s["errors"] for s in report["latency"].values())
     return 1 if errors else 0
 
 

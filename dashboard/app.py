@@ -18,9 +18,9 @@ from dash import ALL, Input, Output, State, dcc, html
 
 from analytics.errors import AppError
 from analytics.settings import PROJECT_ROOT, Settings, load_settings
-from dashboard import data, i18n
+from dashboard import data, i18n, queries
 from dashboard.components.charts import use_chart_theme
-from dashboard.components.client_view import clean_id, customer_href, customer_segment
+from dashboard.components.client_view import clean_id, customer_href
 from dashboard.health import register_health
 from dashboard.security import apply_security
 
@@ -175,7 +175,7 @@ def _segment_of(customer_id: str) -> str | None:
     """The customer's segment in the snapshot being served (None: unknown customer, or no readable data)."""
     version = data.current_version()
     try:
-        return customer_segment(data.table("customers", version), customer_id) if version else None
+        return queries.segment_of(version, customer_id) if version else None
     except AppError:
         return None
 

@@ -21,9 +21,8 @@ import pandas as pd
 
 from analytics.audience_export import audience_export, export_ids
 from analytics.audiences import ID_MAX, Audience, build_audience, check_audience_id, split_sizes
-from analytics.campaign_columns import campaign_rows
 from analytics.errors import AudienceError
-from dashboard import data
+from dashboard import data, queries
 from dashboard.components.ops_view import token_ok
 
 __all__ = ["AUTH_HELP", "Writer", "writer", "members_for", "preview", "create", "valid_id", "export_frame"]
@@ -72,8 +71,7 @@ def members_for(ids: object, version: str) -> pd.DataFrame:
         raise AudienceError(f"This list has {len(ids):,} customers; an audience holds at most {limit:,} "
                             "(campaigns.max_members).")
     unique = list(dict.fromkeys(ids))
-    segments = data.table("customers", version).set_index("customer_id")["segment"]
-    found = segments.reindex(unique)
+    found = queries.segments_of(version, unique)
     if found.isna().any():
         raise AudienceError(f"{int(found.isna().sum()):,} customer(s) of this list are not in the current snapshot;"
                             " reload the page.")
@@ -109,9 +107,8 @@ def valid_id(audience_id: object) -> str | None:
 def export_frame(audience_id: str, kind: str, version: str) -> tuple[pd.DataFrame, Audience]:
     """The ``target`` (campaign tool, never the control group) or ``full`` (with group) file at ``version``."""
     audience = data.store().audience(check_audience_id(audience_id))
-    rows = campaign_rows(data.table("customers", version), data.table("segments", version),
-                         data.table("recommendations", version), export_ids(audience, kind),
-                         data.manifest(version).get("currency", ""))
+    currency = data.manifest(version).get("currency", "")
+    rows = queries.campaign_export(version, list(export_ids(audience, kind)), currency)
     frame = audience_export(audience, kind, rows)
     log.info("audience exported", extra={"fields": {"audience_id": audience.audience_id, "kind": kind,
                                                     "rows": len(frame)}})

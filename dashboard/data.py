@@ -11,39 +11,54 @@ published snapshot reaches every gunicorn worker within seconds, without restart
 When the store fails (Redis down or hung, a corrupt value), pages keep answering from the last good
 version this worker holds, and :func:`status` says since when the source is unavailable.
 
+Tables are read through local Parquet copies (:mod:`dashboard.local_tables`), one per machine and
+version, verified against the manifest digest. Small tables (kpis, segments, rules...) are memoized whole
+per worker with :func:`table`; the per-customer tables (customers, orders, order_lines, recommendations,
+segment_history, customer_products, product_buyers) are never held whole: pages ask :func:`query`,
+:func:`customer_rows` or :func:`grid_page` for the rows they show, and DuckDB reads them from the copies,
+whose pages the OS page cache shares between workers. The copies are also the "last good copy" kept
+while the store is down.
+
 Why not Flask-Caching's RedisCache for the tables: it pickles values (a write to Redis would become
-code execution in the app), the snapshot in Redis already is the shared copy, and a per-worker copy
-is what keeps pages up while Redis is down.
+code execution in the app), and the snapshot in Redis already is the shared copy.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, TypeVar, cast
 
 import pandas as pd
+import pyarrow.parquet as pq
 from cachelib.serializers import BaseSerializer
 from flask import Flask
 from flask_caching import Cache
 
 from analytics.errors import SnapshotError, StoreUnavailableError
+from analytics.schema import TABLES
 from analytics.settings import Settings
-from analytics.snapshot import parse_manifest, verify_table
+from analytics.snapshot import parse_manifest
+from dashboard.components.grid_query import MAX_BLOCK_ROWS, order_sql, row_window, where_sql
+from dashboard.local_tables import LocalTables
 from jobs.store import Store, open_store
 
 __all__ = ["DataStatus", "init_app", "settings", "current_version", "manifest", "table", "status", "store",
-           "by_version"]
+           "by_version", "local_path", "query", "customer_rows", "grid_page", "BIG_TABLES"]
+
+BIG_TABLES = ("customers", "orders", "order_lines", "recommendations", "segment_history", "customer_products",
+              "product_buyers")  # grow with the customers: queried, never loaded whole
 
 F = TypeVar("F", bound=Callable[..., Any])
 PAGE_CACHE_ENTRIES = 500  # page bodies and scoped lists of the served version; the oldest go first beyond this
 
 cache = Cache()  # snapshot tables and manifests, kept while their version is served (never pruned by size)
 page_cache = Cache()  # what pages build from one version (by_version), emptied when the served version changes
-_state: dict[str, Any] = {"settings": None, "store": None, "store_pid": None}
+_state: dict[str, Any] = {"settings": None, "store": None, "store_pid": None, "local": LocalTables()}
 _lock = threading.Lock()
 _loaded: set[tuple[str, str]] = set()  # (table, version) pairs held in the cache
 
@@ -103,7 +118,7 @@ def init_app(server: Flask, settings: Settings) -> None:
         "CACHE_THRESHOLD": PAGE_CACHE_ENTRIES,
         "CACHE_SERIALIZER": _InMemory,
     })
-    _state.update(settings=settings, store=None, store_pid=None)
+    _state.update(settings=settings, store=None, store_pid=None, local=LocalTables(settings.dashboard.cache_dir))
     _pointer.reset()
 
 
@@ -139,6 +154,7 @@ def _refresh_pointer() -> None:
         version = _first_readable([published] + store().versions()) if published else None
         if version != _pointer.version and (version or published is None):
             _evict(keep={version, _pointer.version})
+            _state["local"].prune(keep={version, _pointer.version})
             _pointer.version = version
         _pointer.unavailable_since, _pointer.error = None, None
     except StoreUnavailableError as exc:
@@ -191,11 +207,76 @@ def manifest(version: str) -> dict:
 
 @cache.memoize(timeout=0)
 def table(name: str, version: str) -> pd.DataFrame:
-    """A snapshot table, verified against its manifest digest (memoized per name and version).
+    """A whole snapshot table, read from its verified local copy (memoized per name and version).
 
-    Entries never expire on their own — a worker must keep its last good copy while the store is
-    down — and are evicted when a newer version replaces them. Callers must not modify the frame.
+    For the small tables: the per-customer ones (BIG_TABLES) are asked with :func:`query` instead.
+    Entries never expire on their own and are evicted when a newer version replaces them. Callers must
+    not modify the frame.
     """
-    frame = verify_table(manifest(version), name, store().read_table(version, name))
+    try:
+        frame = pq.read_table(local_path(name, version)).to_pandas()
+    except (OSError, ValueError) as exc:
+        raise SnapshotError(f"Table '{name}' of snapshot {version} cannot be read ({exc}).") from exc
     _loaded.add((name, version))
     return frame
+
+
+def local_path(name: str, version: str) -> str:
+    """The local, verified Parquet copy of a table (copied from the store on first use on this machine).
+
+    Raises:
+        SnapshotError: the version has no such table, or its bytes do not match the digest.
+        StoreUnavailableError: the copy is missing and the store cannot be read.
+    """
+    entry = manifest(version).get("tables", {}).get(name)
+    if entry is None:
+        raise SnapshotError(f"Snapshot {version} has no table '{name}'.")
+    return str(_state["local"].path(version, name, entry.get("sha256", ""), lambda: store().read_table(version, name)))
+
+
+def query(version: str, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+    """Rows of ``sql`` on one version: ``{table}`` names a snapshot table (its local copy); values go in
+    ``params`` (``?`` placeholders), never into ``sql``.
+
+    Raises:
+        SnapshotError: unknown table, unreadable copy, failing query.
+    """
+    return _state["local"].query(_with_tables(version, sql), params)
+
+
+def _with_tables(version: str, sql: str) -> str:
+    def source(match: re.Match) -> str:
+        name = match.group(1)
+        if name not in TABLES:
+            raise SnapshotError(f"Unknown snapshot table '{name}'.")
+        return "read_parquet('" + local_path(name, version).replace("'", "''") + "')"
+
+    return re.sub(r"\{([a-z_]+)\}", source, sql)
+
+
+def customer_rows(name: str, version: str, customer_id: str) -> pd.DataFrame:
+    """The rows of one customer in a per-customer table, in the table's order."""
+    return query(version, f"SELECT * FROM {{{_table_name(name)}}} WHERE customer_id = ?", [customer_id])
+
+
+def _table_name(name: str) -> str:
+    if name not in TABLES:
+        raise SnapshotError(f"Unknown snapshot table '{name}'.")
+    return name
+
+
+def grid_page(version: str, source: str, params: Sequence[Any], request: object, columns: Mapping[str, str],
+              default_sort: Sequence[tuple[str, bool]] = (), tiebreak: str | None = None,
+              max_rows: int = MAX_BLOCK_ROWS) -> tuple[pd.DataFrame, int]:
+    """One block of a grid's rows from ``source`` (a SELECT with ``{table}`` names and ``params``, having
+    every allow-listed column): the grid's untrusted filter, sort and row window applied in SQL with
+    :mod:`dashboard.components.grid_query`'s semantics. Returns ``(rows, filtered row count)``."""
+    request = request if isinstance(request, Mapping) else {}
+    where, where_params = where_sql(request.get("filterModel"), columns)
+    order = order_sql(request.get("sortModel"), columns, default_sort, tiebreak)
+    counted = query(version, f"SELECT count(*) AS n FROM ({source}) AS src WHERE {where}", [*params, *where_params])
+    total = int(counted["n"].iloc[0])
+    start, end = row_window(request.get("startRow"), request.get("endRow"), total, max_rows)
+    rows = query(version, f"SELECT * FROM ({source}) AS src WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
+                 [*params, *where_params, end - start, start])
+    return rows, total

@@ -14,6 +14,9 @@ The grid's filter and sort travel in the page URL (``filter=<JSON filter model>`
 so that a filtered, sorted list can be shared: :func:`sort_from_query` and :func:`filter_from_query` read
 them back, as untrusted input, when the page loads.
 
+:func:`where_sql` and :func:`order_sql` translate the same request to SQL (for DuckDB) with the same
+semantics, for lists too long to hold as a frame (the customers).
+
 Filter semantics follow AG Grid's defaults: text filters are case-insensitive; ``inRange`` is
 inclusive of both bounds (set ``inRangeInclusive`` in the column's ``filterParams`` so the grid's
 own wording matches); date filters compare calendar days; blank/notBlank test for missing values.
@@ -38,10 +41,12 @@ __all__ = [
     "choice_filter_params",
     "filter_from_query",
     "filter_rows",
+    "order_sql",
     "query_rows",
     "row_window",
     "sort_from_query",
     "sort_rows",
+    "where_sql",
 ]
 
 MAX_BLOCK_ROWS = 500  # most rows one request may ask for
@@ -282,3 +287,102 @@ def query_rows(frame: pd.DataFrame, request: object, columns: Kinds, default_sor
     ordered = sort_rows(filtered, request.get("sortModel"), columns, default_sort, tiebreak)
     start, end = row_window(request.get("startRow"), request.get("endRow"), len(ordered), max_rows)
     return ordered.iloc[start:end], len(ordered)
+
+
+# --- the same request as SQL (DuckDB), for lists too long to hold as a frame --------------------------------------
+# Column names come from the allow-list only (and are quoted); every value the browser sent is a parameter.
+def _ident(col: str) -> str:
+    return '"' + col.replace('"', '""') + '"'
+
+
+def order_sql(sort_model: object, columns: Kinds, default: Sequence[tuple[str, bool]] = (),
+              tiebreak: str | None = None) -> str:
+    """``ORDER BY`` terms equal to :func:`sort_rows`: grid keys, then ``default``, then ``tiebreak``; text and
+    choice columns ignore case; missing values last. Every column named must exist in the query."""
+    keys = _sort_keys(sort_model, columns)
+    for col, ascending in [*default, *([(tiebreak, True)] if tiebreak else [])]:
+        if col not in dict(keys):
+            keys.append((col, ascending))
+    terms = [f"{_sql_sort_key(col, columns.get(col))} {'ASC' if ascending else 'DESC'} NULLS LAST"
+             for col, ascending in keys]
+    return ", ".join(terms) or "1"
+
+
+def _sql_sort_key(col: str, kind: str | None) -> str:
+    return f"lower({_ident(col)})" if kind in ("text", "choice") else _ident(col)
+
+
+def where_sql(filter_model: object, columns: Kinds) -> tuple[str, list[object]]:
+    """A ``WHERE`` condition and its parameters equal to :func:`filter_rows` (``TRUE`` when nothing applies)."""
+    parts: list[str] = []
+    params: list[object] = []
+    for col, model in filter_model.items() if isinstance(filter_model, Mapping) else []:
+        if isinstance(col, str) and col in columns and isinstance(model, Mapping):
+            found = _model_sql(_ident(col), columns[col], model)
+            if found is not None:
+                parts.append(found[0])
+                params += found[1]
+    return " AND ".join(parts) or "TRUE", params
+
+
+Condition = tuple[str, list[object]]  # SQL boolean (never NULL) and its parameters
+
+
+def _model_sql(col: str, kind: str, model: Mapping) -> Condition | None:
+    if model.get("filterType") != _grid_kind(kind):
+        return None
+    if "conditions" in model or "condition1" in model:
+        found = model.get("conditions")
+        found = found if isinstance(found, list) else [model.get("condition1"), model.get("condition2")]
+        conds = [c for c in (_condition_sql(col, kind, c) for c in found[:MAX_CONDITIONS] if isinstance(c, Mapping))
+                 if c is not None]
+        if not conds:
+            return None
+        joiner = " OR " if model.get("operator") == "OR" else " AND "
+        return "(" + joiner.join(sql for sql, _ in conds) + ")", [p for _, params in conds for p in params]
+    return _condition_sql(col, kind, model)
+
+
+def _condition_sql(col: str, kind: str, cond: Mapping) -> Condition | None:
+    kind_of = cond.get("filterType", _grid_kind(kind))
+    op = cond.get("type")
+    if kind_of != _grid_kind(kind) or not isinstance(op, str):
+        return None
+    if kind == "choice":
+        if op.startswith(CHOICE_PREFIX):
+            return f"coalesce(CAST({col} AS VARCHAR) = ?, false)", [op[len(CHOICE_PREFIX):][:MAX_TEXT]]
+        return _text_sql(col, op, cond.get("filter")) if op in CHOICE_FILTERS else None
+    if op in ("blank", "notBlank"):
+        blank = f"({col} IS NULL OR trim(CAST({col} AS VARCHAR)) = '')" if kind == "text" else f"({col} IS NULL)"
+        return (blank if op == "blank" else f"NOT {blank}"), []
+    if kind == "text" and op in TEXT_FILTERS:
+        return _text_sql(col, op, cond.get("filter"))
+    if kind == "number" and op in NUMBER_FILTERS:
+        return _compare_sql(col, op, _as_number(cond.get("filter")), _as_number(cond.get("filterTo")))
+    if kind == "date" and op in DATE_FILTERS:
+        low, high = _as_day(cond.get("dateFrom")), _as_day(cond.get("dateTo"))
+        return _compare_sql(f"CAST({col} AS DATE)", op, low.date() if low is not None else None,
+                            high.date() if high is not None else None)
+    return None
+
+
+def _text_sql(col: str, op: str, value: object) -> Condition | None:
+    if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+        return None
+    text = f"lower(coalesce(CAST({col} AS VARCHAR), ''))"
+    sql = {"contains": f"contains({text}, ?)", "notContains": f"NOT contains({text}, ?)", "equals": f"{text} = ?",
+           "notEqual": f"{text} <> ?", "startsWith": f"starts_with({text}, ?)", "endsWith": f"suffix({text}, ?)"}
+    return sql[op], [str(value)[:MAX_TEXT].lower()]
+
+
+def _compare_sql(col: str, op: str, low: object, high: object) -> Condition | None:
+    """Comparison with ``low`` (and ``high`` for inRange, bounds in either order); missing values never match."""
+    if low is None:
+        return None
+    if op == "inRange":
+        if high is None:
+            return None
+        return f"coalesce({col} BETWEEN least(?, ?) AND greatest(?, ?), false)", [low, high, low, high]
+    sign = {"equals": "=", "notEqual": "<>", "greaterThan": ">", "greaterThanOrEqual": ">=", "lessThan": "<",
+            "lessThanOrEqual": "<="}[op]
+    return f"coalesce({col} {sign} ?, false)", [low]

@@ -96,11 +96,12 @@ def sizes_figure(sizes: pd.DataFrame, ranking: list[str], selected: str | None) 
     return styled(fig, "Segment size at each period end (customers)", height=400)
 
 
-def history_cards(history: pd.DataFrame, cutpoints: pd.DataFrame, manifest: Mapping, selected: str | None,
+def history_cards(sizes: pd.DataFrame, cutpoints: pd.DataFrame, manifest: Mapping, selected: str | None,
                   state: Mapping) -> Component | None:
-    """Segments page: the size of each segment over the periods, and the bounds of each score."""
+    """Segments page: the size of each segment over the periods (:func:`segment_sizes` of the history), and
+    the bounds of each score."""
     meta = history_meta(manifest)
-    if not meta or history.empty:
+    if not meta or sizes.empty:
         return None
     currency = manifest.get("currency", "")
     scoring = meta.get("scoring", "quantiles")
@@ -110,8 +111,7 @@ def history_cards(history: pd.DataFrame, cutpoints: pd.DataFrame, manifest: Mapp
            "own purchases and the passing days.")
     return dbc.Row([
         dbc.Col(dbc.Card(dbc.CardBody([
-            graph(sizes_figure(segment_sizes(history), list(meta.get("ranking", [])), selected),
-                  id="segment-sizes-graph"),
+            graph(sizes_figure(sizes, list(meta.get("ranking", [])), selected), id="segment-sizes-graph"),
             dcc.Link("Who moved between segments →", href=page_href(MOVEMENT_PATH, state), className="small",
                      id="segments-movement-link"),
         ]), class_name="h-100"), xs=12, xl=6),

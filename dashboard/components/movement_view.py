@@ -284,17 +284,20 @@ def grid_rows(rows: pd.DataFrame, currency: str) -> list[dict]:
             for r in rows.to_dict("records")]
 
 
-def executive_summary(history: pd.DataFrame, manifest: Mapping, state: Mapping) -> Component | None:
+WindowMoves = Callable[[str, str], "tuple[pd.DataFrame, Mapping[str, int]] | None"]
+"""(start, end) -> the window's high-value downgrades (:func:`downgrades`) and :func:`window_counts`;
+None when there is no history."""
+
+
+def executive_summary(window_moves: WindowMoves, manifest: Mapping, state: Mapping) -> Component | None:
     """Executive summary lines: "N high-value customers slipped this month" (→ the downgrades list) and
     "X upgraded, Y downgraded, Z new, W lapsed" (→ the Movement page), for the last period."""
     meta = history_meta(manifest)
     window = period_window(manifest, None, None)
-    if window is None or history.empty:
+    found = None if window is None else window_moves(*window)
+    if window is None or found is None:
         return None
-    active_days = manifest.get("parameters", {}).get("rfm", {}).get("active_days", 90)
-    moves = transitions(history, *window, meta.get("ranking", []), active_days)
-    slipped = downgrades(moves, meta.get("top_segments", []), meta.get("at_risk_segments", []))
-    counts = window_counts(moves)
+    slipped, counts = found
     period = "this week" if meta.get("period") == "week" else "this month"
     noun = "customer" if len(slipped) == 1 else "customers"
     currency = manifest.get("currency", "")

@@ -20,17 +20,15 @@ from dash import (
 )
 
 from analytics.errors import AppError
-from dashboard import data
+from dashboard import data, queries
 from dashboard.components import action_view, audience_form
 from dashboard.components import client_view as cv
 from dashboard.components import prediction_view as pv
-from dashboard.components.campaign import campaign_rows
 from dashboard.components.export import csv_download, safe_filename
 from dashboard.components.grid_query import (
     MAX_BLOCK_ROWS,
     choice_filter_params,
     filter_from_query,
-    query_rows,
     sort_from_query,
 )
 from dashboard.components.shell import page_href
@@ -72,7 +70,7 @@ def _body(version: str, manifest: Mapping, state: Mapping, view: str | None,
     state = {**state, "segment": segment}
     links = {name: page_href("/actions", {**state, "segment": None if name == segment else name}, view=view)
              for name in segments["segment"]}
-    scope_rows = len(_scoped_list(version, segment, view))
+    scope_rows = _scope_count(version, segment, view)
     return html.Div([
         dcc.Store(id="actions-scope", data={"segment": segment, "view": view, "embed": state.get("embed")}),
         html.H2(f"Actions — {segment}" if segment else "Actions", className="h4 mb-3"),
@@ -161,29 +159,30 @@ def _grid(currency: str, segment_names: list[str], grid_state: Mapping, sort: tu
     )
 
 
-def _list_frame(version: object, scope: object) -> tuple[pd.DataFrame, Mapping, str | None, str]:
-    """The scoped customer list at the pinned version, with the manifest and the validated scope."""
+def _list_frame(version: object, scope: object) -> tuple[str, Mapping, str | None, str]:
+    """The pinned version, its manifest and the validated scope of the customer list."""
     if not isinstance(version, str):
         raise dash.exceptions.PreventUpdate
     scope = scope if isinstance(scope, Mapping) else {}
     segments = data.table("segments", version)
     segment, view = _scope(segments, scope.get("segment"), scope.get("view"))
-    return _scoped_list(version, segment, view), data.manifest(version), segment, view
+    return version, data.manifest(version), segment, view
 
 
 @data.by_version
-def _scoped_list(version: str, segment: str | None, view: str) -> pd.DataFrame:
-    """The customer list of one validated scope, built once per snapshot version (every grid block and
-    export of the page reads it; copy-on-write keeps the shared frame unchanged)."""
-    customers, segments = data.table("customers", version), data.table("segments", version)
-    return action_view.customer_list(customers, segments, segment, view)
+def _scope_count(version: str, segment: str | None, view: str) -> int:
+    """Customers in one validated scope (once per snapshot version)."""
+    return queries.scope_count(version, *queries.customer_list_source(segment, view))
 
 
-def _query(rows: pd.DataFrame, request: object, manifest: Mapping, **limits: int) -> tuple[pd.DataFrame, int]:
-    """The grid's (untrusted) request applied to the list, columns limited to the allow-list; without a
+def _query(version: str, segment: str | None, view: str, request: object, manifest: Mapping,
+           **limits: int) -> tuple[pd.DataFrame, int]:
+    """The grid's (untrusted) request applied to the list in SQL, columns limited to the allow-list; without a
     sort, the backtest's best risk ranking first (prediction_view.risk_sort), then the most valuable."""
     default = (pv.risk_sort(manifest), ("monetary", False))
-    return query_rows(rows, request, action_view.GRID_COLUMNS, default, action_view.TIEBREAK, **limits)
+    source, params = queries.customer_list_source(segment, view)
+    return data.grid_page(version, source, params, request, action_view.GRID_COLUMNS, default,
+                          action_view.TIEBREAK, **limits)
 
 
 @callback(Output("at-risk-grid", "getRowsResponse"), Output("list-count", "children"),
@@ -193,12 +192,13 @@ def get_rows(request: dict | None, version: str | None, scope: dict | None) -> t
     if not isinstance(request, dict):
         raise dash.exceptions.PreventUpdate
     try:
-        rows, manifest, _, _ = _list_frame(version, scope)
+        pinned, manifest, segment, view = _list_frame(version, scope)
+        block, total = _query(pinned, segment, view, request, manifest)
     except AppError:
         return {"rowData": [], "rowCount": 0}, "This list cannot be loaded right now."
-    block, total = _query(rows, request, manifest)
     rows_shown = _with_links(action_view.grid_rows(block, manifest.get("currency", "")), scope)
-    return {"rowData": rows_shown, "rowCount": total}, action_view.list_count(total, len(rows))
+    return {"rowData": rows_shown, "rowCount": total}, action_view.list_count(total,
+                                                                              _scope_count(pinned, segment, view))
 
 
 def _with_links(rows: list[dict], scope: object) -> list[dict]:
@@ -220,7 +220,7 @@ def open_client(cell: dict | None, version: str | None, scope: dict | None) -> s
     if not isinstance(customer, str) or not isinstance(version, str) or not 0 < len(customer) <= cv.MAX_ID_LENGTH:
         raise dash.exceptions.PreventUpdate
     try:
-        segment = cv.customer_segment(data.table("customers", version), customer)
+        segment = queries.segment_of(version, customer)
     except AppError:
         segment = None
     if segment is None:
@@ -236,13 +236,14 @@ def audience_source(clicks: int | None, request: dict | None, version: str | Non
     if not clicks:
         raise dash.exceptions.PreventUpdate
     try:
-        rows, manifest, segment, view = _list_frame(version, scope)
+        pinned, manifest, segment, view = _list_frame(version, scope)
+        request = request if isinstance(request, dict) else {}
+        filters = request.get("filterModel") or None
+        limit = data.settings().campaigns.max_members + 1  # one more: a too-long list is refused, never cut
+        block, _ = _query(pinned, segment, view, {"filterModel": filters, "startRow": 0, "endRow": limit}, manifest,
+                          max_rows=limit)
     except AppError as exc:
         raise dash.exceptions.PreventUpdate from exc
-    request = request if isinstance(request, dict) else {}
-    filters = request.get("filterModel") or None
-    limit = data.settings().campaigns.max_members + 1  # one more: a too-long list is refused, never cut
-    block, _ = _query(rows, {"filterModel": filters, "startRow": 0, "endRow": limit}, manifest, max_rows=limit)
     what = "at-risk list" if view == "at-risk" else "all customers"
     description = f"{what} — {segment}" if segment else what
     return audience_form.source(block["customer_id"].tolist(), description + (" (filtered)" if filters else ""))
@@ -257,16 +258,15 @@ def export_csv(clicks: int | None, request: dict | None, version: str | None, sc
     if not clicks or not isinstance(version, str):
         raise dash.exceptions.PreventUpdate
     try:
-        rows, manifest, segment, view = _list_frame(version, scope)
+        pinned, manifest, segment, view = _list_frame(version, scope)
+        request = request if isinstance(request, dict) else {}
+        everything = {"filterModel": request.get("filterModel"), "sortModel": request.get("sortModel"),
+                      "startRow": 0, "endRow": EXPORT_MAX_ROWS}
+        block, _ = _query(pinned, segment, view, everything, manifest, max_rows=EXPORT_MAX_ROWS)
+        frame = queries.campaign_export(pinned, block["customer_id"].tolist(), manifest.get("currency", ""))
     except AppError as exc:
         raise dash.exceptions.PreventUpdate from exc
-    request = request if isinstance(request, dict) else {}
-    everything = {"filterModel": request.get("filterModel"), "sortModel": request.get("sortModel"),
-                  "startRow": 0, "endRow": EXPORT_MAX_ROWS}
-    block, _ = _query(rows, everything, manifest, max_rows=EXPORT_MAX_ROWS)
     name = safe_filename("customers", (segment or "all").lower(), view, version)
-    frame = campaign_rows(data.table("customers", version), data.table("segments", version),
-                          data.table("recommendations", version), block["customer_id"], manifest.get("currency", ""))
     return csv_download(frame, name)
 
 

@@ -5,19 +5,17 @@ The search box on this page is the shared Client 360 search; its callbacks live 
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Mapping
 from urllib.parse import quote, unquote
 
 import dash
 import dash_bootstrap_components as dbc
-import numpy as np
 import pandas as pd
 from dash import MATCH, Input, Output, State, callback, ctx, dcc, html
 
 from analytics.errors import AppError
-from dashboard import data
+from dashboard import data, queries
 from dashboard.components import client_view as cv
 from dashboard.components import prediction_view as pv
 from dashboard.components.history_view import timeline_card
@@ -53,24 +51,23 @@ def _segment_of(customer_id: str) -> str | None:
     """The customer's segment in the snapshot being served (None when unknown or unreadable)."""
     version = data.current_version()
     try:
-        return cv.customer_segment(data.table("customers", version), customer_id) if version else None
+        return queries.segment_of(version, customer_id) if version else None
     except AppError:
         return None
 
 
 def _body(version: str, manifest: Mapping, customer_id: str, state: Mapping) -> html.Div:
     currency = manifest.get("currency", "")
-    customers = data.table("customers", version)
-    customer = cv.find_customer(customers, customer_id)
+    customer = cv.find_customer(queries.customer(version, customer_id), customer_id)
     if customer is None:
-        suggestions = cv.suggestion_list(cv.suggest_ids(customers, customer_id), customer_id, state,
-                                         segment_names(data.table("segments", version)))
+        matches = queries.suggest_ids(version, customer_id.lower(), cv.SUGGESTIONS)
+        suggestions = cv.suggestion_list(matches, customer_id, state, segment_names(data.table("segments", version)))
         return html.Div([_top_bar(customer_id, False, state, search=False),
                          cv.not_found_view(customer_id, manifest, suggestions)])
     segments = data.table("segments", version)
     segment = segments[segments["segment"] == customer["segment"]]
-    orders = cv.customer_orders(data.table("orders", version), customer_id)
-    recs = cv.customer_recommendations(data.table("recommendations", version), customer_id)
+    orders = cv.customer_orders(data.customer_rows("orders", version, customer_id), customer_id)
+    recs = cv.customer_recommendations(data.customer_rows("recommendations", version, customer_id), customer_id)
     return html.Div([
         dcc.Store(id="client-id", data=customer_id),
         _top_bar(customer_id, bool(customer["at_risk"]), state),
@@ -79,7 +76,7 @@ def _body(version: str, manifest: Mapping, customer_id: str, state: Mapping) -> 
         cv.rfm_cards(customer, currency),
         pv.customer_predictions(customer, manifest, currency, state),
         cv.purchase_facts(customer, currency),
-        timeline_card(data.table("segment_history", version), customer, manifest, state),
+        timeline_card(data.customer_rows("segment_history", version, customer_id), customer, manifest, state),
         dbc.Row([
             dbc.Col(_history_card(orders, currency), xs=12, xl=5),
             dbc.Col([_usual_products_card(version, customer_id),
@@ -106,24 +103,9 @@ def _usual_products_card(version: str, customer_id: str) -> dbc.Card:
 
 
 def customer_block(version: str, table: str, customer_id: str) -> pd.DataFrame:
-    """The rows of ``customer_id`` in a snapshot table grouped by customer (``order_lines``, ``customer_products``).
-
-    The row range of every customer is found once per (version, table); a page then slices its block
-    instead of scanning the whole table (400,000 lines for ``order_lines``).
-    """
-    frame = data.table(table, version)
-    start, stop = _blocks(version, table).get(customer_id, (0, 0))
-    return frame.iloc[start:stop]
-
-
-@functools.lru_cache(maxsize=8)
-def _blocks(version: str, table: str) -> dict[str, tuple[int, int]]:
-    ids = data.table(table, version)["customer_id"].to_numpy(dtype=object)
-    if not len(ids):
-        return {}
-    starts = np.concatenate([[0], np.flatnonzero(ids[1:] != ids[:-1]) + 1])
-    stops = np.append(starts[1:], len(ids))
-    return {str(ids[a]): (int(a), int(b)) for a, b in zip(starts, stops)}
+    """The rows of ``customer_id`` in a snapshot table grouped by customer (``order_lines``, ``customer_products``),
+    read by key from the local copy."""
+    return data.customer_rows(table, version, customer_id)
 
 
 def _top_bar(customer_id: str, at_risk: bool, state: Mapping, search: bool = True) -> dbc.Row:
@@ -177,7 +159,8 @@ def show_more(clicks: int | None, customer_id: str | None, version: str | None) 
     if not clicks or not customer_id or not version:
         raise dash.exceptions.PreventUpdate
     currency = data.manifest(version).get("currency", "")
-    orders = cv.customer_orders(data.table("orders", version), cv.clean_id(customer_id))
+    customer_id = cv.clean_id(customer_id)
+    orders = cv.customer_orders(data.customer_rows("orders", version, customer_id), customer_id)
     shown = cv.HISTORY_PAGE * (clicks + 1)
     label = cv.more_label(len(orders), shown)
     return cv.history_table(orders, currency, shown), label, "" if label else "d-none"

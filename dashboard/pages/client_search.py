@@ -12,7 +12,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 from dash.development.base_component import ComponentType
 
-from dashboard import data
+from dashboard import data, queries
 from dashboard.components import client_view as cv
 from dashboard.components import format as fmt
 from dashboard.components.segment_names import segment_name, segment_names
@@ -38,24 +38,23 @@ def layout(**query: str) -> html.Div:
 
 def _body(version: str, manifest: Mapping, state: Mapping) -> html.Div:
     currency = manifest.get("currency", "")
-    customers = data.table("customers", version)
     segment = state.get("segment")
-    scope = customers[customers["segment"] == segment] if segment else customers
+    total = queries.customer_count(version)
     names = segment_names(data.table("segments", version))
     at_risk_title = _("At-risk customers to call first in {segment}") if segment else \
         _("At-risk customers to call first")
     best_title = _("Best customers by revenue ({currency}) in {segment}") if segment else \
         _("Best customers by revenue ({currency})")
     shown = segment_name(names, segment) if segment else ""
-    at_risk = scope[scope["at_risk"]].nlargest(EXAMPLES, "risk_score")
-    best = scope.nlargest(EXAMPLES, "monetary")
+    at_risk = queries.top_customers(version, segment, "risk_score", EXAMPLES, at_risk=True)
+    best = queries.top_customers(version, segment, "monetary", EXAMPLES)
     full_list = dcc.Link(_("See the full at-risk list →"), href=page_href("/actions", state, view="at-risk"),
                          id="client-at-risk-list-link", className="small")
     return html.Div([
         html.H2(_("Client 360"), className="h4 mb-1", id="client-search-title"),
         html.P(_("Everything about one customer: segment and what to do, recency, frequency and spend, purchase "
                  "history and personalised product recommendations. Search among the {num} customers of the "
-                 "snapshot by id.").format(num=fmt.count(len(customers))), className="text-body-secondary mb-3"),
+                 "snapshot by id.").format(num=fmt.count(total)), className="text-body-secondary mb-3"),
         dbc.Card(dbc.CardBody(cv.search_box(autofocus=True)), class_name="mb-3 client-search-card"),
         dbc.Row([
             dbc.Col(_examples(at_risk_title.format(segment=shown), _("highest risk score"),
@@ -82,8 +81,8 @@ def suggest(text: str | None, version: str | None, filters: dict | None) -> Comp
     """Suggestions while typing: up to 10 ids starting with (first) or containing the text."""
     if not version:
         raise dash.exceptions.PreventUpdate
-    return cv.suggestion_list(cv.suggest_ids(data.table("customers", version), text or ""), text or "", filters,
-                              segment_names(data.table("segments", version)))
+    matches = queries.suggest_ids(version, cv.clean_id(text).lower(), cv.SUGGESTIONS)
+    return cv.suggestion_list(matches, text or "", filters, segment_names(data.table("segments", version)))
 
 
 @callback(Output("url", "href", allow_duplicate=True), Input("client-search-input", "n_submit"),
@@ -95,10 +94,10 @@ def open_customer(_submit: int | None, _clicks: int | None, text: str | None, ve
     typed = cv.clean_id(text)
     if not typed or not version:
         raise dash.exceptions.PreventUpdate
-    customers = data.table("customers", version)
-    if cv.find_customer(customers, typed) is None:
-        matches = cv.suggest_ids(customers, typed)
+    segment = queries.segment_of(version, typed)
+    if segment is None:
+        matches = queries.suggest_ids(version, typed.lower(), cv.SUGGESTIONS)
         if len(matches) != 1:
             raise dash.exceptions.PreventUpdate
-        typed = matches.iloc[0]["customer_id"]
-    return cv.customer_href(typed, filters, cv.customer_segment(customers, typed))
+        typed, segment = matches.iloc[0]["customer_id"], matches.iloc[0]["segment"]
+    return cv.customer_href(typed, filters, segment)

@@ -14,12 +14,11 @@ from urllib.parse import quote
 
 import dash
 import dash_bootstrap_components as dbc
-import numpy as np
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
 from analytics.errors import AppError
-from dashboard import data
+from dashboard import data, queries
 from dashboard.components import audience as au
 from dashboard.components import audience_form
 from dashboard.components import format as fmt
@@ -63,15 +62,9 @@ def find_rule(version: str, rule_id: str) -> tuple[pd.Series | None, str | None]
     return (found.iloc[0], str(found.iloc[0]["segment"])) if len(found) else (None, None)
 
 
-@data.by_version
-def buyers(version: str) -> dict[str, np.ndarray]:
-    """Each product's buyers at one snapshot version (built once per version)."""
-    return au.buyers_index(data.table("product_buyers", version))
-
-
 def rule_audience(version: str, rule: pd.Series, segment: str | None) -> pd.DataFrame:
     """The rule's audience at the pinned version."""
-    return au.audience(rule, buyers(version), data.table("customers", version), segment)
+    return queries.rule_audience(version, list(rule["antecedents"]), list(rule["consequents"]), segment)
 
 
 def _product_links(codes: Iterable[Any], names: Iterable[Any], state: Mapping) -> list:
@@ -174,8 +167,9 @@ def export_audience(clicks: int | None, ref: dict | None, version: str | None) -
             raise dash.exceptions.PreventUpdate
         people = rule_audience(version, rule, segment)
         currency = data.manifest(version).get("currency", "")
+        customers = queries.customers_by_id(version, people["customer_id"].tolist())
+        recommendations = queries.best_recommendations(version, people["customer_id"].tolist())
     except AppError as exc:
         raise dash.exceptions.PreventUpdate from exc
-    frame = au.export_frame(people, rule, data.table("customers", version), data.table("segments", version),
-                            data.table("recommendations", version), currency)
+    frame = au.export_frame(people, rule, customers, data.table("segments", version), recommendations, currency)
     return csv_download(frame, safe_filename("audience", rule_id, version))

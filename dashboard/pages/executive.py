@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Hashable, Mapping
 from typing import Any
 
@@ -10,11 +11,12 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
-from dashboard import data
+from dashboard import data, queries
 from dashboard.components import format as fmt
 from dashboard.components import segment_view
 from dashboard.components.charts import graph, monthly_figure, pareto_figure, segment_share_figure
 from dashboard.components.kpi import kpi_card
+from dashboard.components.movement_view import NEW
 from dashboard.components.movement_view import executive_summary as movement_summary
 from dashboard.components.shell import page_href
 from dashboard.i18n import N_
@@ -28,6 +30,10 @@ def layout(**query: str) -> html.Div:
     """Page layout for ``/?segment=…``."""
     state = page_state(query)
     return render_cached("/", state, _body)
+
+
+def _window_moves(version: str, start: str, end: str) -> tuple[pd.DataFrame, dict[str, int]] | None:
+    return queries.window_moves(version, start, end, NEW)
 
 
 def _body(version: str, manifest: Mapping, state: Mapping) -> html.Div:
@@ -51,7 +57,7 @@ def _body(version: str, manifest: Mapping, state: Mapping) -> html.Div:
         html.H2(title, className="h4 mb-3"),
         unknown,
         _alert(kpis, segments, selected, currency, state),
-        movement_summary(data.table("segment_history", version), manifest, state),
+        movement_summary(functools.partial(_window_moves, version), manifest, state),
         dbc.Row(_money_cards(kpis, segments, selected, currency), class_name="g-3 mb-3", id="money-cards"),
         dbc.Row(_kpi_cards(version, kpis, segments, selected, currency, manifest), class_name="g-3 mb-3"),
         dbc.Row([
@@ -106,10 +112,7 @@ def _kpi_cards(version: str, kpis: pd.DataFrame, segments: pd.DataFrame, selecte
     definitions = kpis["definition"]
     if selected:
         row = segments[segments["segment"] == selected].iloc[0]  # one row per segment
-        customers = data.table("customers", version)
-        active_days = manifest.get("parameters", {}).get("rfm", {}).get("active_days", 90)
-        in_segment = customers[customers["segment"] == selected]
-        active = int((in_segment["recency_days"] <= active_days).sum())
+        active = queries.active_in_segment(version, selected, queries.active_days(manifest))
         values: dict[Hashable, Any] = {"active_customers": active, "customers": row["customers"],
                                        "avg_basket": row["avg_basket"], "avg_customer_value": row["mean_monetary"]}
         scope = f" Here: the customers of segment {selected}."

@@ -7,7 +7,6 @@ URL: ``/movement?from=YYYY-MM-DD&to=YYYY-MM-DD&measure=customers|value`` plus th
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 
 import dash
@@ -17,15 +16,14 @@ import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
 from analytics.errors import AppError
-from dashboard import data
+from dashboard import data, queries
 from dashboard.components import action_view, audience_form
 from dashboard.components import client_view as cv
 from dashboard.components import format as fmt
 from dashboard.components import movement_view as mv
-from dashboard.components.campaign import campaign_rows
 from dashboard.components.charts import graph
 from dashboard.components.export import csv_download, safe_filename
-from dashboard.components.grid_query import MAX_BLOCK_ROWS, query_rows
+from dashboard.components.grid_query import MAX_BLOCK_ROWS
 from dashboard.components.shell import page_href
 from dashboard.i18n import N_
 from dashboard.pages._frame import page_state, render_cached
@@ -70,13 +68,22 @@ def _href(state: Mapping, scope: Mapping, **changes: object) -> str:
     return page_href(mv.PATH, state, **keys)
 
 
-@functools.lru_cache(maxsize=64)
-def _moves(version: str, start: str, end: str) -> pd.DataFrame:
-    """Every customer's move between two period ends, built once per snapshot version and window."""
+def _moves(version: str, start: str, end: str) -> tuple[str, list]:
+    """Every customer's move between two period ends, as a SELECT and its parameters (dashboard.queries)."""
     manifest = data.manifest(version)
-    active_days = manifest.get("parameters", {}).get("rfm", {}).get("active_days", 90)
-    return mv.transitions(data.table("segment_history", version), start, end,
-                          mv.history_meta(manifest).get("ranking", []), active_days)
+    return queries.moves_source(start, end, mv.history_meta(manifest).get("ranking", []),
+                                queries.active_days(manifest), mv.NEW)
+
+
+@data.by_version
+def _flows(version: str, start: str, end: str) -> pd.DataFrame:
+    return queries.flows(version, _moves(version, start, end))
+
+
+@data.by_version
+def _scope_count(version: str, start: str, end: str, kind: str | None, from_segment: str | None,
+                 to_segment: str | None) -> int:
+    return queries.scope_count(version, *_scoped(version, start, end, kind, from_segment, to_segment))
 
 
 def _body(version: str, manifest: Mapping, state: Mapping) -> html.Div:
@@ -88,8 +95,9 @@ def _body(version: str, manifest: Mapping, state: Mapping) -> html.Div:
                                           id="movement-empty")])
     meta, currency = mv.history_meta(manifest), manifest.get("currency", "")
     ranking = meta.get("ranking", [])
-    moves = _moves(version, scope["from"], scope["to"])
-    flow_table = mv.flows(moves)
+    found = queries.window_moves(version, scope["from"], scope["to"], mv.NEW)
+    slipped, counts = found if found else (pd.DataFrame(columns=["customer_id", "monetary"]), {})
+    flow_table = _flows(version, scope["from"], scope["to"])
     window = f"between {scope['from']} and {scope['to']}"
     return html.Div([
         dcc.Store(id="movement-scope", data={**scope, "embed": state.get("embed"), "segment": state.get("segment")}),
@@ -98,14 +106,14 @@ def _body(version: str, manifest: Mapping, state: Mapping) -> html.Div:
                f"the transactions before each date ({meta.get('scoring', 'quantiles')} scores). Up or down follows the "
                f"scheme's ranking: {' > '.join(ranking)}.", className="small text-body-secondary mb-2"),
         _controls(meta, scope),
-        mv.summary_badges(mv.window_counts(moves), window),
+        mv.summary_badges(counts, window),
         dbc.Card(dbc.CardBody([
             graph(mv.sankey_figure(flow_table, ranking, scope["measure"], currency, scope["from"], scope["to"]),
                   id="movement-sankey"),
             html.P("Click a flow to list its customers. Green: upgrades, red: downgrades, grey: same segment, "
                    "blue: new customers.", className="small text-body-secondary mb-0"),
         ]), class_name="mb-3 mt-2"),
-        dbc.Card(dbc.CardBody(_list_section(version, moves, scope, state, meta, currency)), class_name="mb-3",
+        dbc.Card(dbc.CardBody(_list_section(version, scope, state, meta, currency)), class_name="mb-3",
                  id="movement-list-card") if scope["list"] else None,
         dbc.Card(dbc.CardBody([
             html.H3("Transition matrix (customers and net value)", className="h6 mb-1"),
@@ -114,7 +122,7 @@ def _body(version: str, manifest: Mapping, state: Mapping) -> html.Div:
             mv.transition_matrix(flow_table, ranking, currency,
                                  lambda a, b: _href(state, scope, list="flow", from_segment=a, to_segment=b)),
         ]), class_name="mb-3"),
-        dbc.Card(dbc.CardBody(_downgrades_section(moves, scope, state, meta, currency)), class_name="mb-3"),
+        dbc.Card(dbc.CardBody(_downgrades_section(slipped, scope, state, meta, currency)), class_name="mb-3"),
     ], className="movement-page")
 
 
@@ -135,23 +143,23 @@ def _controls(meta: Mapping, scope: Mapping) -> dbc.Row:
     ], class_name="g-2 mb-2 align-items-end")
 
 
-def _list_section(version: str, moves: pd.DataFrame, scope: Mapping, state: Mapping, meta: Mapping,
-                  currency: str) -> list:
-    rows = _scoped(version, scope["from"], scope["to"], scope["list"], scope["from_segment"], scope["to_segment"])
+def _list_section(version: str, scope: Mapping, state: Mapping, meta: Mapping, currency: str) -> list:
+    ids = queries.ids_of(version, _scoped(version, scope["from"], scope["to"], scope["list"], scope["from_segment"],
+                                          scope["to_segment"]))
     close = dcc.Link("× Close", href=_href(state, scope, list=None), id="movement-list-close", className="small ms-2")
     title = mv.list_title(scope, scope["from"], scope["to"])
     tools = html.Div([
-        audience_form.button(disabled=rows.empty), html.Span(" "),
+        audience_form.button(disabled=not ids), html.Span(" "),
         dbc.Button("Export CSV", id="movement-export", color="secondary", outline=True, size="sm",
-                   disabled=rows.empty, title="Download every row matching the current filters and sort"),
+                   disabled=not ids, title="Download every row matching the current filters and sort"),
         dcc.Loading(dcc.Download(id="movement-download"), type="dot", parent_className="d-inline-block ms-2"),
         close,
     ], className="d-flex align-items-center")
     header = html.Div([html.H3(title, className="h6 mb-0 me-3", id="movement-list-title"), tools],
                       className="d-flex flex-wrap align-items-center justify-content-between gap-2 mb-2")
     # "Create audience" (issue 14) from exactly this list: its ids and what it is, in words
-    form = audience_form.modal(audience_form.source(rows["customer_id"].astype(str).tolist(), f"movement: {title}"))
-    if rows.empty:
+    form = audience_form.modal(audience_form.source(ids, f"movement: {title}"))
+    if not ids:
         return [header, dbc.Alert("No customer in this list.", color="light", id="movement-list-empty"), form]
     size = data.settings().dashboard.page_size
     size = size if 0 < size <= MAX_BLOCK_ROWS else 25
@@ -167,9 +175,8 @@ def _list_section(version: str, moves: pd.DataFrame, scope: Mapping, state: Mapp
                                    className="small text-body-secondary mt-2"), form]
 
 
-def _downgrades_section(moves: pd.DataFrame, scope: Mapping, state: Mapping, meta: Mapping, currency: str) -> list:
+def _downgrades_section(slipped: pd.DataFrame, scope: Mapping, state: Mapping, meta: Mapping, currency: str) -> list:
     top, at_risk = meta.get("top_segments", []), meta.get("at_risk_segments", [])
-    slipped = mv.downgrades(moves, top, at_risk)
     head = html.Div([
         html.H3(f"High-value downgrades: {_customers(len(slipped))}", className="h6 mb-0 me-3", id="downgrades-title"),
         dcc.Link("See all in the list →", href=_href(state, scope, list="downgrades"), id="downgrades-link",
@@ -196,17 +203,19 @@ def _customers(value: int) -> str:
     return f"{fmt.count(value)} customer" + ("" if value == 1 else "s")
 
 
-@functools.lru_cache(maxsize=64)
 def _scoped(version: str, start: str, end: str, kind: str | None, from_segment: str | None,
-            to_segment: str | None) -> pd.DataFrame:
-    """The customers of one validated list, built once per snapshot version and scope."""
-    meta = mv.history_meta(data.manifest(version))
-    scope = {"list": kind, "from_segment": from_segment, "to_segment": to_segment}
-    return mv.scoped_moves(_moves(version, start, end), scope, meta.get("top_segments", []),
-                           meta.get("at_risk_segments", []))
+            to_segment: str | None) -> tuple[str, list]:
+    """The customers of one validated list, as a SELECT and its parameters."""
+    manifest = data.manifest(version)
+    meta = mv.history_meta(manifest)
+    if kind == "downgrades":
+        return queries.downgrades_source(start, end, meta.get("ranking", []), queries.active_days(manifest), mv.NEW,
+                                         meta.get("top_segments", []), meta.get("at_risk_segments", []))
+    return queries.scoped_moves_source(_moves(version, start, end), kind, from_segment, to_segment,
+                                       meta.get("top_segments", []), meta.get("at_risk_segments", []))
 
 
-def _list_frame(version: object, scope: object) -> tuple[pd.DataFrame, Mapping, dict]:
+def _list_frame(version: object, scope: object) -> tuple[tuple[str, list], Mapping, dict]:
     """The list at the pinned version, revalidated from the (untrusted) scope the browser sent back."""
     if not isinstance(version, str) or not isinstance(scope, Mapping):
         raise dash.exceptions.PreventUpdate
@@ -216,11 +225,11 @@ def _list_frame(version: object, scope: object) -> tuple[pd.DataFrame, Mapping, 
         raise dash.exceptions.PreventUpdate
     rows = _scoped(version, checked["from"], checked["to"], checked["list"], checked["from_segment"],
                    checked["to_segment"])
-    return rows, manifest, checked
+    return rows, manifest, {**checked, "version": version}
 
 
-def _query(rows: pd.DataFrame, request: object, **limits: int) -> tuple[pd.DataFrame, int]:
-    return query_rows(rows, request, mv.GRID_COLUMNS, mv.DEFAULT_SORT, mv.TIEBREAK, **limits)
+def _query(rows: tuple[str, list], version: str, request: object, **limits: int) -> tuple[pd.DataFrame, int]:
+    return data.grid_page(version, rows[0], rows[1], request, mv.GRID_COLUMNS, mv.DEFAULT_SORT, mv.TIEBREAK, **limits)
 
 
 @callback(Output("url", "href", allow_duplicate=True), Input("movement-from", "value"),
@@ -254,12 +263,14 @@ def get_rows(request: dict | None, version: str | None, scope: dict | None) -> t
     if not isinstance(request, dict):
         raise dash.exceptions.PreventUpdate
     try:
-        rows, manifest, _ = _list_frame(version, scope)
+        rows, manifest, checked = _list_frame(version, scope)
+        block, total = _query(rows, checked["version"], request)
+        in_scope = _scope_count(checked["version"], checked["from"], checked["to"], checked["list"],
+                                checked["from_segment"], checked["to_segment"])
     except AppError:
         return {"rowData": [], "rowCount": 0}, "This list cannot be loaded right now."
-    block, total = _query(rows, request)
     return ({"rowData": mv.grid_rows(block, manifest.get("currency", "")), "rowCount": total},
-            action_view.list_count(total, len(rows)))
+            action_view.list_count(total, in_scope))
 
 
 @callback(Output("url", "href", allow_duplicate=True), Input("movement-grid", "cellClicked"),
@@ -270,7 +281,7 @@ def open_client(cell: dict | None, version: str | None, scope: dict | None) -> s
     if not isinstance(customer, str) or not isinstance(version, str) or not 0 < len(customer) <= cv.MAX_ID_LENGTH:
         raise dash.exceptions.PreventUpdate
     try:
-        known = cv.find_customer(data.table("customers", version), customer) is not None
+        known = queries.segment_of(version, customer) is not None
     except AppError:
         known = False
     if not known:
@@ -288,16 +299,14 @@ def export_csv(clicks: int | None, request: dict | None, version: str | None, sc
         raise dash.exceptions.PreventUpdate
     try:
         rows, manifest, checked = _list_frame(version, scope)
-        customers, segments = data.table("customers", version), data.table("segments", version)
-        recommendations = data.table("recommendations", version)
+        request = request if isinstance(request, dict) else {}
+        everything = {"filterModel": request.get("filterModel"), "sortModel": request.get("sortModel"),
+                      "startRow": 0, "endRow": EXPORT_MAX_ROWS}
+        block, _ = _query(rows, version, everything, max_rows=EXPORT_MAX_ROWS)
+        frame = queries.campaign_export(version, block["customer_id"].tolist(), manifest.get("currency", ""))
     except AppError as exc:
         raise dash.exceptions.PreventUpdate from exc
-    request = request if isinstance(request, dict) else {}
-    everything = {"filterModel": request.get("filterModel"), "sortModel": request.get("sortModel"),
-                  "startRow": 0, "endRow": EXPORT_MAX_ROWS}
-    block, _ = _query(rows, everything, max_rows=EXPORT_MAX_ROWS)
     what = "high-value-downgrades" if checked["list"] == "downgrades" else \
         f"{checked['from_segment']}-to-{checked['to_segment']}"
     name = safe_filename("movement", what, str(checked["from"]), str(checked["to"]), version)
-    frame = campaign_rows(customers, segments, recommendations, block["customer_id"], manifest.get("currency", ""))
     return csv_download(frame, name)

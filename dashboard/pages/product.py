@@ -11,7 +11,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from dashboard import data
+from dashboard import data, queries
 from dashboard.components import product_view as pv
 from dashboard.components.charts import graph
 from dashboard.components.segment_names import segment_names
@@ -49,9 +49,8 @@ def _body(version: str, manifest: Mapping, state: Mapping) -> html.Div:
         return html.Div([back, not_found(_("No product with stock code {code} was sold to customers in this "
                                            "snapshot.").format(code=code or _("(empty)")))])
     product = found.iloc[0]
-    recommended = data.table("recommendations", version)
     monthly = data.table("product_monthly", version)
-    by_segment = pv.buyers_by_segment(data.table("product_buyers", version), data.table("customers", version), code)
+    by_segment = queries.buyers_by_segment(version, code)
     rules = data.table("rules", version)
     explore = page_href("/cross-sell", state, req=code)
     names = segment_names(data.table("segments", version))
@@ -59,7 +58,7 @@ def _body(version: str, manifest: Mapping, state: Mapping) -> html.Div:
         back,
         html.H1([str(product["description"]).capitalize(), html.Small(f" {code}", className="text-body-secondary")],
                 className="h4 mt-2 mb-3", id="product-title"),
-        pv.figures(product, int((recommended["stock_code"] == code).sum()), currency),
+        pv.figures(product, queries.recommended_count(version, code), currency),
         dbc.Row([
             dbc.Col(dbc.Card(dbc.CardBody(graph(pv.monthly_figure(monthly[monthly["stock_code"] == code], currency),
                                                 id="product-monthly"))), lg=7),

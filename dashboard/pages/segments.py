@@ -10,7 +10,7 @@ import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 from dash.development.base_component import ComponentType
 
-from dashboard import data
+from dashboard import data, queries
 from dashboard.components import segment_view as view
 from dashboard.components.charts import graph
 from dashboard.components.history_view import history_cards
@@ -47,7 +47,7 @@ def _body(version: str, manifest: Mapping, state: Mapping) -> html.Div:
                  className="d-flex align-items-baseline mb-2"),
         view.segment_picker(segments, selected, state),
         content,
-        history_cards(data.table("segment_history", version), data.table("score_cutpoints", version), manifest,
+        history_cards(queries.segment_sizes(version), data.table("score_cutpoints", version), manifest,
                       selected, state),
     ], className="segments-page")
 
@@ -64,7 +64,7 @@ def _overview(segments: pd.DataFrame, currency: str, state: Mapping) -> html.Div
 
 def _segment(version: str, segments: pd.DataFrame, selected: str, currency: str, state: Mapping) -> html.Div:
     row = segments[segments["segment"] == selected].iloc[0]  # names are unique; the caller checked it is there
-    overall = view.overall_profile(data.table("customers", version))
+    overall = queries.profile_means(version)
     kpis = data.table("kpis", version).set_index("kpi")
     products = data.table("segment_products", version)
     products = products[products["segment"] == selected]

@@ -1,0 +1,126 @@
+"""Local Parquet copies of snapshot tables, shared by every worker of the machine, queried with DuckDB.
+
+A table of a version is copied once from the store into ``<cache dir>/<version>/<table>.parquet``: its
+bytes are checked against the manifest digest, written to a temporary file and moved into place with
+``os.replace``, so a reader sees the whole verified file or nothing, and two workers racing to copy the
+same table both end with the same file. Workers then query the files with their own DuckDB connection;
+the pages they read live once in the OS page cache, not in each worker's heap.
+
+The copies are the dashboard's "last good copy": while the store is down, pages keep answering from the
+files of the version they serve. Old versions are pruned when a newer one is served.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from analytics.errors import SnapshotError
+
+__all__ = ["LocalTables", "default_cache_dir", "KEEP_VERSIONS"]
+
+log = logging.getLogger(__name__)
+
+KEEP_VERSIONS = 3  # version directories kept besides the served ones (a page pinned to an older version still reads)
+PRUNE_AFTER_S = 600.0  # a version directory is removed only when untouched for this long (other apps may share it)
+MEMORY_LIMIT = "256MB"  # DuckDB's buffer memory per worker (sorts spill to disk beyond it)
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
+
+
+def default_cache_dir() -> Path:
+    """``<system temp dir>/segments-dashboard``: where the copies go when ``dashboard.cache_dir`` is not set."""
+    return Path(tempfile.gettempdir()) / "segments-dashboard"
+
+
+class LocalTables:
+    """The copies under one cache directory, and this process's DuckDB connection to query them."""
+
+    def __init__(self, root: str | Path | None = None) -> None:
+        self.root = Path(root) if root else default_cache_dir()
+        self._lock = threading.Lock()
+        self._connection: duckdb.DuckDBPyConnection | None = None
+        self._pid: int | None = None
+
+    def __repr__(self) -> str:
+        return f"LocalTables({str(self.root)!r})"
+
+    def path(self, version: str, table: str, digest: str, read: Callable[[], bytes]) -> Path:
+        """The local file of ``table`` at ``version``, copied first from ``read()`` when missing.
+
+        Raises:
+            SnapshotError: the bytes read do not match ``digest``, or the name is not a plain name.
+            Whatever ``read`` raises (the store is down: StoreUnavailableError).
+        """
+        target = self.root / _checked(version) / f"{_checked(table)}.parquet"
+        if target.exists():
+            return target
+        data = read()
+        if hashlib.sha256(data).hexdigest() != digest:
+            raise SnapshotError(f"Table '{table}' of snapshot {version} does not match its digest.")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(prefix=f".{table}.", suffix=".tmp", dir=target.parent)
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+            os.replace(temp, target)  # atomic: a racing worker's copy is the same verified bytes
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+        log.info("table copied locally", extra={"fields": {"version": version, "table": table,
+                                                                "bytes": len(data)}})
+        return target
+
+    def prune(self, keep: Iterable[str | None]) -> None:
+        """Remove version directories other than ``keep`` and the KEEP_VERSIONS newest (names sort by date)
+        once untouched for PRUNE_AFTER_S."""
+        if not self.root.is_dir():
+            return
+        kept = {v for v in keep if v}
+        versions = sorted((p for p in self.root.iterdir() if p.is_dir()), key=lambda p: p.name, reverse=True)
+        for stale in versions[KEEP_VERSIONS:]:
+            if stale.name not in kept and time.time() - stale.stat().st_mtime > PRUNE_AFTER_S:
+                shutil.rmtree(stale, ignore_errors=True)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+        """Run ``sql`` with ``params`` (``?`` placeholders) on a cursor of this process's connection.
+
+        Values are never formatted into ``sql``: callers pass them as parameters. The frame has the dtypes
+        a snapshot table decoded with pyarrow has (Arrow is converted the same way).
+        """
+        cursor = self._cursor()
+        try:
+            result: pa.Table = cursor.sql(sql, params=list(params)).to_arrow_table()
+            return result.to_pandas()
+        except duckdb.Error as exc:
+            raise SnapshotError(f"Query on the local snapshot copy failed ({exc}).") from exc
+        finally:
+            cursor.close()
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        """A cursor (its own connection to the shared in-memory database) for the calling thread; a new
+        database after a fork (gunicorn preloads the app, then forks the workers)."""
+        with self._lock:
+            if self._connection is None or self._pid != os.getpid():
+                self._connection = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "threads": 2})
+                self._connection.execute("SET parquet_metadata_cache = true")  # once the parquet extension is loaded
+                self._pid = os.getpid()
+            return self._connection.cursor()
+
+
+def _checked(name: str) -> str:
+    if not _SAFE_NAME.match(name) or name in (".", ".."):
+        raise SnapshotError(f"Not a version or table name: {name!r}.")
+    return name
