@@ -123,3 +123,97 @@ def test_segments_overview_and_segment_in_french(dash_app, french):
     assert_french(body)
     assert_french(charts)
     assert_french(tooltips(tree))
+
+
+def test_movement_in_french(dash_app, french):
+    page = page_module("/movement")
+    tree = page.layout(list="downgrades")
+    body = text(tree, " ")
+    for words in ("Mouvements entre segments", "Matrice de transition", "Baisses de clients haute valeur",
+                  "en hausse", "devenus inactifs", "Exporter en CSV", "CSV, en-têtes en français", "Mesure"):
+        assert words in body, words
+    assert re.search(r"10 nov\. 2011", body)  # the window's dates, French style
+    charts = figure_texts(tree)
+    assert "Clients passant du 10 nov. 2011" in charts and "Clients fidèles" in charts
+    assert_french(body)
+    assert_french(charts)
+    assert_french(tooltips(tree))
+    grid = by_id(tree, "movement-grid")
+    assert [c["headerName"] for c in grid.columnDefs][:4] == ["Client", "Segment de départ", "Segment d’arrivée",
+                                                              "Mouvements"]
+    scope = by_id(tree, "movement-scope").data
+    response, count = page.get_rows({"startRow": 0, "endRow": 25}, by_id(tree, "page-version").data, scope)
+    assert {row["from_segment"] for row in response["rowData"]} <= {"Champions", "Clients fidèles"}
+    assert {row["movement"] for row in response["rowData"]} == {"baisse"}
+    assert re.fullmatch(r"\d+ clients", count.replace("\u202f", " "))
+
+
+def test_actions_in_french(dash_app, french):
+    page = page_module("/actions")
+    tree = page.layout(segment="Can't Lose Them")
+    body = text(tree, " ")
+    for words in ("Actions — À ne pas perdre", "Matrice des actions prioritaires", "Réactiver",
+                  "Campagne de réengagement personnalisée", "Clients haute valeur à risque — À ne pas perdre",
+                  "Créer une audience", "Exporter en CSV", "À risque seulement", "par an en jeu"):
+        assert words in body, words
+    assert_french(body)
+    assert_french(tooltips(tree))
+    grid = by_id(tree, "at-risk-grid")
+    headers = " ".join(c["headerName"] + " " + c.get("headerTooltip", "") for c in grid.columnDefs)
+    assert "Score de risque" in headers and "Dernier achat" in headers
+    assert_french(headers)
+    assert grid.dashGridOptions["localeText"]["page"] == "Page" and grid.dashGridOptions["localeText"]["of"] == "sur"
+    segment_filter = next(c for c in grid.columnDefs if c["colId"] == "segment")["filterParams"]["filterOptions"]
+    assert {(option["displayKey"], option["displayName"]) for option in segment_filter[1:]} >= {
+        ("is:Loyal", "Clients fidèles"), ("is:Can't Lose Them", "À ne pas perdre")}  # values: ids; shown: names
+    version = by_id(tree, "page-version").data
+    response, count = page.get_rows({"startRow": 0, "endRow": 25}, version, by_id(tree, "actions-scope").data)
+    first = response["rowData"][0]
+    assert first["segment"] == "À ne pas perdre" and first["action"] == "Réactiver"
+    assert "segment=Can%27t+Lose+Them" in first["href"] and "segment_id" not in first  # the id stays English
+    assert re.fullmatch(r"\d+ clients", count.replace("\u202f", " "))
+
+
+def _triggered(button: str):
+    """A Dash callback context in which ``button`` was clicked (what Dash sets while a callback runs)."""
+    from dash._callback_context import context_value
+    from dash._utils import AttributeDict
+
+    return context_value.set(AttributeDict(triggered_inputs=[{"prop_id": f"{button}.n_clicks", "value": 1}]))
+
+
+def _headers(download: dict) -> list[str]:
+    return download["content"].lstrip("\ufeff").split("\r\n", 1)[0].split(",")
+
+
+def test_exports_keep_the_contract_and_offer_readable_headers(dash_app, french):
+    from dash._callback_context import context_value
+
+    from analytics.campaign_columns import CAMPAIGN_COLUMNS
+
+    page = page_module("/actions")
+    version = by_id(page.layout(), "page-version").data
+    scope, grid = {"segment": "Champions", "view": "all"}, {"startRow": 0, "endRow": 25}
+    token = _triggered("export-csv")
+    try:
+        contract = page.export_csv(1, grid, version, scope)
+    finally:
+        context_value.reset(token)
+    assert _headers(contract) == list(CAMPAIGN_COLUMNS)  # a French page still exports the English names
+    token = _triggered("export-csv-local")
+    try:
+        readable = page.export_csv(None, grid, version, scope, 1)
+    finally:
+        context_value.reset(token)
+    headers = _headers(readable)
+    assert headers[:3] == ["N° client", "Pays", "Segment"] and "Code produit 1" in headers
+    assert len(headers) == len(CAMPAIGN_COLUMNS)
+    assert contract["content"].split("\r\n", 1)[1] == readable["content"].split("\r\n", 1)[1]  # same rows
+    movement = page_module("/movement")
+    scope = by_id(movement.layout(), "movement-scope").data | {"list": "downgrades"}
+    token = _triggered("movement-export-local")
+    try:
+        download = movement.export_csv(None, {}, version, scope, 1)
+    finally:
+        context_value.reset(token)
+    assert _headers(download)[:3] == ["N° client", "Pays", "Segment"]
