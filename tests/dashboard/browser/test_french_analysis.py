@@ -20,7 +20,7 @@ SVG_TEXTS = ("return Array.from(document.querySelectorAll('.gtitle, .g-gtitle te
 PAGES = [
     ("/", "#monthly-graph .gtitle", ["Synthèse exécutive", "Ventes brutes", "Chiffre d’affaires net", "Panier moyen",
                                      "Clients actifs", "Voir la liste et que faire"],
-     ["Courbe de Pareto", "Ventes brutes et retours par mois", "Clients fidèles", "déc. 2011"]),
+     ["Courbe de Pareto", "Ventes brutes et retours par mois", "Clients fidèles"]),
     ("/segments", "#segment-comparison-graph .gtitle", ["Vue d’ensemble", "les plus urgents d’abord",
                                                         "Ce que signifie chaque score", "À ne pas perdre"],
      ["Chiffre d’affaires et clients par segment", "Part des clients (%)", "Taille des segments"]),
@@ -52,8 +52,8 @@ def test_analysis_page_in_french(dash_duo, live_server, path, ready, texts, char
     dash_duo.wait_for_text_to_equal("#nav-home", "Synthèse exécutive", timeout=20)
     assert dash_duo.find_element("html").get_attribute("lang") == "fr"
     body = dash_duo.find_element("body").text
-    for text in texts:
-        assert text in body, text
+    for text in texts:  # any case: KPI labels and table headers are upper-cased by CSS
+        assert text.casefold() in body.casefold(), text
     svg = dash_duo.driver.execute_script(SVG_TEXTS)
     for text in chart_texts:
         assert text in svg, text
@@ -87,14 +87,16 @@ def test_actions_grid_in_french(dash_duo, live_server):
     assert dash_duo.find_element("#export-csv-local").text == "CSV, en-têtes en français"
 
 
-@pytest.mark.parametrize("lang", ["en", "fr"])
-def test_the_navbar_fits_one_line_at_desktop_width(dash_duo, live_server, lang):
+def test_the_navbar_fits_one_line_at_desktop_width_in_french_as_in_english(dash_duo, live_server):
     dash_duo.driver.set_window_size(1400, 1000)
-    dash_duo.server_url = f"{live_server}/movement?lang={lang}"
-    dash_duo.wait_for_element("#movement-sankey .sankey-node", timeout=30)
-    links = dash_duo.find_elements(".app-navbar .nav-link")
-    assert len(links) >= 8
-    tops = {round(link.location["y"]) for link in links}
-    assert len(tops) == 1, tops  # every page link on one line
-    height = dash_duo.driver.execute_script("return document.querySelector('.app-navbar').offsetHeight")
-    assert height <= 80, height
+    heights = {}
+    for lang in ("en", "fr"):
+        dash_duo.server_url = f"{live_server}/movement?lang={lang}"
+        dash_duo.wait_for_element("#movement-sankey .sankey-node", timeout=30)
+        dash_duo.wait_for_element(f"#lang-{lang}[aria-current]", timeout=10)
+        links = dash_duo.find_elements(".app-navbar .nav-link")
+        assert len(links) >= 8
+        tops = {round(link.location["y"]) for link in links}
+        assert len(tops) == 1, (lang, tops)  # every page link on one line
+        heights[lang] = dash_duo.driver.execute_script("return document.querySelector('.app-navbar').offsetHeight")
+    assert heights["fr"] == heights["en"], heights  # the longer French names do not wrap the bar
