@@ -24,12 +24,13 @@ from analytics.audiences import ID_MAX, Audience, build_audience, check_audience
 from analytics.errors import AudienceError
 from dashboard import data, queries
 from dashboard.components.ops_view import token_ok
+from dashboard.i18n import N_
 
 __all__ = ["AUTH_HELP", "Writer", "writer", "members_for", "preview", "create", "valid_id", "export_frame"]
 
 log = logging.getLogger("dashboard.audiences")
 
-AUTH_HELP = ("Saving audiences needs a signed-in user, and no sign-in is configured. Ask the administrator to set "
+AUTH_HELP = N_("Saving audiences needs a signed-in user, and no sign-in is configured. Ask the administrator to set "
              "BASIC_AUTH_USER and BASIC_AUTH_PASSWORD, or TRUSTED_USER_HEADER behind the company's SSO proxy, or "
              "OPS_TOKEN (then type the operator token here). The command line works too: "
              "python -m jobs.audiences create --help")

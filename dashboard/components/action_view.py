@@ -12,7 +12,9 @@ from dash import dcc, html
 
 from dashboard.components import format as fmt
 from dashboard.components import priority as priority_colors
+from dashboard.components.charts import scheme_row
 from dashboard.components.segment_view import slug
+from dashboard.i18n import SOURCE_LANGUAGE, _, current_language, localised, ngettext
 
 __all__ = ["VIEWS", "GRID_COLUMNS", "DEFAULT_SORT", "TIEBREAK", "priority_color", "action_matrix", "headline",
            "customer_list", "column_defs", "grid_rows", "scope_totals", "view_toggle", "empty_list", "list_count"]
@@ -49,8 +51,9 @@ def action_matrix(segments: pd.DataFrame, currency: str, selected: str | None,
     """
     ordered = segments.sort_values("priority_rank", kind="stable")
     head = html.Thead(html.Tr([html.Th(h, className=c) for h, c in (
-        ("Segment", ""), ("Priority", ""), ("Action", ""), ("Tactic", ""), ("Customers", "text-end"),
-        (f"Revenue at stake ({currency})", "text-end"), ("At-risk customers", "text-end"))]))
+        (_("Segment"), ""), (_("Priority"), ""), (_("Action"), ""), (_("Tactic"), ""), (_("Customers"), "text-end"),
+        (_("Revenue at stake ({currency})").format(currency=currency), "text-end"),
+        (_("At-risk customers"), "text-end"))]))
     rows = [_matrix_row(row, currency, row["segment"] == selected, bool(selected), links.get(row["segment"], "#"))
             for row in ordered.to_dict("records")]
     return dbc.Table([head, html.Tbody(rows)], hover=True, responsive=True, size="sm",
@@ -58,14 +61,17 @@ def action_matrix(segments: pd.DataFrame, currency: str, selected: str | None,
 
 
 def _matrix_row(row: Mapping, currency: str, is_selected: bool, any_selected: bool, href: str) -> html.Tr:
-    title = "Show every segment" if is_selected else f"Focus the list on {row['segment']}"
+    name = localised(row, "segment")
+    title = _("Show every segment") if is_selected else _("Focus the list on {segment}").format(segment=name)
     at_stake = row["revenue_at_stake"]
+    english = current_language() == SOURCE_LANGUAGE
     return html.Tr([
-        html.Td([dcc.Link(row["segment"], href=href, title=title, className="segment-link stretched-link"),
-                 html.Div(row["label_fr"], className="small text-body-secondary", lang="fr")]),
-        html.Td(priority_colors.badge(row["priority"], row["priority_rank"], class_name="priority-badge")),
-        html.Td(row["action"], className="fw-semibold"),
-        html.Td(row["tactic"], className="small"),
+        html.Td([dcc.Link(name, href=href, title=title, className="segment-link stretched-link"),
+                 html.Div(row["label_fr"], className="small text-body-secondary", lang="fr") if english else None]),
+        html.Td(priority_colors.badge(priority_colors.label(row["priority"]), row["priority_rank"],
+                                      class_name="priority-badge")),
+        html.Td(localised(row, "action"), className="fw-semibold"),
+        html.Td(localised(row, "tactic"), className="small"),
         html.Td(fmt.count(row["customers"]), className="text-end"),
         html.Td(fmt.money(at_stake, currency) if at_stake else "–", className="text-end"),
         html.Td(fmt.count(row["at_risk_customers"]) if row["at_risk_customers"] else "–", className="text-end"),
@@ -80,20 +86,26 @@ def scope_totals(segments: pd.DataFrame, segment: str | None) -> tuple[int, floa
 
 
 def headline(at_risk: int, at_stake: float, currency: str, segment: str | None) -> dbc.Alert:
-    """``134 high-value customers at risk — £550,900 a year at stake`` for the scope (or the all-clear)."""
-    where = f" in {segment}" if segment else ""
+    """``134 high-value customers at risk — £550,900 a year at stake`` for the scope (or the all-clear);
+    ``segment``: the segment's name as shown."""
     if not at_risk:
-        return dbc.Alert(f"No high-value customer at risk{where}.", color="success", id="actions-headline",
-                         class_name="py-2")
-    noun = "customer" if at_risk == 1 else "customers"
-    return dbc.Alert(html.Strong(f"{fmt.count(at_risk)} high-value {noun} at risk{where} — "
-                                 f"{fmt.money(at_stake, currency)} a year at stake"),
-                     color="danger", id="actions-headline", class_name="py-2")
+        text = _("No high-value customer at risk in {segment}.").format(segment=segment) if segment \
+            else _("No high-value customer at risk.")
+        return dbc.Alert(text, color="success", id="actions-headline", class_name="py-2")
+    if segment:
+        line = ngettext("%(num)s high-value customer at risk in {segment} — {amount} a year at stake",
+                        "%(num)s high-value customers at risk in {segment} — {amount} a year at stake", at_risk)
+    else:
+        line = ngettext("%(num)s high-value customer at risk — {amount} a year at stake",
+                        "%(num)s high-value customers at risk — {amount} a year at stake", at_risk)
+    text = (line % {"num": fmt.count(at_risk)}).format(segment=segment, amount=fmt.money(at_stake, currency))
+    return dbc.Alert(html.Strong(text), color="danger", id="actions-headline", class_name="py-2")
 
 
 def view_toggle(view: str, hrefs: Mapping[str, str], segment: str | None) -> dbc.ButtonGroup:
     """The two list views as links (at risk only, all customers); ``hrefs`` maps each view to its URL."""
-    labels = {"at-risk": "At risk only", "all": "All customers of the segment" if segment else "All customers"}
+    labels = {"at-risk": _("At risk only"),
+              "all": _("All customers of the segment") if segment else _("All customers")}
     return dbc.ButtonGroup([
         dbc.Button(labels[name], href=hrefs[name], id=f"view-{name}", color="primary", outline=view != name,
                    size="sm", active=view == name)
@@ -101,11 +113,14 @@ def view_toggle(view: str, hrefs: Mapping[str, str], segment: str | None) -> dbc
 
 
 def empty_list(view: str, segment: str | None, all_href: str) -> dbc.Alert:
-    """Shown instead of the grid when the scope holds nobody."""
-    where = f" in {segment}." if segment else "."
-    text = ("No high-value customer at risk" if view == "at-risk" else "No customer") + where
-    more = dcc.Link(" See all customers of the segment →", href=all_href, className="alert-link") \
+    """Shown instead of the grid when the scope holds nobody (``segment``: its name as shown)."""
+    if view == "at-risk":
+        text = _("No high-value customer at risk in {segment}.") if segment else _("No high-value customer at risk.")
+    else:
+        text = _("No customer in {segment}.") if segment else _("No customer.")
+    more = dcc.Link(" " + _("See all customers of the segment →"), href=all_href, className="alert-link") \
         if view == "at-risk" and segment else None
+    text = text.format(segment=segment)
     return dbc.Alert([text, more], color="light", id="list-empty", class_name="mb-0")
 
 
@@ -142,9 +157,11 @@ _PREDICTED = {"value_at_stake": 0.0, "expected_orders_90d": float("nan"), "p_ord
 def list_count(matching: int, in_scope: int) -> str:
     """``19 customers of 134`` (rows matching the grid's filters, of the rows in scope)."""
     if not matching:
-        return "No customer matches these filters"
-    of = f" of {fmt.count(in_scope)}" if matching != in_scope else ""
-    return f"{fmt.count(matching)} customer{'s' if matching != 1 else ''}{of}"
+        return _("No customer matches these filters")
+    if matching == in_scope:
+        return ngettext("%(num)s customer", "%(num)s customers", matching) % {"num": fmt.count(matching)}
+    return (ngettext("%(num)s customer of {total}", "%(num)s customers of {total}", matching)
+            % {"num": fmt.count(matching)}).format(total=fmt.count(in_scope))
 
 
 def column_defs(currency: str, sort: tuple[str, bool] = DEFAULT_SORT[0]) -> list[dict]:
@@ -161,30 +178,33 @@ def column_defs(currency: str, sort: tuple[str, bool] = DEFAULT_SORT[0]) -> list
                 **right, **extra}
 
     columns = [
-        col("customer_id", "Customer", "text", pinned="left", width=110, cellRenderer="CustomerLink",
+        col("customer_id", _("Customer"), "text", pinned="left", width=110, cellRenderer="CustomerLink",
             cellClass="customer-cell",  # the link fills the cell (assets/actions.css): a click anywhere on it opens
-            headerTooltip="Click a customer to open Client 360 (middle-click or Ctrl+click: new tab)"),
-        col("segment", "Segment", "text", minWidth=140, flex=1),
-        col("risk_score", "Risk score", "number", minWidth=125, flex=1,
-            headerTooltip="0–100: how far a valuable customer is past their usual buying rhythm"),
-        col("value_at_stake", f"Expected value at stake ({currency})", "number", minWidth=170, flex=1,
-            headerTooltip="At-risk customers: their expected net value over the next 12 months"),
-        col("p_order_90d", "Chance of order (90 d)", "number", minWidth=150, flex=1,
-            headerTooltip="Model probability (BG/NBD) of at least one order in the next 90 days"),
-        col("expected_orders_90d", "Expected orders (90 d)", "number", minWidth=140, flex=1,
-            headerTooltip="Expected purchase days in the next 90 days (BG/NBD)"),
-        col("next_order_date", "Next order expected", "date", minWidth=125, flex=1, floatingFilter=False,
-            headerTooltip="Last purchase day + the customer's usual gap between orders"),
-        col("last_purchase", "Last purchase", "date", minWidth=125, flex=1, floatingFilter=False),
-        col("recency_days", "Recency (days)", "number", minWidth=120, flex=1),
-        col("frequency", "Orders", "number", minWidth=90, flex=1),
-        col("monetary", f"Monetary ({currency})", "number", minWidth=120, flex=1,
-            headerTooltip="Net value: sales minus the customer's returns, never below 0"),
-        col("revenue_at_stake", f"Revenue at stake ({currency}/year)", "number", minWidth=155, flex=1,
-            headerTooltip="At-risk customers: net value × 365 / days since their first purchase (at least 90 "
-                          "days counted), what a year without them costs"),
-        col("action", "Action", "text", minWidth=110, flex=1),
-        col("risk_reason", "Why at risk", "text", minWidth=320, flex=2, wrapText=False, tooltipField="risk_reason"),
+            headerTooltip=_("Click a customer to open Client 360 (middle-click or Ctrl+click: new tab)")),
+        col("segment", _("Segment"), "text", minWidth=140, flex=1),
+        col("risk_score", _("Risk score"), "number", minWidth=125, flex=1,
+            headerTooltip=_("0–100: how far a valuable customer is past their usual buying rhythm")),
+        col("value_at_stake", _("Expected value at stake ({currency})").format(currency=currency), "number",
+            minWidth=170, flex=1,
+            headerTooltip=_("At-risk customers: their expected net value over the next 12 months")),
+        col("p_order_90d", _("Chance of order (90 d)"), "number", minWidth=150, flex=1,
+            headerTooltip=_("Model probability (BG/NBD) of at least one order in the next 90 days")),
+        col("expected_orders_90d", _("Expected orders (90 d)"), "number", minWidth=140, flex=1,
+            headerTooltip=_("Expected purchase days in the next 90 days (BG/NBD)")),
+        col("next_order_date", _("Next order expected"), "date", minWidth=125, flex=1, floatingFilter=False,
+            headerTooltip=_("Last purchase day + the customer's usual gap between orders")),
+        col("last_purchase", _("Last purchase"), "date", minWidth=125, flex=1, floatingFilter=False),
+        col("recency_days", _("Recency (days)"), "number", minWidth=120, flex=1),
+        col("frequency", _("Orders"), "number", minWidth=90, flex=1),
+        col("monetary", _("Monetary ({currency})").format(currency=currency), "number", minWidth=120, flex=1,
+            headerTooltip=_("Net value: sales minus the customer's returns, never below 0")),
+        col("revenue_at_stake", _("Revenue at stake ({currency}/year)").format(currency=currency), "number",
+            minWidth=155, flex=1,
+            headerTooltip=_("At-risk customers: net value × 365 / days since their first purchase (at least 90 "
+                            "days counted), what a year without them costs")),
+        col("action", _("Action"), "text", minWidth=110, flex=1),
+        col("risk_reason", _("Why at risk"), "text", minWidth=320, flex=2, wrapText=False,
+            tooltipField="risk_reason"),
     ]
     for column in columns:
         if column["field"] == sort[0]:
@@ -192,15 +212,27 @@ def column_defs(currency: str, sort: tuple[str, bool] = DEFAULT_SORT[0]) -> list
     return columns
 
 
-def grid_rows(rows: pd.DataFrame, currency: str) -> list[dict]:
-    """Display rows for the grid: readable dates, money with the currency, rounded scores."""
+def grid_rows(rows: pd.DataFrame, currency: str, segments: pd.DataFrame | None = None) -> list[dict]:
+    """Display rows for the grid: readable dates, money with the currency, rounded scores; with ``segments``
+    (the scheme's rows), segment names and actions in the page's language (``segment_id`` keeps the id)."""
+    names, actions = _scheme_texts(segments)
     return [{
-        "customer_id": row["customer_id"], "segment": row["segment"], "risk_score": f"{row['risk_score']:.1f}",
+        "customer_id": row["customer_id"], "segment": names.get(row["segment"], row["segment"]),
+        "segment_id": row["segment"], "risk_score": fmt.number(row["risk_score"]),
         "last_purchase": fmt.day(row["last_purchase"]), "recency_days": int(row["recency_days"]),
         "frequency": int(row["frequency"]), "monetary": fmt.money(row["monetary"], currency, decimals=2),
         "revenue_at_stake": fmt.money(row["revenue_at_stake"], currency, decimals=2) if row["at_risk"] else "–",
-        "action": row["action"],
+        "action": actions.get(row["segment"], row["action"]),
         "value_at_stake": fmt.money(row["value_at_stake"], currency) if row["at_risk"] else "–",
         "p_order_90d": fmt.share(row["p_order_90d"], 0), "expected_orders_90d": fmt.number(row["expected_orders_90d"]),
         "next_order_date": fmt.day(row["next_order_date"]), "risk_reason": row["risk_reason"],
     } for row in rows.to_dict("records")]
+
+
+def _scheme_texts(segments: pd.DataFrame | None) -> tuple[dict[str, str], dict[str, str]]:
+    """(segment name, action) in the current language, by segment id."""
+    if segments is None:
+        return {}, {}
+    records = [scheme_row(r) for r in segments.to_dict("records")]
+    return ({str(r["segment"]): localised(r, "segment") for r in records},
+            {str(r["segment"]): localised(r, "action") for r in records})

@@ -24,6 +24,7 @@ from analytics.errors import AppError
 from dashboard import audiences, data
 from dashboard.components import format as fmt
 from dashboard.components.shell import page_href
+from dashboard.i18n import _, ngettext
 
 __all__ = ["SOURCE", "button", "modal", "source"]
 
@@ -37,41 +38,41 @@ def source(ids: list[str], description: str) -> dict:
 
 def button(disabled: bool = False) -> dbc.Button:
     """The "Create audience" button that opens the modal."""
-    return dbc.Button("Create audience", id="audience-open", color="primary", outline=True, size="sm",
-                      disabled=disabled, title="Save this list as a campaign audience with a random control group")
+    return dbc.Button(_("Create audience"), id="audience-open", color="primary", outline=True, size="sm",
+                      disabled=disabled, title=_("Save this list as a campaign audience with a random control group"))
 
 
 def modal(initial: Mapping | None = None) -> html.Div:
     """The modal and its source store (one per page)."""
     share = round(data.settings().campaigns.control_share * 100)
     who = audiences.writer(request)
-    closed = None if who.configured or who.needs_token else dbc.Alert(audiences.AUTH_HELP, color="warning",
+    closed = None if who.configured or who.needs_token else dbc.Alert(_(audiences.AUTH_HELP), color="warning",
                                                                        id="audience-auth-help", class_name="py-2")
     body = dbc.ModalBody([
         closed,
         html.P(id="audience-description", className="small text-body-secondary"),
-        dbc.Label("Name", html_for="audience-name"),
-        dbc.Input(id="audience-name", maxlength=80, placeholder="e.g. Win-back December, 15 % off by e-mail"),
-        dbc.Label("Note (offer, channel)", html_for="audience-note", class_name="mt-2"),
+        dbc.Label(_("Name"), html_for="audience-name"),
+        dbc.Input(id="audience-name", maxlength=80, placeholder=_("e.g. Win-back December, 15 % off by e-mail")),
+        dbc.Label(_("Note (offer, channel)"), html_for="audience-note", class_name="mt-2"),
         dbc.Textarea(id="audience-note", maxlength=500, rows=2),
-        dbc.Label(["Control group (% held out) ", html.Span("ⓘ", title=(
+        dbc.Label([_("Control group (% held out)") + " ", html.Span("ⓘ", title=_(
             "Members drawn at random (stratified by segment) who are NOT contacted, so that the uplift can be "
             "measured against them. 10 % is usual; at most 50 %."))], html_for="audience-share",
             class_name="mt-2"),
         dbc.Input(id="audience-share", type="number", min=1, max=50, step=1, value=share),
-        html.Div([dbc.Label("Operator token", html_for="audience-token", class_name="mt-2"),
+        html.Div([dbc.Label(_("Operator token"), html_for="audience-token", class_name="mt-2"),
                   dbc.Input(id="audience-token", type="password", autocomplete="off")],
                  hidden=not who.needs_token),
         dbc.Alert(id="audience-preview", color="light", class_name="mt-3 mb-0 py-2"),
         html.Div(id="audience-result", className="mt-2"),
     ])
     footer = dbc.ModalFooter([
-        dbc.Button("Cancel", id="audience-cancel", color="secondary", outline=True),
-        dbc.Button("Save audience", id="audience-save", color="primary", disabled=closed is not None),
+        dbc.Button(_("Cancel"), id="audience-cancel", color="secondary", outline=True),
+        dbc.Button(_("Save audience"), id="audience-save", color="primary", disabled=closed is not None),
     ])
     return html.Div([
         dcc.Store(id=SOURCE, data=dict(initial) if initial else None),
-        dbc.Modal([dbc.ModalHeader(dbc.ModalTitle("Create audience")), body, footer], id="audience-modal",
+        dbc.Modal([dbc.ModalHeader(dbc.ModalTitle(_("Create audience"))), body, footer], id="audience-modal",
                   is_open=False, size="lg"),
     ])
 
@@ -91,15 +92,19 @@ def show_preview(chosen: Mapping | None, share: object, is_open: bool, version: 
     if not is_open:
         raise dash.exceptions.PreventUpdate
     if not isinstance(chosen, Mapping) or not isinstance(version, str):
-        return "Preparing the list…", None
+        return _("Preparing the list…"), None
     try:
         sizes = audiences.preview(chosen.get("ids"), _share(share), version)
     except AppError as exc:
         return str(exc), None
-    return (html.Span([html.Strong(f"{fmt.count(sizes['members'])} customers: "),
-                       f"{fmt.count(sizes['target'])} in the target group (to contact), ",
-                       f"{fmt.count(sizes['control'])} held out as control (not contacted)."], id="audience-sizes"),
-            f"From {chosen.get('description', 'this list')} · membership frozen at this snapshot.")
+    members = ngettext("%(num)s customer:", "%(num)s customers:", int(sizes["members"])) % {
+        "num": fmt.count(sizes["members"])}
+    return (html.Span([html.Strong(members + " "),
+                       _("{target} in the target group (to contact), {control} held out as control (not "
+                         "contacted).").format(target=fmt.count(sizes["target"]),
+                                               control=fmt.count(sizes["control"]))], id="audience-sizes"),
+            _("From {list} · membership frozen at this snapshot.").format(
+                list=chosen.get("description") or _("this list")))
 
 
 @callback(Output("audience-result", "children"), Input("audience-save", "n_clicks"),
@@ -113,7 +118,7 @@ def save(clicks: int | None, chosen: Mapping | None, name: str | None, note: str
         raise dash.exceptions.PreventUpdate
     who = audiences.writer(request, token)
     if who.user is None:
-        text = "Wrong operator token." if who.needs_token else audiences.AUTH_HELP
+        text = _("Wrong operator token.") if who.needs_token else _(audiences.AUTH_HELP)
         return dbc.Alert(text, color="danger", id="audience-error", class_name="py-2 mb-0")
     try:
         saved = audiences.create(chosen.get("ids") or [], name=name, note=note, share=_share(share),
@@ -121,10 +126,12 @@ def save(clicks: int | None, chosen: Mapping | None, name: str | None, note: str
                                  user=who.user)
     except AppError as exc:
         return dbc.Alert(str(exc), color="danger", id="audience-error", class_name="py-2 mb-0")
-    link = dcc.Link("Open its campaign page →", href=page_href(f"/campaigns/{saved.audience_id}"),
+    link = dcc.Link(_("Open its campaign page →"), href=page_href(f"/campaigns/{saved.audience_id}"),
                     className="alert-link", id="audience-link")
-    return dbc.Alert([f"Saved “{saved.name}” ({saved.audience_id}): {fmt.count(saved.sizes['target'])} to contact, "
-                      f"{fmt.count(saved.sizes['control'])} held out. Results appear after the next refresh. ", link],
+    return dbc.Alert([_("Saved “{name}” ({id}): {target} to contact, {control} held out. Results appear after the "
+                        "next refresh.").format(name=saved.name, id=saved.audience_id,
+                                                target=fmt.count(saved.sizes["target"]),
+                                                control=fmt.count(saved.sizes["control"])) + " ", link],
                      color="success", id="audience-saved", class_name="py-2 mb-0")
 
 

@@ -1,18 +1,58 @@
-"""Plotly figures for the executive summary, and the common chart style."""
+"""Plotly figures for the executive summary, and the common chart style.
+
+Texts (titles, axes, legends, hover templates) are in the page's language; :func:`graph_config` gives plotly
+the language's month names and number separators (``%b %Y`` → ``déc. 2011``, ``1,234.5`` → ``1 234,5``).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import lru_cache
 
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
+from babel import Locale
+from babel.dates import format_date, get_day_names, get_month_names
 from dash import dcc
 
+from dashboard.components import format as fmt
+from dashboard.i18n import SOURCE_LANGUAGE, _, current_language, localised
+
 __all__ = ["GRAPH_CONFIG", "TITLE_CHARS", "use_chart_theme", "wrap", "styled", "graph", "pareto_figure",
-           "segment_share_figure", "monthly_figure", "PALETTE"]
+           "segment_share_figure", "monthly_figure", "PALETTE", "graph_config", "money_template", "segment_names",
+           "scheme_row"]
 
 GRAPH_CONFIG: dcc.Graph.Config = {"displayModeBar": False, "responsive": True}  # dcc.Graph config used on every page
 PALETTE = {"customers": "#6c8ebf", "revenue": "#2f6f4f", "highlight": "#d9822b", "muted": "#b8c2cc",
            "returns": "#b54a4a"}
+
+
+@lru_cache(maxsize=8)
+def _plotly_locale(lang: str) -> dict:
+    """A plotly.js locale (``config.locales``) from Babel's CLDR data: month and day names, separators."""
+    locale = Locale.parse(lang)
+    months = [get_month_names(width, locale=locale) for width in ("wide", "abbreviated")]
+    days = [get_day_names(width, locale=locale) for width in ("wide", "abbreviated")]
+    return {"format": {
+        "months": [months[0][i] for i in range(1, 13)], "shortMonths": [months[1][i] for i in range(1, 13)],
+        "days": [days[0][(i + 6) % 7] for i in range(7)], "shortDays": [days[1][(i + 6) % 7] for i in range(7)],
+        "decimal": locale.number_symbols["latn"]["decimal"], "thousands": locale.number_symbols["latn"]["group"],
+    }}
+
+
+def graph_config() -> dcc.Graph.Config:
+    """:data:`GRAPH_CONFIG` in the current language: plotly's month names and number separators follow it."""
+    lang = current_language()
+    if lang == SOURCE_LANGUAGE:
+        return GRAPH_CONFIG
+    return {**GRAPH_CONFIG, "locale": lang, "locales": {lang: _plotly_locale(lang)}}
+
+
+def money_template(expression: str, currency: str) -> str:
+    """A plotly hover template piece for an amount, the currency where the language puts it:
+    ``£%{y:,.0f}`` in English, ``%{y:,.0f} £`` in French."""
+    return fmt.money(1.0, currency, 0).replace("1", expression, 1)
 
 
 def use_chart_theme() -> None:
@@ -49,7 +89,7 @@ def graph(figure: go.Figure | None = None, height: int | None = None, **props: o
     style = {"height": f"{px}px", **dict(props.pop("style", None) or {})}  # type: ignore[call-overload]
     if figure is not None:
         props["figure"] = figure
-    return dcc.Graph(config=GRAPH_CONFIG, style=style, **props)  # type: ignore[arg-type]
+    return dcc.Graph(config=graph_config(), style=style, **props)  # type: ignore[arg-type]
 
 
 DEFAULT_HEIGHT = 320  # px: a chart's height unless it says otherwise
@@ -69,37 +109,55 @@ def styled(fig: go.Figure, title: str, height: int = DEFAULT_HEIGHT) -> go.Figur
 def pareto_figure(pareto: pd.DataFrame, pareto_share: float, segment: str | None = None) -> go.Figure:
     """Cumulative customer value (net of returns) against customer share, with the 80 % mark; of one segment's
     customers when ``segment`` is given."""
-    who = f"{segment} customers" if segment else "customers"
+    who = _("{segment} customers").format(segment=segment) if segment else _("customers")
     fig = go.Figure(go.Scatter(
         x=pareto["customer_share"] * 100, y=pareto["revenue_share"] * 100, mode="lines",
-        line={"color": PALETTE["revenue"], "width": 3}, name="Cumulative value",
-        hovertemplate=f"Best %{{x:.0f}} % of {who} → %{{y:.1f}} % of their value<extra></extra>"))
+        line={"color": PALETTE["revenue"], "width": 3}, name=_("Cumulative value"),
+        hovertemplate=_("Best {x} % of {who} → {y} % of their value").format(
+            x="%{x:.0f}", y="%{y:.1f}", who=who) + "<extra></extra>"))
     fig.add_hline(y=80, line_dash="dot", line_color=PALETTE["muted"])
     fig.add_vline(x=pareto_share * 100, line_dash="dot", line_color=PALETTE["highlight"])
-    fig.add_annotation(x=pareto_share * 100, y=80, text=f"{pareto_share * 100:.1f} % of {who} → 80 %",
-                       showarrow=True, arrowhead=2, ax=60, ay=30)
-    fig.update_xaxes(title=f"{who[0].upper()}{who[1:]}, best first (%)", range=[0, 100], ticksuffix=" %")
-    fig.update_yaxes(title="Cumulative net value (%)", range=[0, 101], ticksuffix=" %")
-    title = f"Pareto curve of {segment}: share of value by share of customers (%)" if segment \
-        else "Pareto curve: share of customer value by share of customers (%)"
+    fig.add_annotation(x=pareto_share * 100, y=80, text=_("{share} of {who} → 80 %").format(
+        share=fmt.share(pareto_share), who=who), showarrow=True, arrowhead=2, ax=60, ay=30)
+    fig.update_xaxes(title=_("{who}, best first (%)").format(who=who[0].upper() + who[1:]), range=[0, 100],
+                     ticksuffix=" %")
+    fig.update_yaxes(title=_("Cumulative net value (%)"), range=[0, 101], ticksuffix=" %")
+    title = _("Pareto curve of {segment}: share of value by share of customers (%)").format(segment=segment) \
+        if segment else _("Pareto curve: share of customer value by share of customers (%)")
     return styled(fig, title)
 
 
 def segment_share_figure(segments: pd.DataFrame, selected: str | None = None) -> go.Figure:
-    """Share of customers and of customer value (net of returns) per segment (horizontal bars, click to select)."""
+    """Share of customers and of customer value (net of returns) per segment (horizontal bars, click to select).
+
+    Bars are labelled with the segment's name in the page's language; ``customdata`` keeps its id (English)."""
     ordered = segments.sort_values("revenue_share")
+    names = segment_names(ordered)
+    labels = [names[name] for name in ordered["segment"]]
     opacity = [1.0 if not selected or name == selected else 0.35 for name in ordered["segment"]]
     fig = go.Figure([
-        go.Bar(y=ordered["segment"], x=ordered["customer_share"] * 100, orientation="h", name="Customers",
+        go.Bar(y=labels, x=ordered["customer_share"] * 100, orientation="h", name=_("Customers"),
                marker={"color": PALETTE["customers"], "opacity": opacity}, customdata=ordered["segment"],
-               hovertemplate="%{y}: %{x:.1f} % of customers<extra></extra>"),
-        go.Bar(y=ordered["segment"], x=ordered["revenue_share"] * 100, orientation="h", name="Net value",
+               hovertemplate=_("{segment}: {share} % of customers").format(segment="%{y}", share="%{x:.1f}")
+               + "<extra></extra>"),
+        go.Bar(y=labels, x=ordered["revenue_share"] * 100, orientation="h", name=_("Net value"),
                marker={"color": PALETTE["revenue"], "opacity": opacity}, customdata=ordered["segment"],
-               hovertemplate="%{y}: %{x:.1f} % of customer value (net of returns)<extra></extra>"),
+               hovertemplate=_("{segment}: {share} % of customer value (net of returns)").format(
+                   segment="%{y}", share="%{x:.1f}") + "<extra></extra>"),
     ])
     fig.update_layout(barmode="group", clickmode="event")
-    fig.update_xaxes(title="Share (%)", ticksuffix=" %")
-    return styled(fig, "Customers and net value by segment (% of total) — click a segment", height=360)
+    fig.update_xaxes(title=_("Share (%)"), ticksuffix=" %")
+    return styled(fig, _("Customers and net value by segment (% of total) — click a segment"), height=360)
+
+
+def segment_names(segments: pd.DataFrame) -> dict[str, str]:
+    """Each segment's name in the current language (``label_fr`` in French), by its id (the English name)."""
+    return {str(row["segment"]): localised(scheme_row(row), "segment") for row in segments.to_dict("records")}
+
+
+def scheme_row(row: pd.Series | Mapping) -> dict[str, object]:
+    """A ``segments`` row as the mapping :func:`dashboard.i18n.localised` reads."""
+    return {str(key): value for key, value in row.items()}
 
 
 def monthly_figure(monthly: pd.DataFrame, currency: str, period_end: str | None = None,
@@ -110,25 +168,35 @@ def monthly_figure(monthly: pd.DataFrame, currency: str, period_end: str | None 
     last = monthly["month"].max() if len(monthly) else None
     partial = end is not None and last is not None and end.normalize() < last + pd.offsets.MonthEnd(0)
     complete = monthly[monthly["month"] != last] if partial else monthly
-    fig = go.Figure(_sales_bars(complete, currency, "Gross sales", PALETTE["revenue"]))
+    fig = go.Figure(_sales_bars(complete, currency, _("Gross sales"), PALETTE["revenue"]))
     if partial and end is not None:  # the month the data stops in: its own (grey) legend entry, not a note on a bar
+        to = format_date(end, "d MMM", locale=current_language())
         fig.add_trace(_sales_bars(monthly[monthly["month"] == last], currency,
-                                  f"Gross sales to {end.day} {end.strftime('%b')} (partial month)", PALETTE["muted"]))
+                                  _("Gross sales to {day} (partial month)").format(day=to), PALETTE["muted"]))
     with_returns = "returns" in monthly.columns
     if with_returns:
-        fig.add_trace(go.Bar(x=monthly["month"], y=-monthly["returns"], name="Returns",
+        fig.add_trace(go.Bar(x=monthly["month"], y=-monthly["returns"], name=_("Returns"),
                              marker_color=PALETTE["returns"],
-                             hovertemplate=f"%{{x|%b %Y}}: {currency}%{{customdata:,.0f}} returned<extra></extra>",
-                             customdata=monthly["returns"]))
+                             hovertemplate=_("{month}: {amount} returned").format(
+                                 month="%{x|%b %Y}", amount=money_template("%{customdata:,.0f}", currency))
+                             + "<extra></extra>", customdata=monthly["returns"]))
     fig.update_layout(barmode="relative")
     fig.update_xaxes(title=None, tickformat="%b %Y")
-    fig.update_yaxes(title=f"{currency} per month", tickprefix=currency, separatethousands=True)
-    what = "Monthly gross sales and returns" if with_returns else "Monthly revenue"
-    return styled(fig, f"{what} of {segment} ({currency})" if segment else f"{what} ({currency})")
+    prefix, suffix = money_template("|", currency).split("|")
+    fig.update_yaxes(title=_("{currency} per month").format(currency=currency), tickprefix=prefix,
+                     ticksuffix=suffix, separatethousands=True)
+    if segment:
+        title = (_("Monthly gross sales and returns of {segment} ({currency})") if with_returns
+                 else _("Monthly revenue of {segment} ({currency})")).format(segment=segment, currency=currency)
+    else:
+        title = (_("Monthly gross sales and returns ({currency})") if with_returns
+                 else _("Monthly revenue ({currency})")).format(currency=currency)
+    return styled(fig, title)
 
 
 def _sales_bars(monthly: pd.DataFrame, currency: str, name: str, colour: str) -> go.Bar:
     return go.Bar(x=monthly["month"], y=monthly["revenue"], marker_color=colour, name=name,
                   customdata=monthly[["orders", "customers"]],
-                  hovertemplate=f"%{{x|%b %Y}}: {currency}%{{y:,.0f}} gross sales<br>%{{customdata[0]:,}} "
-                                "orders, %{customdata[1]:,} customers<extra></extra>")
+                  hovertemplate=_("{month}: {amount} gross sales<br>{orders} orders, {customers} customers")
+                  .format(month="%{x|%b %Y}", amount=money_template("%{y:,.0f}", currency),
+                          orders="%{customdata[0]:,}", customers="%{customdata[1]:,}") + "<extra></extra>")

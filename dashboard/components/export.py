@@ -9,19 +9,22 @@ headers are text and are neutralised too.
 Headers are the stable English column names (a contract with other tools: docs/EXPORTS.md). For people
 opening a file in a spreadsheet, ``csv_download(..., localised_headers=True)`` writes readable headers in the
 request's language instead (``Customer id`` / ``N° client``): :data:`COLUMN_LABELS`, translated through the
-catalogue; a column without a label keeps its name.
+catalogue; a column without a label keeps its name. Pages offer both files with :func:`export_buttons` (``Export
+CSV`` and ``CSV, readable headers``) and pick with :func:`wants_localised_headers` in their export callback.
 """
 
 from __future__ import annotations
 
 import re
 
+import dash
+import dash_bootstrap_components as dbc
 import pandas as pd
 
 from dashboard.i18n import N_, _
 
 __all__ = ["FORMULA_PREFIXES", "COLUMN_LABELS", "neutralise_csv_cell", "to_safe_csv", "safe_filename",
-           "header_label", "csv_download"]
+           "header_label", "csv_download", "export_buttons", "wants_localised_headers", "LOCAL_SUFFIX"]
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -38,6 +41,7 @@ COLUMN_LABELS: dict[str, str] = {
     "stock_code": N_("Product code"), "description": N_("Product"), "quantity": N_("Quantity"),
 }
 _PRODUCT = re.compile(r"^product_(\d+)_(code|name)$")
+LOCAL_SUFFIX = "-local"  # id of the "readable headers" button: the export button's id + this
 
 
 def neutralise_csv_cell(value: object) -> object:
@@ -88,3 +92,26 @@ def csv_download(frame: pd.DataFrame, filename: str, localised_headers: bool = F
     if localised_headers:
         frame = frame.rename(columns=lambda name: header_label(str(name)))
     return {"content": "\ufeff" + to_safe_csv(frame), "filename": filename, "type": "text/csv", "base64": False}
+
+
+def export_buttons(button_id: str, disabled: bool = False) -> list[dbc.Button]:
+    """``Export CSV`` (the contract's column names, id ``button_id``) and ``CSV, readable headers`` (the columns'
+    labels in the page's language, id ``button_id + LOCAL_SUFFIX``), for a list's tools."""
+    return [
+        dbc.Button(_("Export CSV"), id=button_id, color="secondary", outline=True, size="sm", disabled=disabled,
+                   title=_("Download every row matching the current filters and sort (column names for other "
+                           "tools: docs/EXPORTS.md)")),
+        dbc.Button(_("CSV, readable headers"), id=button_id + LOCAL_SUFFIX, color="link", size="sm",
+                   disabled=disabled, class_name="px-1",
+                   title=_("The same file with column headers in this page's language, to read in a spreadsheet "
+                           "(not for an import into another tool)")),
+    ]
+
+
+def wants_localised_headers(button_id: str) -> bool:
+    """Whether the export callback was triggered by the "readable headers" button of ``button_id`` (False
+    outside a callback)."""
+    try:
+        return dash.ctx.triggered_id == button_id + LOCAL_SUFFIX
+    except dash.exceptions.MissingCallbackContextException:
+        return False

@@ -31,7 +31,11 @@ from typing import TypeVar
 
 import pandas as pd
 
+from dashboard.i18n import N_, SOURCE_LANGUAGE, _, current_language
+
 __all__ = [
+    "LOCALE_TEXT",
+    "locale_text",
     "CHOICE_FILTERS",
     "CHOICE_PREFIX",
     "DATE_FILTERS",
@@ -202,12 +206,14 @@ def _choice_mask(series: pd.Series, op: str, value: object) -> pd.Series | None:
     return None
 
 
-def choice_filter_params(values: Sequence[str]) -> dict:
-    """``filterParams`` of AG Grid's text filter offering exactly ``values`` as a list (no text to type).
+def choice_filter_params(values: Sequence[str], labels: Mapping[str, str] | None = None) -> dict:
+    """``filterParams`` of AG Grid's text filter offering exactly ``values`` as a list (no text to type), each
+    shown as ``labels[value]`` when given (a segment's name in the page's language; the value stays the id).
 
     Each option's predicate is ``choiceIs(<value as a JSON string>)`` from assets/dashAgGridComponentFunctions.js.
     """
-    options = [{"displayKey": f"{CHOICE_PREFIX}{value}", "displayName": value, "numberOfInputs": 0,
+    labels = labels or {}
+    options = [{"displayKey": f"{CHOICE_PREFIX}{value}", "displayName": labels.get(value, value), "numberOfInputs": 0,
                 "predicate": {"function": f"choiceIs({json.dumps(value)})"}}  # AG Grid drops options without one
                for value in values]
     return {"filterOptions": ["empty", *options], "defaultOption": "empty", "maxNumConditions": 1,
@@ -386,3 +392,25 @@ def _compare_sql(col: str, op: str, low: object, high: object) -> Condition | No
     sign = {"equals": "=", "notEqual": "<>", "greaterThan": ">", "greaterThanOrEqual": ">=", "lessThan": "<",
             "lessThanOrEqual": "<="}[op]
     return f"coalesce({col} {sign} ?, false)", [low]
+# AG Grid's own texts (pagination, filter menus), translated: ``dashGridOptions={"localeText": locale_text()}``.
+LOCALE_TEXT: dict[str, str] = {
+    "page": N_("Page"), "of": N_("of"), "to": N_("to"), "more": N_("more"), "next": N_("Next"),
+    "last": N_("Last"), "first": N_("First"), "previous": N_("Previous"), "firstPage": N_("First page"),
+    "lastPage": N_("Last page"), "nextPage": N_("Next page"), "previousPage": N_("Previous page"),
+    "loadingOoo": N_("Loading…"), "noRowsToShow": N_("No rows to show"), "filterOoo": N_("Filter…"),
+    "equals": N_("Equals"), "notEqual": N_("Does not equal"), "blank": N_("Blank"), "notBlank": N_("Not blank"),
+    "empty": N_("Choose one"), "lessThan": N_("Less than"), "greaterThan": N_("Greater than"),
+    "lessThanOrEqual": N_("Less than or equal to"), "greaterThanOrEqual": N_("Greater than or equal to"),
+    "inRange": N_("Between"), "inRangeStart": N_("From"), "inRangeEnd": N_("To"), "contains": N_("Contains"),
+    "notContains": N_("Does not contain"), "startsWith": N_("Begins with"), "endsWith": N_("Ends with"),
+    "before": N_("Before"), "after": N_("After"), "andCondition": N_("AND"), "orCondition": N_("OR"),
+    "applyFilter": N_("Apply"), "resetFilter": N_("Reset"), "clearFilter": N_("Clear"), "cancelFilter": N_("Cancel"),
+    "dateFormatOoo": N_("yyyy-mm-dd"), "ariaFilterValue": N_("Filter value"), "ariaFilterInput": N_("Filter input"),
+}
+
+
+def locale_text() -> dict[str, str]:
+    """AG Grid's ``localeText`` in the current language (empty in English: the grid's own texts)."""
+    if current_language() == SOURCE_LANGUAGE:
+        return {}
+    return {key: _(text) for key, text in LOCALE_TEXT.items()}

@@ -22,9 +22,10 @@ from dash.development.base_component import Component
 from plotly.colors import sample_colorscale
 
 from dashboard.components import format as fmt
-from dashboard.components.charts import styled
+from dashboard.components.charts import money_template, styled
 from dashboard.components.segment_view import slug
 from dashboard.components.shell import page_href
+from dashboard.i18n import N_, _, ngettext
 
 __all__ = [
     "DEFAULT_SORT",
@@ -46,6 +47,7 @@ __all__ = [
     "sankey_figure",
     "scoped_moves",
     "segment_colors",
+    "shown_name",
     "summary_badges",
     "transition_matrix",
     "transitions",
@@ -53,7 +55,7 @@ __all__ = [
 ]
 
 PATH = "/movement"
-NEW = "Not yet a customer"
+NEW = N_("Not yet a customer")  # an id in URLs (from_segment=…): shown through the catalogue
 MEASURES = ("customers", "value")
 LISTS = ("flow", "downgrades")
 GRID_COLUMNS = {"customer_id": "text", "from_segment": "text", "to_segment": "text", "movement": "text",
@@ -62,6 +64,14 @@ DEFAULT_SORT = (("monetary", False),)  # most valuable first
 TIEBREAK = "customer_id"
 _MOVE_COLORS = {"up": "rgba(47,111,79,0.45)", "down": "rgba(192,57,43,0.45)", "same": "rgba(152,164,176,0.35)",
                 "new": "rgba(108,142,191,0.45)"}
+
+
+MOVEMENT_LABELS = {"up": N_("up"), "down": N_("down"), "same": N_("same"), "new": N_("new")}
+
+
+def shown_name(name: str, names: Mapping[str, str] | None = None) -> str:
+    """A segment's name to show (``names[name]``, the scheme's label in the page's language), or the newcomers'."""
+    return _(NEW) if name == NEW else (names or {}).get(name, name)
 
 
 def history_meta(manifest: Mapping) -> dict:
@@ -135,21 +145,28 @@ def window_counts(moves: pd.DataFrame) -> dict[str, int]:
 
 
 def summary_badges(counts: Mapping[str, int], what: str) -> html.Div:
-    """``X upgraded · Y downgraded · Z new · W lapsed`` with the definitions on hover."""
-    items = [("upgraded", "success", "moved to a better-ranked segment"),
-             ("downgraded", "danger", "moved to a worse-ranked segment"),
-             ("new", "primary", "first purchase in the window"),
-             ("lapsed", "secondary", "active at the start (bought within the active window), not at the end")]
+    """``X upgraded · Y downgraded · Z new · W lapsed`` with the definitions on hover (``what``: the window)."""
+    items = [("upgraded", "success", ngettext("%(num)s upgraded", "%(num)s upgraded", counts["upgraded"]),
+              _("Customers who moved to a better-ranked segment {window}")),
+             ("downgraded", "danger", ngettext("%(num)s downgraded", "%(num)s downgraded", counts["downgraded"]),
+              _("Customers who moved to a worse-ranked segment {window}")),
+             ("new", "primary", ngettext("%(num)s new", "%(num)s new", counts["new"]),
+              _("Customers who made their first purchase {window}")),
+             ("lapsed", "secondary", ngettext("%(num)s lapsed", "%(num)s lapsed", counts["lapsed"]),
+              _("Customers who were active at the start (bought within the active window), not at the end, "
+                "{window}"))]
     return html.Div([
-        dbc.Badge(f"{fmt.count(counts[key])} {key}", color=color, class_name="me-2 movement-badge",
-                  id=f"movement-count-{key}", title=f"Customers who {help_text} {what}")
-        for key, color, help_text in items
+        dbc.Badge(label % {"num": fmt.count(counts[key])}, color=color, class_name="me-2 movement-badge",
+                  id=f"movement-count-{key}", title=help_text.format(window=what))
+        for key, color, label, help_text in items
     ], className="movement-summary", id="movement-summary")
 
 
 def sankey_figure(flow_table: pd.DataFrame, ranking: Sequence[str], measure: str, currency: str, start: str,
-                  end: str) -> go.Figure:
-    """Sankey from the segments at ``start`` (left, best on top) to those at ``end`` (right)."""
+                  end: str, names: Mapping[str, str] | None = None) -> go.Figure:
+    """Sankey from the segments at ``start`` (left, best on top) to those at ``end`` (right). Nodes show
+    ``names`` (the segments' names in the page's language); each link's ``label`` keeps the ids (English),
+    which a click reads (:func:`flow_from_click`)."""
     colors = segment_colors(ranking)
     left = [NEW, *ranking] if (flow_table["from_segment"] == NEW).any() else list(ranking)
     left = [name for name in left if name in set(flow_table["from_segment"])]
@@ -157,13 +174,16 @@ def sankey_figure(flow_table: pd.DataFrame, ranking: Sequence[str], measure: str
     index = {("L", n): i for i, n in enumerate(left)} | {("R", n): len(left) + i for i, n in enumerate(right)}
     column = "customers" if measure == "customers" else "value"
     shown = flow_table[flow_table[column] > 0]
-    unit = "customers" if measure == "customers" else f"{currency} net value"
+    unit = _("customers") if measure == "customers" else _("{currency} net value").format(currency=currency)
     value_format = "%{value:,.0f}"
+    shown_from = [shown_name(f, names) for f in shown["from_segment"]]
+    shown_to = [shown_name(t, names) for t in shown["to_segment"]]
     out_of = shown.groupby("from_segment")[column].sum()
     into = shown.groupby("to_segment")[column].sum()
     fig = go.Figure(go.Sankey(
         arrangement="fixed",
-        node={"label": [*left, *right], "color": [colors.get(n, "#98a4b0") for n in [*left, *right]], "pad": 12,
+        node={"label": [shown_name(n, names) for n in [*left, *right]],
+              "color": [colors.get(n, "#98a4b0") for n in [*left, *right]], "pad": 12,
               "thickness": 16, "hovertemplate": f"%{{label}}: {value_format} {unit}<extra></extra>",
               "x": [0.001] * len(left) + [0.999] * len(right),
               "y": _stacked([out_of.get(n, 0) for n in left]) + _stacked([into.get(n, 0) for n in right])},
@@ -172,12 +192,15 @@ def sankey_figure(flow_table: pd.DataFrame, ranking: Sequence[str], measure: str
               "value": shown[column].tolist(),
               "label": [f"{f} → {t}" for f, t in zip(shown["from_segment"], shown["to_segment"], strict=True)],
               "color": [_MOVE_COLORS[m] for m in shown["movement"]],
-              "customdata": shown[["customers", "value"]].to_numpy(),
-              "hovertemplate": "%{label}<br>%{customdata[0]:,} customers · " + currency
-                               + "%{customdata[1]:,.0f} net value<br>Click to list them<extra></extra>"},
+              "customdata": [[customers, value, f"{a} → {b}"] for customers, value, a, b in zip(
+                  shown["customers"], shown["value"], shown_from, shown_to, strict=True)],
+              "hovertemplate": "%{customdata[2]}<br>" + _("{customers} customers · {value} net value").format(
+                  customers="%{customdata[0]:,}", value=money_template("%{customdata[1]:,.0f}", currency))
+              + "<br>" + _("Click to list them") + "<extra></extra>"},
     ))
-    title = (f"{'Customers' if measure == 'customers' else f'Net value ({currency})'} moving from "
-             f"{fmt.day(start)} (left) to {fmt.day(end)} (right)")
+    title = (_("Customers moving from {start} (left) to {end} (right)") if measure == "customers"
+             else _("Net value ({currency}) moving from {start} (left) to {end} (right)")).format(
+        currency=currency, start=fmt.day(start), end=fmt.day(end))
     return styled(fig, title, height=520)
 
 
@@ -199,22 +222,22 @@ def flow_from_click(click: object, known: set[str]) -> tuple[str, str] | None:
     label = points[0].get("label") if isinstance(points, list) and points and isinstance(points[0], Mapping) else None
     if not isinstance(label, str) or " → " not in label:
         return None
-    start, _, end = label.partition(" → ")
+    start, _arrow, end = label.partition(" → ")
     return (start, end) if start in known | {NEW} and end in known else None
 
 
 def transition_matrix(flow_table: pd.DataFrame, ranking: Sequence[str], currency: str,
-                      href: Callable[[str, str], str]) -> dbc.Table:
+                      href: Callable[[str, str], str], names: Mapping[str, str] | None = None) -> dbc.Table:
     """Rows: segment at the start; columns: segment at the end; cells: customers and value, each a link to the
     list of those customers (``href(from, to)``). Upgrades are green, downgrades red."""
     by_pair: dict[tuple[str, str], dict[Any, Any]] = {
         (r["from_segment"], r["to_segment"]): r for r in flow_table.to_dict("records")}
     rows_names = [n for n in [NEW, *ranking] if n in set(flow_table["from_segment"])]
-    head = html.Thead(html.Tr([html.Th("From ↓ / to →", className="small")]
-                              + [html.Th(name, className="text-end small") for name in ranking]))
+    head = html.Thead(html.Tr([html.Th(_("From ↓ / to →"), className="small")]
+                              + [html.Th(shown_name(name, names), className="text-end small") for name in ranking]))
     body = []
     for start in rows_names:
-        cells: list[Any] = [html.Th(start, scope="row", className="small")]
+        cells: list[Any] = [html.Th(shown_name(start, names), scope="row", className="small")]
         for j, end in enumerate(ranking):
             if (start, end) not in by_pair:
                 cells.append(html.Td("–", className="text-end text-body-secondary"))
@@ -225,7 +248,9 @@ def transition_matrix(flow_table: pd.DataFrame, ranking: Sequence[str], currency
             cells.append(html.Td(dcc.Link([html.Div(fmt.count(row["customers"]), className="fw-semibold"),
                                            html.Div(fmt.money(row["value"], currency), className="small")],
                                           href=href(start, end), id=f"cell-{slug(start)}--{slug(end)}",
-                                          title=f"List the {fmt.count(row['customers'])} customers {start} → {end}"),
+                                          title=_("List the {count} customers {start} → {end}").format(
+                                              count=fmt.count(row["customers"]), start=shown_name(start, names),
+                                              end=shown_name(end, names))),
                                  className=f"text-end matrix-cell matrix-{kind}"))
         body.append(html.Tr(cells))
     return dbc.Table([head, html.Tbody(body)], bordered=True, size="sm", responsive=True,
@@ -246,12 +271,13 @@ def scoped_moves(moves: pd.DataFrame, scope: Mapping, top: Sequence[str], at_ris
     return moves[chosen]
 
 
-def list_title(scope: Mapping, start: str, end: str) -> str:
+def list_title(scope: Mapping, start: str, end: str, names: Mapping[str, str] | None = None) -> str:
     """``Champions → Can't Lose Them, 10 Nov 2011 to 10 Dec 2011``."""
-    when = f"{fmt.day(start)} to {fmt.day(end)}"
+    when = _("{start} to {end}").format(start=fmt.day(start), end=fmt.day(end))
     if scope.get("list") == "downgrades":
-        return f"High-value downgrades (top segments → at-risk segments), {when}"
-    return f"{scope.get('from_segment')} → {scope.get('to_segment')}, {when}"
+        return _("High-value downgrades (top segments → at-risk segments), {when}").format(when=when)
+    return (f"{shown_name(str(scope.get('from_segment')), names)} → {shown_name(str(scope.get('to_segment')), names)}"
+            f", {when}")
 
 
 def column_defs(currency: str) -> list[dict]:
@@ -262,24 +288,27 @@ def column_defs(currency: str) -> list[dict]:
               "filterParams": {"filterOptions": ["greaterThanOrEqual", "lessThanOrEqual", "equals", "inRange"],
                                "inRangeInclusive": True, "maxNumConditions": 1, "buttons": ["reset"]}}
     return [
-        {"field": "customer_id", "headerName": "Customer", "pinned": "left", "width": 110,
-         "cellClass": "customer-link", "headerTooltip": "Click a customer to open Client 360", **text},
-        {"field": "from_segment", "headerName": "From segment", "minWidth": 150, "flex": 1, **text},
-        {"field": "to_segment", "headerName": "To segment", "minWidth": 150, "flex": 1, **text},
-        {"field": "movement", "headerName": "Movement", "minWidth": 110, "flex": 1,
-         "headerTooltip": "up / down by the scheme's ranking of segments, same, or new customer", **text},
-        {"field": "monetary", "headerName": f"Net value ({currency})", "minWidth": 130, "flex": 1, "sort": "desc",
-         "headerTooltip": "The customer's value at the end date: the value at stake of a downgrade", **number},
-        {"field": "frequency", "headerName": "Orders", "minWidth": 90, "flex": 1, **number},
-        {"field": "recency_days", "headerName": "Recency (days)", "minWidth": 120, "flex": 1,
-         "headerTooltip": "Days since the last purchase, at the end date", **number},
+        {"field": "customer_id", "headerName": _("Customer"), "pinned": "left", "width": 110,
+         "cellClass": "customer-link", "headerTooltip": _("Click a customer to open Client 360"), **text},
+        {"field": "from_segment", "headerName": _("From segment"), "minWidth": 150, "flex": 1, **text},
+        {"field": "to_segment", "headerName": _("To segment"), "minWidth": 150, "flex": 1, **text},
+        {"field": "movement", "headerName": _("Movement"), "minWidth": 110, "flex": 1,
+         "headerTooltip": _("up / down by the scheme's ranking of segments, same, or new customer"), **text},
+        {"field": "monetary", "headerName": _("Net value ({currency})").format(currency=currency), "minWidth": 130,
+         "flex": 1, "sort": "desc",
+         "headerTooltip": _("The customer's value at the end date: the value at stake of a downgrade"), **number},
+        {"field": "frequency", "headerName": _("Orders"), "minWidth": 90, "flex": 1, **number},
+        {"field": "recency_days", "headerName": _("Recency (days)"), "minWidth": 120, "flex": 1,
+         "headerTooltip": _("Days since the last purchase, at the end date"), **number},
     ]
 
 
-def grid_rows(rows: pd.DataFrame, currency: str) -> list[dict]:
-    """Display rows for the grid."""
-    return [{"customer_id": r["customer_id"], "from_segment": r["from_segment"], "to_segment": r["to_segment"],
-             "movement": r["movement"], "monetary": fmt.money(r["monetary"], currency, decimals=2),
+def grid_rows(rows: pd.DataFrame, currency: str, names: Mapping[str, str] | None = None) -> list[dict]:
+    """Display rows for the grid: segment names and movements in the page's language (``names``: by id)."""
+    return [{"customer_id": r["customer_id"], "from_segment": shown_name(r["from_segment"], names),
+             "to_segment": shown_name(r["to_segment"], names),
+             "movement": _(MOVEMENT_LABELS.get(r["movement"], r["movement"])),
+             "monetary": fmt.money(r["monetary"], currency, decimals=2),
              "frequency": int(r["frequency"]), "recency_days": int(r["recency_days"])}
             for r in rows.to_dict("records")]
 
@@ -298,22 +327,29 @@ def executive_summary(window_moves: WindowMoves, manifest: Mapping, state: Mappi
     if window is None or found is None:
         return None
     slipped, counts = found
-    period = "this week" if meta.get("period") == "week" else "this month"
-    noun = "customer" if len(slipped) == 1 else "customers"
+    weekly = meta.get("period") == "week"
+    slipped_text = (ngettext("%(num)s high-value customer slipped this week",
+                             "%(num)s high-value customers slipped this week", len(slipped)) if weekly else
+                    ngettext("%(num)s high-value customer slipped this month",
+                             "%(num)s high-value customers slipped this month", len(slipped)))
+    moved = (_("{up} upgraded, {down} downgraded, {new} new, {lapsed} lapsed this week ({start} → {end})")
+             if weekly else
+             _("{up} upgraded, {down} downgraded, {new} new, {lapsed} lapsed this month ({start} → {end})"))
     currency = manifest.get("currency", "")
     return dbc.Alert([
         html.Div([
-            html.Strong(f"{fmt.count(len(slipped))} high-value {noun} slipped {period}", id="exec-slipped"),
-            html.Span(f" ({fmt.money(slipped['monetary'].clip(lower=0).sum(), currency)} of value, top segments → "
-                      "at-risk segments) · ") if len(slipped) else html.Span(" · "),
-            dcc.Link("See who →", href=page_href(PATH, state, list="downgrades"), id="exec-slipped-link",
+            html.Strong(slipped_text % {"num": fmt.count(len(slipped))}, id="exec-slipped"),
+            html.Span(" " + _("({amount} of value, top segments → at-risk segments)").format(
+                amount=fmt.money(slipped["monetary"].clip(lower=0).sum(), currency)) + " · ")
+            if len(slipped) else html.Span(" · "),
+            dcc.Link(_("See who →"), href=page_href(PATH, state, list="downgrades"), id="exec-slipped-link",
                      className="alert-link"),
         ]),
         html.Div([
-            html.Span(f"{fmt.count(counts['upgraded'])} upgraded, {fmt.count(counts['downgraded'])} downgraded, "
-                      f"{fmt.count(counts['new'])} new, {fmt.count(counts['lapsed'])} lapsed {period} "
-                      f"({fmt.day(window[0])} → {fmt.day(window[1])}) · ", id="exec-movement"),
-            dcc.Link("Movement between segments →", href=page_href(PATH, state), id="exec-movement-link",
+            html.Span(moved.format(up=fmt.count(counts["upgraded"]), down=fmt.count(counts["downgraded"]),
+                                   new=fmt.count(counts["new"]), lapsed=fmt.count(counts["lapsed"]),
+                                   start=fmt.day(window[0]), end=fmt.day(window[1])) + " · ", id="exec-movement"),
+            dcc.Link(_("Movement between segments →"), href=page_href(PATH, state), id="exec-movement-link",
                      className="alert-link"),
         ], className="small mt-1"),
     ], color="warning" if len(slipped) else "light", id="movement-alert")

@@ -103,13 +103,14 @@ def snapshot_caption(manifest: Mapping | None) -> ComponentType:
     ], title=_("Snapshot version {version}").format(version=manifest.get("version")))
 
 
-def filter_chip(state: Mapping[str, object], path: str) -> ComponentType:
-    """A removable chip for the selected segment, or nothing."""
+def filter_chip(state: Mapping[str, object], path: str, label: str | None = None) -> ComponentType:
+    """A removable chip for the selected segment (shown as ``label``, its name in the page's language), or
+    nothing."""
     segment = state.get("segment")
     if not segment:
         return None
     remove = page_href(path, {k: v for k, v in state.items() if k != "segment"})
-    return dbc.Badge([_("Segment: {segment}").format(segment=segment) + " ",
+    return dbc.Badge([_("Segment: {segment}").format(segment=label or segment) + " ",
                       dcc.Link("×", href=remove, className="chip-remove text-white", title=_("Remove this filter"),
                                id="chip-remove")],
                      color="primary", pill=True, class_name="filter-chip", id="filter-chip")
@@ -152,11 +153,13 @@ def not_found(message: str) -> dbc.Alert:
 
 
 def page_frame(path: str, state: Mapping[str, object], body: ComponentType, manifest: Mapping | None,
-               unavailable_since: datetime | None = None, version: str | None = None) -> html.Div:
-    """Everything around a page's body: navbar (not when embedded), source banner, filter chip."""
+               unavailable_since: datetime | None = None, version: str | None = None,
+               segment_label: str | None = None) -> html.Div:
+    """Everything around a page's body: navbar (not when embedded), source banner, filter chip (the segment
+    shown as ``segment_label``)."""
     embedded = bool(state.get("embed"))
     top = [] if embedded else [navbar(state, path, snapshot_caption(manifest))]
-    chip = filter_chip(state, path)
+    chip = filter_chip(state, path, segment_label)
     return html.Div([
         dcc.Store(id=FRAME_VERSION, data=version),  # what the "new data" notice compares with (app.py)
         *top,

@@ -11,7 +11,7 @@ from dash.development.base_component import ComponentType
 from analytics.errors import AppError
 from dashboard import data
 from dashboard.components.shell import empty_state, not_found, page_frame
-from dashboard.i18n import LANGUAGES, _, current_language, use_language
+from dashboard.i18n import LANGUAGES, SOURCE_LANGUAGE, _, current_language, localised, use_language
 
 __all__ = ["render", "render_cached", "page_state"]
 
@@ -38,14 +38,26 @@ def render(path: str, state: Mapping[str, object], body: Body) -> html.Div:
             _("The data source is unavailable and this server holds no snapshot yet ({error}).").format(
                 error=status.error))
         return page_frame(path, state, content, None, status.unavailable_since)
+    label = None
     try:
         manifest = data.manifest(status.version)
         content = body(status.version, manifest)
+        label = _segment_label(status.version, state.get("segment"))
     except AppError as exc:
         log.warning("page %s failed: %s", path, exc)
         manifest, content = None, not_found(_("This page cannot be shown right now: {error}").format(error=exc))
     return page_frame(path, state, html.Div([dcc.Store(id="page-version", data=status.version), content]),
-                      manifest, status.unavailable_since, status.version)
+                      manifest, status.unavailable_since, status.version, label)
+
+
+def _segment_label(version: str, segment: object) -> str | None:
+    """The selected segment's name in the current language (``label_fr``…), for the filter chip; None when
+    no segment is selected, the page is in English or the scheme does not know it."""
+    if not isinstance(segment, str) or not segment or current_language() == SOURCE_LANGUAGE:
+        return None
+    segments = data.table("segments", version)
+    rows = segments[segments["segment"] == segment].to_dict("records")
+    return localised({str(k): v for k, v in rows[0].items()}, "segment") if rows else None
 
 
 StateBody = Callable[[str, Mapping, Mapping], ComponentType]  # (version, manifest, state) -> page body

@@ -24,19 +24,31 @@ from dashboard import data, queries
 from dashboard.components import action_view, audience_form
 from dashboard.components import client_view as cv
 from dashboard.components import prediction_view as pv
-from dashboard.components.export import csv_download, safe_filename
+from dashboard.components.charts import segment_names
+from dashboard.components.export import (
+    LOCAL_SUFFIX,
+    csv_download,
+    export_buttons,
+    safe_filename,
+    wants_localised_headers,
+)
 from dashboard.components.grid_query import (
     MAX_BLOCK_ROWS,
     choice_filter_params,
     filter_from_query,
+    locale_text,
     sort_from_query,
 )
 from dashboard.components.shell import page_href
-from dashboard.i18n import N_
+from dashboard.i18n import N_, _
 from dashboard.pages._frame import page_state, render
 
-dash.register_page(__name__, path="/actions", name=N_("Actions"), title="Actions · Customer segments", order=2,
-                   nav=True)
+
+def _title(**_query: str) -> str:
+    return f"{_('Actions')} · {_('Customer segments')}"
+
+
+dash.register_page(__name__, path="/actions", name=N_("Actions"), title=_title, order=2, nav=True)
 
 EXPORT_MAX_ROWS = 100_000  # most rows one CSV export holds
 
@@ -71,57 +83,62 @@ def _body(version: str, manifest: Mapping, state: Mapping, view: str | None,
     links = {name: page_href("/actions", {**state, "segment": None if name == segment else name}, view=view)
              for name in segments["segment"]}
     scope_rows = _scope_count(version, segment, view)
+    names = segment_names(segments)
+    shown = names.get(segment) if segment else None
     return html.Div([
         dcc.Store(id="actions-scope", data={"segment": segment, "view": view, "embed": state.get("embed")}),
-        html.H2(f"Actions — {segment}" if segment else "Actions", className="h4 mb-3"),
-        action_view.headline(*action_view.scope_totals(segments, segment), currency, segment),
+        html.H2(_("Actions — {segment}").format(segment=shown) if shown else _("Actions"), className="h4 mb-3"),
+        action_view.headline(*action_view.scope_totals(segments, segment), currency, shown),
         dbc.Card(dbc.CardBody([
-            html.H3("Priority action matrix", className="h6 mb-1"),
-            html.P("Most urgent segments first. Click a segment to focus the customer list on it"
-                   + (" (click it again to show every segment)." if segment else "."),
+            html.H3(_("Priority action matrix"), className="h6 mb-1"),
+            html.P(_("Most urgent segments first. Click a segment to focus the customer list on it (click it again "
+                     "to show every segment).") if segment else
+                   _("Most urgent segments first. Click a segment to focus the customer list on it."),
                    className="small text-body-secondary mb-2"),
             action_view.action_matrix(segments, currency, segment, links),
         ]), class_name="mb-3"),
-        dbc.Card(dbc.CardBody(_list_section(segment, view, state, currency, scope_rows,
-                                            list(segments["segment"]), grid_state or {}, pv.risk_sort(manifest)))),
+        dbc.Card(dbc.CardBody(_list_section(segment, view, state, currency, scope_rows, names,
+                                            grid_state or {}, pv.risk_sort(manifest)))),
         audience_form.modal(),
     ], className="actions-page")
 
 
 def _list_section(segment: str | None, view: str, state: Mapping, currency: str, scope_rows: int,
-                  segment_names: list[str], grid_state: Mapping, sort: tuple[str, bool]) -> list:
-    what = "High-value customers at risk" if view == "at-risk" else "All customers"
-    title = f"{what} — {segment}" if segment else what
+                  names: Mapping[str, str], grid_state: Mapping, sort: tuple[str, bool]) -> list:
+    what = _("High-value customers at risk") if view == "at-risk" else _("All customers")
+    shown = names.get(segment, segment) if segment else None
+    title = f"{what} — {shown}" if shown else what
     hrefs = {name: page_href("/actions", state, view=name) for name in action_view.VIEWS}
     tools = html.Div([
         action_view.view_toggle(view, hrefs, segment),
         audience_form.button(disabled=not scope_rows),
-        dbc.Button("Export CSV", id="export-csv", color="secondary", outline=True, size="sm",
-                   disabled=not scope_rows, title="Download every row matching the current filters and sort"),
+        *export_buttons("export-csv", not scope_rows),
         dcc.Loading(dcc.Download(id="export-download"), type="dot", parent_className="d-inline-block ms-2"),
     ], className="d-flex flex-wrap align-items-center gap-1")
     header = html.Div([html.H3(title, className="h6 mb-0 me-3", id="list-title"), tools],
                       className="d-flex flex-wrap align-items-center justify-content-between gap-2 mb-2")
     if not scope_rows:
-        return [header, action_view.empty_list(view, segment, hrefs["all"])]
-    return [header, _grid(currency, segment_names, grid_state, sort), dcc.Store(id="grid-url-sync"),
+        return [header, action_view.empty_list(view, shown, hrefs["all"])]
+    return [header, _grid(currency, names, grid_state, sort), dcc.Store(id="grid-url-sync"),
             dcc.Store(id="grid-url-defaults", data=url_defaults(currency, sort)),
-            html.Div([html.Span(id="list-count"), (" · Click a customer to open Client 360. Sort by clicking a "
-                      "header (Shift+click to add a sort), filter with the boxes under the headers. The address "
-                      "bar keeps the filters and sort: copy it to share this list.")],
+            html.Div([html.Span(id="list-count"), " · " + _(
+                "Click a customer to open Client 360. Sort by clicking a header (Shift+click to add a sort), filter "
+                "with the boxes under the headers. The address bar keeps the filters and sort: copy it to share this "
+                "list.")],
                      className="small text-body-secondary mt-2")]
 
 
-def grid_columns(currency: str, segment_names: list[str], sort: list[dict],
+def grid_columns(currency: str, segment_names: list[str] | Mapping[str, str], sort: list[dict],
                  default_sort: tuple[str, bool] = action_view.DEFAULT_SORT[0]) -> list[dict]:
-    """The list's column definitions: the segment filter as a list of the segments, the URL's sort if any
-    (else ``default_sort``, the backtest's best risk ranking)."""
+    """The list's column definitions: the segment filter as a list of the segments (``segment_names``: the ids,
+    or the names to show by id), the URL's sort if any (else ``default_sort``, the backtest's best risk ranking)."""
     order = {entry["colId"]: (i, entry["sort"]) for i, entry in enumerate(sort)}
+    labels = segment_names if isinstance(segment_names, Mapping) else {}
     columns = []
     for column in action_view.column_defs(currency, default_sort):
         if column["colId"] == "segment":
-            column = {**column, "filterParams": choice_filter_params(segment_names),
-                      "headerTooltip": "Pick one segment from the list (exact match)"}
+            column = {**column, "filterParams": choice_filter_params(list(segment_names), labels),
+                      "headerTooltip": _("Pick one segment from the list (exact match)")}
         if order:
             column = {k: v for k, v in column.items() if k not in ("sort", "sortIndex")}
             if column["colId"] in order:
@@ -139,7 +156,8 @@ def url_defaults(currency: str, default_sort: tuple[str, bool] = action_view.DEF
             "sort": ",".join(f"{col}:{direction}" for _, col, direction in default)}
 
 
-def _grid(currency: str, segment_names: list[str], grid_state: Mapping, sort: tuple[str, bool]) -> dag.AgGrid:
+def _grid(currency: str, segment_names: Mapping[str, str], grid_state: Mapping,
+          sort: tuple[str, bool]) -> dag.AgGrid:
     size = _page_size()
     filters = grid_state.get("filter") or {}
     return dag.AgGrid(
@@ -153,7 +171,7 @@ def _grid(currency: str, segment_names: list[str], grid_state: Mapping, sort: tu
         dashGridOptions={"pagination": True, "paginationPageSize": size, "cacheBlockSize": size,
                          "paginationPageSizeSelector": False, "maxBlocksInCache": 20, "rowHeight": 34,
                          "floatingFiltersHeight": 34, "tooltipShowDelay": 300,
-                         "suppressCellFocus": False, "rowClass": "customer-row"},
+                         "suppressCellFocus": False, "rowClass": "customer-row", "localeText": locale_text()},
         style={"height": f"{size * 34 + 56 + 34 + 50 + 16}px", "width": "100%"},  # + the horizontal scrollbar
         className="at-risk-grid",
     )
@@ -194,17 +212,21 @@ def get_rows(request: dict | None, version: str | None, scope: dict | None) -> t
     try:
         pinned, manifest, segment, view = _list_frame(version, scope)
         block, total = _query(pinned, segment, view, request, manifest)
+        segments = data.table("segments", str(version))
     except AppError:
-        return {"rowData": [], "rowCount": 0}, "This list cannot be loaded right now."
-    rows_shown = _with_links(action_view.grid_rows(block, manifest.get("currency", "")), scope)
+        return {"rowData": [], "rowCount": 0}, _("This list cannot be loaded right now.")
+    rows_shown = _with_links(action_view.grid_rows(block, manifest.get("currency", ""), segments), scope)
     return {"rowData": rows_shown, "rowCount": total}, action_view.list_count(total,
                                                                               _scope_count(pinned, segment, view))
 
 
 def _with_links(rows: list[dict], scope: object) -> list[dict]:
-    """Each grid row with ``href``, its Client 360 link (under the app's prefix), for the CustomerLink renderer."""
+    """Each grid row with ``href``, its Client 360 link (under the app's prefix), for the CustomerLink renderer
+    (``segment_id``, the id of the segment shown in the page's language, goes into the link and not to the grid)."""
     state = page_state(scope if isinstance(scope, Mapping) else {})
-    return [{**row, "href": cv.customer_href(row["customer_id"], state, row["segment"])} for row in rows]
+    return [{**{k: v for k, v in row.items() if k != "segment_id"},
+             "href": cv.customer_href(row["customer_id"], state, row.get("segment_id", row["segment"]))}
+            for row in rows]
 
 
 @callback(Output("url", "href", allow_duplicate=True), Input("at-risk-grid", "cellClicked"),
@@ -240,34 +262,37 @@ def audience_source(clicks: int | None, request: dict | None, version: str | Non
         request = request if isinstance(request, dict) else {}
         filters = request.get("filterModel") or None
         limit = data.settings().campaigns.max_members + 1  # one more: a too-long list is refused, never cut
-        block, _ = _query(pinned, segment, view, {"filterModel": filters, "startRow": 0, "endRow": limit}, manifest,
-                          max_rows=limit)
+        block, _total = _query(pinned, segment, view, {"filterModel": filters, "startRow": 0, "endRow": limit},
+                               manifest, max_rows=limit)
     except AppError as exc:
         raise dash.exceptions.PreventUpdate from exc
-    what = "at-risk list" if view == "at-risk" else "all customers"
-    description = f"{what} — {segment}" if segment else what
-    return audience_form.source(block["customer_id"].tolist(), description + (" (filtered)" if filters else ""))
+    what = _("at-risk list") if view == "at-risk" else _("all customers")
+    shown = segment_names(data.table("segments", str(version))).get(segment, segment) if segment else None
+    description = f"{what} — {shown}" if shown else what
+    return audience_form.source(block["customer_id"].tolist(),
+                                _("{list} (filtered)").format(list=description) if filters else description)
 
 
 @callback(Output("export-download", "data"), Input("export-csv", "n_clicks"),
           State("at-risk-grid", "getRowsRequest"), State("page-version", "data"), State("actions-scope", "data"),
-          prevent_initial_call=True)
-def export_csv(clicks: int | None, request: dict | None, version: str | None, scope: dict | None) -> dict:
+          Input("export-csv" + LOCAL_SUFFIX, "n_clicks"), prevent_initial_call=True)
+def export_csv(clicks: int | None, request: dict | None, version: str | None, scope: dict | None,
+               local_clicks: int | None = None) -> dict:
     """CSV of the list shown: every row matching the grid's current filters and sort (not just one page), with the
-    campaign columns (docs/EXPORTS.md)."""
-    if not clicks or not isinstance(version, str):
+    campaign columns (docs/EXPORTS.md); "readable headers" writes the columns' labels in the page's language."""
+    if not (clicks or local_clicks) or not isinstance(version, str):
         raise dash.exceptions.PreventUpdate
     try:
         pinned, manifest, segment, view = _list_frame(version, scope)
         request = request if isinstance(request, dict) else {}
         everything = {"filterModel": request.get("filterModel"), "sortModel": request.get("sortModel"),
                       "startRow": 0, "endRow": EXPORT_MAX_ROWS}
-        block, _ = _query(pinned, segment, view, everything, manifest, max_rows=EXPORT_MAX_ROWS)
+        block, _total = _query(pinned, segment, view, everything, manifest, max_rows=EXPORT_MAX_ROWS)
         frame = queries.campaign_export(pinned, block["customer_id"].tolist(), manifest.get("currency", ""))
     except AppError as exc:
         raise dash.exceptions.PreventUpdate from exc
     name = safe_filename("customers", (segment or "all").lower(), view, version)
-    return csv_download(frame, name)
+    return csv_download(frame, name, localised_headers=wants_localised_headers("export-csv"))
 
 
 # The grid's filter and sort go to the address bar (history.replaceState, no reload) as they change, so the

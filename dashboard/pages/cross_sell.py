@@ -370,7 +370,8 @@ def export_csv(clicks: int | None, requests: list | None, stored: dict | None, v
     request = next((r for r in reversed(requests or []) if isinstance(r, dict)), {})
     everything = {"filterModel": request.get("filterModel"), "sortModel": request.get("sortModel"),
                   "startRow": 0, "endRow": EXPORT_MAX_ROWS}
-    block, _ = query_rows(rows, everything, rv.GRID_COLUMNS, rv.DEFAULT_SORT, rv.TIEBREAK, max_rows=EXPORT_MAX_ROWS)
+    block, _total = query_rows(rows, everything, rv.GRID_COLUMNS, rv.DEFAULT_SORT, rv.TIEBREAK,
+                               max_rows=EXPORT_MAX_ROWS)
     segment = (scope or {}).get("segment") if isinstance(scope, dict) else None
     return csv_download(rv.export_frame(block), safe_filename("rules", segment or "all", str(version)))
 

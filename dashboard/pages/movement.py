@@ -21,15 +21,25 @@ from dashboard.components import action_view, audience_form
 from dashboard.components import client_view as cv
 from dashboard.components import format as fmt
 from dashboard.components import movement_view as mv
-from dashboard.components.charts import graph
-from dashboard.components.export import csv_download, safe_filename
+from dashboard.components.charts import graph, segment_names
+from dashboard.components.export import (
+    LOCAL_SUFFIX,
+    csv_download,
+    export_buttons,
+    safe_filename,
+    wants_localised_headers,
+)
 from dashboard.components.grid_query import MAX_BLOCK_ROWS
 from dashboard.components.shell import page_href
-from dashboard.i18n import N_
+from dashboard.i18n import N_, _, ngettext
 from dashboard.pages._frame import page_state, render_cached
 
-dash.register_page(__name__, path=mv.PATH, name=N_("Movement"), title="Movement · Customer segments", order=1.5,
-                   nav=True)
+
+def _title(**_query: str) -> str:
+    return f"{_('Movement')} · {_('Customer segments')}"
+
+
+dash.register_page(__name__, path=mv.PATH, name=N_("Movement"), title=_title, order=1.5, nav=True)
 
 EXPORT_MAX_ROWS = 100_000
 PREVIEW = 5  # high-value downgrades shown on the page before "See all"
@@ -88,79 +98,85 @@ def _scope_count(version: str, start: str, end: str, kind: str | None, from_segm
 
 def _body(version: str, manifest: Mapping, state: Mapping) -> html.Div:
     scope = _scope(manifest, state)
-    title = html.H2("Movement between segments", className="h4 mb-1")
+    title = html.H2(_("Movement between segments"), className="h4 mb-1")
     if scope is None:
-        return html.Div([title, dbc.Alert("This snapshot has no segment history yet. Run the refresh job again "
-                                          "(python -m jobs.refresh) to publish one.", color="light",
+        return html.Div([title, dbc.Alert(_("This snapshot has no segment history yet. Run the refresh job again "
+                                            "(python -m jobs.refresh) to publish one."), color="light",
                                           id="movement-empty")])
     meta, currency = mv.history_meta(manifest), manifest.get("currency", "")
     ranking = meta.get("ranking", [])
+    names = segment_names(data.table("segments", version))
     found = queries.window_moves(version, scope["from"], scope["to"], mv.NEW)
     slipped, counts = found if found else (pd.DataFrame(columns=["customer_id", "monetary"]), {})
     flow_table = _flows(version, scope["from"], scope["to"])
-    window = f"between {scope['from']} and {scope['to']}"
+    window = _("between {start} and {end}").format(start=fmt.day(scope["from"]), end=fmt.day(scope["to"]))
     return html.Div([
         dcc.Store(id="movement-scope", data={**scope, "embed": state.get("embed"), "segment": state.get("segment")}),
         title,
-        html.P(f"Where each customer's segment was on the first date and where it is on the second, computed from "
-               f"the transactions before each date ({meta.get('scoring', 'quantiles')} scores). Up or down follows the "
-               f"scheme's ranking: {' > '.join(ranking)}.", className="small text-body-secondary mb-2"),
+        html.P(_("Where each customer's segment was on the first date and where it is on the second, computed from "
+                 "the transactions before each date ({scoring}). Up or down follows the scheme's ranking: "
+                 "{ranking}.").format(
+            scoring=_("quintile scores") if meta.get("scoring", "quantiles") == "quantiles" else _("fixed bounds"),
+            ranking=" > ".join(mv.shown_name(name, names) for name in ranking)),
+            className="small text-body-secondary mb-2"),
         _controls(meta, scope),
         mv.summary_badges(counts, window),
         dbc.Card(dbc.CardBody([
-            graph(mv.sankey_figure(flow_table, ranking, scope["measure"], currency, scope["from"], scope["to"]),
-                  id="movement-sankey"),
-            html.P("Click a flow to list its customers. Green: upgrades, red: downgrades, grey: same segment, "
-                   "blue: new customers.", className="small text-body-secondary mb-0"),
+            graph(mv.sankey_figure(flow_table, ranking, scope["measure"], currency, scope["from"], scope["to"],
+                                   names), id="movement-sankey"),
+            html.P(_("Click a flow to list its customers. Green: upgrades, red: downgrades, grey: same segment, "
+                     "blue: new customers."), className="small text-body-secondary mb-0"),
         ]), class_name="mb-3 mt-2"),
-        dbc.Card(dbc.CardBody(_list_section(version, scope, state, meta, currency)), class_name="mb-3",
-                 id="movement-list-card") if scope["list"] else None,
+        dbc.Card(dbc.CardBody(_list_section(version, scope, state, meta, currency, names)),
+                 class_name="mb-3", id="movement-list-card") if scope["list"] else None,
         dbc.Card(dbc.CardBody([
-            html.H3("Transition matrix (customers and net value)", className="h6 mb-1"),
-            html.P("Rows: segment on the first date; columns: on the second. Click a cell to list those customers.",
-                   className="small text-body-secondary mb-2"),
+            html.H3(_("Transition matrix (customers and net value)"), className="h6 mb-1"),
+            html.P(_("Rows: segment on the first date; columns: on the second. Click a cell to list those "
+                     "customers."), className="small text-body-secondary mb-2"),
             mv.transition_matrix(flow_table, ranking, currency,
-                                 lambda a, b: _href(state, scope, list="flow", from_segment=a, to_segment=b)),
+                                 lambda a, b: _href(state, scope, list="flow", from_segment=a, to_segment=b), names),
         ]), class_name="mb-3"),
-        dbc.Card(dbc.CardBody(_downgrades_section(slipped, scope, state, meta, currency)), class_name="mb-3"),
+        dbc.Card(dbc.CardBody(_downgrades_section(slipped, scope, state, meta, currency, names)), class_name="mb-3"),
     ], className="movement-page")
 
 
 def _controls(meta: Mapping, scope: Mapping) -> dbc.Row:
     ends = [str(e) for e in meta.get("period_ends", [])]
-    options = [{"label": f"{e} ({'now' if e == ends[-1] else 'period end'})", "value": e} for e in ends]
+    options = [{"label": (_("{day} (now)") if e == ends[-1] else _("{day} (period end)")).format(day=fmt.day(e)),
+                "value": e} for e in ends]
     return dbc.Row([
-        dbc.Col([dbc.Label("From (segments on)", html_for="movement-from", className="small mb-0"),
+        dbc.Col([dbc.Label(_("From (segments on)"), html_for="movement-from", className="small mb-0"),
                  dcc.Dropdown(id="movement-from", options=options[:-1], value=scope["from"], clearable=False)],
                 xs=12, md=4),
-        dbc.Col([dbc.Label("To (segments on)", html_for="movement-to", className="small mb-0"),
+        dbc.Col([dbc.Label(_("To (segments on)"), html_for="movement-to", className="small mb-0"),
                  dcc.Dropdown(id="movement-to", options=options[1:], value=scope["to"], clearable=False)],
                 xs=12, md=4),
-        dbc.Col([dbc.Label("Measure", className="small mb-0"),
+        dbc.Col([dbc.Label(_("Measure"), className="small mb-0"),
                  dbc.RadioItems(id="movement-measure", value=scope["measure"], inline=True,
-                                options=[{"label": "Customers", "value": "customers"},
-                                         {"label": "Net value", "value": "value"}])], xs=12, md=4),
+                                options=[{"label": _("Customers"), "value": "customers"},
+                                         {"label": _("Net value"), "value": "value"}])], xs=12, md=4),
     ], class_name="g-2 mb-2 align-items-end")
 
 
-def _list_section(version: str, scope: Mapping, state: Mapping, meta: Mapping, currency: str) -> list:
+def _list_section(version: str, scope: Mapping, state: Mapping, meta: Mapping, currency: str,
+                  names: Mapping[str, str] | None = None) -> list:
     ids = queries.ids_of(version, _scoped(version, scope["from"], scope["to"], scope["list"], scope["from_segment"],
                                           scope["to_segment"]))
-    close = dcc.Link("× Close", href=_href(state, scope, list=None), id="movement-list-close", className="small ms-2")
-    title = mv.list_title(scope, scope["from"], scope["to"])
+    close = dcc.Link(_("× Close"), href=_href(state, scope, list=None), id="movement-list-close",
+                     className="small ms-2")
+    title = mv.list_title(scope, scope["from"], scope["to"], names)
     tools = html.Div([
         audience_form.button(disabled=not ids), html.Span(" "),
-        dbc.Button("Export CSV", id="movement-export", color="secondary", outline=True, size="sm",
-                   disabled=not ids, title="Download every row matching the current filters and sort"),
+        *export_buttons("movement-export", not ids),
         dcc.Loading(dcc.Download(id="movement-download"), type="dot", parent_className="d-inline-block ms-2"),
         close,
     ], className="d-flex align-items-center")
     header = html.Div([html.H3(title, className="h6 mb-0 me-3", id="movement-list-title"), tools],
                       className="d-flex flex-wrap align-items-center justify-content-between gap-2 mb-2")
     # "Create audience" (issue 14) from exactly this list: its ids and what it is, in words
-    form = audience_form.modal(audience_form.source(ids, f"movement: {title}"))
+    form = audience_form.modal(audience_form.source(ids, _("movement: {list}").format(list=title)))
     if not ids:
-        return [header, dbc.Alert("No customer in this list.", color="light", id="movement-list-empty"), form]
+        return [header, dbc.Alert(_("No customer in this list."), color="light", id="movement-list-empty"), form]
     size = data.settings().dashboard.page_size
     size = size if 0 < size <= MAX_BLOCK_ROWS else 25
     grid = dag.AgGrid(
@@ -171,26 +187,31 @@ def _list_section(version: str, scope: Mapping, state: Mapping, meta: Mapping, c
                          "paginationPageSizeSelector": False, "maxBlocksInCache": 20, "rowHeight": 34,
                          "rowClass": "customer-row"},
         style={"height": f"{size * 34 + 56 + 34 + 50}px", "width": "100%"}, className="movement-grid")
-    return [header, grid, html.Div([html.Span(id="movement-count"), " · Click a customer to open Client 360."],
+    return [header, grid, html.Div([html.Span(id="movement-count"), " · " + _("Click a customer to open Client 360.")],
                                    className="small text-body-secondary mt-2"), form]
 
 
-def _downgrades_section(slipped: pd.DataFrame, scope: Mapping, state: Mapping, meta: Mapping, currency: str) -> list:
+def _downgrades_section(slipped: pd.DataFrame, scope: Mapping, state: Mapping, meta: Mapping, currency: str,
+                        names: Mapping[str, str] | None = None) -> list:
     top, at_risk = meta.get("top_segments", []), meta.get("at_risk_segments", [])
     head = html.Div([
-        html.H3(f"High-value downgrades: {_customers(len(slipped))}", className="h6 mb-0 me-3", id="downgrades-title"),
-        dcc.Link("See all in the list →", href=_href(state, scope, list="downgrades"), id="downgrades-link",
+        html.H3(_("High-value downgrades: {customers}").format(customers=_customers(len(slipped))),
+                className="h6 mb-0 me-3", id="downgrades-title"),
+        dcc.Link(_("See all in the list →"), href=_href(state, scope, list="downgrades"), id="downgrades-link",
                  className="small") if len(slipped) else None,
     ], className="d-flex align-items-baseline flex-wrap mb-1")
-    note = html.P(f"Customers who were in a top segment ({', '.join(top)}) on {scope['from']} and are in an at-risk "
-                  f"segment ({', '.join(at_risk)}) on {scope['to']}, by value at stake (their net value).",
-                  className="small text-body-secondary mb-2")
+    note = html.P(_("Customers who were in a top segment ({top}) on {start} and are in an at-risk segment "
+                    "({at_risk}) on {end}, by value at stake (their net value).").format(
+        top=", ".join(mv.shown_name(n, names) for n in top),
+        at_risk=", ".join(mv.shown_name(n, names) for n in at_risk),
+        start=fmt.day(scope["from"]), end=fmt.day(scope["to"])), className="small text-body-secondary mb-2")
     if slipped.empty:
-        return [head, note, html.Div("Nobody slipped from a top segment to an at-risk one in this window.",
+        return [head, note, html.Div(_("Nobody slipped from a top segment to an at-risk one in this window."),
                                      className="text-body-secondary", id="downgrades-none")]
     links = html.Div([
         dcc.Link([html.Span(row["customer_id"], className="fw-semibold me-2"),
-                  html.Span(f"{row['from_segment']} → {row['to_segment']}", className="small text-body-secondary me-2"),
+                  html.Span(f"{mv.shown_name(row['from_segment'], names)} → {mv.shown_name(row['to_segment'], names)}",
+                            className="small text-body-secondary me-2"),
                   html.Span(fmt.money(float(row["monetary"]), currency), className="float-end")],
                  href=cv.customer_href(str(row["customer_id"]), state),
                  className="list-group-item list-group-item-action")
@@ -200,7 +221,7 @@ def _downgrades_section(slipped: pd.DataFrame, scope: Mapping, state: Mapping, m
 
 def _customers(value: int) -> str:
     """``1,234 customers``."""
-    return f"{fmt.count(value)} customer" + ("" if value == 1 else "s")
+    return ngettext("%(num)s customer", "%(num)s customers", value) % {"num": fmt.count(value)}
 
 
 def _scoped(version: str, start: str, end: str, kind: str | None, from_segment: str | None,
@@ -268,8 +289,9 @@ def get_rows(request: dict | None, version: str | None, scope: dict | None) -> t
         in_scope = _scope_count(checked["version"], checked["from"], checked["to"], checked["list"],
                                 checked["from_segment"], checked["to_segment"])
     except AppError:
-        return {"rowData": [], "rowCount": 0}, "This list cannot be loaded right now."
-    return ({"rowData": mv.grid_rows(block, manifest.get("currency", "")), "rowCount": total},
+        return {"rowData": [], "rowCount": 0}, _("This list cannot be loaded right now.")
+    names = segment_names(data.table("segments", str(version)))
+    return ({"rowData": mv.grid_rows(block, manifest.get("currency", ""), names), "rowCount": total},
             action_view.list_count(total, in_scope))
 
 
@@ -291,22 +313,24 @@ def open_client(cell: dict | None, version: str | None, scope: dict | None) -> s
 
 @callback(Output("movement-download", "data"), Input("movement-export", "n_clicks"),
           State("movement-grid", "getRowsRequest"), State("page-version", "data"), State("movement-scope", "data"),
-          prevent_initial_call=True)
-def export_csv(clicks: int | None, request: dict | None, version: str | None, scope: dict | None) -> dict:
+          Input("movement-export" + LOCAL_SUFFIX, "n_clicks"), prevent_initial_call=True)
+def export_csv(clicks: int | None, request: dict | None, version: str | None, scope: dict | None,
+               local_clicks: int | None = None) -> dict:
     """CSV of the list: every row matching the grid's filters and sort, in that order, with the campaign columns
-    of every customer-list export (docs/EXPORTS.md); the file name carries the flow and the two dates."""
-    if not clicks or not isinstance(version, str):
+    of every customer-list export (docs/EXPORTS.md); the file name carries the flow and the two dates. The
+    "readable headers" button writes the columns' labels in the page's language instead of their names."""
+    if not (clicks or local_clicks) or not isinstance(version, str):
         raise dash.exceptions.PreventUpdate
     try:
         rows, manifest, checked = _list_frame(version, scope)
         request = request if isinstance(request, dict) else {}
         everything = {"filterModel": request.get("filterModel"), "sortModel": request.get("sortModel"),
                       "startRow": 0, "endRow": EXPORT_MAX_ROWS}
-        block, _ = _query(rows, version, everything, max_rows=EXPORT_MAX_ROWS)
+        block, _total = _query(rows, version, everything, max_rows=EXPORT_MAX_ROWS)
         frame = queries.campaign_export(version, block["customer_id"].tolist(), manifest.get("currency", ""))
     except AppError as exc:
         raise dash.exceptions.PreventUpdate from exc
     what = "high-value-downgrades" if checked["list"] == "downgrades" else \
         f"{checked['from_segment']}-to-{checked['to_segment']}"
     name = safe_filename("movement", what, str(checked["from"]), str(checked["to"]), version)
-    return csv_download(frame, name)
+    return csv_download(frame, name, localised_headers=wants_localised_headers("movement-export"))

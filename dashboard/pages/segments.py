@@ -12,14 +12,18 @@ from dash.development.base_component import ComponentType
 
 from dashboard import data, queries
 from dashboard.components import segment_view as view
-from dashboard.components.charts import graph
+from dashboard.components.charts import graph, segment_names
 from dashboard.components.history_view import history_cards
 from dashboard.components.shell import page_href
-from dashboard.i18n import N_
+from dashboard.i18n import N_, _
 from dashboard.pages._frame import page_state, render_cached
 
-dash.register_page(__name__, path="/segments", name=N_("Segments"), title="Segments · Customer segments", order=1,
-                   nav=True)
+
+def _title(**_query: str) -> str:
+    return f"{_('Segments')} · {_('Customer segments')}"
+
+
+dash.register_page(__name__, path="/segments", name=N_("Segments"), title=_title, order=1, nav=True)
 
 PATH = "/segments"
 
@@ -42,20 +46,22 @@ def _body(version: str, manifest: Mapping, state: Mapping) -> html.Div:
         content = _overview(segments, currency, state)
     scheme = manifest.get("segment_scheme")
     return html.Div([
-        html.Div([html.H1("Segments", className="h4 mb-0 me-2"),
-                  html.Small(f"Scheme: {scheme}" if scheme else None, className="text-body-secondary")],
+        html.Div([html.H1(_("Segments"), className="h4 mb-0 me-2"),
+                  html.Small(_("Scheme: {scheme}").format(scheme=scheme) if scheme else None,
+                             className="text-body-secondary")],
                  className="d-flex align-items-baseline mb-2"),
         view.segment_picker(segments, selected, state),
         content,
         history_cards(queries.segment_sizes(version), data.table("score_cutpoints", version), manifest,
-                      selected, state),
+                      selected, state, segment_names(segments)),
     ], className="segments-page")
 
 
 def _overview(segments: pd.DataFrame, currency: str, state: Mapping) -> html.Div:
     return html.Div([
-        html.P(f"All {len(segments)} segments, most urgent first. Click a segment (card, pill or bubble) to see its "
-               "profile, top products and recommended action.", className="text-body-secondary mb-3",
+        html.P(_("All {count} segments, most urgent first. Click a segment (card, pill or bubble) to see its "
+                 "profile, top products and recommended action.").format(count=len(segments)),
+               className="text-body-secondary mb-3",
                id="segment-overview-note"),
         view.overview_grid(segments, currency, state),
         dbc.Card(dbc.CardBody(_comparison(segments, None, currency)), class_name="mt-3"),
@@ -76,12 +82,12 @@ def _segment(version: str, segments: pd.DataFrame, selected: str, currency: str,
         dbc.Row([
             dbc.Col(dbc.Card(dbc.CardBody([
                 graph(view.radar_figure(row, overall, currency), id="segment-radar"),
-                html.P("Scores are quintiles among all customers: 5 = the best fifth (most recent, most frequent, "
-                       "highest spend). Dashed: mean of all customers. Hover a point for days, orders and spend.",
+                html.P(_("Scores are quintiles among all customers: 5 = the best fifth (most recent, most frequent, "
+                         "highest spend). Dashed: mean of all customers. Hover a point for days, orders and spend."),
                        className="small text-body-secondary mb-0 mt-2", id="segment-radar-note"),
             ]), class_name="h-100"), xs=12, lg=5),
             dbc.Col(dbc.Card(dbc.CardBody([
-                html.H2("Top products of the segment (by revenue)", className="card-section-title"),
+                html.H2(_("Top products of the segment (by revenue)"), className="card-section-title"),
                 view.products_table(products, currency, state),
             ]), class_name="h-100"), xs=12, lg=7),
         ], class_name="g-3 mb-3"),
