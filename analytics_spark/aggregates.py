@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from analytics import schema as s
@@ -16,7 +16,10 @@ from analytics.products import describe
 
 __all__ = ["collect", "customer_summary", "monthly_trend", "order_history", "product_monthly", "product_summary"]
 
-_MONTH = F.trunc(F.col(s.INVOICE_DATE), "month").cast("timestamp_ntz")
+
+def _month() -> Column:
+    """The line's calendar month (first day, midnight)."""
+    return F.trunc(F.col(s.INVOICE_DATE), "month").cast("timestamp_ntz")
 
 
 def collect(frame: DataFrame) -> pd.DataFrame:
@@ -87,7 +90,7 @@ def product_summary(sales: DataFrame, item_baskets: DataFrame, names: pd.Series)
 
 def product_monthly(sales: DataFrame) -> pd.DataFrame:
     """``products.product_monthly``: per product and calendar month, by code then month."""
-    table = sales.groupBy(F.col(s.STOCK_CODE), _MONTH.alias("month")).agg(
+    table = sales.groupBy(F.col(s.STOCK_CODE), _month().alias("month")).agg(
         F.sum(s.REVENUE).alias(s.REVENUE), F.sum(s.QUANTITY).alias(s.QUANTITY),
         F.count_distinct(s.CUSTOMER_ID).alias("customers"), F.count_distinct(s.INVOICE).alias("orders"))
     frame = collect(table.orderBy(s.STOCK_CODE, "month"))
@@ -100,10 +103,10 @@ def product_monthly(sales: DataFrame) -> pd.DataFrame:
 
 def monthly_trend(sales: DataFrame, returns: DataFrame) -> pd.DataFrame:
     """``kpis.monthly_trend``: per month with sales, the month's sales, returns (positive), orders, customers."""
-    sold = sales.groupBy(_MONTH.alias("month")).agg(
+    sold = sales.groupBy(_month().alias("month")).agg(
         F.sum(s.REVENUE).alias("revenue"), F.count_distinct(s.INVOICE).alias("orders"),
         F.count_distinct(s.CUSTOMER_ID).alias("customers"))
-    returned = returns.groupBy(_MONTH.alias("month")).agg((-F.sum(s.REVENUE)).alias("returns"))
+    returned = returns.groupBy(_month().alias("month")).agg((-F.sum(s.REVENUE)).alias("returns"))
     frame = collect(sold.join(returned, "month", "left").fillna({"returns": 0.0}).orderBy("month"))
     return pd.DataFrame({
         "month": _datetimes(frame["month"]).astype("datetime64[us]"), "revenue": frame["revenue"].astype("float64"),

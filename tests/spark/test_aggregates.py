@@ -14,13 +14,14 @@ from analytics.products import product_names
 from analytics.rfm import as_of_date
 from analytics.rules import basket_matrix
 from analytics.settings import Settings
+from tests.conftest import handmade_lines
 
 
-@pytest.fixture
-def both(lines, engine):
+@pytest.fixture(scope="module")
+def both(engine):
     """(pandas, spark) results of the engines on the hand-made lines."""
     settings = Settings()
-    lines = as_categories(lines)
+    lines = as_categories(handmade_lines())
     cleaned = clean_transactions(lines, settings.cleaning, settings.baskets)
     as_of = as_of_date(cleaned.sales)
     names, baskets = product_names(lines), basket_matrix(cleaned.basket_lines)
