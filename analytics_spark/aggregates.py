@@ -79,8 +79,10 @@ def product_summary(sales: DataFrame, item_baskets: DataFrame, names: pd.Series)
         F.sum(s.REVENUE).alias(s.REVENUE), F.sum(s.QUANTITY).alias(s.QUANTITY),
         F.count_distinct(s.CUSTOMER_ID).alias("customers"))
     table = sold.join(item_baskets, s.STOCK_CODE, "left").fillna({"baskets": 0})
-    frame = collect(table.orderBy(F.col(s.REVENUE).desc(), F.col(s.STOCK_CODE)))
-    codes = frame[s.STOCK_CODE].astype("str")
+    frame = collect(table.orderBy(s.STOCK_CODE))
+    frame = frame.iloc[np.lexsort((np.arange(len(frame)), -frame[s.REVENUE].round(2).to_numpy()))]  # as pandas
+    codes = frame[s.STOCK_CODE].astype("str").reset_index(drop=True)
+    frame = frame.reset_index(drop=True)
     return pd.DataFrame({
         s.STOCK_CODE: codes, "description": describe(codes, names),
         s.REVENUE: frame[s.REVENUE].astype("float64"), s.QUANTITY: frame[s.QUANTITY].astype("int64"),

@@ -1,12 +1,12 @@
 """Both engines publish the same snapshot of the bundled data: exact integers, texts, dates and flags, floats
-within 1e-9, identical scores and segments."""
+within 1e-9 (relative: a month's revenue, summed in another order, differs in its last bits), identical scores
+and segments."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
-from pandas.testing import assert_frame_equal
 
 from analytics.pipeline import build_snapshot
 from analytics.segments import load_scheme
@@ -24,6 +24,7 @@ def snapshots(bundled_lines, engine):
 def test_every_table_is_the_same(snapshots):
     pandas_tables, spark_tables = snapshots[0].tables, snapshots[1].tables
     assert set(spark_tables) == set(pandas_tables)
+    different = []  # every differing table.column, not only the first
     for name, expected in pandas_tables.items():
         found = spark_tables[name]
         assert list(found.columns) == list(expected.columns), name
@@ -32,9 +33,12 @@ def test_every_table_is_the_same(snapshots):
         for column in expected.columns:
             if pd.api.types.is_float_dtype(expected[column]):
                 left, right = found[column].to_numpy(dtype=float), expected[column].to_numpy(dtype=float)
-                assert np.allclose(left, right, rtol=0, atol=1e-9, equal_nan=True), f"{name}.{column}"
+                same = np.allclose(left, right, rtol=1e-9, atol=1e-9, equal_nan=True)  # sums: another order
             else:
-                assert_frame_equal(found[[column]], expected[[column]], check_exact=True, obj=f"{name}.{column}")
+                same = found[column].reset_index(drop=True).equals(expected[column].reset_index(drop=True))
+            if not same:
+                different.append(f"{name}.{column}")
+    assert different == []
 
 
 def test_scores_and_segments_identical(snapshots):
