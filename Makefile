@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8050
 
-.PHONY: setup demo refresh serve check test test-fast bench bench-refresh clean lock audit messages messages-check
+.PHONY: setup demo refresh serve check test test-fast test-spark bench bench-refresh clean lock audit messages messages-check
 
 setup: $(VENV)/.installed
 
@@ -57,13 +57,26 @@ test-fast: setup
 	scripts/system-deps.sh
 	$(BIN)/python -m pytest -m "not browser"
 
+## test-spark: the optional Spark engine (README "Spark engine"): installs a Java runtime when missing (apt:
+##        openjdk-17-jre-headless), builds .venv-spark (runtime + pytest + PySpark) and runs tests/spark: the Spark
+##        aggregates on hand-made frames and the parity of both engines on the bundled data, on Spark local[1]
+SPARK_VENV := .venv-spark
+test-spark: $(SPARK_VENV)/.installed
+	scripts/java-deps.sh
+	$(SPARK_VENV)/bin/python -m pytest -o addopts="-q -p no:cacheprovider --strict-markers" tests/spark
+
+$(SPARK_VENV)/.installed: requirements-spark.txt
+	$(PYTHON) -m venv $(SPARK_VENV)
+	scripts/install.sh $(SPARK_VENV)/bin/python requirements-spark.txt
+	touch $@
+
 ## lock: recompile the hash-pinned lock files from requirements*.in (needs the package index)
 TOOLS := .venv-tools/bin
 $(TOOLS)/pip-compile:
 	$(PYTHON) -m venv .venv-tools
 	$(TOOLS)/pip install --quiet pip-tools==7.6.2 pip-audit==2.10.1
 lock: $(TOOLS)/pip-compile
-	for f in requirements requirements-dev requirements-bench; do \
+	for f in requirements requirements-dev requirements-bench requirements-spark; do \
 	  $(TOOLS)/pip-compile --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
 	    --no-emit-find-links --quiet -o $$f.txt $$f.in; done
 
@@ -73,7 +86,7 @@ audit: $(TOOLS)/pip-compile
 	$(TOOLS)/pip-audit --require-hashes --disable-pip -r requirements.txt
 
 clean:
-	rm -rf $(VENV) .store .pytest_cache .hypothesis .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SPARK_VENV) .store .pytest_cache .hypothesis .mypy_cache .ruff_cache
 
 ## bench-dashboard: dashboard speed (cold start, latency at 1/10/20 users, payloads, Redis size), the load test
 ##       (20 users, 60 s, zero errors, flat worker memory) and the soak (a refresh every 2 s for 5 min, 4 readers,

@@ -20,22 +20,22 @@ from analytics.audiences import Audience
 from analytics.blocklist import blocklist_report
 from analytics.clean import clean_transactions
 from analytics.cutpoints import cutpoint_table, frozen_cutpoints, jsonable
+from analytics.engines import Engine, PandasEngine
 from analytics.evaluate import evaluate_recommendations
 from analytics.forecast import predict_values
 from analytics.history import History, build_history, customer_states, drift_share, period_ends
 from analytics.kpis import (
     headline_kpis,
     monthly_by_segment,
-    monthly_trend,
     pareto_by_segment,
     pareto_curve,
     segment_top_products,
     summarise_segments,
 )
-from analytics.orders import customer_products, order_history, order_lines, returns_by_customer
-from analytics.products import product_buyers, product_monthly, product_names, summarise_products
+from analytics.orders import customer_products, order_lines
+from analytics.products import product_buyers, product_names
 from analytics.recommend import bought_pairs, recommend_from_pairs
-from analytics.rfm import as_of_date, summarise_customers, with_returns
+from analytics.rfm import as_of_date
 from analytics.risk import score_risk
 from analytics.rules import basket_matrix, rules_from_baskets, with_recent_rules
 from analytics.scoring import Scoring, scorings
@@ -53,7 +53,7 @@ _LIBRARIES = ("pandas", "numpy", "pyarrow", "mlxtend", "scipy", "pymc-marketing"
 
 def build_snapshot(lines: pd.DataFrame, settings: Settings, scheme: SegmentScheme,
                    source: Mapping[str, Any] | None = None, on_stage: StageHook | None = None,
-                   audiences: Sequence[Audience] = ()) -> Snapshot:
+                   audiences: Sequence[Audience] = (), engine: Engine | None = None) -> Snapshot:
     """Run every analytics stage on canonical transaction lines.
 
     Args:
@@ -63,7 +63,9 @@ def build_snapshot(lines: pd.DataFrame, settings: Settings, scheme: SegmentSchem
         source: description of the input (path, sha256, bytes) recorded in the meta.
         on_stage: called after each stage with (stage name, seconds, row counts).
         audiences: campaign audiences (read from the store by the job) whose uplift is measured.
+        engine: computes the line-scale aggregates (``analytics.engines``); default: pandas.
     """
+    engine = engine or PandasEngine()
     timer = _StageTimer(on_stage)
     with timer.stage("clean") as rows:
         lines = as_categories(lines)  # text keys as integer codes from here on (analytics/_categories.py)
@@ -81,8 +83,7 @@ def build_snapshot(lines: pd.DataFrame, settings: Settings, scheme: SegmentSchem
         returns = cleaned.returns if settings.rfm.monetary == "net" else None
         states = customer_states(cleaned.sales, ends[:-1], returns)
         scoring, alternative = scorings(settings.rfm, cleaned.sales, ends, states, returns)
-        customers = with_returns(summarise_customers(cleaned.sales, as_of), returns_by_customer(cleaned.returns),
-                                 settings.rfm.monetary)
+        customers = engine.customers(lines, cleaned, as_of, settings)
         customers = scoring.scorer(customers)
         rows.update(customers=len(customers), all_returned=int((customers["net_value"] <= 0).sum()))
     with timer.stage("segments") as rows:
@@ -131,24 +132,25 @@ def build_snapshot(lines: pd.DataFrame, settings: Settings, scheme: SegmentSchem
         rows.update(customers=int(customers["expected_orders_90d"].notna().sum()),
                     backtest_customers=(predictions.meta.get("backtest") or {}).get("customers", 0))
     with timer.stage("kpis") as rows:
+        line_tables = engine.tables(lines, cleaned, baskets, names, settings)  # orders, products, monthly...
         tables = {
             "customers": customers[list(s.TABLES["customers"])],
             "segments": summarise_segments(customers, scheme),
             "segment_products": segment_top_products(cleaned.sales, bought, customers, names,
                                                      settings.segments.top_products, cleaned.returns),
-            "products": summarise_products(cleaned.sales, baskets, names),
-            "product_monthly": product_monthly(cleaned.sales),
+            "products": line_tables["products"],
+            "product_monthly": line_tables["product_monthly"],
             "product_buyers": product_buyers(bought),
             "rules": rules,
             "segment_rules": segment_rules,
             "recommendations": recommendations,
-            "orders": order_history(cleaned.sales, cleaned.returns),
+            "orders": line_tables["orders"],
             "order_lines": order_lines(cleaned.sales, cleaned.returns, names),
             "customer_products": customer_products(cleaned.sales, names),
             "kpis": headline_kpis(customers, cleaned.sales, cleaned.returns, settings.rfm.active_days,
                                   cleaned.guest_sales),
             "pareto": pareto_curve(customers["monetary"]),
-            "monthly": monthly_trend(cleaned.sales, cleaned.returns),
+            "monthly": line_tables["monthly"],
             "pareto_by_segment": pareto_by_segment(customers),
             "monthly_by_segment": monthly_by_segment(cleaned.sales, cleaned.returns, customers),
             "segment_history": history.segments,
@@ -178,6 +180,7 @@ def build_snapshot(lines: pd.DataFrame, settings: Settings, scheme: SegmentSchem
                   "segments": segment_cost},
         "recommendation_quality": quality,
         "predictive": predictions.meta,
+        "engine": engine.name,
         "durations_s": timer.durations,
         "rows": timer.rows,
         "libraries": _library_versions(),

@@ -47,14 +47,15 @@ def summarise_products(sales: pd.DataFrame, baskets: Baskets, names: pd.Series) 
 
     Returns:
         stock_code, description, revenue, quantity, customers (distinct buyers), baskets (baskets
-        holding the product) — by revenue, descending.
+        holding the product) — by revenue (to the cent), descending, then stock code.
     """
     item, items = sorted_codes(sales[s.STOCK_CODE])
     group, sold = group_codes(item)  # numbered by first sale, as groupby(stock_code, sort=False) did
     sums = sales[[s.REVENUE, s.QUANTITY]].groupby(group).sum()
     buyers = np.bincount(group[first_occurrence(group, sales[s.CUSTOMER_ID])], minlength=len(sold))
     in_baskets = pd.Series(np.bincount(baskets.matrix.indices, minlength=len(baskets.items)), index=baskets.items)
-    order = np.lexsort((sold, -sums[s.REVENUE].to_numpy()))  # codes sort like stock codes
+    # codes sort like stock codes; revenue to the cent, so sums in another order (Spark) cannot swap a tie
+    order = np.lexsort((sold, -sums[s.REVENUE].round(2).to_numpy()))
     codes = as_text(items.take(sold[order]))
     return pd.DataFrame({
         s.STOCK_CODE: codes, "description": describe(codes, names),

@@ -6,7 +6,8 @@
   gross sales (sum of quantity × unit price) minus the value of their returns (cancelled lines),
   floored at 0 — a return of an order placed before the data window still reduces the value, never
   below 0; ``gross`` keeps returns out;
-- scores 1–5 by quintiles of the ranks, higher is better for all three (low recency is good).
+- scores 1–5 by quintiles of the ranks, higher is better for all three (low recency is good); money is
+  ranked rounded to the cent.
   Ties share a score: a value's score is decided by the rank of the first customer holding it,
   so one-time buyers are never split by id order.
 """
@@ -110,7 +111,8 @@ def score_rfm(customers: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
     scored = customers.assign(
         r_score=quintile_scores(customers["recency_days"], higher_is_better=False, groups=groups),
         f_score=quintile_scores(customers["frequency"], groups=groups),
-        m_score=quintile_scores(customers["monetary"], groups=groups),
+        m_score=quintile_scores(customers["monetary"].round(2), groups=groups),  # to the cent: float sums
+        # in another order (the Spark engine) cannot split a tie
     )
     cell = (scored["r_score"].astype(str) + scored["f_score"].astype(str) + scored["m_score"].astype(str))
     return scored.assign(rfm_cell=cell)

@@ -42,7 +42,8 @@ def yearly_value(customers: pd.DataFrame) -> pd.Series:
 def score_risk(customers: pd.DataFrame, params: RiskParams) -> pd.DataFrame:
     """Add usual_gap_days (empty for one-time buyers), risk_score, at_risk and yearly_value to a customer
     summary with RFM columns."""
-    value = (customers["monetary"].rank(pct=True) + customers["frequency"].rank(pct=True)) / 2
+    money = customers["monetary"].round(2)  # to the cent: sums in another order (Spark) cannot split a tie
+    value = (money.rank(pct=True) + customers["frequency"].rank(pct=True)) / 2
     span_days = (customers["last_purchase"] - customers["first_purchase"]).dt.total_seconds() / 86400
     repeat = customers["frequency"] > 1
     gaps = (span_days / (customers["frequency"] - 1)).where(repeat)
@@ -50,7 +51,7 @@ def score_risk(customers: pd.DataFrame, params: RiskParams) -> pd.DataFrame:
     usual_gap = gaps.fillna(prior).clip(lower=params.min_gap_days)
     overdue = customers["recency_days"] / usual_gap - 1
     lapse = (overdue / max(params.lapse_full - 1, 1e-9)).clip(0, 1)
-    kept = customers["monetary"] > 0  # a customer who returned everything has nothing left to lose
+    kept = money > 0  # a customer who returned everything has nothing left to lose
     risk = (100 * value * lapse).round(1).where(kept, 0.0)
     at_risk = (value >= params.min_value_score) & (risk >= params.threshold) & kept
     return customers.assign(usual_gap_days=usual_gap.where(repeat).round(1), risk_score=risk,

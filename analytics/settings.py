@@ -27,6 +27,7 @@ __all__ = [
     "ENV_VARS",
     "Settings",
     "CUTPOINT_METRICS",
+    "ENGINES",
     "load_settings",
 ]
 
@@ -193,6 +194,20 @@ class SchedulerParams:
     poll_s: float = 5.0  # how often the scheduler checks for "Refresh now" requests
 
 
+ENGINES = ("pandas", "spark")
+
+
+@dataclass(frozen=True)
+class RefreshParams:
+    """How the refresh job computes the line-scale aggregates (``python -m jobs.refresh --engine``)."""
+
+    engine: str = "pandas"  # pandas | spark (optional: requirements-spark.txt, README "Spark engine")
+
+    def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise ConfigError(f"refresh.engine {self.engine!r} is not one of {list(ENGINES)}.")
+
+
 @dataclass(frozen=True)
 class WebParams:
     """Serving, embedding and access control."""
@@ -227,6 +242,7 @@ class Settings:
     dashboard: DashboardParams = field(default_factory=DashboardParams)
     scheduler: SchedulerParams = field(default_factory=SchedulerParams)
     web: WebParams = field(default_factory=WebParams)
+    refresh: RefreshParams = field(default_factory=RefreshParams)
     log_format: str = "logfmt"  # logfmt (key=value) | json
     config_file: str | None = None
 

@@ -1,6 +1,6 @@
 """The refresh job: read transactions, run the analytics, publish a snapshot atomically.
 
-    python -m jobs.refresh [--input PATH] [--config PATH] [--store URL] [--map SRC=FIELD ...]
+    python -m jobs.refresh [--input PATH] [--config PATH] [--store URL] [--map SRC=FIELD ...] [--engine pandas|spark]
 
 It is the only writer of the store. One run at a time (the store lock); a run that finds the lock
 taken exits with status 75 and publishes nothing. Any failure leaves the previous snapshot current.
@@ -28,8 +28,9 @@ from analytics.load import read_transactions
 from analytics.logs import bind, configure_logging, event
 from analytics.pipeline import build_snapshot
 from analytics.segments import load_scheme
-from analytics.settings import Settings, load_settings
+from analytics.settings import ENGINES, Settings, load_settings
 from analytics.snapshot import encode_snapshot, make_version, manifest_json
+from jobs.engine import make_engine
 from jobs.fetch import display_location, local_input
 from jobs.store import Store, open_store
 
@@ -93,7 +94,8 @@ def _refresh(settings: Settings, store: Store, lock: Any, version: str, record: 
     on_stage("load", round(time.perf_counter() - t, 3), {"lines": len(lines)})
     scheme = load_scheme(settings.segments.scheme)
     audiences = load_audiences(store)
-    snapshot = build_snapshot(lines, settings, scheme, source=source, on_stage=on_stage, audiences=audiences)
+    snapshot = build_snapshot(lines, settings, scheme, source=source, on_stage=on_stage, audiences=audiences,
+                              engine=make_engine(settings.refresh.engine))
     for rule in snapshot.meta["cleaning"]:
         event(log, "cleaning", rule=rule["rule"], rows=rule["rows"], effect=rule["effect"])
     history = snapshot.meta["history"]
@@ -183,6 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--map", action="append", default=[], metavar="SRC=FIELD",
                         help="map a source column to a field (invoice, stock_code, quantity, invoice_date, "
                              "unit_price, customer_id, description, country); repeatable")
+    parser.add_argument("--engine", choices=ENGINES, help="engine of the line-scale aggregates (default: "
+                        "refresh.engine, pandas); spark needs requirements-spark.txt")
     parser.add_argument("--if-missing", action="store_true", help="do nothing when a snapshot is already published")
     parser.add_argument("--trigger", default="manual", help=argparse.SUPPRESS)
     return parser
@@ -197,7 +201,8 @@ def settings_from_args(args: argparse.Namespace, environ: Mapping[str, str] | No
     if args.map:
         input_params = replace(input_params, mapping={**input_params.mapping, **parse_mapping(args.map)})
     store_params = replace(settings.store, url=args.store) if args.store else settings.store
-    return replace(settings, input=input_params, store=store_params)
+    refresh = replace(settings.refresh, engine=args.engine) if getattr(args, "engine", None) else settings.refresh
+    return replace(settings, input=input_params, store=store_params, refresh=refresh)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
