@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from analytics import schema as s
-from analytics._categories import as_text, positions, sorted_codes
+from analytics._categories import as_text, first_occurrence, positions, sorted_codes
 
 __all__ = [
     "FitResult",
@@ -102,12 +102,11 @@ def purchase_days(sales: pd.DataFrame, returns: pd.DataFrame) -> pd.DataFrame:
     first_day = int(day_number.min()) if len(day_number) else 0
     key = customer * (int(day_number.max()) - first_day + 1 if len(day_number) else 1) + (day_number - first_day)
     # one group per (customer, day), in that order, summed in line order as groupby([customer_id, day]) did
-    grouped = sales[s.REVENUE].astype(float).groupby(key, sort=True)
-    value, first_line = grouped.sum(), grouped.head(1).index.to_numpy()
-    order = np.argsort(key[first_line], kind="stable")
-    who = customer[first_line[order]]
-    day = pd.Series(dates.to_numpy()[first_line[order]]).dt.normalize().to_numpy()
-    value = value.to_numpy()
+    value = pd.Series(sales[s.REVENUE].to_numpy(dtype=float)).groupby(key, sort=True).sum().to_numpy()
+    first_line = np.flatnonzero(first_occurrence(key))
+    first_line = first_line[np.argsort(key[first_line], kind="stable")]  # in the order of the groups
+    who = customer[first_line]
+    day = pd.Series(dates.to_numpy()[first_line]).dt.normalize().to_numpy()
     gross = pd.Series(value).groupby(who, sort=True).sum()
     back = pd.Series(-returns[s.REVENUE].to_numpy(dtype=float) if len(returns) else np.zeros(0))
     found = positions(ids, returns[s.CUSTOMER_ID]) if len(returns) else np.zeros(0, dtype=np.int64)
