@@ -177,7 +177,7 @@ def _scored_grid(states: pd.DataFrame, current: pd.DataFrame, ends: Sequence[pd.
     ids = pd.Index(current[s.CUSTOMER_ID])
     now = names.get_indexer(pd.Index(current["segment"]))
     grid = _Grid(ids, ends, scheme, names, current["first_purchase"].to_numpy())
-    grid.fill(positions(ids, states[s.CUSTOMER_ID]), states["period"].to_numpy(), segment, scored)
+    grid.fill(positions(ids, states[s.CUSTOMER_ID]), states["period"].to_numpy(dtype=np.int64), segment, scored)
     grid.fill(np.arange(len(ids)), np.full(len(ids), len(ends) - 1), now, current)
     return grid, scored.assign(_segment=segment)
 
