@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from analytics import schema as s
+from analytics._categories import positions
 from analytics.predictive import (
     fit_bgnbd,
     fit_gamma_gamma,
@@ -147,10 +148,12 @@ def decile_table(scored: pd.DataFrame) -> pd.DataFrame:
 def _with_actuals(calibration: pd.DataFrame, predicted: pd.DataFrame, days: pd.DataFrame, split: pd.Timestamp,
                   as_of: pd.Timestamp, holdout: int) -> pd.DataFrame:
     """Predictions, naive baselines and what happened, per customer known at the split."""
-    held = days[(days["day"] >= split) & (days["day"] < as_of)].groupby(s.CUSTOMER_ID)
-    ids = calibration[s.CUSTOMER_ID]
-    actual_orders = held.size().reindex(ids, fill_value=0).to_numpy(dtype=float)
-    actual_value = held["value"].sum().reindex(ids, fill_value=0.0).to_numpy(dtype=float)
+    held = days[((days["day"] >= split) & (days["day"] < as_of)).to_numpy()]
+    who = positions(pd.Index(calibration[s.CUSTOMER_ID]), held[s.CUSTOMER_ID])  # -1: new in the holdout
+    known = who >= 0
+    actual_orders = np.bincount(who[known], minlength=len(calibration)).astype(float)
+    actual_value = (held["value"][known].groupby(who[known]).sum()  # summed in day order, per customer
+                    .reindex(np.arange(len(calibration)), fill_value=0.0).to_numpy(dtype=float))
     per_day = holdout / calibration["T"].clip(lower=1)
     return calibration.assign(
         predicted_orders=predicted["expected_orders_90d"].to_numpy(),

@@ -20,6 +20,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from analytics.rfm import rfm_cells
+
 __all__ = ["METRICS", "Cutpoints", "cutpoint_table", "fixed_scores", "frozen_cutpoints", "jsonable"]
 
 # metric -> (score column, higher is better, unit, lowest possible value)
@@ -42,8 +44,7 @@ def fixed_scores(customers: pd.DataFrame, cutpoints: Cutpoints, by: str | None =
                                 side="right")
         scores[column] = pd.Series((1 + above if higher_is_better else 5 - above).astype("int8"), index=customers.index)
     scored = customers.assign(**scores)
-    cell = scored["r_score"].astype(str) + scored["f_score"].astype(str) + scored["m_score"].astype(str)
-    return scored.assign(rfm_cell=cell)
+    return scored.assign(rfm_cell=rfm_cells(scored))
 
 
 def frozen_cutpoints(scored: pd.DataFrame) -> dict[str, tuple[float, ...]]:

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from analytics import schema as s
+from analytics._categories import positions
 from analytics.backtest import backtest_predictions
 from analytics.errors import ConfigError
 from analytics.predictive import (
@@ -113,10 +114,12 @@ def _with_predictions(customers: pd.DataFrame, predicted: pd.DataFrame | None) -
     or more; value_at_stake = expected_value_12m of at-risk customers (their yearly_value without
     predictions), else 0.
     """
-    ids = customers[s.CUSTOMER_ID].astype("str")
-    found = predicted.set_index(s.CUSTOMER_ID) if predicted is not None else pd.DataFrame(index=pd.Index([]))
-    columns = {name: (found[name].reindex(ids).to_numpy(dtype=float) if name in found else np.full(len(ids), np.nan))
-               for name in ("expected_orders_90d", "expected_value_12m", "p_alive", "p_order_90d")}
+    names = ("expected_orders_90d", "expected_value_12m", "p_alive", "p_order_90d")
+    if predicted is None:
+        columns = {name: np.full(len(customers), np.nan) for name in names}
+    else:  # each customer's row of the predictions (-1: none), looked up once for every column
+        row = positions(pd.Index(predicted[s.CUSTOMER_ID]), customers[s.CUSTOMER_ID].astype("str"))
+        columns = {name: np.append(predicted[name].to_numpy(dtype=float), np.nan)[row] for name in names}
     gap = pd.to_timedelta(customers["usual_gap_days"].round(), unit="D")  # empty for one-time buyers
     next_order = (customers["last_purchase"].dt.normalize() + gap).where(customers["frequency"] > 1)
     value = np.where(np.isnan(columns["expected_value_12m"]), yearly_value(customers).to_numpy(dtype=float),

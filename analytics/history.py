@@ -13,8 +13,8 @@ what moved between them — built from the transactions, so it exists from the f
 - Drift: customers who changed segment between two consecutive ends without buying in between, as a share
   of the customers present at both — with quintile scores some do, only because others bought.
 
-All per-customer work is vectorised across periods (cumulative aggregates over a customer × period grid);
-only the scorer runs once per period end.
+All per-customer work is vectorised across periods (cumulative aggregates over a customer × period grid,
+customers as integer codes until the published table); the scorer runs once for all the period ends.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ import numpy as np
 import pandas as pd
 
 from analytics import schema as s
-from analytics._categories import as_text, first_occurrence, positions, sorted_codes
+from analytics._categories import as_text, first_occurrence, positions, sorted_codes, text_of
 from analytics.errors import ConfigError
-from analytics.segments import SegmentScheme, assign_segments
+from analytics.segments import SegmentScheme
 from analytics.settings import HistoryParams
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "build_history",
     "customer_states",
     "drift_share",
+    "history_periods",
     "movement_between",
     "period_ends",
 ]
@@ -86,8 +87,8 @@ def customer_states(sales: pd.DataFrame, ends: Sequence[pd.Timestamp],
     the end, floored at 0.
 
     Returns:
-        period (index into ``ends``), period_end, customer_id, first_purchase, last_purchase, recency_days,
-        frequency, monetary — by period, then customer id.
+        period (index into ``ends``), period_end, customer_id (categorical), first_purchase, last_purchase,
+        recency_days, frequency, monetary — by period, then customer id.
     """
     columns = ["period", "period_end", s.CUSTOMER_ID, "first_purchase", "last_purchase", "recency_days",
                "frequency", "monetary"]
@@ -107,10 +108,10 @@ def customer_states(sales: pd.DataFrame, ends: Sequence[pd.Timestamp],
         netted = True
     first = first_occurrence(customer, sales[s.INVOICE]) & keep
     invoices = np.bincount(customer[first] * p + period[first], minlength=n * p)
-    days = pd.Series(dates[keep]).groupby(key).agg(["min", "max"])
     earliest = np.full(n * p, np.iinfo(np.int64).max)
     latest = np.full(n * p, np.iinfo(np.int64).min)
-    earliest[days.index.to_numpy()], latest[days.index.to_numpy()] = days["min"].to_numpy(), days["max"].to_numpy()
+    np.minimum.at(earliest, key, dates[keep])
+    np.maximum.at(latest, key, dates[keep])
     frequency = np.cumsum(invoices.reshape(n, p), axis=1)
     monetary = np.cumsum(revenue.reshape(n, p), axis=1)
     if netted:  # net value, floored at 0 as the customers' net value is
@@ -121,7 +122,7 @@ def customer_states(sales: pd.DataFrame, ends: Sequence[pd.Timestamp],
     last_day = latest[who, at] // _DAY * _DAY
     return pd.DataFrame({
         "period": at.astype(np.int64), "period_end": edges[at].astype("datetime64[ns]"),
-        s.CUSTOMER_ID: as_text(ids.take(who)).to_numpy(),
+        s.CUSTOMER_ID: pd.Categorical.from_codes(who, categories=pd.Index(as_text(ids))),
         "first_purchase": earliest[who, at].astype("datetime64[ns]"),
         "last_purchase": latest[who, at].astype("datetime64[ns]"),
         "recency_days": (edges[at] - last_day) // _DAY,
@@ -150,15 +151,15 @@ def build_history(states: pd.DataFrame, current: pd.DataFrame, ends: Sequence[pd
         current: the snapshot's customers (scored, with ``segment``), the state at ``ends[-1]``.
         scorer: the scoring in use (quintiles: ``rfm.score_rfm``; fixed: ``cutpoints.fixed_scores``).
     """
-    columns = [s.CUSTOMER_ID, "period_end", "segment", "r_score", "f_score", "m_score", "recency_days",
-               "frequency", "monetary"]
-    earlier = assign_segments(scorer(states, by="period"), scheme)
-    now = current.assign(period_end=pd.Timestamp(ends[-1]))
-    table = pd.concat([earlier[columns], now[columns]], ignore_index=True)
-    table = table.astype({"period_end": "datetime64[ns]", "r_score": "int64", "f_score": "int64", "m_score": "int64",
-                          "recency_days": "int64", "frequency": "int64"})
-    grid = _Grid(table, current, ends, scheme)
-    return History(segments=table, periods=grid.periods(active_days), customers=grid.customer_columns())
+    grid, scored = _scored_grid(states, current, ends, scorer, scheme)
+    return History(segments=grid.table(scored, current), periods=grid.periods(active_days),
+                   customers=grid.customer_columns())
+
+
+def history_periods(states: pd.DataFrame, current: pd.DataFrame, ends: Sequence[pd.Timestamp], scorer: Scorer,
+                    scheme: SegmentScheme, active_days: int) -> pd.DataFrame:
+    """``build_history(...).periods`` alone (the drift under the other scoring needs no per-customer table)."""
+    return _scored_grid(states, current, ends, scorer, scheme)[0].periods(active_days)
 
 
 def drift_share(periods: pd.DataFrame) -> float:
@@ -167,24 +168,56 @@ def drift_share(periods: pd.DataFrame) -> float:
     return float(periods["changed_without_purchase"].sum() / present) if present else 0.0
 
 
+def _scored_grid(states: pd.DataFrame, current: pd.DataFrame, ends: Sequence[pd.Timestamp], scorer: Scorer,
+                 scheme: SegmentScheme) -> tuple[_Grid, pd.DataFrame]:
+    """The states of the earlier ends scored (r/f/m scores) and the grid of every end, current one included."""
+    scored = scorer(states, by="period")
+    segment = scheme.lookup()[scored["r_score"].to_numpy(), scored["f_score"].to_numpy(), scored["m_score"].to_numpy()]
+    names = pd.Index([seg.name for seg in scheme.segments], dtype="str")
+    ids = pd.Index(current[s.CUSTOMER_ID])
+    now = names.get_indexer(pd.Index(current["segment"]))
+    grid = _Grid(ids, ends, scheme, names, current["first_purchase"].to_numpy())
+    grid.fill(positions(ids, states[s.CUSTOMER_ID]), states["period"].to_numpy(dtype=np.int64), segment, scored)
+    grid.fill(np.arange(len(ids)), np.full(len(ids), len(ends) - 1), now, current)
+    return grid, scored.assign(_segment=segment)
+
+
 class _Grid:
     """The history as dense customer × period arrays (segment rank −1: not a customer yet)."""
 
-    def __init__(self, table: pd.DataFrame, current: pd.DataFrame, ends: Sequence[pd.Timestamp],
-                 scheme: SegmentScheme) -> None:
-        self.ids = pd.Index(current[s.CUSTOMER_ID])
+    def __init__(self, ids: pd.Index, ends: Sequence[pd.Timestamp], scheme: SegmentScheme, names: pd.Index,
+                 first_purchase: np.ndarray) -> None:
+        self.ids = ids
         self.ends = pd.DatetimeIndex(list(ends))
         self.names = np.array(scheme.ranked(), dtype=object)
-        n, p = len(self.ids), len(ends)
-        who = self.ids.get_indexer(pd.Index(table[s.CUSTOMER_ID]))
-        at = self.ends.get_indexer(pd.Index(table["period_end"]))
+        self.segment_names = names  # scheme order: the segment numbers of scheme.lookup()
+        self.rank_of = pd.Index(self.names).get_indexer(names)  # segment number -> rank
+        n, p = len(ids), len(ends)
         self.rank = np.full((n, p), -1, dtype=np.int64)
-        self.rank[who, at] = pd.Index(self.names).get_indexer(pd.Index(table["segment"]))
         self.frequency = np.zeros((n, p), dtype=np.int64)
-        self.frequency[who, at] = table["frequency"].to_numpy()
         self.recency = np.full((n, p), np.iinfo(np.int64).max)
-        self.recency[who, at] = table["recency_days"].to_numpy()
-        self.first_purchase = current["first_purchase"].to_numpy()
+        self.first_purchase = first_purchase
+
+    def fill(self, who: np.ndarray, at: np.ndarray, segment: np.ndarray, frame: pd.DataFrame) -> None:
+        """Record the segment (scheme number), frequency and recency of rows of customers ``who`` at ends ``at``."""
+        self.rank[who, at] = self.rank_of[segment]
+        self.frequency[who, at] = frame["frequency"].to_numpy()
+        self.recency[who, at] = frame["recency_days"].to_numpy()
+
+    def table(self, scored: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
+        """``segment_history``: the scored earlier states, then the current customers at the last end."""
+        who = np.r_[positions(self.ids, scored[s.CUSTOMER_ID]), np.arange(len(self.ids))]
+        segment = np.r_[scored["_segment"].to_numpy(), self.segment_names.get_indexer(pd.Index(current["segment"]))]
+        end = np.datetime64(pd.Timestamp(self.ends[-1]).as_unit("ns").asm8)
+        columns = {name: np.r_[scored[name].to_numpy(), current[name].to_numpy()].astype(kind)
+                   for name, kind in (("r_score", np.int64), ("f_score", np.int64), ("m_score", np.int64),
+                                      ("recency_days", np.int64), ("frequency", np.int64), ("monetary", float))}
+        return pd.DataFrame({
+            s.CUSTOMER_ID: text_of(who, self.ids),
+            "period_end": np.r_[scored["period_end"].to_numpy().astype("datetime64[ns]"),
+                                np.full(len(current), end)],
+            "segment": text_of(segment, self.segment_names), **columns,
+        })
 
     def customer_columns(self) -> pd.DataFrame:
         """previous_segment (latest different segment), segment_since, movement (vs the previous end)."""
@@ -200,7 +233,7 @@ class _Grid:
         newcomer = (run_start == joined) & (joined > 0)
         since[newcomer] = self.first_purchase.astype("datetime64[ns]")[newcomer]
         return pd.DataFrame({
-            s.CUSTOMER_ID: self.ids.to_numpy(),
+            s.CUSTOMER_ID: self.ids.array,
             "previous_segment": pd.array(previous, dtype="str"),
             "segment_since": pd.to_datetime(since).normalize(),
             "movement": _movement(rank[:, -2] if p > 1 else np.full(n, -1), now),

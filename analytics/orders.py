@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 
 from analytics import schema as s
-from analytics._categories import as_text, first_occurrence, group_codes, sorted_codes
-from analytics.products import describe
+from analytics._categories import as_text, first_occurrence, group_codes, rank_within, sorted_codes, text_of
+from analytics.products import describe_codes
 
 __all__ = ["USUAL_PRODUCTS", "customer_products", "order_history", "order_lines", "returns_by_customer"]
 
@@ -65,7 +65,7 @@ def order_lines(sales: pd.DataFrame, returns: pd.DataFrame, names: pd.Series) ->
     return pd.DataFrame({
         s.CUSTOMER_ID: as_text(lines[s.CUSTOMER_ID]), s.INVOICE: as_text(lines[s.INVOICE]),
         s.STOCK_CODE: as_text(lines[s.STOCK_CODE]),
-        s.DESCRIPTION: as_text(pd.Series(describe(lines[s.STOCK_CODE].to_numpy(), names))),
+        s.DESCRIPTION: describe_codes(*sorted_codes(lines[s.STOCK_CODE]), names),
         s.QUANTITY: lines[s.QUANTITY].astype("int64"), s.UNIT_PRICE: lines[s.UNIT_PRICE].astype("float64"),
         "total": lines[s.REVENUE].astype("float64"), "is_return": is_return,
     })[list(s.TABLES["order_lines"])]
@@ -76,20 +76,24 @@ def customer_products(sales: pd.DataFrame, names: pd.Series, top: int = USUAL_PR
 
     Service lines (postage, fees) are left out. Returns customer_id, rank (1 = most usual), stock_code,
     description, orders (distinct invoices with the product), quantity (units bought), last_bought (date of
-    the last order with it); by customer, then rank.
+    the last order with it); by customer, then rank (ties: the last bought, then the stock code first).
     """
-    goods = sales[~sales["is_service"]] if "is_service" in sales.columns else sales
-    grouped = goods.groupby([s.CUSTOMER_ID, s.STOCK_CODE], sort=False, observed=True).agg(
-        orders=(s.INVOICE, "nunique"), quantity=(s.QUANTITY, "sum"), last_bought=(s.INVOICE_DATE, "max"))
-    table = grouped.reset_index().sort_values(
-        [s.CUSTOMER_ID, "orders", "quantity", "last_bought", s.STOCK_CODE],
-        ascending=[True, False, False, False, True], kind="mergesort")
-    table = table.assign(rank=table.groupby(s.CUSTOMER_ID, sort=False).cumcount() + 1)
-    table = table[table["rank"] <= top]
+    goods = sales[~sales["is_service"].to_numpy()] if "is_service" in sales.columns else sales
+    customer, customers = sorted_codes(goods[s.CUSTOMER_ID])  # codes sort like the text
+    item, items = sorted_codes(goods[s.STOCK_CODE])
+    pair, keys = group_codes(customer * len(items) + item)  # one group per (customer, product) bought
+    orders = np.bincount(pair[first_occurrence(pair, goods[s.INVOICE])], minlength=len(keys))
+    quantity = np.bincount(pair, weights=goods[s.QUANTITY].to_numpy(dtype=float), minlength=len(keys))
+    dates = goods[s.INVOICE_DATE].to_numpy()
+    last = np.full(len(keys), np.iinfo(np.int64).min)
+    np.maximum.at(last, pair, dates.view(np.int64))
+    who, what = keys // len(items), keys % len(items)
+    order = np.lexsort((what, -last, -quantity, -orders, who))
+    rank = rank_within(who[order])
+    order, rank = order[rank <= top], rank[rank <= top]
     return pd.DataFrame({
-        s.CUSTOMER_ID: as_text(table[s.CUSTOMER_ID]), "rank": table["rank"].astype("int64").to_numpy(),
-        s.STOCK_CODE: as_text(table[s.STOCK_CODE]),
-        s.DESCRIPTION: describe(table[s.STOCK_CODE].to_numpy(), names),
-        "orders": table["orders"].astype("int64").to_numpy(), "quantity": table["quantity"].astype("int64").to_numpy(),
-        "last_bought": table["last_bought"].to_numpy(),
-    })[list(s.TABLES["customer_products"])].reset_index(drop=True)
+        s.CUSTOMER_ID: text_of(who[order], customers), "rank": rank.astype("int64"),
+        s.STOCK_CODE: text_of(what[order], items), s.DESCRIPTION: describe_codes(what[order], items, names),
+        "orders": orders[order].astype("int64"), "quantity": quantity[order].round().astype("int64"),
+        "last_bought": last[order].view(dates.dtype),
+    })[list(s.TABLES["customer_products"])]

@@ -23,7 +23,7 @@ from analytics.cutpoints import cutpoint_table, frozen_cutpoints, jsonable
 from analytics.engines import Engine, PandasEngine
 from analytics.evaluate import evaluate_recommendations
 from analytics.forecast import predict_values
-from analytics.history import History, build_history, customer_states, drift_share, period_ends
+from analytics.history import History, build_history, customer_states, drift_share, history_periods, period_ends
 from analytics.kpis import (
     headline_kpis,
     monthly_by_segment,
@@ -194,14 +194,14 @@ def _history(states: pd.DataFrame, customers: pd.DataFrame, ends: list[pd.Timest
     active_days = settings.rfm.active_days
     history = build_history(states, customers, ends, scoring.scorer, scheme, active_days)
     other_now = assign_segments(alternative.scorer(customers), scheme)
-    other = build_history(states, other_now, ends, alternative.scorer, scheme, active_days)
+    other = history_periods(states, other_now, ends, alternative.scorer, scheme, active_days)
     in_use = scoring.cutpoints or frozen_cutpoints(customers)
     meta = {
         "period": settings.history.period, "period_ends": [end.date().isoformat() for end in ends],
         "ranking": list(scheme.ranked()), "top_segments": list(scheme.top()),
         "at_risk_segments": list(scheme.at_risk()),
         "scoring": scoring.name, "cutpoints_source": scoring.source, "cutpoints": jsonable(in_use),
-        "drift": {scoring.name: drift_share(history.periods), alternative.name: drift_share(other.periods)},
+        "drift": {scoring.name: drift_share(history.periods), alternative.name: drift_share(other)},
         "cutpoints_in_use": in_use,
     }
     return history, meta

@@ -17,6 +17,12 @@ A BG/NBD fit is *degenerate* when the dropout process vanishes (a → 0, b → �
 null with the reason, never as churn risk. pymc-marketing is imported inside the fitting functions:
 it costs seconds to import (docs/PERFORMANCE.md). A process keeps its last fits by content of their
 input, so a refresh of unchanged data (the scheduler, the test session) refits nothing.
+
+With very many customers, each model is fitted on a seeded random sample of at most
+``MAX_FIT_CUSTOMERS`` of the customers it would use (the same sample on every run of the same data;
+four parameters are estimated to a fraction of a percent well before that), and predictions are made
+for every customer; the meta then records ``sampled_from``. Customers are handed to pymc-marketing by
+position, not by id (text ids make its xarray alignment five times slower; the figures are the same).
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from analytics import schema as s
+from analytics._categories import as_text, first_occurrence, positions, sorted_codes
 
 __all__ = [
     "FitResult",
@@ -53,6 +60,8 @@ MIN_DROPOUT_SHARE = 1e-3
 MIN_SHAPE, MAX_SHAPE = 1e-4, 1e4
 FIT_CACHE_SIZE = 4  # fits kept per process, by content of their input: a refresh of unchanged data refits nothing
 MAX_PARAMETER = 1e6  # r or alpha beyond this: the purchase rates have no spread the model can fit
+MAX_FIT_CUSTOMERS = 100_000  # a larger population is fitted on a seeded random sample of this many customers
+_SAMPLE_SEED = 0
 
 
 @dataclass(frozen=True)
@@ -83,19 +92,30 @@ def purchase_days(sales: pd.DataFrame, returns: pd.DataFrame) -> pd.DataFrame:
         returns: cleaned return lines (customer_id, revenue < 0) of the same period.
 
     Returns:
-        customer_id, day (midnight), value = the day's sales × (1 − returned share of the customer),
-        the returned share being min(returns / sales, 1) over the period; sorted by customer and day.
+        customer_id (categorical: the customers with a sale), day (midnight), value = the day's sales ×
+        (1 − returned share of the customer), the returned share being min(returns / sales, 1) over the
+        period; sorted by customer and day.
     """
-    day = sales[s.INVOICE_DATE].dt.normalize()
-    daily = (pd.DataFrame({s.CUSTOMER_ID: sales[s.CUSTOMER_ID].astype("str"), "day": day,
-                           "value": sales[s.REVENUE].to_numpy(dtype=float)})
-             .groupby([s.CUSTOMER_ID, "day"], as_index=False, sort=True)["value"].sum())
-    gross = daily.groupby(s.CUSTOMER_ID)["value"].sum()
-    returned = (-returns[s.REVENUE].to_numpy(dtype=float)).tolist() if len(returns) else []
-    back = pd.Series(returned, index=returns[s.CUSTOMER_ID].astype("str").to_numpy(), dtype=float)
-    back = back.groupby(level=0).sum().reindex(gross.index, fill_value=0.0)
+    customer, ids = sorted_codes(sales[s.CUSTOMER_ID])  # codes sort like the ids
+    dates = sales[s.INVOICE_DATE]
+    day_number = dates.to_numpy().astype("datetime64[D]").astype(np.int64)
+    first_day = int(day_number.min()) if len(day_number) else 0
+    key = customer * (int(day_number.max()) - first_day + 1 if len(day_number) else 1) + (day_number - first_day)
+    # one group per (customer, day), in that order, summed in line order as groupby([customer_id, day]) did
+    value = pd.Series(sales[s.REVENUE].to_numpy(dtype=float)).groupby(key, sort=True).sum().to_numpy()
+    first_line = np.flatnonzero(first_occurrence(key))
+    first_line = first_line[np.argsort(key[first_line], kind="stable")]  # in the order of the groups
+    who = customer[first_line]
+    day = pd.Series(dates.to_numpy()[first_line]).dt.normalize().to_numpy()
+    gross = pd.Series(value).groupby(who, sort=True).sum()
+    back = pd.Series(-returns[s.REVENUE].to_numpy(dtype=float) if len(returns) else np.zeros(0))
+    found = positions(ids, returns[s.CUSTOMER_ID]) if len(returns) else np.zeros(0, dtype=np.int64)
+    back = back[found >= 0].groupby(found[found >= 0]).sum().reindex(gross.index, fill_value=0.0)
     kept = (1 - (back / gross.where(gross > 0)).clip(0, 1)).fillna(0.0)
-    return daily.assign(value=daily["value"] * daily[s.CUSTOMER_ID].map(kept).to_numpy(dtype=float))
+    return pd.DataFrame({
+        s.CUSTOMER_ID: pd.Categorical.from_codes(who, categories=pd.Index(as_text(ids))),
+        "day": day, "value": value * kept.reindex(who).to_numpy(dtype=float),
+    })
 
 
 def summarise_purchases(days: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
@@ -106,11 +126,12 @@ def summarise_purchases(days: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
         value of the repeat days; 0 without any), first_day, last_day, usual_gap_days (recency /
         frequency; NaN for one-time buyers) — customers whose first purchase is before ``end``.
     """
-    before = days[days["day"] < end]
-    grouped = before.groupby(s.CUSTOMER_ID, sort=True)
+    before = days[(days["day"] < end).to_numpy()]
+    customer, ids = sorted_codes(before[s.CUSTOMER_ID])  # codes sort like the ids
+    grouped = before.groupby(customer, sort=True)
     first, last = grouped["day"].min(), grouped["day"].max()
     count = grouped.size()
-    repeat_value = grouped["value"].sum() - before.groupby(s.CUSTOMER_ID)["value"].first()
+    repeat_value = grouped["value"].sum() - grouped["value"].first()
     frequency = (count - 1).astype("int64")
     recency = (last - first).dt.days.astype(float)
     summary = pd.DataFrame({
@@ -119,7 +140,7 @@ def summarise_purchases(days: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
         "first_day": first, "last_day": last,
         "usual_gap_days": recency / frequency.where(frequency > 0),
     })
-    summary.index.name = s.CUSTOMER_ID
+    summary.index = pd.Index(as_text(ids.take(summary.index.to_numpy())), name=s.CUSTOMER_ID)
     return summary.reset_index()
 
 
@@ -127,13 +148,14 @@ def fit_bgnbd(summary: pd.DataFrame) -> FitResult:
     """Fit BG/NBD by maximum likelihood (pymc-marketing ``BetaGeoModel``, MAP with flat priors).
 
     Args:
-        summary: customer_id, frequency, recency, T (:func:`summarise_purchases`).
+        summary: customer_id, frequency, recency, T (:func:`summarise_purchases`); above
+            ``MAX_FIT_CUSTOMERS`` customers, a seeded random sample of them is fitted.
     """
     from pymc_extras.prior import Prior
     from pymc_marketing.clv import BetaGeoModel
 
     flat = {name: Prior("HalfFlat") for name in ("r", "alpha", "a", "b")}
-    data = summary[[s.CUSTOMER_ID, "frequency", "recency", "T"]]
+    data, sampled = _fit_input(summary, ["frequency", "recency", "T"])
     cached = _FITS.get(_key("bgnbd", data))
     if cached is not None:
         return replace(cached, extra={**cached.extra, "reused": True})
@@ -141,20 +163,21 @@ def fit_bgnbd(summary: pd.DataFrame) -> FitResult:
     params = {name: _scalar(model.fit_result[name]) for name in ("r", "alpha", "a", "b")}
     return _remember(_key("bgnbd", data), FitResult(
         model=model, params=params, log_likelihood=_log_likelihood(model, params), customers=len(data),
-        seconds=seconds, degenerate=degenerate_reason(params)))
+        seconds=seconds, degenerate=degenerate_reason(params), extra=sampled))
 
 
 def fit_gamma_gamma(summary: pd.DataFrame) -> FitResult:
     """Fit Gamma-Gamma by maximum likelihood on the repeat customers with a positive mean value.
 
     Args:
-        summary: customer_id, frequency, monetary_value (:func:`summarise_purchases`).
+        summary: customer_id, frequency, monetary_value (:func:`summarise_purchases`); above
+            ``MAX_FIT_CUSTOMERS`` such customers, a seeded random sample of them is fitted.
     """
     from pymc_extras.prior import Prior
     from pymc_marketing.clv import GammaGammaModel
 
     repeat = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
-    data = repeat[[s.CUSTOMER_ID, "frequency", "monetary_value"]]
+    data, sampled = _fit_input(repeat, ["frequency", "monetary_value"])
     flat = {name: Prior("HalfFlat") for name in ("p", "q", "v")}
     cached = _FITS.get(_key("gamma_gamma", data))
     if cached is not None:
@@ -164,7 +187,7 @@ def fit_gamma_gamma(summary: pd.DataFrame) -> FitResult:
     reason = None if params["q"] > 1 else f"q = {params['q']:.3g} ≤ 1: the mean order value is infinite"
     return _remember(_key("gamma_gamma", data), FitResult(
         model=model, params=params, log_likelihood=_log_likelihood(model, params), customers=len(data),
-        seconds=seconds, degenerate=reason))
+        seconds=seconds, degenerate=reason, extra=sampled))
 
 
 def degenerate_reason(params: dict[str, float]) -> str | None:
@@ -199,7 +222,7 @@ def predict_customers(summary: pd.DataFrame, bgnbd: FitResult, gamma_gamma: FitR
     from pymc_marketing.clv.utils import customer_lifetime_value
 
     bg = bgnbd.model
-    data = summary[[s.CUSTOMER_ID, "frequency", "recency", "T", "monetary_value"]].copy()
+    data = _by_position(summary, ["frequency", "recency", "T", "monetary_value"])
     ids = data[s.CUSTOMER_ID]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -222,8 +245,24 @@ def predict_customers(summary: pd.DataFrame, bgnbd: FitResult, gamma_gamma: FitR
 _FITS: dict[str, FitResult] = {}
 
 
+def _fit_input(customers: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The customers a model is fitted on (all, or a seeded random sample of ``MAX_FIT_CUSTOMERS`` in their
+    order), numbered by position, and the meta of the sample (``sampled_from``: the population's size)."""
+    if len(customers) <= MAX_FIT_CUSTOMERS:
+        return _by_position(customers, columns), {}
+    chosen = np.random.default_rng(_SAMPLE_SEED).choice(len(customers), size=MAX_FIT_CUSTOMERS, replace=False)
+    return _by_position(customers.iloc[np.sort(chosen)], columns), {"sampled_from": len(customers)}
+
+
+def _by_position(customers: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The columns with customer_id = 0, 1, 2…: pymc-marketing aligns its arrays on customer_id, which is
+    five times slower with text ids (the figures do not depend on the ids)."""
+    return pd.DataFrame({s.CUSTOMER_ID: np.arange(len(customers)),
+                         **{name: customers[name].to_numpy() for name in columns}})
+
+
 def _key(kind: str, data: pd.DataFrame) -> str:
-    """The content hash of a fit's input (ids and figures)."""
+    """The content hash of a fit's input (its figures, customer by customer)."""
     digest = hashlib.sha256(kind.encode())
     digest.update(pd.util.hash_pandas_object(data, index=False).to_numpy().tobytes())
     return digest.hexdigest()

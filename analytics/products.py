@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 
 from analytics import schema as s
-from analytics._categories import as_text, first_occurrence, group_codes, run_starts, sorted_codes
+from analytics._categories import as_text, first_occurrence, group_codes, run_starts, sorted_codes, text_of
 from analytics.rules import Baskets
 
-__all__ = ["describe", "product_buyers", "product_monthly", "product_names", "summarise_products"]
+__all__ = ["describe", "describe_codes", "product_buyers", "product_monthly", "product_names", "summarise_products"]
 
 
 def product_names(lines: pd.DataFrame) -> pd.Series:
@@ -35,6 +35,11 @@ def describe(codes: np.ndarray | pd.Index | pd.Series, names: pd.Series) -> np.n
     missing = pd.isna(found)
     found[missing] = codes[missing]
     return found
+
+
+def describe_codes(codes: np.ndarray, items: pd.Index, names: pd.Series) -> pd.api.extensions.ExtensionArray:
+    """:func:`describe` of ``items.take(codes)`` as a ``str`` array, each distinct item described once."""
+    return text_of(codes, pd.Index(describe(as_text(items), names), dtype="str"))
 
 
 def summarise_products(sales: pd.DataFrame, baskets: Baskets, names: pd.Series) -> pd.DataFrame:
@@ -90,8 +95,8 @@ def product_buyers(bought: pd.DataFrame) -> pd.DataFrame:
     The audience of a rule (who bought the antecedent, never the consequent) and a product's buyers by
     segment are read from it.
     """
-    return pd.DataFrame({s.CUSTOMER_ID: pd.array(as_text(bought[s.CUSTOMER_ID]).to_numpy(), dtype="str"),
-                         s.STOCK_CODE: pd.array(as_text(bought[s.STOCK_CODE]).to_numpy(), dtype="str")})
+    return pd.DataFrame({s.CUSTOMER_ID: as_text(bought[s.CUSTOMER_ID]).array,
+                         s.STOCK_CODE: as_text(bought[s.STOCK_CODE]).array})
 
 
 def _codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:

@@ -29,6 +29,7 @@ SCORINGS = ("confidence", "confidence_sum", "noisy_or", "lift")
 FALLBACKS = ("segment_bestseller", "none")
 _FALLBACK_POOL = 60  # best sellers considered per segment
 _BLOCK_BYTES = 1 << 24  # dense block of customer rows read at once by _holds
+_FILL_PAIRS = 6_000_000  # (customer, best seller) candidates examined at once by the fill
 
 
 def bought_pairs(sales: pd.DataFrame) -> pd.DataFrame:
@@ -174,17 +175,28 @@ def _bestseller_fill(customers: pd.DataFrame, owned: sp.csr_matrix, chosen: pd.D
     pool = np.argsort(-share, axis=1, kind="stable")[:, :_FALLBACK_POOL]  # columns = stock-code order
     missing = top_n - np.bincount(chosen["_customer"], minlength=len(segment))
     short = targets[missing[targets] > 0]
+    recommended = (chosen["_customer"] * len(items) + chosen["_item"]).to_numpy()
+    step = max(1, _FILL_PAIRS // pool.shape[1])  # customers at a time: memory bounded by _FILL_PAIRS candidates
+    parts = [_fill_block(block, segment, pool, share, owned, recommended, missing, len(items))
+             for block in np.array_split(short, max(1, -(-len(short) // step)))]
+    customer, item, score = (np.concatenate([part[i] for part in parts]) for i in range(3))
+    no_rule: list[str] = []  # one empty list shared by every best-seller row (read-only): 10 M lists cost seconds
+    return pd.DataFrame({"_customer": customer, "_item": item, "score": score,
+                         "confidence": np.nan, "lift": np.nan, "because": [no_rule] * len(customer),
+                         "because_codes": [no_rule] * len(customer), "source": "segment_bestseller"})
+
+
+def _fill_block(short: np.ndarray, segment: np.ndarray, pool: np.ndarray, share: np.ndarray, owned: sp.csr_matrix,
+                recommended: np.ndarray, missing: np.ndarray, n_items: int) -> tuple[np.ndarray, ...]:
+    """The best sellers of customers ``short`` (ascending): their segment's pool, less what they bought or were
+    recommended, the first ``missing`` of each (customer, item, score)."""
     customer, item = np.repeat(short, pool.shape[1]), pool[segment[short]].ravel()
     score = share[segment[customer], item]
-    taken = _holds(owned, customer, item) | isin(customer * len(items) + item,
-                                                    (chosen["_customer"] * len(items) + chosen["_item"]).to_numpy())
+    taken = _holds(owned, customer, item) | isin(customer * n_items + item, recommended)
     free = (score > 0) & ~taken
     customer, item, score = customer[free], item[free], score[free]
     keep = rank_within(customer) <= missing[customer]
-    return pd.DataFrame({"_customer": customer[keep], "_item": item[keep], "score": score[keep],
-                         "confidence": np.nan, "lift": np.nan,
-                         "because": [[] for _ in range(int(keep.sum()))],
-                         "because_codes": [[] for _ in range(int(keep.sum()))], "source": "segment_bestseller"})
+    return customer[keep], item[keep], score[keep]
 
 
 def _finish(top: pd.DataFrame, ids: pd.Index, items: pd.Index, names: pd.Series) -> pd.DataFrame:

@@ -20,10 +20,11 @@ import numpy as np
 import pandas as pd
 
 from analytics import schema as s
-from analytics._categories import as_text, first_occurrence, group_codes, run_starts, sorted_codes
+from analytics._categories import as_text, first_occurrence, group_codes, run_starts, sorted_codes, text_of
 from analytics.errors import ConfigError
 
-__all__ = ["MONETARY_BASES", "as_of_date", "quintile_scores", "score_rfm", "summarise_customers", "with_returns"]
+__all__ = ["MONETARY_BASES", "as_of_date", "quintile_scores", "rfm_cells", "score_rfm", "summarise_customers",
+           "with_returns"]
 
 MONETARY_BASES = ("net", "gross")
 
@@ -114,8 +115,17 @@ def score_rfm(customers: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
         m_score=quintile_scores(customers["monetary"].round(2), groups=groups),  # to the cent: float sums
         # in another order (the Spark engine) cannot split a tie
     )
-    cell = (scored["r_score"].astype(str) + scored["f_score"].astype(str) + scored["m_score"].astype(str))
-    return scored.assign(rfm_cell=cell)
+    return scored.assign(rfm_cell=rfm_cells(scored))
+
+
+_CELLS = pd.Index([f"{r}{f}{m}" for r in range(6) for f in range(6) for m in range(6)], dtype="str")
+
+
+def rfm_cells(scored: pd.DataFrame) -> pd.Series:
+    """The RFM cell of each row ("545"), from r_score, f_score and m_score (1–5)."""
+    number = (scored["r_score"].to_numpy(dtype=np.int64) * 36 + scored["f_score"].to_numpy(dtype=np.int64) * 6
+              + scored["m_score"].to_numpy(dtype=np.int64))
+    return pd.Series(text_of(number, _CELLS), index=scored.index, copy=False)
 
 
 def _main_country(sales: pd.DataFrame) -> pd.Series:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from analytics import schema as s
+from analytics._categories import positions
 from analytics.rules import Baskets, rule_ids, rules_from_baskets
 from analytics.settings import RulesParams
 
@@ -38,14 +39,14 @@ def mine_segment_rules(baskets: Baskets, basket_lines: pd.DataFrame, customers: 
         The ``segment_rules`` table (the ``rules`` columns after ``segment``; ``rule_id`` includes the
         segment) and per segment ``{"baskets", "rules", "seconds"}``.
     """
-    segment_of = dict(zip(customers[s.CUSTOMER_ID].astype(str), customers["segment"].astype(str)))
-    line_segment = np.asarray(basket_lines[s.CUSTOMER_ID].map(segment_of).astype(object))
-    basket_segment = np.full(baskets.count, None, dtype=object)  # an invoice has one customer: one segment
+    code, segments = pd.factorize(customers["segment"])  # segments in order of first appearance
+    line_segment = np.append(code, -1)[positions(pd.Index(customers[s.CUSTOMER_ID]), basket_lines[s.CUSTOMER_ID])]
+    basket_segment = np.full(baskets.count, -1)  # an invoice has one customer: one segment (guests: -1)
     basket_segment[pd.factorize(basket_lines[s.INVOICE])[0]] = line_segment  # basket_matrix's row numbers
     frames, report = [], {}
-    for segment in pd.unique(customers["segment"].astype(str)):
+    for number, segment in enumerate(str(name) for name in segments):
         start = time.perf_counter()
-        subset = Baskets(matrix=baskets.matrix[basket_segment == segment], items=baskets.items)
+        subset = Baskets(matrix=baskets.matrix[basket_segment == number], items=baskets.items)
         rules = rules_from_baskets(subset, params, names)
         frames.append(rules.assign(segment=segment))
         report[segment] = {"baskets": subset.count, "rules": len(rules),

@@ -3,7 +3,8 @@
     python -m bench.report
 
 Reads ``refresh_stages.json``, ``scale.json`` and ``recommendations.json`` (written by the other
-benchmarks) and rewrites docs/PERFORMANCE.md, keeping section 2 (dashboard speed) as it is in the file;
+benchmarks) and rewrites docs/PERFORMANCE.md, keeping section 2 (dashboard speed), section 4 and the
+sections after it as they are in the file;
 ``python -m bench.dashboard`` replaces section 2 (:func:`write_section_2`).
 """
 
@@ -23,7 +24,7 @@ def main() -> int:
     stages, scale, quality = (json.loads((OUT / f"{name}.json").read_text())
                               for name in ("refresh_stages", "scale", "recommendations"))
     text = "\n".join([_head(stages, scale, quality), _section_1(stages, scale), _section_2(),
-                      _section_3(quality, scale)]) + _section_4()
+                      _section_3(quality, scale)]) + _section_4() + _later_sections()
     DOC.write_text(text, encoding="utf-8")
     print(f"wrote {DOC}")
     return 0
@@ -53,6 +54,13 @@ SECTION_4 = "## 4. Cross-sell explorer speed"
 def _section_4() -> str:
     """Section 4 as it is in the file (``python -m bench.cross_sell`` writes it), or nothing."""
     found = _find_section_4(DOC.read_text(encoding="utf-8")) if DOC.exists() else None
+    return "\n" + found.group(0).rstrip() + "\n" if found else ""
+
+
+def _later_sections() -> str:
+    """Sections 5 and beyond as they are in the file (written by hand or by other benchmarks), or nothing."""
+    text = DOC.read_text(encoding="utf-8") if DOC.exists() else ""
+    found = re.search(r"^## (?:[5-9]|\d\d+)\. .*", text, re.S | re.M)
     return "\n" + found.group(0).rstrip() + "\n" if found else ""
 
 

@@ -1,6 +1,12 @@
 """Refresh at scale: synthetic data of 1, 5 and 10 million lines, wall time and peak memory.
 
     python -m bench.scale [--lines 1000000 5000000 10000000] [--seed 7]
+    python -m bench.scale --retailer 1000000 [--input FILE]   # 1 M customers: time and peak RSS per stage
+
+``--retailer N`` refreshes the retailer-shaped file of N customers (``python -m bench.synth --retailer N``,
+cached in ``bench/out``, or ``--input``) once, sampling the process's RSS every 50 ms: each stage gets its
+seconds (from the job's log) and the peak RSS while it ran; the whole run its wall and CPU time and peak
+RSS (``wait4``), against ``TARGET_SECONDS`` and ``TARGET_RSS_MB``. Writes ``bench/out/retailer.json``.
 
 For each size: generate the file (``python -m bench.synth``, cached in ``bench/out``), then run the
 refresh job as its own process, ``python -m jobs.refresh --input FILE --store file://TMP``, measuring
@@ -14,12 +20,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
+import subprocess
 import sys
 import tempfile
+import time
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
+import psutil
 
 from bench._common import BUNDLED, OUT, ROOT, machine, measure, print_table, write_results
 from bench.synth import REAL_LINES
@@ -49,6 +60,43 @@ def refresh(path: Path, repeat: int = 1) -> dict:
             "rules": meta.get("tables", {}).get("rules", {}).get("rows"),
             "baskets": meta.get("rows", {}).get("baskets", {}).get("baskets"),
             "recommendation_quality": meta.get("recommendation_quality")}
+
+
+def retailer(path: Path, rss_limit_mb: float = 12_000, timeout_s: float = 3_600) -> dict:
+    """One refresh of ``path`` in its own process: wall and CPU seconds, peak RSS, and per stage its
+    seconds and the peak RSS sampled while it ran (a stage runs from the previous one's end)."""
+    with tempfile.TemporaryDirectory() as store, tempfile.TemporaryFile("w+") as log:
+        start = time.time()
+        process = subprocess.Popen([sys.executable, "-m", "jobs.refresh", "--input", str(path), "--store",
+                                    "file://" + store], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True,
+                                   env={**os.environ, "PYTHONPATH": str(ROOT), "LOG_FORMAT": "logfmt"})
+        watched, samples, killed = psutil.Process(process.pid), [], None
+        while True:
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                break
+            try:
+                samples.append((time.time(), watched.memory_info().rss / 2 ** 20))
+            except psutil.NoSuchProcess:
+                pass
+            if killed is None and (samples and samples[-1][1] > rss_limit_mb or time.time() - start > timeout_s):
+                killed = f"killed: RSS above {rss_limit_mb:,.0f} MB or slower than {timeout_s:,.0f} s"
+                process.kill()
+            time.sleep(0.05)
+        seconds = time.time() - start
+        log.seek(0)
+        output = log.read()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"refresh of {path} failed ({killed or status}):\n{output[-2000:]}")
+    stages, begin = {}, start
+    for match in re.finditer(r"ts=(\S+) .*?stage=(\w+) seconds=([\d.]+)", output):
+        end = datetime.fromisoformat(match.group(1)).timestamp()
+        during = [rss for at, rss in samples if begin <= at <= end + 0.05]
+        stages[match.group(2)] = {"seconds": float(match.group(3)), "peak_rss_mb": round(max(during, default=0.0), 1)}
+        begin = end
+    return {"input": str(path), "seconds": round(seconds, 2), "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+            "peak_rss_mb": round(usage.ru_maxrss / 1024, 1), "stages": stages,
+            "met": seconds < TARGET_SECONDS and usage.ru_maxrss / 1024 < TARGET_RSS_MB}
 
 
 def exponent(sizes: list[int], values: list[float]) -> float:
@@ -88,7 +136,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lines", type=int, nargs="+", default=list(SIZES))
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--repeat", type=int, default=2, help="runs per size; the fastest is kept")
+    parser.add_argument("--retailer", type=int, metavar="CUSTOMERS",
+                        help="instead: one refresh of the retailer-shaped file of this many customers, per stage")
+    parser.add_argument("--input", help="with --retailer: the file to refresh (default: generated in bench/out)")
     args = parser.parse_args(argv)
+    if args.retailer:
+        return _retailer(args.retailer, args.input, argv)
 
     rows = [{"data": "bundled", "lines": REAL_LINES, **refresh(BUNDLED, args.repeat)}]
     for lines in args.lines:
@@ -122,6 +175,23 @@ def main(argv: list[str] | None = None) -> int:
     if growth:
         print(f"growth: time ∝ lines^{growth['time_exponent']:.2f} (CPU ^{growth['cpu_exponent']:.2f}), "
               f"memory ∝ lines^{growth['memory_exponent']:.2f}")
+    return 0
+
+
+def _retailer(customers: int, given: str | None, argv: list[str] | None) -> int:
+    path = Path(given) if given else OUT / f"retailer-{customers}.parquet"
+    if not path.exists():
+        made = measure([sys.executable, "-m", "bench.synth", "--retailer", str(customers), "--output", str(path)])
+        if made["status"] != 0:
+            raise SystemExit(f"could not generate {path}:\n{made['output'][-2000:]}")
+    run = retailer(path)
+    results = {"machine": machine(), "command": "python -m bench.scale " + " ".join(argv or sys.argv[1:]),
+               "customers": customers, **run,
+               "targets": {"seconds": TARGET_SECONDS, "peak_rss_mb": TARGET_RSS_MB, "met": run["met"]}}
+    write_results("retailer", results)
+    print_table([{"stage": name, **stage} for name, stage in run["stages"].items()], ["stage", "seconds", "peak_rss_mb"])
+    print(f"whole process: {run['seconds']:.1f} s wall, {run['cpu_s']:.1f} s CPU, peak RSS {run['peak_rss_mb']:,.0f} MB "
+          f"(targets {TARGET_SECONDS:.0f} s, {TARGET_RSS_MB:,.0f} MB: {'met' if run['met'] else 'not met'})")
     return 0
 
 

@@ -2,17 +2,20 @@
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analytics._categories import (
     as_categories,
+    as_text,
     combined_key,
     first_occurrence,
     group_codes,
     isin,
     run_starts,
     sorted_codes,
+    text_of,
 )
 
 # short runs of repeated values, as the lines of one invoice follow each other
@@ -58,3 +61,14 @@ def test_as_categories_sorts_categories_once():
     assert converted["invoice"].cat.categories.tolist() == ["1", "2"]
     assert converted["invoice"].tolist() == ["2", "1"]
     assert as_categories(converted) is converted  # already sorted categoricals: nothing to do
+
+
+def test_text_of_a_categorical_is_pandas_own_conversion():
+    column = pd.Series(pd.Categorical(["b", None, "a", "b"]), index=[7, 8, 9, 10], name="code")
+    converted = as_text(column)
+    pd.testing.assert_series_equal(converted, column.astype("str"))  # same values, nulls, index, dtype
+    assert pa.array(converted.array).type == pa.array(column.astype("str").array).type  # same Parquet schema
+    assert as_text(pd.Series(pd.Categorical([1.5, 2.0, 1.5]))).tolist() == ["1.5", "2.0", "1.5"]
+    taken = pd.Series(text_of(np.array([2, -1, 0]), pd.Index(["x", "y", "z"], dtype="str")))
+    assert taken.dtype == "str" and taken.isna().tolist() == [False, True, False]
+    assert taken.dropna().tolist() == ["z", "x"]

@@ -15,6 +15,7 @@ import pytest
 from scipy.optimize import minimize
 from scipy.special import betaln, gammaln
 
+from analytics import predictive
 from analytics.predictive import (
     degenerate_reason,
     fit_bgnbd,
@@ -154,3 +155,17 @@ def test_purchase_days_and_summary_by_hand():
     early = summarise_purchases(days, pd.Timestamp("2011-01-15")).set_index("customer_id")
     assert list(early.index) == ["A"]
     assert early.loc["A", ["frequency", "recency", "T"]].tolist() == [1, 10.0, 14.0]
+
+
+def test_fits_use_a_seeded_sample_of_many_customers_in_their_order(monkeypatch):
+    customers = pd.DataFrame({"customer_id": list("abcdefgh"), "frequency": np.arange(8), "recency": 1.0, "T": 9.0})
+    data, meta = predictive._fit_input(customers, ["frequency", "recency", "T"])
+    assert meta == {} and data["frequency"].tolist() == list(range(8))  # few customers: all of them
+    assert data["customer_id"].tolist() == list(range(8))  # numbered by position for pymc-marketing
+    monkeypatch.setattr(predictive, "MAX_FIT_CUSTOMERS", 3)
+    data, meta = predictive._fit_input(customers, ["frequency", "recency", "T"])
+    again, _ = predictive._fit_input(customers, ["frequency", "recency", "T"])
+    assert meta == {"sampled_from": 8} and len(data) == 3 and data["customer_id"].tolist() == [0, 1, 2]
+    chosen = data["frequency"].tolist()
+    assert chosen == sorted(chosen) and len(set(chosen)) == 3  # distinct customers, kept in their order
+    assert again["frequency"].tolist() == chosen  # the same sample on every run
