@@ -119,7 +119,7 @@ def test_product_page_in_french(dash_app, version):
         assert french in shown, french
     assert re.fullmatch(MONEY, text(by_id(layout, "product-revenue")))
     monthly = by_id(layout, "product-monthly").figure
-    assert monthly.layout.title.text == "Chiffre d’affaires et acheteurs par mois"
+    assert monthly.layout.title.text.replace("<br>", " ") == "Chiffre d’affaires et acheteurs par mois"
     assert monthly.data[1].name == "Acheteurs" and re.fullmatch(rf"{MONTHS} 20\d\d", monthly.data[1].customdata[0])
     segments = by_id(layout, "product-segments").figure
     assert segments.layout.title.text == "Acheteurs par segment" and "Clients fidèles" in list(segments.data[0].y)
@@ -188,7 +188,7 @@ def test_predictions_page_in_french(dash_app, version):
         assert french in shown, french
     assert re.search(rf"jusqu’au \d{{1,2}} {MONTHS} 20\d\d \(exclu\)", shown)
     figure = by_id(layout, "pred-calibration").figure
-    assert figure.layout.title.text.startswith("Calibration : commandes prévues et réelles")
+    assert figure.layout.title.text.replace("<br>", " ").startswith("Calibration : commandes prévues et réelles")
     assert [trace.name for trace in figure.data] == ["Prévu", "Réel"]
     assert figure.layout.xaxis.title.text.startswith("Décile des commandes prévues")
     assert english_left(layout) == []
