@@ -76,7 +76,8 @@ def _body(version: str, manifest: Mapping, customer_id: str, state: Mapping) -> 
         cv.rfm_cards(customer, currency),
         pv.customer_predictions(customer, manifest, currency, state),
         cv.purchase_facts(customer, currency),
-        timeline_card(data.customer_rows("segment_history", version, customer_id), customer, manifest, state),
+        timeline_card(data.customer_rows("segment_history", version, customer_id), customer, manifest, state,
+                      segment_names(data.table("segments", version))),
         dbc.Row([
             dbc.Col(_history_card(orders, currency), xs=12, xl=5),
             dbc.Col([_usual_products_card(version, customer_id),

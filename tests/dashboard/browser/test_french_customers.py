@@ -173,9 +173,6 @@ def test_client_360_in_french(dash_duo, french_server, customer):
     assert re.search(r"commande habituellement tous les \d+ jours|une seule commande",
                      dash_duo.find_element("#client-pred-reason").text)
     assert dash_duo.driver.title == f"Client {customer} · Segments clients"
-    # the segment timeline card (components/history_view.py, shared with the Segments page) is translated with
-    # that page: left out here
-    dash_duo.driver.execute_script("document.getElementById('client-history-card')?.remove()")
     assert_french(dash_duo)
 
 
