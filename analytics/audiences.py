@@ -93,7 +93,8 @@ def new_audience_id() -> str:
 def check_audience_id(audience_id: object) -> str:
     """The id itself, or AudienceError (ids are ``aud-`` + 12 hex digits)."""
     if not isinstance(audience_id, str) or not _AUDIENCE_ID_RE.match(audience_id):
-        raise AudienceError(f"Invalid audience id {str(audience_id)[:60]!r}: expected 'aud-' and 12 hex digits.")
+        raise AudienceError("Invalid audience id {id}: expected 'aud-' and 12 hex digits.",
+                            id=repr(str(audience_id)[:60]))
     return audience_id
 
 
@@ -103,7 +104,8 @@ def check_name(name: object) -> str:
     if not text:
         raise AudienceError("An audience needs a name.")
     if len(text) > NAME_MAX:
-        raise AudienceError(f"The audience name has {len(text)} characters; at most {NAME_MAX} are allowed.")
+        raise AudienceError("The audience name has {count} characters; at most {limit} are allowed.", count=len(text),
+                            limit=NAME_MAX)
     if not _NAME_RE.match(text):
         raise AudienceError("The audience name may hold letters, digits, spaces and . , : ; ' & ( ) / + # % ! ? @ -"
                             " only.")
@@ -118,7 +120,8 @@ def check_note(note: object) -> str:
         raise AudienceError("The audience note must be text.")
     text = note.strip()
     if len(text) > NOTE_MAX:
-        raise AudienceError(f"The note has {len(text)} characters; at most {NOTE_MAX} are allowed.")
+        raise AudienceError("The note has {count} characters; at most {limit} are allowed.", count=len(text),
+                            limit=NOTE_MAX)
     if any(ord(ch) < 32 and ch not in "\n\t" for ch in text):
         raise AudienceError("The note holds control characters.")
     return text
@@ -129,9 +132,11 @@ def check_control_share(share: object) -> float:
     try:
         value = float(share)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise AudienceError(f"The control share must be a number between 0 and 0.5, got {share!r}.") from None
+        raise AudienceError("The control share must be a number between 0 and 0.5, got {value}.",
+                            value=repr(share)) from None
     if not (0 < value <= 0.5) or math.isnan(value):
-        raise AudienceError(f"The control share must be above 0 and at most 0.5 (50 %), got {value:g}.")
+        raise AudienceError("The control share must be above 0 and at most 0.5 (50 %), got {value}.",
+                            value=format(value, "g"))
     return value
 
 
@@ -143,23 +148,23 @@ def check_members(members: pd.DataFrame, max_members: int) -> pd.DataFrame:
     """
     missing = [c for c in ("customer_id", "segment") if c not in members.columns]
     if missing:
-        raise AudienceError(f"Audience members lack column(s) {missing}.")
+        raise AudienceError("Audience members lack column(s) {columns}.", columns=str(missing))
     ids = members["customer_id"]
     if ids.isna().any():
         raise AudienceError("Audience members include an empty customer id.")
     frame = pd.DataFrame({"customer_id": ids.astype("str"), "segment": members["segment"].astype("str")})
     bad = frame["customer_id"].str.len().pipe(lambda n: (n == 0) | (n > ID_MAX))
     if bad.any():
-        raise AudienceError(f"Audience members include {int(bad.sum())} customer id(s) that are empty or longer "
-                            f"than {ID_MAX} characters.")
+        raise AudienceError("Audience members include {count} customer id(s) that are empty or longer than {limit} "
+                            "characters.", count=int(bad.sum()), limit=ID_MAX)
     if frame["customer_id"].duplicated().any():
-        raise AudienceError(f"Audience members list {int(frame['customer_id'].duplicated().sum())} customer id(s) "
-                            "twice.")
+        raise AudienceError("Audience members list {count} customer id(s) twice.",
+                            count=int(frame["customer_id"].duplicated().sum()))
     if len(frame) < 2:
         raise AudienceError("An audience needs at least 2 customers (one of them may be held out as control).")
     if len(frame) > max_members:
-        raise AudienceError(f"The audience has {len(frame):,} customers; at most {max_members:,} are allowed "
-                            "(campaigns.max_members).")
+        raise AudienceError("The audience has {count} customers; at most {limit} are allowed "
+                            "(campaigns.max_members).", count=len(frame), limit=max_members)
     return frame.reset_index(drop=True)
 
 
@@ -213,15 +218,18 @@ def build_audience(members: pd.DataFrame, *, name: str, note: str | None, contro
     now = (now or datetime.now(UTC)).astimezone(UTC)
     today = now.date()
     if as_of is not None and as_of > today:
-        raise AudienceError(f"The as-of date {as_of.isoformat()} is in the future.")
+        raise AudienceError("The as-of date {day} is in the future.", day=as_of.isoformat())
     audience_id = check_audience_id(audience_id or new_audience_id())
     share = check_control_share(control_share)
     split = split_members(check_members(members, max_members), audience_id, share)
-    for group, fix in (("control", "raise the control share"), ("target", "lower the control share")):
-        if not (split["group"] == group).any():
-            raise AudienceError(f"With {len(split):,} customers and a {share:.0%} control share the {group} group "
-                                f"would be empty (rounding per segment), so no uplift could be measured: add "
-                                f"customers or {fix}.")
+    if not (split["group"] == "control").any():
+        raise AudienceError("With {count} customers and a {share} control share the control group would be empty "
+                            "(rounding per segment), so no uplift could be measured: add customers or raise the "
+                            "control share.", count=len(split), share=format(share, ".0%"))
+    if not (split["group"] == "target").any():
+        raise AudienceError("With {count} customers and a {share} control share the target group would be empty "
+                            "(rounding per segment), so no uplift could be measured: add customers or lower the "
+                            "control share.", count=len(split), share=format(share, ".0%"))
     who = (created_by or "").strip()[:80]
     if not who:
         raise AudienceError("An audience needs its creator's name.")
@@ -264,7 +272,8 @@ def parse_audience(raw: bytes | str | Mapping[str, Any]) -> Audience:
             backdated=bool(record.get("backdated", False)), source=str(record.get("source", ""))[:200],
             members=frame)
     except (ValueError, TypeError, KeyError) as exc:
-        raise AudienceError(f"Stored audience record is malformed: {type(exc).__name__}: {exc}".rstrip()) from exc
+        raise AudienceError("Stored audience record is malformed: {error}",
+                            error=(type(exc).__name__ + ": " + str(exc)).rstrip()) from exc
     if not set(frame["group"]) <= set(GROUPS) or frame["customer_id"].duplicated().any():
-        raise AudienceError(f"Stored audience {audience.audience_id} has unknown groups or duplicate members.")
+        raise AudienceError("Stored audience {id} has unknown groups or duplicate members.", id=audience.audience_id)
     return audience

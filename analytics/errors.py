@@ -31,9 +31,20 @@ class InputDataError(AppError):
 
 
 class AudienceError(AppError):
-    """An audience is invalid (name, note, control share, members) or does not exist."""
+    """An audience is invalid (name, note, control share, members) or does not exist.
+
+    ``AudienceError("The note has {count} characters.", count=612)``: the message is the ``template`` filled with
+    ``params`` (whole numbers with thousands separators), so an interface can show it translated: the template is
+    its msgid (extracted by ``make messages``), the parameters are formatted in the reader's language.
+    """
 
     exit_code = 2
+
+    def __init__(self, template: str, **params: object) -> None:
+        self.template, self.params = template, params
+        shown = {key: f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else value
+                 for key, value in params.items()}
+        super().__init__(template.format(**shown) if params else template)
 
 
 class ConfigError(AppError):

@@ -21,12 +21,14 @@ import pandas as pd
 
 from analytics.audience_export import audience_export, export_ids
 from analytics.audiences import ID_MAX, Audience, build_audience, check_audience_id, split_sizes
-from analytics.errors import AudienceError
+from analytics.errors import AppError, AudienceError
 from dashboard import data, queries
+from dashboard.components import format as fmt
 from dashboard.components.ops_view import token_ok
-from dashboard.i18n import N_
+from dashboard.i18n import N_, _
 
-__all__ = ["AUTH_HELP", "Writer", "writer", "members_for", "preview", "create", "valid_id", "export_frame"]
+__all__ = ["AUTH_HELP", "Writer", "writer", "members_for", "preview", "create", "valid_id", "export_frame",
+           "error_text"]
 
 log = logging.getLogger("dashboard.audiences")
 
@@ -69,13 +71,13 @@ def members_for(ids: object, version: str) -> pd.DataFrame:
     if not isinstance(ids, list) or not all(isinstance(cid, str) and 0 < len(cid) <= ID_MAX for cid in ids):
         raise AudienceError("The customer list of this page is not valid; reload the page.")
     if len(ids) > limit:
-        raise AudienceError(f"This list has {len(ids):,} customers; an audience holds at most {limit:,} "
-                            "(campaigns.max_members).")
+        raise AudienceError("This list has {count} customers; an audience holds at most {limit} "
+                            "(campaigns.max_members).", count=len(ids), limit=limit)
     unique = list(dict.fromkeys(ids))
     found = queries.segments_of(version, unique)
     if found.isna().any():
-        raise AudienceError(f"{int(found.isna().sum()):,} customer(s) of this list are not in the current snapshot;"
-                            " reload the page.")
+        raise AudienceError("{count} customer(s) of this list are not in the current snapshot; reload the page.",
+                            count=int(found.isna().sum()))
     return pd.DataFrame({"customer_id": unique, "segment": found.to_numpy()})
 
 
@@ -95,6 +97,16 @@ def create(ids: Sequence[str], *, name: object, note: object, share: object, sou
     log.info("audience created", extra={"fields": {"audience_id": audience.audience_id, "by": user,
                                                    "source": source[:80], **audience.sizes}})
     return audience
+
+
+def error_text(exc: AppError) -> str:
+    """Why a save or preview was refused, in the page's language (an audience's template, translated, with its
+    numbers formatted for the language); other errors as they are."""
+    if not isinstance(exc, AudienceError) or not exc.params:
+        return _(exc.template) if isinstance(exc, AudienceError) else str(exc)
+    shown = {key: fmt.count(value) if isinstance(value, int) and not isinstance(value, bool) else value
+             for key, value in exc.params.items()}
+    return _(exc.template).format(**shown)
 
 
 def valid_id(audience_id: object) -> str | None:

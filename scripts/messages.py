@@ -22,7 +22,8 @@ from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALE = ROOT / "dashboard" / "locale"
-KEYWORDS = {"_": None, "ngettext": (1, 2), "lazy_gettext": None, "N_": None}
+KEYWORDS = {"_": None, "ngettext": (1, 2), "lazy_gettext": None, "N_": None,
+            "AudienceError": None}  # its template is the message shown to users (audience form), translated
 
 
 def extract() -> Catalog:

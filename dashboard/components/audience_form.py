@@ -96,7 +96,7 @@ def show_preview(chosen: Mapping | None, share: object, is_open: bool, version: 
     try:
         sizes = audiences.preview(chosen.get("ids"), _share(share), version)
     except AppError as exc:
-        return str(exc), None
+        return audiences.error_text(exc), None
     members = ngettext("%(num)s customer:", "%(num)s customers:", int(sizes["members"])) % {
         "num": fmt.count(sizes["members"])}
     return (html.Span([html.Strong(members + " "),
@@ -125,7 +125,7 @@ def save(clicks: int | None, chosen: Mapping | None, name: str | None, note: str
                                  source=str(chosen.get("description", "a customer list")), version=version,
                                  user=who.user)
     except AppError as exc:
-        return dbc.Alert(str(exc), color="danger", id="audience-error", class_name="py-2 mb-0")
+        return dbc.Alert(audiences.error_text(exc), color="danger", id="audience-error", class_name="py-2 mb-0")
     link = dcc.Link(_("Open its campaign page →"), href=page_href(f"/campaigns/{saved.audience_id}"),
                     className="alert-link", id="audience-link")
     return dbc.Alert([_("Saved “{name}” ({id}): {target} to contact, {control} held out. Results appear after the "
