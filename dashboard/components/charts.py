@@ -6,7 +6,6 @@ the language's month names and number separators (``%b %Y`` → ``déc. 2011``, 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from functools import lru_cache
 
 import pandas as pd
@@ -17,7 +16,8 @@ from babel.dates import format_date, get_day_names, get_month_names
 from dash import dcc
 
 from dashboard.components import format as fmt
-from dashboard.i18n import SOURCE_LANGUAGE, _, current_language, localised
+from dashboard.components.segment_names import scheme_row, segment_names  # noqa: F401 — re-exported
+from dashboard.i18n import SOURCE_LANGUAGE, _, current_language
 
 __all__ = ["GRAPH_CONFIG", "TITLE_CHARS", "use_chart_theme", "wrap", "styled", "graph", "pareto_figure",
            "segment_share_figure", "monthly_figure", "PALETTE", "graph_config", "money_template", "segment_names",
@@ -148,16 +148,6 @@ def segment_share_figure(segments: pd.DataFrame, selected: str | None = None) ->
     fig.update_layout(barmode="group", clickmode="event")
     fig.update_xaxes(title=_("Share (%)"), ticksuffix=" %")
     return styled(fig, _("Customers and net value by segment (% of total) — click a segment"), height=360)
-
-
-def segment_names(segments: pd.DataFrame) -> dict[str, str]:
-    """Each segment's name in the current language (``label_fr`` in French), by its id (the English name)."""
-    return {str(row["segment"]): localised(scheme_row(row), "segment") for row in segments.to_dict("records")}
-
-
-def scheme_row(row: pd.Series | Mapping) -> dict[str, object]:
-    """A ``segments`` row as the mapping :func:`dashboard.i18n.localised` reads."""
-    return {str(key): value for key, value in row.items()}
 
 
 def monthly_figure(monthly: pd.DataFrame, currency: str, period_end: str | None = None,

@@ -11,13 +11,17 @@ import pandas as pd
 
 from dashboard.i18n import localised
 
-__all__ = ["segment_names", "segment_name"]
+__all__ = ["segment_names", "segment_name", "scheme_row"]
 
 
 def segment_names(segments: pd.DataFrame) -> dict[str, str]:
     """Segment id → its name in the current language, from a ``segments`` table."""
-    return {str(row["segment"]): localised({str(key): value for key, value in row.items()}, "segment")
-            for row in segments.to_dict("records")}
+    return {str(row["segment"]): localised(scheme_row(row), "segment") for row in segments.to_dict("records")}
+
+
+def scheme_row(row: pd.Series | Mapping) -> dict[str, object]:
+    """A ``segments`` row as the mapping :func:`dashboard.i18n.localised` reads."""
+    return {str(key): value for key, value in row.items()}
 
 
 def segment_name(names: Mapping[str, str], segment: object) -> str:
