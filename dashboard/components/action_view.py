@@ -13,6 +13,7 @@ from dash import dcc, html
 from dashboard.components import format as fmt
 from dashboard.components import priority as priority_colors
 from dashboard.components.charts import scheme_row
+from dashboard.components.prediction_view import risk_reason_text
 from dashboard.components.segment_view import slug
 from dashboard.i18n import SOURCE_LANGUAGE, _, current_language, localised, ngettext
 
@@ -225,8 +226,14 @@ def grid_rows(rows: pd.DataFrame, currency: str, segments: pd.DataFrame | None =
         "action": actions.get(row["segment"], row["action"]),
         "value_at_stake": fmt.money(row["value_at_stake"], currency) if row["at_risk"] else "–",
         "p_order_90d": fmt.share(row["p_order_90d"], 0), "expected_orders_90d": fmt.number(row["expected_orders_90d"]),
-        "next_order_date": fmt.day(row["next_order_date"]), "risk_reason": row["risk_reason"],
+        "next_order_date": fmt.day(row["next_order_date"]), "risk_reason": _risk_reason(row["risk_reason"], currency),
     } for row in rows.to_dict("records")]
+
+
+def _risk_reason(reason: object, currency: str) -> str:
+    """The snapshot's reason (written in English by the refresh) in the page's language."""
+    text = reason if isinstance(reason, str) else ""
+    return text if current_language() == SOURCE_LANGUAGE else risk_reason_text(text, currency)
 
 
 def _scheme_texts(segments: pd.DataFrame | None) -> tuple[dict[str, str], dict[str, str]]:

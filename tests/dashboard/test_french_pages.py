@@ -171,6 +171,9 @@ def test_actions_in_french(dash_app, french):
     first = response["rowData"][0]
     assert first["segment"] == "À ne pas perdre" and first["action"] == "Réactiver"
     assert "segment=Can%27t+Lose+Them" in first["href"] and "segment_id" not in first  # the id stays English
+    reasons = [row["risk_reason"] for row in response["rowData"]]  # written in English by the refresh
+    assert all(re.search(r"aucune depuis \d+ jours", reason) for reason in reasons), reasons[:3]
+    assert not any("none for" in reason or "usually orders" in reason for reason in reasons)
     assert re.fullmatch(r"\d+ clients", count.replace("\u202f", " "))
 
 

@@ -37,9 +37,8 @@ PAGES = [
 
 
 def _strip_data(dash_duo, body: str) -> str:
-    """The page text without what is data: product names (segment's top products) and risk reasons."""
-    data = [e.text for e in dash_duo.find_elements(
-        '#segment-products tbody td:nth-child(2), .ag-cell[col-id="risk_reason"]')]
+    """The page text without what is data: product names (segment's top products)."""
+    data = [e.text for e in dash_duo.find_elements('#segment-products tbody td:nth-child(2)')]
     for text in sorted(filter(None, data), key=len, reverse=True):
         body = body.replace(text, "")
     return body
