@@ -171,12 +171,13 @@ def radar_figure(segment_row: pd.Series, overall_means: pd.Series, currency: str
                            [_raw_text(raw, overall_means[raw.removeprefix("mean_")], currency)
                             for _s, raw, _l in SCORE_AXES], PALETTE["highlight"], 0.08, dash="dash")
     fig = go.Figure([segment, overall])
+    labels = [_(label) for _s, _r, label in SCORE_AXES]  # the axes' names, as the traces' theta
     fig.update_layout(polar={"radialaxis": {"range": [0, 5], "tickvals": [1, 2, 3, 4, 5], "angle": 30,
                                             "tickangle": 30, "gridcolor": "#dde2e8", "tickfont": {"size": 10}},
                              "angularaxis": {"rotation": 90, "direction": "clockwise", "gridcolor": "#dde2e8",
                                              # names over two lines: "Frequency (F)" would be clipped on a phone
-                                             "tickmode": "array", "tickvals": [label for *_, label in SCORE_AXES],
-                                             "ticktext": [label.replace(" (", "<br>(") for *_, label in SCORE_AXES]},
+                                             "tickmode": "array", "tickvals": labels,
+                                             "ticktext": [label.replace(" (", "<br>(") for label in labels]},
                              "domain": {"y": [0.06, 1]}})
     fig = styled(fig, _("RFM profile: mean scores (1–5, 5 = best)"), height=360)
     return fig.update_layout(margin={"l": 70, "r": 70, "t": 60, "b": 10},
