@@ -17,7 +17,19 @@ FIRST_CELL = '.ag-row[row-index="0"] .ag-cell[col-id="customer_id"]'
 
 
 def first_customer(dash_duo) -> str:
-    return dash_duo.find_element(FIRST_CELL).text
+    """The first row's customer id once the grid has settled (it redraws its rows after a sort or filter: the
+    same id read twice, half a second apart, read in one script so that no element goes stale in between)."""
+    read = "const cell = document.querySelector(arguments[0]); return cell ? cell.textContent.trim() : null;"
+    seen: list[str | None] = [None]
+
+    def settled() -> bool:
+        now = dash_duo.driver.execute_script(read, FIRST_CELL)
+        stable = bool(now) and now == seen[-1]
+        seen.append(now)
+        return stable
+
+    until(settled, timeout=15, poll=0.5)
+    return str(seen[-1])
 
 
 def click(dash_duo, element) -> None:
