@@ -13,10 +13,18 @@ from dashboard import data
 from dashboard.components.shell import empty_state, not_found, page_frame
 from dashboard.i18n import LANGUAGES, SOURCE_LANGUAGE, _, current_language, localised, use_language
 
-__all__ = ["render", "render_cached", "page_state"]
+__all__ = ["render", "render_cached", "page_state", "page_title"]
 
 log = logging.getLogger("dashboard")
 Body = Callable[[str, Mapping], ComponentType]  # (version, manifest) -> page body
+
+
+def page_title(name: str) -> Callable[..., str]:
+    """A page's ``title`` for ``dash.register_page``: ``name`` (marked with ``N_``) and the app's name, in the
+    language of each request (Dash calls it with the page's path and query variables, unused here)."""
+    def title(**_variables: object) -> str:
+        return f"{_(name)} · {_('Customer segments')}"
+    return title
 
 
 def page_state(query: Mapping[str, object]) -> dict[str, object]:

@@ -41,14 +41,9 @@ from dashboard.components.grid_query import (
 )
 from dashboard.components.shell import page_href
 from dashboard.i18n import N_, _
-from dashboard.pages._frame import page_state, render
+from dashboard.pages._frame import page_state, page_title, render
 
-
-def _title(**_query: str) -> str:
-    return f"{_('Actions')} · {_('Customer segments')}"
-
-
-dash.register_page(__name__, path="/actions", name=N_("Actions"), title=_title, order=2, nav=True)
+dash.register_page(__name__, path="/actions", name=N_("Actions"), title=page_title(N_("Actions")), order=2, nav=True)
 
 EXPORT_MAX_ROWS = 100_000  # most rows one CSV export holds
 

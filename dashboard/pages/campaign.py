@@ -16,15 +16,11 @@ from dashboard.components.charts import graph
 from dashboard.components.export import csv_download, safe_filename
 from dashboard.components.shell import not_found, page_href
 from dashboard.i18n import N_, _
-from dashboard.pages._frame import page_state, render
+from dashboard.pages._frame import page_state, page_title, render
 from dashboard.pages.campaigns import measured_campaigns
 
-
-def _title(audience_id: str | None = None, **_query: object) -> str:
-    return f"{_('Campaign')} · {_('Customer segments')}"
-
-
-dash.register_page(__name__, path_template="/campaigns/<audience_id>", name=N_("Campaign"), title=_title, order=6)
+dash.register_page(__name__, path_template="/campaigns/<audience_id>", name=N_("Campaign"),
+                   title=page_title(N_("Campaign")), order=6)
 
 log = logging.getLogger("dashboard.campaigns")
 

@@ -14,14 +14,10 @@ from dashboard.components import campaign_view
 from dashboard.components.ops_view import utc_now
 from dashboard.components.shell import page_href
 from dashboard.i18n import N_, _
-from dashboard.pages._frame import page_state, render
+from dashboard.pages._frame import page_state, page_title, render
 
-
-def _title(**_path: str) -> str:
-    return f"{_('Campaigns')} · {_('Customer segments')}"
-
-
-dash.register_page(__name__, path="/campaigns", name=N_("Campaigns"), title=_title, order=5, nav=True)
+dash.register_page(__name__, path="/campaigns", name=N_("Campaigns"),
+                   title=page_title(N_("Campaigns")), order=5, nav=True)
 
 
 def layout(**query: str) -> html.Div:

@@ -18,14 +18,10 @@ from dashboard.components import format as fmt
 from dashboard.components.segment_names import segment_name, segment_names
 from dashboard.components.shell import page_href
 from dashboard.i18n import N_, _
-from dashboard.pages._frame import page_state, render_cached
+from dashboard.pages._frame import page_state, page_title, render_cached
 
-
-def _title(**_path: str) -> str:
-    return f"{_('Client 360')} · {_('Customer segments')}"
-
-
-dash.register_page(__name__, path="/client", name=N_("Client 360"), title=_title, order=4, nav=True)
+dash.register_page(__name__, path="/client", name=N_("Client 360"),
+                   title=page_title(N_("Client 360")), order=4, nav=True)
 
 EXAMPLES = 5  # customers in each example list
 

@@ -32,14 +32,10 @@ from dashboard.components.rule_charts import NETWORK_STYLESHEET, SCATTER_HEIGHT,
 from dashboard.components.segment_names import segment_name, segment_names
 from dashboard.components.shell import page_href
 from dashboard.i18n import N_, _
-from dashboard.pages._frame import page_state, render
+from dashboard.pages._frame import page_state, page_title, render
 
-
-def _title(**_path: str) -> str:
-    return f"{_('Cross-sell')} · {_('Customer segments')}"
-
-
-dash.register_page(__name__, path="/cross-sell", name=N_("Cross-sell"), title=_title, order=3, nav=True)
+dash.register_page(__name__, path="/cross-sell", name=N_("Cross-sell"),
+                   title=page_title(N_("Cross-sell")), order=3, nav=True)
 
 PATH = "/cross-sell"
 PAGE_SIZE = 20

@@ -27,17 +27,15 @@ from dashboard.components.export import csv_download, safe_filename
 from dashboard.components.segment_names import segment_names
 from dashboard.components.shell import not_found, page_href
 from dashboard.i18n import N_, _, ngettext
-from dashboard.pages._frame import page_state, render
+from dashboard.pages._frame import page_state, page_title, render
 
 RULE_ID = re.compile(r"^[0-9a-f]{1,40}$")
 AUDIENCE_SHOWN = 100  # customers listed on the page (the CSV has them all)
 
 
-def _title(rule_id: str | None = None, **_query: object) -> str:
-    return f"{_('Cross-sell rule')} · {_('Customer segments')}"
 
-
-dash.register_page(__name__, path_template="/cross-sell/rule/<rule_id>", name=N_("Cross-sell rule"), title=_title,
+dash.register_page(__name__, path_template="/cross-sell/rule/<rule_id>", name=N_("Cross-sell rule"),
+                   title=page_title(N_("Cross-sell rule")),
                    order=91)
 
 

@@ -20,14 +20,10 @@ from dashboard.components.movement_view import NEW
 from dashboard.components.movement_view import executive_summary as movement_summary
 from dashboard.components.shell import page_href
 from dashboard.i18n import N_, _, ngettext
-from dashboard.pages._frame import page_state, render_cached
+from dashboard.pages._frame import page_state, page_title, render_cached
 
-
-def _title(**_query: str) -> str:
-    return f"{_('Executive summary')} · {_('Customer segments')}"
-
-
-dash.register_page(__name__, path="/", name=N_("Executive summary"), title=_title, order=0, nav=True)
+dash.register_page(__name__, path="/", name=N_("Executive summary"),
+                   title=page_title(N_("Executive summary")), order=0, nav=True)
 
 
 def layout(**query: str) -> html.Div:

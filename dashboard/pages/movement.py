@@ -32,14 +32,9 @@ from dashboard.components.export import (
 from dashboard.components.grid_query import MAX_BLOCK_ROWS
 from dashboard.components.shell import page_href
 from dashboard.i18n import N_, _, ngettext
-from dashboard.pages._frame import page_state, render_cached
+from dashboard.pages._frame import page_state, page_title, render_cached
 
-
-def _title(**_query: str) -> str:
-    return f"{_('Movement')} · {_('Customer segments')}"
-
-
-dash.register_page(__name__, path=mv.PATH, name=N_("Movement"), title=_title, order=1.5, nav=True)
+dash.register_page(__name__, path=mv.PATH, name=N_("Movement"), title=page_title(N_("Movement")), order=1.5, nav=True)
 
 EXPORT_MAX_ROWS = 100_000
 PREVIEW = 5  # high-value downgrades shown on the page before "See all"

@@ -13,14 +13,9 @@ from analytics.errors import AppError
 from dashboard import data
 from dashboard.components.shell import page_frame, page_href
 from dashboard.i18n import N_, _
-from dashboard.pages._frame import page_state
+from dashboard.pages._frame import page_state, page_title
 
-
-def _title(**_path: str) -> str:
-    return f"{_('Page not found')} · {_('Customer segments')}"
-
-
-dash.register_page(__name__, path="/404", name=N_("Page not found"), title=_title, order=99)
+dash.register_page(__name__, path="/404", name=N_("Page not found"), title=page_title(N_("Page not found")), order=99)
 
 MENU_ORDER_END = 90  # pages ordered from here on (operations, this one) are not offered as ways back
 

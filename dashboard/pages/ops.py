@@ -25,14 +25,9 @@ from analytics.errors import AppError
 from dashboard import data
 from dashboard.components import ops_view
 from dashboard.i18n import N_, _
-from dashboard.pages._frame import page_state
+from dashboard.pages._frame import page_state, page_title
 
-
-def _title(**_path: str) -> str:
-    return f"{_('Operations')} · {_('Customer segments')}"
-
-
-dash.register_page(__name__, path="/ops", name=N_("Operations"), title=_title, order=90)
+dash.register_page(__name__, path="/ops", name=N_("Operations"), title=page_title(N_("Operations")), order=90)
 
 log = logging.getLogger("dashboard.ops")
 

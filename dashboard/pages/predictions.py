@@ -13,14 +13,10 @@ from dashboard.components import format as fmt
 from dashboard.components import prediction_view as pv
 from dashboard.components.charts import graph
 from dashboard.i18n import N_, _
-from dashboard.pages._frame import page_state, render_cached
+from dashboard.pages._frame import page_state, page_title, render_cached
 
-
-def _title(**_path: str) -> str:
-    return f"{_('Predictions')} · {_('Customer segments')}"
-
-
-dash.register_page(__name__, path="/predictions", name=N_("Predictions"), title=_title, order=6, nav=True)
+dash.register_page(__name__, path="/predictions", name=N_("Predictions"),
+                   title=page_title(N_("Predictions")), order=6, nav=True)
 
 PATH = "/predictions"
 _INTRO = N_("Every refresh fits the models on the purchases before a split date, predicts the days after it, and "

@@ -16,14 +16,9 @@ from dashboard.components.charts import graph, segment_names
 from dashboard.components.history_view import history_cards
 from dashboard.components.shell import page_href
 from dashboard.i18n import N_, _
-from dashboard.pages._frame import page_state, render_cached
+from dashboard.pages._frame import page_state, page_title, render_cached
 
-
-def _title(**_query: str) -> str:
-    return f"{_('Segments')} · {_('Customer segments')}"
-
-
-dash.register_page(__name__, path="/segments", name=N_("Segments"), title=_title, order=1, nav=True)
+dash.register_page(__name__, path="/segments", name=N_("Segments"), title=page_title(N_("Segments")), order=1, nav=True)
 
 PATH = "/segments"
 
