@@ -223,6 +223,8 @@ def large_store(store_url: str, users: int = 10, seconds: float = 20.0, runs: in
             report["pages"] = pages
             report["rss_after_pages_mb"] = _worker_rss(server.proc.pid)
             print(f"   worker RSS after every page: {report['rss_after_pages_mb']} MB", flush=True)
+            report["index_ready_s"] = _wait_for_index(cache, time.monotonic() - server.spawned)
+            print(f"   customer index files ready {report['index_ready_s']} s after the start", flush=True)
             for name, action in (("client", page_action("client", sample["customer_ids"], sample["segments"])),
                                  ("actions", _grid_action(sample["customer_ids"]))):
                 run_users(server.url, 4, 2.0, action, fresh_connections=True)
@@ -238,6 +240,20 @@ def large_store(store_url: str, users: int = 10, seconds: float = 20.0, runs: in
     finally:
         shutil.rmtree(cache, ignore_errors=True)
     return report
+
+
+def _wait_for_index(cache: Path, elapsed: float, timeout_s: float = 900.0) -> float | None:
+    """Seconds from the server's start until every customer index file exists (the workers build them in the
+    background on the first Client 360 read; ``dashboard.customer_index``); None when not within ``timeout_s``."""
+    from dashboard.customer_index import INDEXED_TABLES
+
+    start = time.monotonic()
+    while time.monotonic() - start < timeout_s:
+        built = {p.stem for p in cache.glob("*/*.duckdb")}
+        if built >= set(INDEXED_TABLES):
+            return round(elapsed + time.monotonic() - start, 1)
+        time.sleep(1.0)
+    return None
 
 
 def large_markdown(report: Mapping[str, Any]) -> str:

@@ -25,12 +25,14 @@ code execution in the app), and the snapshot in Redis already is the shared copy
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import pandas as pd
@@ -44,7 +46,8 @@ from analytics.schema import TABLES
 from analytics.settings import Settings
 from analytics.snapshot import parse_manifest
 from dashboard.components.grid_query import MAX_BLOCK_ROWS, order_sql, row_window, where_sql
-from dashboard.local_tables import LocalTables
+from dashboard.customer_index import INDEXED_TABLES, PUBLISHED_VIEW, ROW_COLUMN, IndexBuilds, index_file
+from dashboard.local_tables import Attached, LocalTables
 from jobs.store import Store, open_store
 
 __all__ = ["DataStatus", "init_app", "settings", "current_version", "manifest", "table", "status", "store",
@@ -61,6 +64,7 @@ page_cache = Cache()  # what pages build from one version (by_version), emptied 
 _state: dict[str, Any] = {"settings": None, "store": None, "store_pid": None, "local": LocalTables()}
 _lock = threading.Lock()
 _loaded: set[tuple[str, str]] = set()  # (table, version) pairs held in the cache
+_builds = IndexBuilds()  # this process's background builds of the customer index files
 
 
 class _InMemory(BaseSerializer):
@@ -155,6 +159,7 @@ def _refresh_pointer() -> None:
         if version != _pointer.version and (version or published is None):
             _evict(keep={version, _pointer.version})
             _state["local"].prune(keep={version, _pointer.version})
+            _state["local"].detach_except(keep={version, _pointer.version})
             _pointer.version = version
         _pointer.unavailable_since, _pointer.error = None, None
     except StoreUnavailableError as exc:
@@ -249,14 +254,54 @@ def _with_tables(version: str, sql: str) -> str:
         name = match.group(1)
         if name not in TABLES:
             raise SnapshotError(f"Unknown snapshot table '{name}'.")
+        indexed = _index(name, version)
+        if indexed is not None and PUBLISHED_VIEW in indexed.views:  # the same rows, in order, read faster
+            return f"{indexed.name}.{PUBLISHED_VIEW}"
         return "read_parquet('" + local_path(name, version).replace("'", "''") + "')"
 
     return re.sub(r"\{([a-z_]+)\}", source, sql)
 
 
-def customer_rows(name: str, version: str, customer_id: str) -> pd.DataFrame:
-    """The rows of one customer in a per-customer table, in the table's order."""
-    return query(version, f"SELECT * FROM {{{_table_name(name)}}} WHERE customer_id = ?", [customer_id])
+def customer_rows(name: str, version: str, customer_id: str, columns: Sequence[str] = ()) -> pd.DataFrame:
+    """The rows of one customer in a per-customer table (``columns``: those only; empty: all), in the table's
+    order: from the table's index file when built (:mod:`dashboard.customer_index`), else from its copy."""
+    table_name = _table_name(name)
+    wanted = ", ".join(_column(c) for c in columns) if columns else "*"
+    indexed = _index(table_name, version)
+    if indexed is None:
+        return query(version, f"SELECT {wanted} FROM {{{table_name}}} WHERE customer_id = ?", [customer_id])
+    wanted = wanted if columns else f"* EXCLUDE ({ROW_COLUMN})"
+    return _state["local"].query(f"SELECT {wanted} FROM {indexed.name}.rows WHERE customer_id = ? "
+                                 f"ORDER BY {ROW_COLUMN}", [customer_id])
+
+
+def _index(name: str, version: str) -> Attached | None:
+    """The attached index file of a per-customer table (None: not built yet; its build is then started)."""
+    if name not in INDEXED_TABLES:
+        return None
+    copy = Path(local_path(name, version))
+    found = index_file(copy)
+    if found.exists():
+        return _state["local"].attached(found)
+    entries = manifest(version).get("tables", {})
+    digests = {table: entries[table].get("sha256", "") for table in INDEXED_TABLES if table in entries}
+    _builds.ensure(copy.parent, lambda: _copies(version, digests))
+    return None
+
+
+def _copies(version: str, digests: Mapping[str, str]) -> list[str]:
+    """Make sure the copies of these tables of ``version`` exist (in the build thread: no app context, so
+    no memoized manifest); their names."""
+    local: LocalTables = _state["local"]
+    for name, digest in digests.items():
+        local.path(version, name, digest, functools.partial(store().read_table, version, name))
+    return list(digests)
+
+
+def _column(name: str) -> str:
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name):
+        raise SnapshotError(f"Not a column name: {name!r}.")
+    return name
 
 
 def _table_name(name: str) -> str:
@@ -274,9 +319,14 @@ def grid_page(version: str, source: str, params: Sequence[Any], request: object,
     request = request if isinstance(request, Mapping) else {}
     where, where_params = where_sql(request.get("filterModel"), columns)
     order = order_sql(request.get("sortModel"), columns, default_sort, tiebreak)
-    counted = query(version, f"SELECT count(*) AS n FROM ({source}) AS src WHERE {where}", [*params, *where_params])
-    total = int(counted["n"].iloc[0])
+    total = _count(version, f"SELECT count(*) AS n FROM ({source}) AS src WHERE {where}", [*params, *where_params])
     start, end = row_window(request.get("startRow"), request.get("endRow"), total, max_rows)
     rows = query(version, f"SELECT * FROM ({source}) AS src WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
                  [*params, *where_params, end - start, start])
     return rows, total
+
+
+@by_version
+def _count(version: str, sql: str, params: Sequence[Any]) -> int:
+    """The count a grid shows for one filter (once per version and filter: the grid asks it for every block)."""
+    return int(query(version, sql, params)["n"].iloc[0])

@@ -13,6 +13,7 @@ files of the version they serve. Old versions are pruned when a newer one is ser
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import os
 import re
@@ -22,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import duckdb
 import pandas as pd
@@ -30,19 +31,26 @@ import pyarrow as pa
 
 from analytics.errors import SnapshotError
 
-__all__ = ["LocalTables", "default_cache_dir", "KEEP_VERSIONS"]
+__all__ = ["LocalTables", "Attached", "default_cache_dir", "KEEP_VERSIONS"]
 
 log = logging.getLogger(__name__)
 
 KEEP_VERSIONS = 3  # version directories kept besides the served ones (a page pinned to an older version still reads)
 PRUNE_AFTER_S = 600.0  # a version directory is removed only when untouched for this long (other apps may share it)
-MEMORY_LIMIT = "256MB"  # DuckDB's buffer memory per worker (sorts spill to disk beyond it)
+MEMORY_LIMIT = "128MB"  # DuckDB's buffer memory per worker, index blocks cached included (sorts spill beyond it)
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
 
 
 def default_cache_dir() -> Path:
     """``<system temp dir>/segments-dashboard``: where the copies go when ``dashboard.cache_dir`` is not set."""
     return Path(tempfile.gettempdir()) / "segments-dashboard"
+
+
+class Attached(NamedTuple):
+    """A DuckDB file attached to this process's connection."""
+
+    name: str  # its catalog name in queries: ``<name>.<table>``
+    views: frozenset[str]
 
 
 class LocalTables:
@@ -53,6 +61,8 @@ class LocalTables:
         self._lock = threading.Lock()
         self._connection: duckdb.DuckDBPyConnection | None = None
         self._pid: int | None = None
+        self._attached: dict[str, Attached] = {}  # DuckDB file -> how this process's connection reads it
+        self._names = itertools.count()
 
     def __repr__(self) -> str:
         return f"LocalTables({str(self.root)!r})"
@@ -109,6 +119,34 @@ class LocalTables:
         finally:
             cursor.close()
 
+    def attached(self, path: Path) -> Attached:
+        """How queries read the DuckDB file ``path``: its name and views (attached read-only on first use)."""
+        key = str(path)
+        self._cursor().close()  # this process's connection exists
+        with self._lock:
+            if key not in self._attached:
+                name = f"index{next(self._names)}"
+                assert self._connection is not None
+                try:
+                    self._connection.execute(f"ATTACH '{key.replace(chr(39), chr(39) * 2)}' AS {name} (READ_ONLY)")
+                    views = self._connection.execute("SELECT view_name FROM duckdb_views() WHERE database_name = ?",
+                                                     [name]).fetchall()
+                except duckdb.Error as exc:
+                    raise SnapshotError(f"Local index {path.name} cannot be opened ({exc}).") from exc
+                self._attached[key] = Attached(name, frozenset(str(v[0]) for v in views))
+            return self._attached[key]
+
+    def detach_except(self, keep: Iterable[str]) -> None:
+        """Detach the DuckDB files of version directories other than ``keep`` (no longer served)."""
+        kept = {v for v in keep if v}
+        with self._lock:
+            if self._connection is None or self._pid != os.getpid():
+                return
+            for key, found in list(self._attached.items()):
+                if Path(key).parent.name not in kept:
+                    self._connection.execute(f"DETACH {found.name}")
+                    del self._attached[key]
+
     def _cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor (its own connection to the shared in-memory database) for the calling thread; a new
         database after a fork (gunicorn preloads the app, then forks the workers)."""
@@ -117,6 +155,7 @@ class LocalTables:
                 self._connection = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "threads": 2})
                 self._connection.execute("SET parquet_metadata_cache = true")  # once the parquet extension is loaded
                 self._pid = os.getpid()
+                self._attached = {}
             return self._connection.cursor()
 
 

@@ -34,7 +34,7 @@ def customer(version: str, customer_id: str) -> pd.DataFrame:
 
 def segment_of(version: str, customer_id: str) -> str | None:
     """The segment of a customer (None: unknown id)."""
-    found = data.query(version, "SELECT segment FROM {customers} WHERE customer_id = ? LIMIT 1", [customer_id])
+    found = data.customer_rows("customers", version, customer_id, columns=("segment",))
     return None if found.empty else str(found["segment"].iloc[0])
 
 
