@@ -8,10 +8,10 @@ by ``customer_id`` the same read scans one column's zone and fetches the matchin
 
 Next to each verified copy ``<cache>/<version>/<table>.parquet`` the builder writes ``<table>.duckdb``, table
 ``rows``: the same rows with their position as column ``_row``, so that a customer's rows come back in the
-table's order. When the copy's row groups are already ordered by customer_id (their statistics say so:
-every table but ``segment_history``) the rows keep the published order, and a view ``published`` (without
-``_row``) serves every other query too, such as the Actions grid (4x less CPU than the Parquet copy); else
-they are sorted by (customer_id, ``_row``) for the lookups only.
+table's order. ``published`` is the table as published, for every other query (the Actions grid: 4x less CPU than
+the Parquet copy). When the copy's row groups are already ordered by customer_id (their statistics say so:
+every table but ``segment_history``), ``rows`` keeps the published order and ``published`` is a view of it;
+else ``rows`` is sorted by (customer_id, ``_row``) and ``published`` is a second copy in the file's order.
 
 The builder runs in its own process (``python -m dashboard.customer_index DIR TABLE...``, at a lower CPU
 priority, with its own memory limit), so a worker's memory never holds a build. One process per machine
@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 
 INDEXED_TABLES = ("customers", "orders", "recommendations", "segment_history", "customer_products", "order_lines")
 ROW_COLUMN = "_row"  # the row's position in the published table
-PUBLISHED_VIEW = "published"  # in a file whose rows kept the published order: the table as published
+PUBLISHED_VIEW = "published"  # the table as published (a view of ``rows`` when they kept that order)
 BUILD_MEMORY = "512MB"  # the builder's DuckDB memory (its sort spills to disk beyond it)
 BUILD_NICE = 10  # the builder yields the CPU to the workers serving pages
 BUILD_TIMEOUT_S = 3_600.0
@@ -71,8 +71,10 @@ def build(source: Path, target: Path, memory: str = BUILD_MEMORY) -> int:
             order = "" if kept else f"ORDER BY customer_id, {ROW_COLUMN}"  # a sort costs minutes: only when needed
             connection.execute(f"CREATE TABLE rows AS SELECT * RENAME (file_row_number AS {ROW_COLUMN}) "
                                f"FROM read_parquet(?, file_row_number = true) {order}", [str(source)])
-            if kept:  # the published table, rows in its order: every query may read it
+            if kept:  # the published table, rows in its order, for every other query
                 connection.execute(f"CREATE VIEW {PUBLISHED_VIEW} AS SELECT * EXCLUDE ({ROW_COLUMN}) FROM rows")
+            else:  # a second copy in the published order (2.5x less CPU than the Parquet copy for period queries)
+                connection.execute(f"CREATE TABLE {PUBLISHED_VIEW} AS SELECT * FROM read_parquet(?)", [str(source)])
             found = connection.execute("SELECT count(*) FROM rows").fetchone()
             connection.execute("CHECKPOINT")
         os.replace(temp, target)  # whole and closed, or absent

@@ -47,7 +47,7 @@ from analytics.settings import Settings
 from analytics.snapshot import parse_manifest
 from dashboard.components.grid_query import MAX_BLOCK_ROWS, order_sql, row_window, where_sql
 from dashboard.customer_index import INDEXED_TABLES, PUBLISHED_VIEW, ROW_COLUMN, IndexBuilds, index_file
-from dashboard.local_tables import Attached, LocalTables
+from dashboard.local_tables import LocalTables
 from jobs.store import Store, open_store
 
 __all__ = ["DataStatus", "init_app", "settings", "current_version", "manifest", "table", "status", "store",
@@ -255,8 +255,8 @@ def _with_tables(version: str, sql: str) -> str:
         if name not in TABLES:
             raise SnapshotError(f"Unknown snapshot table '{name}'.")
         indexed = _index(name, version)
-        if indexed is not None and PUBLISHED_VIEW in indexed.views:  # the same rows, in order, read faster
-            return f"{indexed.name}.{PUBLISHED_VIEW}"
+        if indexed is not None:  # the same rows, in order, read faster
+            return f"{indexed}.{PUBLISHED_VIEW}"
         return "read_parquet('" + local_path(name, version).replace("'", "''") + "')"
 
     return re.sub(r"\{([a-z_]+)\}", source, sql)
@@ -271,11 +271,11 @@ def customer_rows(name: str, version: str, customer_id: str, columns: Sequence[s
     if indexed is None:
         return query(version, f"SELECT {wanted} FROM {{{table_name}}} WHERE customer_id = ?", [customer_id])
     wanted = wanted if columns else f"* EXCLUDE ({ROW_COLUMN})"
-    return _state["local"].query(f"SELECT {wanted} FROM {indexed.name}.rows WHERE customer_id = ? "
+    return _state["local"].query(f"SELECT {wanted} FROM {indexed}.rows WHERE customer_id = ? "
                                  f"ORDER BY {ROW_COLUMN}", [customer_id])
 
 
-def _index(name: str, version: str) -> Attached | None:
+def _index(name: str, version: str) -> str | None:
     """The attached index file of a per-customer table (None: not built yet; its build is then started)."""
     if name not in INDEXED_TABLES:
         return None

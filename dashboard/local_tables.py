@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -31,7 +31,7 @@ import pyarrow as pa
 
 from analytics.errors import SnapshotError
 
-__all__ = ["LocalTables", "Attached", "default_cache_dir", "KEEP_VERSIONS"]
+__all__ = ["LocalTables", "default_cache_dir", "KEEP_VERSIONS"]
 
 log = logging.getLogger(__name__)
 
@@ -46,13 +46,6 @@ def default_cache_dir() -> Path:
     return Path(tempfile.gettempdir()) / "segments-dashboard"
 
 
-class Attached(NamedTuple):
-    """A DuckDB file attached to this process's connection."""
-
-    name: str  # its catalog name in queries: ``<name>.<table>``
-    views: frozenset[str]
-
-
 class LocalTables:
     """The copies under one cache directory, and this process's DuckDB connection to query them."""
 
@@ -61,7 +54,7 @@ class LocalTables:
         self._lock = threading.Lock()
         self._connection: duckdb.DuckDBPyConnection | None = None
         self._pid: int | None = None
-        self._attached: dict[str, Attached] = {}  # DuckDB file -> how this process's connection reads it
+        self._attached: dict[str, str] = {}  # DuckDB file -> its catalog name in this process's connection
         self._names = itertools.count()
 
     def __repr__(self) -> str:
@@ -119,8 +112,8 @@ class LocalTables:
         finally:
             cursor.close()
 
-    def attached(self, path: Path) -> Attached:
-        """How queries read the DuckDB file ``path``: its name and views (attached read-only on first use)."""
+    def attached(self, path: Path) -> str:
+        """The name under which queries read the DuckDB file ``path`` (attached read-only on first use)."""
         key = str(path)
         self._cursor().close()  # this process's connection exists
         with self._lock:
@@ -129,11 +122,9 @@ class LocalTables:
                 assert self._connection is not None
                 try:
                     self._connection.execute(f"ATTACH '{key.replace(chr(39), chr(39) * 2)}' AS {name} (READ_ONLY)")
-                    views = self._connection.execute("SELECT view_name FROM duckdb_views() WHERE database_name = ?",
-                                                     [name]).fetchall()
                 except duckdb.Error as exc:
                     raise SnapshotError(f"Local index {path.name} cannot be opened ({exc}).") from exc
-                self._attached[key] = Attached(name, frozenset(str(v[0]) for v in views))
+                self._attached[key] = name
             return self._attached[key]
 
     def detach_except(self, keep: Iterable[str]) -> None:
@@ -142,9 +133,9 @@ class LocalTables:
         with self._lock:
             if self._connection is None or self._pid != os.getpid():
                 return
-            for key, found in list(self._attached.items()):
+            for key, name in list(self._attached.items()):
                 if Path(key).parent.name not in kept:
-                    self._connection.execute(f"DETACH {found.name}")
+                    self._connection.execute(f"DETACH {name}")
                     del self._attached[key]
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
