@@ -13,14 +13,17 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from dashboard.components import format as fmt
 from dashboard.components.grid_query import filter_rows, query_rows, row_window
 from dashboard.i18n import N_, _, ngettext
+
+if TYPE_CHECKING:  # scipy costs 0.15 s of the app's start-up: imported when the cross-sell pages first need it
+    import scipy.sparse as sp
 
 __all__ = [
     "DEFAULT_SORT",
@@ -158,6 +161,8 @@ class RuleSet:
 
 
 def _incidence(lists: pd.Series, products: pd.Index) -> sp.csc_matrix:
+    import scipy.sparse as sp
+
     lengths = lists.map(len).to_numpy(dtype=np.int64)
     flat = np.concatenate([np.asarray(items, dtype=object) for items in lists]) if len(lists) else np.zeros(0, object)
     rows = np.repeat(np.arange(len(lists)), lengths)
