@@ -173,3 +173,20 @@ def test_a_segment_lookup_reads_one_column(in_request, indexed, monkeypatch):
     assert read_with(built, lambda: queries.segment_of(version, "12347"), monkeypatch) == "Champions"
     with pytest.raises(Exception, match="Not a column name"):
         data.customer_rows("customers", version, "12347", columns=("segment; DROP",))
+
+
+def test_index_files_of_versions_no_longer_served_are_detached(tmp_path):
+    local = LocalTables(tmp_path)
+    files = {}
+    for version in ("v1", "v2"):
+        (tmp_path / version).mkdir()
+        source = write(tmp_path / version / "orders.parquet", BY_PERIOD, row_group_size=2)
+        build(source, index_file(source))
+        files[version] = index_file(source)
+    names = {version: local.attached(path) for version, path in files.items()}
+    assert local.attached(files["v1"]) == names["v1"] != names["v2"]  # attached once
+    local.detach_except(keep={"v2", None})
+    assert len(local.query(f"SELECT * FROM {names['v2']}.published")) == 4
+    with pytest.raises(Exception, match="index0|v1|not found|does not exist"):
+        local.query(f"SELECT * FROM {names['v1']}.published")
+    assert len(local.query(f"SELECT * FROM {local.attached(files['v1'])}.published")) == 4  # again on demand
