@@ -23,6 +23,7 @@ from plotly.colors import sample_colorscale
 
 from dashboard.components import format as fmt
 from dashboard.components.charts import money_template, styled
+from dashboard.components.grid_query import choice_filter_params
 from dashboard.components.segment_view import slug
 from dashboard.components.shell import page_href
 from dashboard.i18n import N_, _, ngettext
@@ -58,7 +59,7 @@ PATH = "/movement"
 NEW = N_("Not yet a customer")  # an id in URLs (from_segment=…): shown through the catalogue
 MEASURES = ("customers", "value")
 LISTS = ("flow", "downgrades")
-GRID_COLUMNS = {"customer_id": "text", "from_segment": "text", "to_segment": "text", "movement": "text",
+GRID_COLUMNS = {"customer_id": "text", "from_segment": "choice", "to_segment": "choice", "movement": "choice",
                 "monetary": "number", "frequency": "number", "recency_days": "number"}
 DEFAULT_SORT = (("monetary", False),)  # most valuable first
 TIEBREAK = "customer_id"
@@ -280,20 +281,29 @@ def list_title(scope: Mapping, start: str, end: str, names: Mapping[str, str] | 
             f", {when}")
 
 
-def column_defs(currency: str) -> list[dict]:
-    """AG Grid columns of the movement list (sorting and filtering on the server)."""
+def column_defs(currency: str, names: Mapping[str, str] | None = None) -> list[dict]:
+    """AG Grid columns of the movement list (sorting and filtering on the server). The segment and movement
+    filters offer their values as a list, shown in the page's language (``names``: segment names by id), so
+    a filter never depends on the language of the text typed."""
     text = {"filter": "agTextColumnFilter", "filterParams": {"filterOptions": ["contains", "equals", "startsWith"],
                                                              "maxNumConditions": 1, "buttons": ["reset"]}}
     number = {"filter": "agNumberColumnFilter", "type": "rightAligned",
               "filterParams": {"filterOptions": ["greaterThanOrEqual", "lessThanOrEqual", "equals", "inRange"],
                                "inRangeInclusive": True, "maxNumConditions": 1, "buttons": ["reset"]}}
+    segments = dict(names or {})
+
+    def choice(values: Mapping[str, str]) -> dict:
+        return {"filter": "agTextColumnFilter", "filterParams": choice_filter_params(list(values), values)}
+
     return [
         {"field": "customer_id", "headerName": _("Customer"), "pinned": "left", "width": 110,
          "cellClass": "customer-link", "headerTooltip": _("Click a customer to open Client 360"), **text},
-        {"field": "from_segment", "headerName": _("From segment"), "minWidth": 150, "flex": 1, **text},
-        {"field": "to_segment", "headerName": _("To segment"), "minWidth": 150, "flex": 1, **text},
+        {"field": "from_segment", "headerName": _("From segment"), "minWidth": 150, "flex": 1,
+         **choice({**segments, NEW: _(NEW)})},
+        {"field": "to_segment", "headerName": _("To segment"), "minWidth": 150, "flex": 1, **choice(segments)},
         {"field": "movement", "headerName": _("Movement"), "minWidth": 110, "flex": 1,
-         "headerTooltip": _("up / down by the scheme's ranking of segments, same, or new customer"), **text},
+         "headerTooltip": _("up / down by the scheme's ranking of segments, same, or new customer"),
+         **choice({key: _(label) for key, label in MOVEMENT_LABELS.items()})},
         {"field": "monetary", "headerName": _("Net value ({currency})").format(currency=currency), "minWidth": 130,
          "flex": 1, "sort": "desc",
          "headerTooltip": _("The customer's value at the end date: the value at stake of a downgrade"), **number},

@@ -175,7 +175,7 @@ def _list_section(version: str, scope: Mapping, state: Mapping, meta: Mapping, c
     size = data.settings().dashboard.page_size
     size = size if 0 < size <= MAX_BLOCK_ROWS else 25
     grid = dag.AgGrid(
-        id="movement-grid", columnDefs=mv.column_defs(currency), rowModelType="infinite",
+        id="movement-grid", columnDefs=mv.column_defs(currency, names), rowModelType="infinite",
         getRowId="params.data.customer_id",
         defaultColDef={"sortable": True, "resizable": True, "floatingFilter": True, "suppressHeaderMenuButton": True},
         dashGridOptions={"pagination": True, "paginationPageSize": size, "cacheBlockSize": size,

@@ -217,3 +217,31 @@ def test_client_timeline_and_since(version, history):
     since = customer["segment_since"]
     assert text(by_id(layout, "client-segment-since")) == \
         f"In Champions since {since.day} {since.strftime('%b %Y')}, before: Loyal."
+
+
+def test_the_list_filters_offer_segments_and_movements_by_name_and_filter_by_id(version, last_window):
+    from dashboard.components.segment_names import segment_names
+    from dashboard.i18n import use_language
+
+    with use_language("fr"):
+        columns = {c["field"]: c for c in mv.column_defs("£", segment_names(data.table("segments", version)))}
+    shown = {o["displayKey"]: o["displayName"] for o in columns["to_segment"]["filterParams"]["filterOptions"][1:]}
+    assert shown["is:Can't Lose Them"] == "À ne pas perdre" and shown["is:Loyal"] == "Clients fidèles"
+    moves = {o["displayKey"]: o["displayName"] for o in columns["movement"]["filterParams"]["filterOptions"][1:]}
+    assert moves == {"is:up": "hausse", "is:down": "baisse", "is:same": "stable", "is:new": "nouveau"}
+    offered = [o["displayKey"] for o in columns["from_segment"]["filterParams"]["filterOptions"][1:]]
+    assert f"is:{mv.NEW}" in offered
+
+    page = page_module("/movement")
+    scope = {"from": last_window[0], "to": last_window[1], "list": "downgrades"}
+    everyone, _ = page.get_rows({"startRow": 0, "endRow": 500}, version, scope)
+    assert len(everyone["rowData"]) == everyone["rowCount"]
+    found = {}
+    for key in shown:  # the choices split the downgrades: each row is in exactly one of them
+        picked, _ = page.get_rows({"startRow": 0, "endRow": 100, "filterModel": {
+            "to_segment": {"filterType": "text", "type": key}}}, version, scope)
+        found[key] = picked["rowCount"]
+        assert {r["to_segment"] for r in picked["rowData"]} <= {key.removeprefix("is:")}
+    assert sum(found.values()) == everyone["rowCount"] > 0
+    assert {key for key, n in found.items() if n} == {f"is:{r['to_segment']}" for r in everyone["rowData"]}
+    assert min(found.values()) == 0  # the filter filters
