@@ -12,6 +12,9 @@ what moved between them — built from the transactions, so it exists from the f
 - Lapsed in a period: active (bought within ``rfm.active_days``) at its start, not at its end.
 - Drift: customers who changed segment between two consecutive ends without buying in between, as a share
   of the customers present at both — with quintile scores some do, only because others bought.
+- High-value slips in a period: customers in a top segment (:meth:`SegmentScheme.top`) at its start and in an
+  at-risk one (:meth:`SegmentScheme.at_risk`) at its end, and their value at the end (negatives as 0) — the
+  executive summary's headline, published so the dashboard needs no query over the history for it.
 
 All per-customer work is vectorised across periods (cumulative aggregates over a customer × period grid,
 customers as integer codes until the published table); the scorer runs once for all the period ends.
@@ -192,10 +195,13 @@ class _Grid:
         self.names = np.array(scheme.ranked(), dtype=object)
         self.segment_names = names  # scheme order: the segment numbers of scheme.lookup()
         self.rank_of = pd.Index(self.names).get_indexer(names)  # segment number -> rank
+        self.top = pd.Index(self.names).get_indexer(list(scheme.top()))
+        self.at_risk = pd.Index(self.names).get_indexer(list(scheme.at_risk()))
         n, p = len(ids), len(ends)
         self.rank = np.full((n, p), -1, dtype=np.int64)
         self.frequency = np.zeros((n, p), dtype=np.int64)
         self.recency = np.full((n, p), np.iinfo(np.int64).max)
+        self.monetary = np.zeros((n, p), dtype=float)
         self.first_purchase = first_purchase
 
     def fill(self, who: np.ndarray, at: np.ndarray, segment: np.ndarray, frame: pd.DataFrame) -> None:
@@ -203,6 +209,7 @@ class _Grid:
         self.rank[who, at] = self.rank_of[segment]
         self.frequency[who, at] = frame["frequency"].to_numpy()
         self.recency[who, at] = frame["recency_days"].to_numpy()
+        self.monetary[who, at] = frame["monetary"].to_numpy()
 
     def table(self, scored: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
         """``segment_history``: the scored earlier states, then the current customers at the last end."""
@@ -240,12 +247,14 @@ class _Grid:
         })
 
     def periods(self, active_days: int) -> pd.DataFrame:
-        """One row per period: customers, new, lapsed, upgraded, downgraded, unchanged, drift counts."""
+        """One row per period: customers, new, lapsed, upgraded, downgraded, unchanged, drift counts, and the
+        high-value slips (customers and their value at the period's end)."""
         rows = []
         for j in range(1, len(self.ends)):
             before, after = self.rank[:, j - 1], self.rank[:, j]
             both = (before >= 0) & (after >= 0)
             quiet = both & (self.frequency[:, j] == self.frequency[:, j - 1])
+            slipped = np.isin(before, self.top) & np.isin(after, self.at_risk)
             rows.append({
                 "period_start": self.ends[j - 1], "period_end": self.ends[j],
                 "customers": int((after >= 0).sum()), "new_customers": int(((before < 0) & (after >= 0)).sum()),
@@ -254,10 +263,13 @@ class _Grid:
                 "upgraded": int((both & (after < before)).sum()), "downgraded": int((both & (after > before)).sum()),
                 "unchanged": int((both & (after == before)).sum()),
                 "changed_without_purchase": int((quiet & (after != before)).sum()),
+                "high_value_slipped": int(slipped.sum()),
+                "high_value_slipped_value": float(np.clip(self.monetary[slipped, j], 0.0, None).sum()),
             })
         frame = pd.DataFrame(rows, columns=["period_start", "period_end", "customers", "new_customers",
                                             "lapsed_customers", "upgraded", "downgraded", "unchanged",
-                                            "changed_without_purchase"])
+                                            "changed_without_purchase", "high_value_slipped",
+                                            "high_value_slipped_value"])
         return frame.astype({"period_start": "datetime64[ns]", "period_end": "datetime64[ns]"})
 
 

@@ -149,7 +149,7 @@ TABLES: dict[str, dict[str, str]] = {
     "history_periods": {
         "period_start": "datetime", "period_end": "datetime", "customers": "int", "new_customers": "int",
         "lapsed_customers": "int", "upgraded": "int", "downgraded": "int", "unchanged": "int",
-        "changed_without_purchase": "int",
+        "changed_without_purchase": "int", "high_value_slipped": "int", "high_value_slipped_value": "float",
     },
     "score_cutpoints": {"metric": "str", "score": "int", "lower": "float", "upper": "float", "unit": "str"},
     "prediction_backtest": {

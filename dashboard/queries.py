@@ -20,7 +20,7 @@ __all__ = ["customer", "customer_count", "suggest_ids", "top_customers", "segmen
            "profile_means", "segment_sizes", "customer_list_source", "scope_count", "customers_by_id",
            "campaign_export", "moves_source", "flows", "window_counts", "scoped_moves_source", "downgrades",
            "downgrades_source",
-           "ids_of", "window_moves", "active_days",
+           "ids_of", "window_moves", "window_summary", "active_days",
            "recommended_count", "buyers_by_segment", "rule_audience", "segments_of",
            "best_recommendations"]
 
@@ -214,19 +214,42 @@ def window_moves(version: str, start: str, end: str, new_label: str) -> tuple[pd
         version, moves_source(start, end, ranking, days, new_label))
 
 
-def _period_counts(version: str, start: str, end: str) -> dict[str, int] | None:
-    """The counts of :func:`window_counts` from the refresh's ``history_periods`` when the window is one period
-    (same definitions, analytics/history.py); None otherwise."""
+@data.by_version
+def window_summary(version: str, start: str, end: str, new_label: str) -> tuple[int, float, dict[str, int]] | None:
+    """The high-value downgrades (customers, value at stake with negatives as 0) and the movement counts
+    between two period ends: from the refresh's ``history_periods`` when the window is one period and the
+    snapshot has the columns, else from :func:`window_moves`. None: no segment history."""
+    row = _period_row(version, start, end)
+    if row is not None and "high_value_slipped" in row:
+        return (int(row["high_value_slipped"]), float(row["high_value_slipped_value"]),
+                _counts_of(row))
+    found = window_moves(version, start, end, new_label)
+    if found is None:
+        return None
+    slipped, counts = found
+    return len(slipped), float(slipped["monetary"].clip(lower=0).sum()), counts
+
+
+def _period_row(version: str, start: str, end: str) -> pd.Series | None:
+    """The ``history_periods`` row of one period (None: not one period, or no such table)."""
     try:
         periods = data.table("history_periods", version)
     except SnapshotError:
         return None
     row = periods[(periods["period_start"] == pd.Timestamp(start)) & (periods["period_end"] == pd.Timestamp(end))]
-    if len(row) != 1:
-        return None
-    first = row.iloc[0]
-    return {"upgraded": int(first["upgraded"]), "downgraded": int(first["downgraded"]),
-            "new": int(first["new_customers"]), "lapsed": int(first["lapsed_customers"])}
+    return row.iloc[0] if len(row) == 1 else None
+
+
+def _counts_of(row: pd.Series) -> dict[str, int]:
+    return {"upgraded": int(row["upgraded"]), "downgraded": int(row["downgraded"]),
+            "new": int(row["new_customers"]), "lapsed": int(row["lapsed_customers"])}
+
+
+def _period_counts(version: str, start: str, end: str) -> dict[str, int] | None:
+    """The counts of :func:`window_counts` from the refresh's ``history_periods`` when the window is one period
+    (same definitions, analytics/history.py); None otherwise."""
+    row = _period_row(version, start, end)
+    return None if row is None else _counts_of(row)
 
 
 def active_days(manifest: Mapping[str, Any]) -> int:

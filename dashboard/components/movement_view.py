@@ -323,35 +323,35 @@ def grid_rows(rows: pd.DataFrame, currency: str, names: Mapping[str, str] | None
             for r in rows.to_dict("records")]
 
 
-WindowMoves = Callable[[str, str], "tuple[pd.DataFrame, Mapping[str, int]] | None"]
-"""(start, end) -> the window's high-value downgrades (:func:`downgrades`) and :func:`window_counts`;
-None when there is no history."""
+WindowSummary = Callable[[str, str], "tuple[int, float, Mapping[str, int]] | None"]
+"""(start, end) -> the window's high-value downgrades (customers, value at stake) and :func:`window_counts`
+(``queries.window_summary``); None when there is no history."""
 
 
-def executive_summary(window_moves: WindowMoves, manifest: Mapping, state: Mapping) -> Component | None:
+def executive_summary(window_summary: WindowSummary, manifest: Mapping, state: Mapping) -> Component | None:
     """Executive summary lines: "N high-value customers slipped this month" (→ the downgrades list) and
     "X upgraded, Y downgraded, Z new, W lapsed" (→ the Movement page), for the last period."""
     meta = history_meta(manifest)
     window = period_window(manifest, None, None)
-    found = None if window is None else window_moves(*window)
+    found = None if window is None else window_summary(*window)
     if window is None or found is None:
         return None
-    slipped, counts = found
+    slipped, value, counts = found
     weekly = meta.get("period") == "week"
     slipped_text = (ngettext("%(num)s high-value customer slipped this week",
-                             "%(num)s high-value customers slipped this week", len(slipped)) if weekly else
+                             "%(num)s high-value customers slipped this week", slipped) if weekly else
                     ngettext("%(num)s high-value customer slipped this month",
-                             "%(num)s high-value customers slipped this month", len(slipped)))
+                             "%(num)s high-value customers slipped this month", slipped))
     moved = (_("{up} upgraded, {down} downgraded, {new} new, {lapsed} lapsed this week ({start} → {end})")
              if weekly else
              _("{up} upgraded, {down} downgraded, {new} new, {lapsed} lapsed this month ({start} → {end})"))
     currency = manifest.get("currency", "")
     return dbc.Alert([
         html.Div([
-            html.Strong(slipped_text % {"num": fmt.count(len(slipped))}, id="exec-slipped"),
+            html.Strong(slipped_text % {"num": fmt.count(slipped)}, id="exec-slipped"),
             html.Span(" " + _("({amount} of value, top segments → at-risk segments)").format(
-                amount=fmt.money(slipped["monetary"].clip(lower=0).sum(), currency)) + " · ")
-            if len(slipped) else html.Span(" · "),
+                amount=fmt.money(value, currency)) + " · ")
+            if slipped else html.Span(" · "),
             dcc.Link(_("See who →"), href=page_href(PATH, state, list="downgrades"), id="exec-slipped-link",
                      className="alert-link"),
         ]),
@@ -362,4 +362,4 @@ def executive_summary(window_moves: WindowMoves, manifest: Mapping, state: Mappi
             dcc.Link(_("Movement between segments →"), href=page_href(PATH, state), id="exec-movement-link",
                      className="alert-link"),
         ], className="small mt-1"),
-    ], color="warning" if len(slipped) else "light", id="movement-alert")
+    ], color="warning" if slipped else "light", id="movement-alert")

@@ -32,8 +32,8 @@ def layout(**query: str) -> html.Div:
     return render_cached("/", state, _body)
 
 
-def _window_moves(version: str, start: str, end: str) -> tuple[pd.DataFrame, dict[str, int]] | None:
-    return queries.window_moves(version, start, end, NEW)
+def _window_summary(version: str, start: str, end: str) -> tuple[int, float, dict[str, int]] | None:
+    return queries.window_summary(version, start, end, NEW)
 
 
 def _body(version: str, manifest: Mapping, state: Mapping) -> html.Div:
@@ -59,7 +59,7 @@ def _body(version: str, manifest: Mapping, state: Mapping) -> html.Div:
         html.H2(title, className="h4 mb-3"),
         unknown,
         _alert(kpis, segments, selected, shown, currency, state),
-        movement_summary(functools.partial(_window_moves, version), manifest, state),
+        movement_summary(functools.partial(_window_summary, version), manifest, state),
         dbc.Row(_money_cards(kpis, segments, selected, shown, currency), class_name="g-3 mb-3", id="money-cards"),
         dbc.Row(_kpi_cards(version, kpis, segments, selected, shown, currency, manifest, days),
                 class_name="g-3 mb-3"),

@@ -18,11 +18,12 @@ from analytics.segments import assign_segments, parse_scheme
 from analytics.settings import BasketParams, CleaningParams, HistoryParams, RfmParams
 
 # Segments by recency score only (F and M any): Active R4-5, Cooling R3, Lapsed R1-2; best first in that order.
-BY_RECENCY = parse_scheme({"name": "by-recency", "ranking": ["Active", "Cooling", "Lapsed"], "segments": [
+BY_RECENCY_SPEC = {"name": "by-recency", "ranking": ["Active", "Cooling", "Lapsed"], "segments": [
     {"name": "Active", "priority": "High", "action": "a", "tactic": "t", "cells": [{"r": "4-5"}]},
     {"name": "Cooling", "priority": "Medium", "action": "a", "tactic": "t", "cells": [{"r": 3}]},
     {"name": "Lapsed", "priority": "Low", "action": "a", "tactic": "t", "cells": [{"r": "1-2"}]},
-]})
+]}
+BY_RECENCY = parse_scheme(BY_RECENCY_SPEC)
 # Segments by frequency score only: Frequent F4-5, Regular F3, Occasional F1-2.
 BY_FREQUENCY = parse_scheme({"name": "by-frequency", "ranking": ["Frequent", "Regular", "Occasional"], "segments": [
     {"name": "Frequent", "priority": "High", "action": "a", "tactic": "t", "cells": [{"f": "4-5"}]},
@@ -84,6 +85,17 @@ def test_a_customer_who_stops_buying_walks_down_the_segments(walk):
     assert periods["new_customers"].tolist() == [0, 0, 0, 1]
     # S never bought again: both of its changes happened without a purchase (R ages under fixed bounds too)
     assert periods["changed_without_purchase"].tolist() == [1, 1, 0, 0]
+
+
+def test_high_value_slips_count_top_to_at_risk_moves_and_their_value_at_the_end(walk):
+    scheme = parse_scheme({**BY_RECENCY_SPEC, "top_segments": ["Active", "Cooling"],
+                           "at_risk_segments": ["Cooling", "Lapsed"]})
+    _, history = _history(walk, "2024-06-01", 6, partial(fixed_scores, cutpoints=BOUNDS), scheme)
+    periods = history.periods.set_index("period_end")
+    # S: Active -> Cooling (Feb -> Mar), Cooling -> Lapsed (Mar -> Apr), then Lapsed (not a top segment);
+    # K stays Active (not at risk); N is new. S's value at each end: one £10 item.
+    assert periods["high_value_slipped"].tolist() == [1, 1, 0, 0]
+    assert periods["high_value_slipped_value"].tolist() == [10.0, 10.0, 0.0, 0.0]
 
 
 def test_quintiles_move_a_customer_who_did_not_buy_and_fixed_bounds_do_not():
