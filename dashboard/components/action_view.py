@@ -155,14 +155,20 @@ _PREDICTED = {"value_at_stake": 0.0, "expected_orders_90d": float("nan"), "p_ord
               "next_order_date": pd.NaT, "risk_reason": ""}
 
 
-def list_count(matching: int, in_scope: int) -> str:
-    """``19 customers of 134`` (rows matching the grid's filters, of the rows in scope)."""
+def list_count(matching: int, in_scope: int, export_limit: int | None = None) -> str:
+    """``19 customers of 134`` (rows matching the grid's filters, of the rows in scope); when more rows match than
+    one CSV export holds (``export_limit``), says so: the file would hold the first ones in the list's order."""
     if not matching:
         return _("No customer matches these filters")
     if matching == in_scope:
-        return ngettext("%(num)s customer", "%(num)s customers", matching) % {"num": fmt.count(matching)}
-    return (ngettext("%(num)s customer of {total}", "%(num)s customers of {total}", matching)
-            % {"num": fmt.count(matching)}).format(total=fmt.count(in_scope))
+        text = ngettext("%(num)s customer", "%(num)s customers", matching) % {"num": fmt.count(matching)}
+    else:
+        text = (ngettext("%(num)s customer of {total}", "%(num)s customers of {total}", matching)
+                % {"num": fmt.count(matching)}).format(total=fmt.count(in_scope))
+    if export_limit is not None and matching > export_limit:
+        text += " · " + _("an export holds the first {limit} in this order: filter the list (by segment, country, "
+                          "…) to export the rest").format(limit=fmt.count(export_limit))
+    return text
 
 
 def column_defs(currency: str, sort: tuple[str, bool] = DEFAULT_SORT[0]) -> list[dict]:

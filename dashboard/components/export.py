@@ -21,6 +21,7 @@ import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
 
+from dashboard.components import format as fmt
 from dashboard.i18n import N_, _
 
 __all__ = ["FORMULA_PREFIXES", "COLUMN_LABELS", "neutralise_csv_cell", "to_safe_csv", "safe_filename",
@@ -94,13 +95,18 @@ def csv_download(frame: pd.DataFrame, filename: str, localised_headers: bool = F
     return {"content": "\ufeff" + to_safe_csv(frame), "filename": filename, "type": "text/csv", "base64": False}
 
 
-def export_buttons(button_id: str, disabled: bool = False) -> list[dbc.Button]:
+def export_buttons(button_id: str, disabled: bool = False, limit: int | None = None) -> list[dbc.Button]:
     """``Export CSV`` (the contract's column names, id ``button_id``) and ``CSV, readable headers`` (the columns'
-    labels in the page's language, id ``button_id + LOCAL_SUFFIX``), for a list's tools."""
+    labels in the page's language, id ``button_id + LOCAL_SUFFIX``), for a list's tools; ``limit``: the most
+    rows one file holds (said in the tooltip)."""
+    title = _("Download every row matching the current filters and sort (column names for other tools: "
+              "docs/EXPORTS.md)")
+    if limit is not None:
+        title = _("Download the rows matching the current filters, in the list's order, up to {limit} rows (column "
+                  "names for other tools: docs/EXPORTS.md)").format(limit=fmt.count(limit))
     return [
         dbc.Button(_("Export CSV"), id=button_id, color="secondary", outline=True, size="sm", disabled=disabled,
-                   title=_("Download every row matching the current filters and sort (column names for other "
-                           "tools: docs/EXPORTS.md)")),
+                   title=title),
         dbc.Button(_("CSV, readable headers"), id=button_id + LOCAL_SUFFIX, color="link", size="sm",
                    disabled=disabled, class_name="px-1",
                    title=_("The same file with column headers in this page's language, to read in a spreadsheet "

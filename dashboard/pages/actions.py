@@ -107,7 +107,7 @@ def _list_section(segment: str | None, view: str, state: Mapping, currency: str,
     tools = html.Div([
         action_view.view_toggle(view, hrefs, segment),
         audience_form.button(disabled=not scope_rows),
-        *export_buttons("export-csv", not scope_rows),
+        *export_buttons("export-csv", not scope_rows, limit=EXPORT_MAX_ROWS),
         dcc.Loading(dcc.Download(id="export-download"), type="dot", parent_className="d-inline-block ms-2"),
     ], className="d-flex flex-wrap align-items-center gap-1")
     header = html.Div([html.H3(title, className="h6 mb-0 me-3", id="list-title"), tools],
@@ -211,8 +211,8 @@ def get_rows(request: dict | None, version: str | None, scope: dict | None) -> t
     except AppError:
         return {"rowData": [], "rowCount": 0}, _("This list cannot be loaded right now.")
     rows_shown = _with_links(action_view.grid_rows(block, manifest.get("currency", ""), segments), scope)
-    return {"rowData": rows_shown, "rowCount": total}, action_view.list_count(total,
-                                                                              _scope_count(pinned, segment, view))
+    return {"rowData": rows_shown, "rowCount": total}, action_view.list_count(
+        total, _scope_count(pinned, segment, view), export_limit=EXPORT_MAX_ROWS)
 
 
 def _with_links(rows: list[dict], scope: object) -> list[dict]:

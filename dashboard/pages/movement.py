@@ -162,7 +162,7 @@ def _list_section(version: str, scope: Mapping, state: Mapping, meta: Mapping, c
     title = mv.list_title(scope, scope["from"], scope["to"], names)
     tools = html.Div([
         audience_form.button(disabled=not ids), html.Span(" "),
-        *export_buttons("movement-export", not ids),
+        *export_buttons("movement-export", not ids, limit=EXPORT_MAX_ROWS),
         dcc.Loading(dcc.Download(id="movement-download"), type="dot", parent_className="d-inline-block ms-2"),
         close,
     ], className="d-flex align-items-center")
@@ -287,7 +287,7 @@ def get_rows(request: dict | None, version: str | None, scope: dict | None) -> t
         return {"rowData": [], "rowCount": 0}, _("This list cannot be loaded right now.")
     names = segment_names(data.table("segments", str(version)))
     return ({"rowData": mv.grid_rows(block, manifest.get("currency", ""), names), "rowCount": total},
-            action_view.list_count(total, in_scope))
+            action_view.list_count(total, in_scope, export_limit=EXPORT_MAX_ROWS))
 
 
 @callback(Output("url", "href", allow_duplicate=True), Input("movement-grid", "cellClicked"),

@@ -99,6 +99,10 @@ def test_list_count_wording():
     assert action_view.list_count(1, 134) == "1 customer of 134"
     assert action_view.list_count(1_234, 4_338) == "1,234 customers of 4,338"
     assert action_view.list_count(0, 134) == "No customer matches these filters"
+    assert action_view.list_count(134, 134, export_limit=134) == "134 customers"
+    assert action_view.list_count(135, 4_338, export_limit=134) == (
+        "135 customers of 4,338 · an export holds the first 134 in this order: filter the list (by segment, "
+        "country, …) to export the rest")
 
 
 # --- the layout -----------------------------------------------------------------------------------------
@@ -253,6 +257,17 @@ def read_download(download: dict) -> pd.DataFrame:
     return pd.read_csv(io.StringIO(download["content"][1:]), dtype={"customer_id": str, "product_1_code": str,
                                                                     "product_2_code": str, "product_3_code": str},
                        keep_default_na=False, na_values=[""])
+
+
+def test_a_list_longer_than_an_export_says_so_and_the_file_holds_its_first_rows(page, version, monkeypatch):
+    monkeypatch.setattr(page, "EXPORT_MAX_ROWS", 120)
+    scope = {"segment": None, "view": "at-risk"}
+    response, count = page.get_rows(request(), version, scope)
+    assert response["rowCount"] == 134 and count.startswith("134 customers · an export holds the first 120 ")
+    frame = read_download(page.export_csv(1, request(), version, scope))
+    assert frame["customer_id"].tolist() == [row["customer_id"] for row in page.get_rows(
+        {**request(), "startRow": 0, "endRow": 120}, version, scope)[0]["rowData"]]
+    assert page.get_rows(request(), version, {"segment": "Can't Lose Them", "view": "at-risk"})[1] == "115 customers"
 
 
 def test_export_has_every_row_of_the_list_shown(page, version, customers):

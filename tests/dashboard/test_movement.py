@@ -219,7 +219,7 @@ def test_client_timeline_and_since(version, history):
         f"In Champions since {since.day} {since.strftime('%b %Y')}, before: Loyal."
 
 
-def test_the_list_filters_offer_segments_and_movements_by_name_and_filter_by_id(version, last_window):
+def test_the_list_filters_offer_segments_and_movements_by_name_and_filter_by_id(version, last_window, monkeypatch):
     from dashboard.components.segment_names import segment_names
     from dashboard.i18n import use_language
 
@@ -245,3 +245,7 @@ def test_the_list_filters_offer_segments_and_movements_by_name_and_filter_by_id(
     assert sum(found.values()) == everyone["rowCount"] > 0
     assert {key for key, n in found.items() if n} == {f"is:{r['to_segment']}" for r in everyone["rowData"]}
     assert min(found.values()) == 0  # the filter filters
+    monkeypatch.setattr(page, "EXPORT_MAX_ROWS", 10)  # a list longer than one export says so
+    assert page.get_rows({"startRow": 0, "endRow": 100}, version, scope)[1] == (
+        f"{everyone['rowCount']} customers · an export holds the first 10 in this order: filter the list (by "
+        "segment, country, …) to export the rest")
