@@ -19,7 +19,7 @@ from functools import lru_cache
 import pandas as pd
 from babel import Locale
 from babel.dates import format_datetime
-from babel.numbers import NumberPattern, get_minus_sign_symbol, parse_pattern
+from babel.numbers import get_decimal_symbol, get_group_symbol, get_minus_sign_symbol
 
 from dashboard.i18n import _, current_language, ngettext
 
@@ -33,29 +33,42 @@ def _missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT
 
 
-@lru_cache(maxsize=64)
-def _pattern(text: str) -> NumberPattern:
-    return parse_pattern(text)
-
-
 @lru_cache(maxsize=16)
 def _affixes(lang: str, kind: str) -> tuple[str, str]:
     """(prefix, suffix) around the digits of the language's ``currency`` or ``percent`` pattern."""
-    locale = Locale.parse(lang)
+    locale = _locale(lang)
     pattern = (locale.currency_formats["standard"] if kind == "currency" else locale.percent_formats[None]).pattern
     match = re.match(r"^([^#0,.]*)[#0,.]+(.*?)$", pattern.split(";")[0])
     return (match.group(1), match.group(2)) if match else ("", "")
 
 
+@lru_cache(maxsize=16)
+def _locale(lang: str) -> Locale:
+    return Locale.parse(lang)
+
+
+@lru_cache(maxsize=16)
+def _separators(lang: str) -> dict[int, str]:
+    """``str.translate`` table from Python's ``,`` and ``.`` to the language's group and decimal symbols."""
+    locale = _locale(lang)
+    return str.maketrans({",": get_group_symbol(locale), ".": get_decimal_symbol(locale)})
+
+
 def _digits(value: float, decimals: int, grouping: bool = True) -> str:
-    """``|value|`` with ``decimals`` decimals and the language's separators, rounded like ``f"{value:.2f}"``."""
-    exact = Decimal(value).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_EVEN)
-    pattern = ("#,##0" if grouping else "0") + ("." + "0" * decimals if decimals > 0 else "")
-    return _pattern(pattern).apply(abs(exact), current_language())
+    """``|value|`` with ``decimals`` decimals and the language's separators, rounded like ``f"{value:.2f}"``
+    (Python's formatting rounds the float's exact value, ties to even: CLDR's ``#,##0.00`` with Babel gives the
+    same digits, several times slower; tests/dashboard/test_format.py compares both)."""
+    text = f"{abs(value):{',' if grouping else ''}.{max(decimals, 0)}f}"
+    return text.translate(_separators(current_language()))
+
+
+@lru_cache(maxsize=16)
+def _minus(lang: str) -> str:
+    return get_minus_sign_symbol(_locale(lang))
 
 
 def _sign(negative: bool) -> str:
-    return get_minus_sign_symbol(current_language()) if negative else ""
+    return _minus(current_language()) if negative else ""
 
 
 def _rounds_negative(value: float, decimals: int) -> bool:
@@ -103,7 +116,7 @@ def _babel_time(stamp: pd.Timestamp, pattern: str) -> str:
     """``stamp`` (naive: as is; aware: in UTC) with a CLDR date pattern in the current language."""
     if stamp.tzinfo is not None:
         stamp = stamp.tz_convert("UTC").tz_localize(None)
-    return format_datetime(stamp.to_pydatetime(), pattern, tzinfo=timezone.utc, locale=current_language())
+    return format_datetime(stamp.to_pydatetime(), pattern, tzinfo=timezone.utc, locale=_locale(current_language()))
 
 
 def day(value: datetime | pd.Timestamp | str | None) -> str:

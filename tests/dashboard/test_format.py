@@ -30,3 +30,29 @@ def test_pages_use_the_rule(dash_app, in_request):
     assert "Regency Cakestand 3 Tier" in text(segment_view.products_table(products, "£"))
     shown = text(client_view.recommendation_list(recs, "S"))
     assert "Regency Cakestand 3 Tier" in shown and "Bought with Roses Regency Teacup And Saucer" in shown
+
+
+def test_digits_are_the_cldr_pattern_digits_in_english_and_french():
+    """The fast path (Python's rounding, the language's symbols) against Babel's ``#,##0.00`` pattern, on
+    ties, huge and tiny values."""
+    import random
+    from decimal import ROUND_HALF_EVEN, Decimal
+
+    from babel import Locale
+    from babel.numbers import parse_pattern
+
+    from dashboard.i18n import use_language
+
+    rng = random.Random(7)
+    values = [0.0, 0.005, 0.015, 0.125, 2.675, 999.995, 1000.5, 1234567.891, 1e15 + 0.5, -0.004, -1234.565]
+    values += [rng.uniform(-1e7, 1e7) for _ in range(400)] + [rng.uniform(-2, 2) for _ in range(400)]
+    for lang in ("en", "fr"):
+        with use_language(lang):
+            for value in values:
+                for decimals, grouping in ((0, True), (1, True), (2, True), (1, False)):
+                    exact = Decimal(value).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_EVEN)
+                    pattern = ("#,##0" if grouping else "0") + ("." + "0" * decimals if decimals else "")
+                    expected = parse_pattern(pattern).apply(abs(exact), Locale.parse(lang))
+                    assert fmt._digits(value, decimals, grouping) == expected, (lang, value, decimals)
+        with use_language(lang):
+            assert fmt.money(-1234567.891, "£") == ("-£1,234,568" if lang == "en" else "-1\u202f234\u202f568\u00a0£")
