@@ -12,6 +12,7 @@ files of the version they serve. Old versions are pruned when a newer one is ser
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import logging
@@ -36,6 +37,7 @@ __all__ = ["LocalTables", "default_cache_dir", "KEEP_VERSIONS"]
 log = logging.getLogger(__name__)
 
 KEEP_VERSIONS = 3  # version directories kept besides the served ones (a page pinned to an older version still reads)
+ABANDONED_AFTER_S = 3600.0  # a temporary file not written to for this long was left by a killed copy or build
 PRUNE_AFTER_S = 600.0  # a version directory is removed only when untouched for this long (other apps may share it)
 MEMORY_LIMIT = "128MB"  # DuckDB's buffer memory per worker, index blocks cached included (sorts spill beyond it)
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
@@ -88,7 +90,7 @@ class LocalTables:
 
     def prune(self, keep: Iterable[str | None]) -> None:
         """Remove version directories other than ``keep`` and the KEEP_VERSIONS newest (names sort by date)
-        once untouched for PRUNE_AFTER_S."""
+        once untouched for PRUNE_AFTER_S, and temporary files left in the others for ABANDONED_AFTER_S."""
         if not self.root.is_dir():
             return
         kept = {v for v in keep if v}
@@ -96,6 +98,11 @@ class LocalTables:
         for stale in versions[KEEP_VERSIONS:]:
             if stale.name not in kept and time.time() - stale.stat().st_mtime > PRUNE_AFTER_S:
                 shutil.rmtree(stale, ignore_errors=True)
+        for version in versions[:KEEP_VERSIONS]:  # a copy or index build cut short by a killed process
+            for temp in version.glob(".*.tmp"):
+                with contextlib.suppress(OSError):
+                    if time.time() - temp.stat().st_mtime > ABANDONED_AFTER_S:
+                        temp.unlink()
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
         """Run ``sql`` with ``params`` (``?`` placeholders) on a cursor of this process's connection.

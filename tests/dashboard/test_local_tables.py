@@ -96,6 +96,21 @@ def test_prune_keeps_the_served_and_the_newest_versions(tmp_path):
     assert left == sorted(["20260100T000000Z-recent", names[0], *names[-KEEP_VERSIONS:]])
 
 
+def test_prune_removes_temporary_files_a_killed_copy_left_behind(tmp_path):
+    from dashboard.local_tables import ABANDONED_AFTER_S
+
+    version = tmp_path / "20260101T000000Z-aaaaaa"
+    version.mkdir()
+    abandoned, writing = version / ".customers.x1y2.tmp", version / ".customers.duckdb.123.tmp"
+    for path in (abandoned, writing, version / "customers.parquet"):
+        path.write_bytes(b"x")
+    old = time.time() - ABANDONED_AFTER_S - 60
+    os.utime(abandoned, (old, old))
+    os.utime(version / "customers.parquet", (old, old))
+    LocalTables(tmp_path).prune(keep={version.name})
+    assert sorted(p.name for p in version.iterdir()) == [writing.name, "customers.parquet"]
+
+
 def test_query_errors_are_snapshot_errors(tmp_path):
     with pytest.raises(SnapshotError, match="Query on the local snapshot copy failed"):
         LocalTables(tmp_path).query("SELECT * FROM read_parquet(?)", [str(tmp_path / "missing.parquet")])
