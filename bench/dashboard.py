@@ -364,11 +364,9 @@ def _bundled_comparison(before_path: Path, after_path: Path) -> list[str]:
     if not (before_path.exists() and after_path.exists()):
         return []
     before, after = json.loads(before_path.read_text()), json.loads(after_path.read_text())
-    out = ["Bundled data, before (main's code) and after, run one after the other in the same session "
+    out = ["Bundled data, before (the code before the customer index) and after, run one after the other "
            f"(`{after['command']}` in each tree; gthread; content-callback p95 / page p95, ms; the machine is "
-           "shared, so compare the ratio). Pages that read the per-customer tables by query (Actions, lookups) got "
-           "faster; a Client 360 costs more CPU on this small snapshot (its five DuckDB lookups against slices "
-           "of frames held in memory).", "",
+           "shared, so compare the ratio, and the CPU per page: the steadier figure).", "",
            "| page | users | before | after | after / before (page p95) | CPU per page before → after (ms) |",
            "|---|---|---|---|---|---|"]
     for scenario, cells in after["latency"]["gthread"].items():
