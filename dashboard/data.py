@@ -48,6 +48,7 @@ from analytics.snapshot import parse_manifest
 from dashboard.components.grid_query import MAX_BLOCK_ROWS, order_sql, row_window, where_sql
 from dashboard.customer_index import INDEXED_TABLES, PUBLISHED_VIEW, ROW_COLUMN, IndexBuilds, index_file
 from dashboard.local_tables import LocalTables
+from dashboard.ordered_keys import DEEP_ROW, OrderedKeys
 from jobs.store import Store, open_store
 
 __all__ = ["DataStatus", "init_app", "settings", "current_version", "manifest", "table", "status", "store",
@@ -62,6 +63,7 @@ PAGE_CACHE_ENTRIES = 500  # page bodies and scoped lists of the served version; 
 cache = Cache()  # snapshot tables and manifests, kept while their version is served (never pruned by size)
 page_cache = Cache()  # what pages build from one version (by_version), emptied when the served version changes
 _state: dict[str, Any] = {"settings": None, "store": None, "store_pid": None, "local": LocalTables()}
+_orderings = OrderedKeys()  # this worker's last few deep-grid orderings
 _lock = threading.Lock()
 _loaded: set[tuple[str, str]] = set()  # (table, version) pairs held in the cache
 _builds = IndexBuilds()  # this process's background builds of the customer index files
@@ -327,8 +329,14 @@ def grid_page(version: str, source: str, params: Sequence[Any], request: object,
                      [*params, *where_params, end - start, start])
         return rows, total
     key = _column(tiebreak)  # unique: sort the keys alone, then read the block's rows by key (late, as few as shown)
-    keys = query(version, f"SELECT {key} FROM ({source}) AS keys WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
-                 [*params, *where_params, end - start, start])[key].tolist()
+    ordering = f"SELECT {key} FROM ({source}) AS keys WHERE {where} ORDER BY {order}"
+    if start >= DEEP_ROW:  # deep in a long list: the whole ordering once, then slices of it (ordered_keys.py)
+        arguments = [*params, *where_params]
+        keys = _orderings.keys(version, ordering, arguments,
+                               lambda: _state["local"].arrow(_with_tables(version, ordering), arguments), start, end)
+    else:
+        block = query(version, ordering + " LIMIT ? OFFSET ?", [*params, *where_params, end - start, start])
+        keys = block[key].tolist()
     return _rows_by_key(version, source, params, key, keys), total
 
 

@@ -110,10 +110,14 @@ class LocalTables:
         Values are never formatted into ``sql``: callers pass them as parameters. The frame has the dtypes
         a snapshot table decoded with pyarrow has (Arrow is converted the same way).
         """
+        return self.arrow(sql, params).to_pandas()
+
+    def arrow(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
+        """:meth:`query`'s rows as an Arrow table (no Python object per value: for long single columns)."""
         cursor = self._cursor()
         try:
             result: pa.Table = cursor.sql(sql, params=list(params)).to_arrow_table()
-            return result.to_pandas()
+            return result
         except duckdb.Error as exc:
             raise SnapshotError(f"Query on the local snapshot copy failed ({exc}).") from exc
         finally:

@@ -132,7 +132,10 @@ def test_the_executive_line_falls_back_to_the_history_query_on_older_snapshots(v
     {"startRow": 0, "endRow": 500, "filterModel": {"customer_id": {"filterType": "text", "type": "startsWith",
                                                                     "filter": "13"}}},
 ])
-def test_actions_grid_pages_match_the_pandas_list(version, customers, segment, view, request_):
+@pytest.mark.parametrize("deep", [False, True])
+def test_actions_grid_pages_match_the_pandas_list(version, customers, segment, view, request_, deep, monkeypatch):
+    if deep:  # every block read from the worker's kept ordering (dashboard/ordered_keys.py), as deep blocks are
+        monkeypatch.setattr(data, "DEEP_ROW", 0)
     segments = data.table("segments", version)
     frame = action_view.customer_list(customers, segments, segment, view)
     default = (("risk_score", False), ("monetary", False))
