@@ -78,7 +78,8 @@ def customer_products(sales: pd.DataFrame, names: pd.Series, top: int = USUAL_PR
     description, orders (distinct invoices with the product), quantity (units bought), last_bought (date of
     the last order with it); by customer, then rank (ties: the last bought, then the stock code first).
     """
-    goods = sales[~sales["is_service"].to_numpy()] if "is_service" in sales.columns else sales
+    columns = [s.CUSTOMER_ID, s.STOCK_CODE, s.INVOICE, s.QUANTITY, s.INVOICE_DATE]  # copied: only those read
+    goods = sales.loc[~sales["is_service"].to_numpy(), columns] if "is_service" in sales.columns else sales
     customer, customers = sorted_codes(goods[s.CUSTOMER_ID])  # codes sort like the text
     item, items = sorted_codes(goods[s.STOCK_CODE])
     pair, keys = group_codes(customer * len(items) + item)  # one group per (customer, product) bought

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Iterator
 
@@ -106,7 +107,7 @@ def build_snapshot(lines: pd.DataFrame | Callable[[], pd.DataFrame], settings: S
         rows.update(periods=len(ends), segment_history=len(history.segments))
         tables.put("segment_history", history.segments)
         history_periods = history.periods
-        del history
+        del history, states  # the earlier periods' customers are not read after the history
     with timer.stage("baskets") as rows:
         baskets = basket_matrix(cleaned.basket_lines)
         rows.update(baskets=baskets.count, items=len(baskets.items))
@@ -143,6 +144,7 @@ def build_snapshot(lines: pd.DataFrame | Callable[[], pd.DataFrame], settings: S
                                                split=as_of - pd.Timedelta(days=settings.evaluation.holdout_days),
                                                until=as_of, baskets=baskets)
             rows.update(customers=quality["customers_evaluated"])
+    cleaned = replace(cleaned, basket_lines=cleaned.basket_lines.iloc[:0])  # not read from here on: released
     with timer.stage("predictions") as rows:
         predictions = predict_values(customers, cleaned.sales, cleaned.returns, as_of, settings.predictive,
                                      settings.risk, settings.dashboard.currency)

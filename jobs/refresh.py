@@ -22,6 +22,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from analytics.audiences import Audience
 from analytics.errors import AppError, AudienceError, LockedError
 from analytics.load import read_transactions
@@ -32,6 +34,7 @@ from analytics.settings import ENGINES, Settings, load_settings
 from analytics.snapshot import SnapshotEncoder, make_version, manifest_json
 from jobs.engine import make_engine
 from jobs.fetch import display_location, local_input
+from jobs.memory import release_memory
 from jobs.store import Store, open_store
 
 __all__ = ["run", "main", "parse_mapping", "load_audiences"]
@@ -81,10 +84,16 @@ def run(settings: Settings, trigger: str = "manual", store: Store | None = None,
 
 def _refresh(settings: Settings, store: Store, lock: Any, version: str, record: dict) -> dict[str, int]:
     timings: dict[str, float] = {}
+    encoder = SnapshotEncoder()
 
     def on_stage(name: str, seconds: float, rows: Mapping[str, int]) -> None:
         timings[name] = seconds
         event(log, "stage done", stage=name, seconds=seconds, **rows)
+        release_memory()  # what the stage freed, before the next one allocates
+
+    def emit(name: str, frame: pd.DataFrame) -> None:
+        release_memory()  # what building the table freed, before encoding it
+        encoder.add(name, frame)
 
     t = time.perf_counter()
     with local_input(settings.input.path, settings.input.max_mb) as path:
@@ -96,9 +105,8 @@ def _refresh(settings: Settings, store: Store, lock: Any, version: str, record: 
     audiences = load_audiences(store)
     # the pipeline takes the lines out of `loaded` (so it can release them once cleaned), and each table is
     # encoded as soon as it is built, then dropped: the job never holds every table (docs/PERFORMANCE.md, 8)
-    encoder = SnapshotEncoder()
     snapshot = build_snapshot(loaded.pop, settings, scheme, source=source, on_stage=on_stage,
-                              audiences=audiences, engine=make_engine(settings.refresh.engine), emit=encoder.add)
+                              audiences=audiences, engine=make_engine(settings.refresh.engine), emit=emit)
     for rule in snapshot.meta["cleaning"]:
         event(log, "cleaning", rule=rule["rule"], rows=rule["rows"], effect=rule["effect"])
     history = snapshot.meta["history"]
