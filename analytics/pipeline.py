@@ -127,6 +127,16 @@ def build_snapshot(lines: pd.DataFrame | Callable[[], pd.DataFrame], settings: S
                                                              settings.rules, names)
             rows.update(segments=len(segment_cost), rules=len(segment_rules),
                         baskets=sum(cost["baskets"] for cost in segment_cost.values()))
+    quality = None
+    if settings.evaluation.enabled:
+        with timer.stage("evaluation") as rows:
+            quality = evaluate_recommendations(cleaned, names, settings, scheme,
+                                               split=as_of - pd.Timedelta(days=settings.evaluation.holdout_days),
+                                               until=as_of, baskets=baskets)
+            rows.update(customers=quality["customers_evaluated"])
+    # the recommendations are evaluated first (no table depends on it), so that the basket lines, read by
+    # no later stage, are released before the recommendations are built
+    cleaned = replace(cleaned, basket_lines=cleaned.basket_lines.iloc[:0])
     with timer.stage("recommendations") as rows:
         bought = bought_pairs(cleaned.sales)
         codes = [product["stock_code"] for product in blocked["products"]]  # never recommended
@@ -137,14 +147,6 @@ def build_snapshot(lines: pd.DataFrame | Callable[[], pd.DataFrame], settings: S
         coverage = _coverage(recommendations, len(customers))
         tables.put("recommendations", recommendations)
         del recommendations
-    quality = None
-    if settings.evaluation.enabled:
-        with timer.stage("evaluation") as rows:
-            quality = evaluate_recommendations(cleaned, names, settings, scheme,
-                                               split=as_of - pd.Timedelta(days=settings.evaluation.holdout_days),
-                                               until=as_of, baskets=baskets)
-            rows.update(customers=quality["customers_evaluated"])
-    cleaned = replace(cleaned, basket_lines=cleaned.basket_lines.iloc[:0])  # not read from here on: released
     with timer.stage("predictions") as rows:
         predictions = predict_values(customers, cleaned.sales, cleaned.returns, as_of, settings.predictive,
                                      settings.risk, settings.dashboard.currency)
@@ -166,8 +168,10 @@ def build_snapshot(lines: pd.DataFrame | Callable[[], pd.DataFrame], settings: S
         tables.put("rules", rules)
         tables.put("segment_rules", segment_rules)
         tables.put("orders", line_tables.pop("orders"))
-        tables.put("order_lines", order_lines(cleaned.sales, cleaned.returns, names))
+        # usual products first: what the order lines' text leaves in Arrow's pool until the next table would
+        # add to their peak
         tables.put("customer_products", customer_products(cleaned.sales, names))
+        tables.put("order_lines", order_lines(cleaned.sales, cleaned.returns, names))
         tables.put("kpis", headline_kpis(customers, cleaned.sales, cleaned.returns, settings.rfm.active_days,
                                          cleaned.guest_sales))
         tables.put("pareto", pareto_curve(customers["monetary"]))

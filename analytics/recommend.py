@@ -181,11 +181,12 @@ def _bestseller_fill(customers: pd.DataFrame, owned: sp.csr_matrix, chosen: pd.D
     parts = [_fill_block(block, segment, pool, share, owned, recommended, missing, len(items))
              for block in np.array_split(short, max(1, -(-len(short) // step)))]
     customer, item, score = (np.concatenate([part[i] for part in parts]) for i in range(3))
+    del parts
     no_rule = np.empty(len(customer), dtype=object)
     no_rule.fill([])  # one empty list shared by every best-seller row (read-only): 10 M lists cost seconds
     return pd.DataFrame({"_customer": customer, "_item": item, "score": score,
                          "confidence": np.nan, "lift": np.nan, "because": no_rule,
-                         "because_codes": no_rule, "source": "segment_bestseller"})
+                         "because_codes": no_rule.copy(), "source": "segment_bestseller"}, copy=False)
 
 
 def _fill_block(short: np.ndarray, segment: np.ndarray, pool: np.ndarray, share: np.ndarray, owned: sp.csr_matrix,
@@ -205,11 +206,15 @@ def _finish(parts: list[pd.DataFrame], ids: pd.Index, items: pd.Index, names: pd
     """The rows of ``parts`` (rules, then best sellers; each already in rank order) by customer in the given
     order, with rank, ids and descriptions. Emptied as it is read: built one column at a time, so that
     the rows are never held twice (10 M rows at 1 M customers)."""
+    parts = [part for part in parts if len(part)] or parts[:1]  # no copy when only one part has rows
     order = np.argsort(np.concatenate([part["_customer"].to_numpy() for part in parts]), kind="stable")
+    in_order = bool(np.all(order[1:] > order[:-1]))  # e.g. best sellers alone: already by customer
     columns: dict[str, pd.Series] = {}
     for name in list(parts[0].columns):
-        column = pd.concat([part.pop(name) for part in parts], ignore_index=True)
-        columns[name] = column.take(order).reset_index(drop=True)
+        pieces = [part.pop(name) for part in parts]
+        column = pd.concat(pieces, ignore_index=True) if len(pieces) > 1 else pieces[0].reset_index(drop=True)
+        del pieces
+        columns[name] = column if in_order else column.take(order).reset_index(drop=True)
         del column
     customer, item = columns.pop("_customer").to_numpy(), columns.pop("_item").to_numpy()
     top = pd.DataFrame(columns)
