@@ -29,6 +29,7 @@ class Engine(Protocol):
     """Computes the line-scale aggregates; every frame returned has the pandas engine's columns and dtypes."""
 
     name: str
+    reads_lines: bool  # whether ``customers`` and ``tables`` read ``lines`` (else they get an empty frame)
 
     def customers(self, lines: pd.DataFrame, cleaned: CleanResult, as_of: pd.Timestamp,
                   settings: Settings) -> pd.DataFrame:
@@ -45,6 +46,7 @@ class PandasEngine:
     """The default engine: the analytics functions on the cleaned pandas frames."""
 
     name = "pandas"
+    reads_lines = False  # only the cleaned frames
 
     def customers(self, lines: pd.DataFrame, cleaned: CleanResult, as_of: pd.Timestamp,
                   settings: Settings) -> pd.DataFrame:

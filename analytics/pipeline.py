@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Iterator
 
@@ -45,33 +46,44 @@ from analytics.settings import Settings
 from analytics.snapshot import Snapshot
 from analytics.uplift import measure_campaigns
 
-__all__ = ["build_snapshot", "StageHook"]
+__all__ = ["build_snapshot", "StageHook", "TableSink"]
 
 StageHook = Callable[[str, float, Mapping[str, int]], None]
+TableSink = Callable[[str, pd.DataFrame], None]
 _LIBRARIES = ("pandas", "numpy", "pyarrow", "mlxtend", "scipy", "pymc-marketing", "pymc", "pytensor")
 
 
-def build_snapshot(lines: pd.DataFrame, settings: Settings, scheme: SegmentScheme,
+def build_snapshot(lines: pd.DataFrame | Callable[[], pd.DataFrame], settings: Settings, scheme: SegmentScheme,
                    source: Mapping[str, Any] | None = None, on_stage: StageHook | None = None,
-                   audiences: Sequence[Audience] = (), engine: Engine | None = None) -> Snapshot:
+                   audiences: Sequence[Audience] = (), engine: Engine | None = None,
+                   emit: TableSink | None = None) -> Snapshot:
     """Run every analytics stage on canonical transaction lines.
 
     Args:
-        lines: output of ``analytics.load.read_transactions``.
+        lines: output of ``analytics.load.read_transactions``, or a function returning it, called once: then
+            only this function holds the lines, and releases them once cleaned (unless the engine reads them).
         settings: full settings; each stage receives its own slice.
         scheme: validated segment scheme.
-        source: description of the input (path, sha256, bytes) recorded in the meta.
+        source: description of the input (path, sha256, bytes) recorded in the meta (read after ``lines``
+            is called).
         on_stage: called after each stage with (stage name, seconds, row counts).
         audiences: campaign audiences (read from the store by the job) whose uplift is measured.
         engine: computes the line-scale aggregates (``analytics.engines``); default: pandas.
+        emit: called with each snapshot table as soon as it is built (e.g. ``SnapshotEncoder.add``), which is
+            then dropped: the returned snapshot has no tables, only the meta. Default: the snapshot holds them.
     """
     engine = engine or PandasEngine()
     timer = _StageTimer(on_stage)
+    tables = _Tables(emit)
+    if callable(lines):
+        lines = lines()
     with timer.stage("clean") as rows:
         lines = as_categories(lines)  # text keys as integer codes from here on (analytics/_categories.py)
         cleaned = clean_transactions(lines, settings.cleaning, settings.baskets)
         names = product_names(lines)
         rows.update(sales=len(cleaned.sales), returns=len(cleaned.returns), basket_lines=len(cleaned.basket_lines))
+        if not engine.reads_lines:
+            lines = lines.iloc[:0]  # the loaded lines are released here (the caller passed a function)
     if cleaned.sales.empty:
         from analytics.errors import InputDataError
         raise InputDataError("No sale lines left after cleaning: every line is a cancellation, has a quantity or "
@@ -93,6 +105,9 @@ def build_snapshot(lines: pd.DataFrame, settings: Settings, scheme: SegmentSchem
         history, history_meta = _history(states, customers, ends, scoring, alternative, scheme, settings)
         customers = customers.merge(history.customers, on=s.CUSTOMER_ID, how="left")
         rows.update(periods=len(ends), segment_history=len(history.segments))
+        tables.put("segment_history", history.segments)
+        history_periods = history.periods
+        del history, states  # the earlier periods' customers are not read after the history
     with timer.stage("baskets") as rows:
         baskets = basket_matrix(cleaned.basket_lines)
         rows.update(baskets=baskets.count, items=len(baskets.items))
@@ -112,12 +127,6 @@ def build_snapshot(lines: pd.DataFrame, settings: Settings, scheme: SegmentSchem
                                                              settings.rules, names)
             rows.update(segments=len(segment_cost), rules=len(segment_rules),
                         baskets=sum(cost["baskets"] for cost in segment_cost.values()))
-    with timer.stage("recommendations") as rows:
-        bought = bought_pairs(cleaned.sales)
-        codes = [product["stock_code"] for product in blocked["products"]]  # never recommended
-        allowed = bought[~bought[s.STOCK_CODE].astype(str).isin(codes).to_numpy()] if codes else bought
-        recommendations = recommend_from_pairs(customers, allowed, rules, names, params)
-        rows.update(recommendations=len(recommendations))
     quality = None
     if settings.evaluation.enabled:
         with timer.stage("evaluation") as rows:
@@ -125,6 +134,19 @@ def build_snapshot(lines: pd.DataFrame, settings: Settings, scheme: SegmentSchem
                                                split=as_of - pd.Timedelta(days=settings.evaluation.holdout_days),
                                                until=as_of, baskets=baskets)
             rows.update(customers=quality["customers_evaluated"])
+    # the recommendations are evaluated first (no table depends on it), so that the basket lines, read by
+    # no later stage, are released before the recommendations are built
+    cleaned = replace(cleaned, basket_lines=cleaned.basket_lines.iloc[:0])
+    with timer.stage("recommendations") as rows:
+        bought = bought_pairs(cleaned.sales)
+        codes = [product["stock_code"] for product in blocked["products"]]  # never recommended
+        allowed = bought[~bought[s.STOCK_CODE].astype(str).isin(codes).to_numpy()] if codes else bought
+        recommendations = recommend_from_pairs(customers, allowed, rules, names, params)
+        del allowed
+        rows.update(recommendations=len(recommendations))
+        coverage = _coverage(recommendations, len(customers))
+        tables.put("recommendations", recommendations)
+        del recommendations
     with timer.stage("predictions") as rows:
         predictions = predict_values(customers, cleaned.sales, cleaned.returns, as_of, settings.predictive,
                                      settings.risk, settings.dashboard.currency)
@@ -133,37 +155,40 @@ def build_snapshot(lines: pd.DataFrame, settings: Settings, scheme: SegmentSchem
                     backtest_customers=(predictions.meta.get("backtest") or {}).get("customers", 0))
     with timer.stage("kpis") as rows:
         line_tables = engine.tables(lines, cleaned, baskets, names, settings)  # orders, products, monthly...
-        tables = {
-            "customers": customers[list(s.TABLES["customers"])],
-            "segments": summarise_segments(customers, scheme),
-            "segment_products": segment_top_products(cleaned.sales, bought, customers, names,
-                                                     settings.segments.top_products, cleaned.returns),
-            "products": line_tables["products"],
-            "product_monthly": line_tables["product_monthly"],
-            "product_buyers": product_buyers(bought),
-            "rules": rules,
-            "segment_rules": segment_rules,
-            "recommendations": recommendations,
-            "orders": line_tables["orders"],
-            "order_lines": order_lines(cleaned.sales, cleaned.returns, names),
-            "customer_products": customer_products(cleaned.sales, names),
-            "kpis": headline_kpis(customers, cleaned.sales, cleaned.returns, settings.rfm.active_days,
-                                  cleaned.guest_sales),
-            "pareto": pareto_curve(customers["monetary"]),
-            "monthly": line_tables["monthly"],
-            "pareto_by_segment": pareto_by_segment(customers),
-            "monthly_by_segment": monthly_by_segment(cleaned.sales, cleaned.returns, customers),
-            "segment_history": history.segments,
-            "history_periods": history.periods,
-            "score_cutpoints": cutpoint_table(history_meta["cutpoints_in_use"]),
-            **predictions.tables,
-        }
-        rows.update({name: len(frame) for name, frame in tables.items()})
+        del lines, baskets
+        tables.put("customers", customers[list(s.TABLES["customers"])])
+        segments = summarise_segments(customers, scheme)
+        tables.put("segments", segments)
+        tables.put("segment_products", segment_top_products(cleaned.sales, bought, customers, names,
+                                                            settings.segments.top_products, cleaned.returns))
+        for name in ("products", "product_monthly"):
+            tables.put(name, line_tables.pop(name))
+        tables.put("product_buyers", product_buyers(bought))
+        del bought
+        tables.put("rules", rules)
+        tables.put("segment_rules", segment_rules)
+        tables.put("orders", line_tables.pop("orders"))
+        # usual products first: what the order lines' text leaves in Arrow's pool until the next table would
+        # add to their peak
+        tables.put("customer_products", customer_products(cleaned.sales, names))
+        tables.put("order_lines", order_lines(cleaned.sales, cleaned.returns, names))
+        tables.put("kpis", headline_kpis(customers, cleaned.sales, cleaned.returns, settings.rfm.active_days,
+                                         cleaned.guest_sales))
+        tables.put("pareto", pareto_curve(customers["monetary"]))
+        tables.put("monthly", line_tables.pop("monthly"))
+        tables.put("pareto_by_segment", pareto_by_segment(customers))
+        tables.put("monthly_by_segment", monthly_by_segment(cleaned.sales, cleaned.returns, customers))
+        tables.put("history_periods", history_periods)
+        tables.put("score_cutpoints", cutpoint_table(history_meta["cutpoints_in_use"]))
+        for name, frame in predictions.tables.items():
+            tables.put(name, frame)
+        rows.update(tables.rows)
     with timer.stage("campaigns") as rows:
-        campaigns = measure_campaigns(audiences, cleaned.sales, cleaned.returns, customers, tables["segments"],
+        campaigns = measure_campaigns(audiences, cleaned.sales, cleaned.returns, customers, segments,
                                       settings.campaigns)
-        tables.update(campaigns=campaigns.campaigns, campaign_results=campaigns.results,
-                      campaign_daily=campaigns.daily)
+        tables.put("campaigns", campaigns.campaigns)
+        tables.put("campaign_results", campaigns.results)
+        tables.put("campaign_daily", campaigns.daily)
         rows.update(audiences=len(campaigns.campaigns), significant=int(campaigns.campaigns["significant"].sum()))
     meta = {
         "source": dict(source or {}),
@@ -175,7 +200,7 @@ def build_snapshot(lines: pd.DataFrame, settings: Settings, scheme: SegmentSchem
         "history": {k: v for k, v in history_meta.items() if k != "cutpoints_in_use"},
         "parameters": settings.analytics_parameters(),
         "cleaning": cleaned.report,
-        "coverage": _coverage(recommendations, len(customers)),
+        "coverage": coverage,
         "rules": {"rules": len(rules), "redundant": int(rules["redundant"].sum()), "blocklist": blocked,
                   "segments": segment_cost},
         "recommendation_quality": quality,
@@ -185,7 +210,7 @@ def build_snapshot(lines: pd.DataFrame, settings: Settings, scheme: SegmentSchem
         "rows": timer.rows,
         "libraries": _library_versions(),
     }
-    return Snapshot(tables=tables, meta=meta)
+    return Snapshot(tables=tables.held, meta=meta)
 
 
 def _history(states: pd.DataFrame, customers: pd.DataFrame, ends: list[pd.Timestamp], scoring: Scoring,
@@ -222,6 +247,22 @@ def _library_versions() -> dict[str, str]:
         except PackageNotFoundError:
             found[name] = "unknown"
     return found
+
+
+class _Tables:
+    """The snapshot tables as they are built: handed to ``emit`` and dropped, or held; their row counts."""
+
+    def __init__(self, emit: TableSink | None) -> None:
+        self.emit = emit
+        self.held: dict[str, pd.DataFrame] = {}
+        self.rows: dict[str, int] = {}
+
+    def put(self, name: str, frame: pd.DataFrame) -> None:
+        self.rows[name] = len(frame)
+        if self.emit is None:
+            self.held[name] = frame
+        else:
+            self.emit(name, frame)
 
 
 class _StageTimer:

@@ -29,7 +29,7 @@ SCORINGS = ("confidence", "confidence_sum", "noisy_or", "lift")
 FALLBACKS = ("segment_bestseller", "none")
 _FALLBACK_POOL = 60  # best sellers considered per segment
 _BLOCK_BYTES = 1 << 24  # dense block of customer rows read at once by _holds
-_FILL_PAIRS = 6_000_000  # (customer, best seller) candidates examined at once by the fill
+_FILL_PAIRS = 2_000_000  # (customer, best seller) candidates examined at once by the fill (memory: ~25 bytes each)
 
 
 def bought_pairs(sales: pd.DataFrame) -> pd.DataFrame:
@@ -78,10 +78,11 @@ def recommend_from_pairs(customers: pd.DataFrame, bought: pd.DataFrame, rules: p
     targets = np.arange(len(ids)) if only is None else np.flatnonzero(ids.isin(only))
     top = _rule_recommendations(owned if only is None else owned[targets], single, items, params)
     top["_customer"] = targets[top["_customer"].to_numpy()]
+    parts = [top]
     if params.fallback == "segment_bestseller":
-        fill = _bestseller_fill(customers, owned, top, items, params.top_n, targets)
-        top = pd.concat([top, fill], ignore_index=True)
-    return _finish(top, ids, items, names)
+        parts.append(_bestseller_fill(customers, owned, top, items, params.top_n, targets))
+    del top, owned
+    return _finish(parts, ids, items, names)
 
 
 def _rule_recommendations(owned: sp.csr_matrix, single: pd.DataFrame, items: pd.Index,
@@ -180,10 +181,12 @@ def _bestseller_fill(customers: pd.DataFrame, owned: sp.csr_matrix, chosen: pd.D
     parts = [_fill_block(block, segment, pool, share, owned, recommended, missing, len(items))
              for block in np.array_split(short, max(1, -(-len(short) // step)))]
     customer, item, score = (np.concatenate([part[i] for part in parts]) for i in range(3))
-    no_rule: list[str] = []  # one empty list shared by every best-seller row (read-only): 10 M lists cost seconds
+    del parts
+    no_rule = np.empty(len(customer), dtype=object)
+    no_rule.fill([])  # one empty list shared by every best-seller row (read-only): 10 M lists cost seconds
     return pd.DataFrame({"_customer": customer, "_item": item, "score": score,
-                         "confidence": np.nan, "lift": np.nan, "because": [no_rule] * len(customer),
-                         "because_codes": [no_rule] * len(customer), "source": "segment_bestseller"})
+                         "confidence": np.nan, "lift": np.nan, "because": no_rule,
+                         "because_codes": no_rule.copy(), "source": "segment_bestseller"}, copy=False)
 
 
 def _fill_block(short: np.ndarray, segment: np.ndarray, pool: np.ndarray, share: np.ndarray, owned: sp.csr_matrix,
@@ -199,11 +202,22 @@ def _fill_block(short: np.ndarray, segment: np.ndarray, pool: np.ndarray, share:
     return customer[keep], item[keep], score[keep]
 
 
-def _finish(top: pd.DataFrame, ids: pd.Index, items: pd.Index, names: pd.Series) -> pd.DataFrame:
-    """Customers in the given order, rules then best sellers (each already in rank order); add rank,
-    ids and descriptions."""
-    top = top.iloc[np.argsort(top["_customer"].to_numpy(), kind="stable")].reset_index(drop=True)
-    customer, item = top["_customer"].to_numpy(), top["_item"].to_numpy()
+def _finish(parts: list[pd.DataFrame], ids: pd.Index, items: pd.Index, names: pd.Series) -> pd.DataFrame:
+    """The rows of ``parts`` (rules, then best sellers; each already in rank order) by customer in the given
+    order, with rank, ids and descriptions. Emptied as it is read: built one column at a time, so that
+    the rows are never held twice (10 M rows at 1 M customers)."""
+    parts = [part for part in parts if len(part)] or parts[:1]  # no copy when only one part has rows
+    order = np.argsort(np.concatenate([part["_customer"].to_numpy() for part in parts]), kind="stable")
+    in_order = bool(np.all(order[1:] > order[:-1]))  # e.g. best sellers alone: already by customer
+    columns: dict[str, pd.Series] = {}
+    for name in list(parts[0].columns):
+        pieces = [part.pop(name) for part in parts]
+        column = pd.concat(pieces, ignore_index=True) if len(pieces) > 1 else pieces[0].reset_index(drop=True)
+        del pieces
+        columns[name] = column if in_order else column.take(order).reset_index(drop=True)
+        del column
+    customer, item = columns.pop("_customer").to_numpy(), columns.pop("_item").to_numpy()
+    top = pd.DataFrame(columns)
     return top.assign(**{
         s.CUSTOMER_ID: ids.take(customer).array, s.STOCK_CODE: items.take(item).array,
         "rank": rank_within(customer), "description": pd.Index(describe(items, names), dtype="str").take(item).array,

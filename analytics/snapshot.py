@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -24,6 +25,7 @@ from analytics.schema import SCHEMA_VERSION, TABLES
 
 __all__ = [
     "Snapshot",
+    "SnapshotEncoder",
     "encode_table",
     "decode_table",
     "encode_snapshot",
@@ -80,12 +82,69 @@ def validate_tables(tables: Mapping[str, pd.DataFrame]) -> None:
     Raises:
         SnapshotError: a table or column is missing.
     """
-    for name, columns in TABLES.items():
+    for name in TABLES:
         if name not in tables:
             raise SnapshotError(f"Snapshot table '{name}' is missing.")
-        missing = [c for c in columns if c not in tables[name].columns]
-        if missing:
-            raise SnapshotError(f"Snapshot table '{name}' lacks column(s) {missing}.")
+        _check_columns(name, tables[name])
+
+
+def _check_columns(name: str, frame: pd.DataFrame) -> None:
+    missing = [c for c in TABLES.get(name, ()) if c not in frame.columns]
+    if missing:
+        raise SnapshotError(f"Snapshot table '{name}' lacks column(s) {missing}.")
+
+
+class SnapshotEncoder:
+    """Encodes a snapshot's tables one at a time, as they are built, and then builds the manifest.
+
+    ``add`` keeps only a table's Parquet bytes and its manifest entry, so the caller can drop the frame at
+    once: the refresh never holds every table of a large input at the same time (docs/PERFORMANCE.md, section 8).
+    ``encode_snapshot`` is ``add`` for each table, then ``finish``.
+    """
+
+    def __init__(self) -> None:
+        self.blobs: dict[str, bytes] = {}
+        self.entries: dict[str, dict[str, Any]] = {}
+        self.seconds = 0.0  # spent encoding
+
+    def add(self, name: str, frame: pd.DataFrame) -> None:
+        """Encode one table (``encode_table``) and record its rows, bytes, sha256 and column types.
+
+        Raises:
+            SnapshotError: a declared column is missing, or the table was already added.
+        """
+        if name in self.entries:
+            raise SnapshotError(f"Snapshot table '{name}' was encoded twice.")
+        _check_columns(name, frame)
+        start = time.perf_counter()
+        blob = encode_table(frame)
+        pa.default_memory_pool().release_unused()  # the Arrow copy of the frame, back to the system
+        self.blobs[name] = blob
+        self.entries[name] = {"rows": int(len(frame)), "bytes": len(blob), "sha256": hashlib.sha256(blob).hexdigest(),
+                              "columns": {str(c): str(t) for c, t in frame.dtypes.items()}}
+        self.seconds += time.perf_counter() - start
+
+    def finish(self, meta: Mapping[str, Any], version: str,
+               created_at: datetime | None = None) -> tuple[dict[str, bytes], dict]:
+        """The encoded tables and the manifest (tables' entries, content digest, ``meta``).
+
+        Raises:
+            SnapshotError: a declared table was not added.
+        """
+        for name in TABLES:
+            if name not in self.entries:
+                raise SnapshotError(f"Snapshot table '{name}' is missing.")
+        created_at = created_at or datetime.now(timezone.utc)
+        digests = {name: entry["sha256"] for name, entry in self.entries.items()}
+        manifest = {
+            "schema_version": SCHEMA_VERSION,
+            "version": version,
+            "created_at": created_at.astimezone(timezone.utc).isoformat(timespec="seconds"),
+            "content_sha256": hashlib.sha256("".join(digests[n] for n in sorted(digests)).encode()).hexdigest(),
+            "tables": dict(self.entries),
+            **_jsonable(dict(meta)),
+        }
+        return dict(self.blobs), manifest
 
 
 def encode_snapshot(snapshot: Snapshot, version: str,
@@ -96,27 +155,10 @@ def encode_snapshot(snapshot: Snapshot, version: str,
         ({table: parquet bytes}, manifest dict).
     """
     validate_tables(snapshot.tables)
-    created_at = created_at or datetime.now(timezone.utc)
-    blobs = {name: encode_table(frame) for name, frame in snapshot.tables.items()}
-    digests = {name: hashlib.sha256(blob).hexdigest() for name, blob in blobs.items()}
-    content = hashlib.sha256("".join(digests[n] for n in sorted(digests)).encode()).hexdigest()
-    manifest = {
-        "schema_version": SCHEMA_VERSION,
-        "version": version,
-        "created_at": created_at.astimezone(timezone.utc).isoformat(timespec="seconds"),
-        "content_sha256": content,
-        "tables": {
-            name: {
-                "rows": int(len(frame)),
-                "bytes": len(blobs[name]),
-                "sha256": digests[name],
-                "columns": {str(c): str(t) for c, t in frame.dtypes.items()},
-            }
-            for name, frame in snapshot.tables.items()
-        },
-        **_jsonable(dict(snapshot.meta)),
-    }
-    return blobs, manifest
+    encoder = SnapshotEncoder()
+    for name, frame in snapshot.tables.items():
+        encoder.add(name, frame)
+    return encoder.finish(snapshot.meta, version, created_at)
 
 
 def parse_manifest(data: bytes | str) -> dict:

@@ -20,6 +20,7 @@ class SparkEngine:
     """Loads the canonical lines into Spark once, cleans them there, and computes the aggregates."""
 
     name = "spark"
+    reads_lines = True  # the lines are loaded and cleaned in Spark
 
     def __init__(self, master: str | None = None, shuffle_partitions: int | None = None) -> None:
         self.spark = spark_session(master, shuffle_partitions)

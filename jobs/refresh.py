@@ -22,6 +22,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from analytics.audiences import Audience
 from analytics.errors import AppError, AudienceError, LockedError
 from analytics.load import read_transactions
@@ -29,9 +31,10 @@ from analytics.logs import bind, configure_logging, event
 from analytics.pipeline import build_snapshot
 from analytics.segments import load_scheme
 from analytics.settings import ENGINES, Settings, load_settings
-from analytics.snapshot import encode_snapshot, make_version, manifest_json
+from analytics.snapshot import SnapshotEncoder, make_version, manifest_json
 from jobs.engine import make_engine
 from jobs.fetch import display_location, local_input
+from jobs.memory import release_memory
 from jobs.store import Store, open_store
 
 __all__ = ["run", "main", "parse_mapping", "load_audiences"]
@@ -81,21 +84,29 @@ def run(settings: Settings, trigger: str = "manual", store: Store | None = None,
 
 def _refresh(settings: Settings, store: Store, lock: Any, version: str, record: dict) -> dict[str, int]:
     timings: dict[str, float] = {}
+    encoder = SnapshotEncoder()
 
     def on_stage(name: str, seconds: float, rows: Mapping[str, int]) -> None:
         timings[name] = seconds
         event(log, "stage done", stage=name, seconds=seconds, **rows)
+        release_memory()  # what the stage freed, before the next one allocates
+
+    def emit(name: str, frame: pd.DataFrame) -> None:
+        release_memory()  # what building the table freed, before encoding it
+        encoder.add(name, frame)
 
     t = time.perf_counter()
     with local_input(settings.input.path, settings.input.max_mb) as path:
-        lines = read_transactions(path, settings.input)
+        loaded = [read_transactions(path, settings.input)]
         source = {"path": record["input"], "bytes": path.stat().st_size,
-                  "sha256": _sha256(path), "rows": len(lines)}
-    on_stage("load", round(time.perf_counter() - t, 3), {"lines": len(lines)})
+                  "sha256": _sha256(path), "rows": len(loaded[0])}
+    on_stage("load", round(time.perf_counter() - t, 3), {"lines": source["rows"]})
     scheme = load_scheme(settings.segments.scheme)
     audiences = load_audiences(store)
-    snapshot = build_snapshot(lines, settings, scheme, source=source, on_stage=on_stage, audiences=audiences,
-                              engine=make_engine(settings.refresh.engine))
+    # the pipeline takes the lines out of `loaded` (so it can release them once cleaned), and each table is
+    # encoded as soon as it is built, then dropped: the job never holds every table (docs/PERFORMANCE.md, 8)
+    snapshot = build_snapshot(loaded.pop, settings, scheme, source=source, on_stage=on_stage,
+                              audiences=audiences, engine=make_engine(settings.refresh.engine), emit=emit)
     for rule in snapshot.meta["cleaning"]:
         event(log, "cleaning", rule=rule["rule"], rows=rule["rows"], effect=rule["effect"])
     history = snapshot.meta["history"]
@@ -110,14 +121,16 @@ def _refresh(settings: Settings, store: Store, lock: Any, version: str, record: 
     t = time.perf_counter()
     meta = {**snapshot.meta, "run_id": record["run_id"], "trigger": record["trigger"],
             "durations_s": {"load": timings["load"], **snapshot.meta["durations_s"]}}
-    blobs, manifest = encode_snapshot(replace(snapshot, meta=meta), version=version)
-    on_stage("serialize", round(time.perf_counter() - t, 3), {"bytes": sum(map(len, blobs.values()))})
+    blobs, manifest = encoder.finish(meta, version=version)
+    # the tables were encoded within the stages that built them (encoding_ms: their total)
+    on_stage("serialize", round(time.perf_counter() - t, 3),
+             {"bytes": sum(map(len, blobs.values())), "encoding_ms": round(encoder.seconds * 1000)})
 
     t = time.perf_counter()
     store.publish(lock, version, blobs, manifest_json(manifest))
     on_stage("publish", round(time.perf_counter() - t, 3), {"tables": len(blobs)})
     record["durations_s"] = timings
-    return {name: entry["rows"] for name, entry in manifest["tables"].items()} | {"input_lines": len(lines)}
+    return {name: entry["rows"] for name, entry in manifest["tables"].items()} | {"input_lines": source["rows"]}
 
 
 def load_audiences(store: Store) -> list[Audience]:
