@@ -53,3 +53,17 @@ def test_pareto_figure_of_a_segment_says_so():
     fig = pareto_figure(curve, 0.5, segment="Loyal")
     assert fig.layout.annotations[0].text == "50.0 % of Loyal customers → 80 %"
     assert fig.layout.title.text.startswith("Pareto curve of Loyal")
+
+
+def test_figures_get_the_plotly_white_template_once_the_theme_is_set():
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    from dashboard.components.charts import use_chart_theme
+
+    use_chart_theme()
+    assert pio.templates.default == "plotly_white"
+    figure = go.Figure(go.Bar(x=[1], y=[2])).to_plotly_json()
+    expected = pio.templates["plotly_white"].to_plotly_json()
+    assert figure["layout"]["template"] == expected
+    assert expected["layout"]["plot_bgcolor"] == "white"  # plotly_white, not plotly's default grey
