@@ -13,6 +13,8 @@ the sums are the same to the bit.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -20,7 +22,7 @@ import pyarrow as pa
 from analytics import schema as s
 
 __all__ = ["TEXT_KEYS", "as_categories", "as_text", "combined_key", "first_occurrence", "group_codes", "isin",
-           "positions", "rank_within", "run_starts", "shared_codes", "sorted_codes", "text_of"]
+           "positions", "rank_within", "run_starts", "shared_codes", "sorted_codes", "take_rows", "text_of"]
 
 TEXT_KEYS = (s.INVOICE, s.STOCK_CODE, s.CUSTOMER_ID, s.DESCRIPTION, s.COUNTRY)
 
@@ -153,3 +155,15 @@ def first_occurrence(*columns: pd.Series | np.ndarray) -> np.ndarray:
     first = np.zeros(len(key), dtype=bool)
     first[starts[~pd.Series(key[starts]).duplicated().to_numpy()]] = True
     return first
+
+
+def take_rows(parts: Sequence[pd.DataFrame], rows: np.ndarray, columns: Sequence[str]) -> pd.DataFrame:
+    """``columns`` of the rows ``rows`` (numbered across ``parts`` put one after the other), in that order,
+    without putting the parts together (a block of a large table built from its sources)."""
+    offsets = np.cumsum([0, *map(len, parts)])
+    part = np.searchsorted(offsets, rows, side="right") - 1
+    taken = pd.concat([frame[list(columns)].take(rows[part == k] - offsets[k]) for k, frame in enumerate(parts)],
+                      ignore_index=True)  # part 0's rows, then part 1's...
+    placed = np.empty(len(rows), dtype=np.int64)
+    placed[np.argsort(part, kind="stable")] = np.arange(len(rows))
+    return taken.take(placed).reset_index(drop=True)

@@ -22,7 +22,7 @@ customers as integer codes until the published table); the scorer runs once for 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +33,7 @@ from analytics._categories import as_text, first_occurrence, positions, sorted_c
 from analytics.errors import ConfigError
 from analytics.segments import SegmentScheme
 from analytics.settings import HistoryParams
+from analytics.snapshot import BLOCK_ROWS, Blocks
 
 __all__ = [
     "MOVEMENTS",
@@ -51,6 +52,9 @@ MOVEMENTS = ("up", "down", "same", "new")
 MAX_PERIODS = 60
 Scorer = Callable[..., pd.DataFrame]  # scorer(frame, by=column scored group by group): adds r/f/m_score, rfm_cell
 _DAY = np.int64(86_400_000_000_000)
+_HISTORY_NUMBERS = (("r_score", np.int64), ("f_score", np.int64), ("m_score", np.int64),
+                    ("recency_days", np.int64), ("frequency", np.int64), ("monetary", float))
+
 
 
 @dataclass(frozen=True)
@@ -58,12 +62,13 @@ class History:
     """The published history tables and the per-customer movement columns.
 
     Attributes:
-        segments: ``segment_history`` (customer_id, period_end, segment, scores, recency_days, frequency, monetary).
+        segments: ``segment_history`` (customer_id, period_end, segment, scores, recency_days, frequency, monetary),
+            as blocks of rows.
         periods: ``history_periods``: one row per period between two consecutive ends.
         customers: customer_id, previous_segment, segment_since, movement (vs the previous end).
     """
 
-    segments: pd.DataFrame
+    segments: Blocks
     periods: pd.DataFrame
     customers: pd.DataFrame
 
@@ -211,20 +216,31 @@ class _Grid:
         self.recency[who, at] = frame["recency_days"].to_numpy()
         self.monetary[who, at] = frame["monetary"].to_numpy()
 
-    def table(self, scored: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
-        """``segment_history``: the scored earlier states, then the current customers at the last end."""
-        who = np.r_[positions(self.ids, scored[s.CUSTOMER_ID]), np.arange(len(self.ids))]
-        segment = np.r_[scored["_segment"].to_numpy(), self.segment_names.get_indexer(pd.Index(current["segment"]))]
+    def table(self, scored: pd.DataFrame, current: pd.DataFrame) -> Blocks:
+        """``segment_history``: the scored earlier states, then the current customers at the last end, in
+        blocks of rows (7.3 M rows at 1 M customers)."""
         end = np.datetime64(pd.Timestamp(self.ends[-1]).as_unit("ns").asm8)
-        columns = {name: np.r_[scored[name].to_numpy(), current[name].to_numpy()].astype(kind)
-                   for name, kind in (("r_score", np.int64), ("f_score", np.int64), ("m_score", np.int64),
-                                      ("recency_days", np.int64), ("frequency", np.int64), ("monetary", float))}
-        return pd.DataFrame({
-            s.CUSTOMER_ID: text_of(who, self.ids),
-            "period_end": np.r_[scored["period_end"].to_numpy().astype("datetime64[ns]"),
-                                np.full(len(current), end)],
-            "segment": text_of(segment, self.segment_names), **columns,
-        })
+        sources = [
+            (scored, positions(self.ids, scored[s.CUSTOMER_ID]), scored["_segment"].to_numpy(),
+             scored["period_end"].to_numpy().astype("datetime64[ns]")),
+            (current, np.arange(len(self.ids)), self.segment_names.get_indexer(pd.Index(current["segment"])),
+             np.full(len(current), end)),
+        ]
+
+        def block(frame: pd.DataFrame, who: np.ndarray, segment: np.ndarray, period_end: np.ndarray,
+                  rows: slice) -> pd.DataFrame:
+            return pd.DataFrame({
+                s.CUSTOMER_ID: text_of(who[rows], self.ids), "period_end": period_end[rows],
+                "segment": text_of(segment[rows], self.segment_names),
+                **{name: frame[name].to_numpy()[rows].astype(kind) for name, kind in _HISTORY_NUMBERS},
+            })
+
+        def blocks() -> Iterator[pd.DataFrame]:
+            for source in sources:
+                for start in range(0, len(source[1]), BLOCK_ROWS):
+                    yield block(*source, slice(start, start + BLOCK_ROWS))
+
+        return Blocks(blocks(), sample=block(*sources[0 if len(scored) else 1], slice(0, 1)))
 
     def customer_columns(self) -> pd.DataFrame:
         """previous_segment (latest different segment), segment_since, movement (vs the previous end)."""

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pandas as pd
 
 from analytics import schema as s
-from analytics._categories import as_text, first_occurrence, group_codes, rank_within, sorted_codes, text_of
+from analytics._categories import as_text, first_occurrence, group_codes, rank_within, sorted_codes, take_rows, text_of
 from analytics.products import describe_codes
+from analytics.snapshot import BLOCK_ROWS, Blocks
 
 __all__ = ["USUAL_PRODUCTS", "customer_products", "order_history", "order_lines", "returns_by_customer"]
 
@@ -48,29 +51,35 @@ def returns_by_customer(returns: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def order_lines(sales: pd.DataFrame, returns: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
+def order_lines(sales: pd.DataFrame, returns: pd.DataFrame, names: pd.Series) -> Blocks:
     """The lines of every invoice of known customers: what each order held.
 
     ``names``: :func:`analytics.products.product_names` (one display description per stock code).
     Returns customer_id, invoice, stock_code, description, quantity, unit_price, total, is_return (returns:
     negative quantity and total), sorted by customer then invoice then input order, so that one customer's
-    lines are one contiguous block (the dashboard slices it without scanning the table).
+    lines are one contiguous block (the dashboard slices it without scanning the table); in blocks of
+    ``BLOCK_ROWS`` lines (9 M lines at 1 M customers), each taken from the sales and returns.
     """
-    def ordered(name: str) -> pd.Series:  # the sales' then the returns' column, in the published order
-        return pd.concat([sales[name], returns[name]], ignore_index=True).take(order).reset_index(drop=True)
-
-    # built one column at a time: the lines are never held twice (9 M of them at 1 M customers)
     order = np.lexsort((np.arange(len(sales) + len(returns)),
                         *(sorted_codes(pd.concat([sales[name], returns[name]], ignore_index=True))[0]
                           for name in (s.INVOICE, s.CUSTOMER_ID))))  # codes sort like the text
-    stock = ordered(s.STOCK_CODE)
-    return pd.DataFrame({
-        s.CUSTOMER_ID: as_text(ordered(s.CUSTOMER_ID)), s.INVOICE: as_text(ordered(s.INVOICE)),
-        s.STOCK_CODE: as_text(stock), s.DESCRIPTION: describe_codes(*sorted_codes(stock), names),
-        s.QUANTITY: ordered(s.QUANTITY).astype("int64"), s.UNIT_PRICE: ordered(s.UNIT_PRICE).astype("float64"),
-        "total": ordered(s.REVENUE).astype("float64"),
-        "is_return": np.repeat([False, True], [len(sales), len(returns)])[order],
-    })[list(s.TABLES["order_lines"])]
+    columns = [s.CUSTOMER_ID, s.INVOICE, s.STOCK_CODE, s.QUANTITY, s.UNIT_PRICE, s.REVENUE]
+
+    def block(rows: slice) -> pd.DataFrame:
+        lines = take_rows([sales, returns], order[rows], columns)
+        return pd.DataFrame({
+            s.CUSTOMER_ID: as_text(lines[s.CUSTOMER_ID]), s.INVOICE: as_text(lines[s.INVOICE]),
+            s.STOCK_CODE: as_text(lines[s.STOCK_CODE]),
+            s.DESCRIPTION: describe_codes(*sorted_codes(lines[s.STOCK_CODE]), names),
+            s.QUANTITY: lines[s.QUANTITY].astype("int64"), s.UNIT_PRICE: lines[s.UNIT_PRICE].astype("float64"),
+            "total": lines[s.REVENUE].astype("float64"), "is_return": order[rows] >= len(sales),
+        })[list(s.TABLES["order_lines"])]
+
+    def blocks() -> Iterator[pd.DataFrame]:
+        for start in range(0, len(order), BLOCK_ROWS):
+            yield block(slice(start, start + BLOCK_ROWS))
+
+    return Blocks(blocks(), sample=block(slice(0, 1)))
 
 
 def customer_products(sales: pd.DataFrame, names: pd.Series, top: int = USUAL_PRODUCTS) -> pd.DataFrame:

@@ -35,7 +35,7 @@ from analytics.kpis import (
 )
 from analytics.orders import customer_products, order_lines
 from analytics.products import product_buyers, product_names
-from analytics.recommend import bought_pairs, recommend_from_pairs
+from analytics.recommend import bought_pairs, recommendation_blocks
 from analytics.rfm import as_of_date
 from analytics.risk import score_risk
 from analytics.rules import basket_matrix, rules_from_baskets, with_recent_rules
@@ -43,13 +43,13 @@ from analytics.scoring import Scoring, scorings
 from analytics.segment_rules import SEGMENT_RULE_COLUMNS, mine_segment_rules
 from analytics.segments import SegmentScheme, assign_segments
 from analytics.settings import Settings
-from analytics.snapshot import Snapshot
+from analytics.snapshot import Blocks, Snapshot
 from analytics.uplift import measure_campaigns
 
 __all__ = ["build_snapshot", "StageHook", "TableSink"]
 
 StageHook = Callable[[str, float, Mapping[str, int]], None]
-TableSink = Callable[[str, pd.DataFrame], None]
+TableSink = Callable[[str, "pd.DataFrame | Blocks"], None]
 _LIBRARIES = ("pandas", "numpy", "pyarrow", "mlxtend", "scipy", "pymc-marketing", "pymc", "pytensor")
 
 
@@ -70,7 +70,8 @@ def build_snapshot(lines: pd.DataFrame | Callable[[], pd.DataFrame], settings: S
         audiences: campaign audiences (read from the store by the job) whose uplift is measured.
         engine: computes the line-scale aggregates (``analytics.engines``); default: pandas.
         emit: called with each snapshot table as soon as it is built (e.g. ``SnapshotEncoder.add``), which is
-            then dropped: the returned snapshot has no tables, only the meta. Default: the snapshot holds them.
+            then dropped: the returned snapshot has no tables, only the meta. The largest tables come as
+            ``Blocks`` of rows, which ``emit`` must read before returning. Default: the snapshot holds them.
     """
     engine = engine or PandasEngine()
     timer = _StageTimer(on_stage)
@@ -104,8 +105,8 @@ def build_snapshot(lines: pd.DataFrame | Callable[[], pd.DataFrame], settings: S
     with timer.stage("history") as rows:
         history, history_meta = _history(states, customers, ends, scoring, alternative, scheme, settings)
         customers = customers.merge(history.customers, on=s.CUSTOMER_ID, how="left")
-        rows.update(periods=len(ends), segment_history=len(history.segments))
-        tables.put("segment_history", history.segments)
+        tables.put("segment_history", history.segments)  # built and encoded block by block
+        rows.update(periods=len(ends), segment_history=history.segments.rows)
         history_periods = history.periods
         del history, states  # the earlier periods' customers are not read after the history
     with timer.stage("baskets") as rows:
@@ -141,11 +142,11 @@ def build_snapshot(lines: pd.DataFrame | Callable[[], pd.DataFrame], settings: S
         bought = bought_pairs(cleaned.sales)
         codes = [product["stock_code"] for product in blocked["products"]]  # never recommended
         allowed = bought[~bought[s.STOCK_CODE].astype(str).isin(codes).to_numpy()] if codes else bought
-        recommendations = recommend_from_pairs(customers, allowed, rules, names, params)
+        recommendations, counts = recommendation_blocks(customers, allowed, rules, names, params)
         del allowed
-        rows.update(recommendations=len(recommendations))
-        coverage = _coverage(recommendations, len(customers))
-        tables.put("recommendations", recommendations)
+        tables.put("recommendations", recommendations)  # built and encoded block by block
+        rows.update(recommendations=recommendations.rows)
+        coverage = _coverage(counts, len(customers))
         del recommendations
     with timer.stage("predictions") as rows:
         predictions = predict_values(customers, cleaned.sales, cleaned.returns, as_of, settings.predictive,
@@ -232,11 +233,10 @@ def _history(states: pd.DataFrame, customers: pd.DataFrame, ends: list[pd.Timest
     return history, meta
 
 
-def _coverage(recommendations: pd.DataFrame, n_customers: int) -> dict[str, float]:
-    """Share of customers with at least one rule-based recommendation, and with a full list."""
-    by_rule = recommendations.loc[recommendations["source"] == "rule", s.CUSTOMER_ID].nunique()
-    return {"rule_based_share": by_rule / n_customers if n_customers else 0.0,
-            "customers_with_recommendations": int(recommendations[s.CUSTOMER_ID].nunique())}
+def _coverage(counts: Mapping[str, int], n_customers: int) -> dict[str, float]:
+    """Share of customers with at least one rule-based recommendation, and how many have any."""
+    return {"rule_based_share": counts["customers_with_rules"] / n_customers if n_customers else 0.0,
+            "customers_with_recommendations": counts["customers_with_recommendations"]}
 
 
 def _library_versions() -> dict[str, str]:
@@ -257,12 +257,12 @@ class _Tables:
         self.held: dict[str, pd.DataFrame] = {}
         self.rows: dict[str, int] = {}
 
-    def put(self, name: str, frame: pd.DataFrame) -> None:
-        self.rows[name] = len(frame)
+    def put(self, name: str, table: pd.DataFrame | Blocks) -> None:
         if self.emit is None:
-            self.held[name] = frame
+            self.held[name] = table.concat() if isinstance(table, Blocks) else table
         else:
-            self.emit(name, frame)
+            self.emit(name, table)
+        self.rows[name] = table.rows if isinstance(table, Blocks) else len(table)
 
 
 class _StageTimer:

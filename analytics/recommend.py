@@ -12,17 +12,21 @@ fill the list. Everything is matrix and array work: no Python loop over rules or
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
 from analytics import schema as s
-from analytics._categories import as_text, first_occurrence, isin, positions, rank_within, run_starts
+from analytics._categories import as_text, first_occurrence, isin, positions, rank_within, run_starts, take_rows
 from analytics.errors import ConfigError
 from analytics.products import describe
 from analytics.settings import RecommendParams
+from analytics.snapshot import BLOCK_ROWS, Blocks
 
-__all__ = ["recommend", "recommend_from_pairs", "bought_pairs", "RECOMMENDATION_COLUMNS", "SCORINGS"]
+__all__ = ["recommend", "recommend_from_pairs", "recommendation_blocks", "bought_pairs", "RECOMMENDATION_COLUMNS",
+           "SCORINGS"]
 
 RECOMMENDATION_COLUMNS = list(s.TABLES["recommendations"])
 SCORINGS = ("confidence", "confidence_sum", "noisy_or", "lift")
@@ -63,6 +67,17 @@ def recommend(customers: pd.DataFrame, sales: pd.DataFrame, rules: pd.DataFrame,
 def recommend_from_pairs(customers: pd.DataFrame, bought: pd.DataFrame, rules: pd.DataFrame, names: pd.Series,
                          params: RecommendParams, only: pd.Index | None = None) -> pd.DataFrame:
     """:func:`recommend` from the distinct purchases (customer_id, stock_code) of :func:`bought_pairs`."""
+    return recommendation_blocks(customers, bought, rules, names, params, only)[0].concat()
+
+
+def recommendation_blocks(customers: pd.DataFrame, bought: pd.DataFrame, rules: pd.DataFrame, names: pd.Series,
+                          params: RecommendParams, only: pd.Index | None = None) -> tuple[Blocks, dict[str, int]]:
+    """:func:`recommend_from_pairs` as consecutive blocks of rows (at 1 M customers the table has 10 M rows,
+    1.4 GB as one frame), and how many customers got a rule-based recommendation and any recommendation.
+
+    Raises:
+        ConfigError: unknown ``scoring`` or ``fallback``.
+    """
     if params.scoring not in SCORINGS:
         raise ConfigError(f"recommendations.scoring {params.scoring!r} is not one of {list(SCORINGS)}.")
     if params.fallback not in FALLBACKS:
@@ -202,26 +217,40 @@ def _fill_block(short: np.ndarray, segment: np.ndarray, pool: np.ndarray, share:
     return customer[keep], item[keep], score[keep]
 
 
-def _finish(parts: list[pd.DataFrame], ids: pd.Index, items: pd.Index, names: pd.Series) -> pd.DataFrame:
-    """The rows of ``parts`` (rules, then best sellers; each already in rank order) by customer in the given
-    order, with rank, ids and descriptions. Emptied as it is read: built one column at a time, so that
-    the rows are never held twice (10 M rows at 1 M customers)."""
-    parts = [part for part in parts if len(part)] or parts[:1]  # no copy when only one part has rows
-    order = np.argsort(np.concatenate([part["_customer"].to_numpy() for part in parts]), kind="stable")
-    in_order = bool(np.all(order[1:] > order[:-1]))  # e.g. best sellers alone: already by customer
-    columns: dict[str, pd.Series] = {}
-    for name in list(parts[0].columns):
-        pieces = [part.pop(name) for part in parts]
-        column = pd.concat(pieces, ignore_index=True) if len(pieces) > 1 else pieces[0].reset_index(drop=True)
-        del pieces
-        columns[name] = column if in_order else column.take(order).reset_index(drop=True)
-        del column
-    customer, item = columns.pop("_customer").to_numpy(), columns.pop("_item").to_numpy()
-    top = pd.DataFrame(columns)
-    return top.assign(**{
-        s.CUSTOMER_ID: ids.take(customer).array, s.STOCK_CODE: items.take(item).array,
-        "rank": rank_within(customer), "description": pd.Index(describe(items, names), dtype="str").take(item).array,
-    })[RECOMMENDATION_COLUMNS]
+def _finish(parts: list[pd.DataFrame], ids: pd.Index, items: pd.Index, names: pd.Series
+            ) -> tuple[Blocks, dict[str, int]]:
+    """The rows of ``parts`` (rules, then best sellers; each already in rank order and by customer) by customer
+    in the given order, with rank, ids and descriptions, in blocks of ``BLOCK_ROWS``; and the coverage counts.
+    Each block takes its rows from the parts, so the table is never held whole."""
+    parts = [part for part in parts if len(part)] or parts[:1]
+    offsets = np.cumsum([0, *map(len, parts)])
+    customer = np.concatenate([part["_customer"].to_numpy() for part in parts])
+    order = np.argsort(customer, kind="stable")  # row numbers of the parts, concatenated, in table order
+    customer = customer[order]
+    rank = rank_within(customer)
+    counts = {"customers_with_rules": int(np.count_nonzero(run_starts(parts[0]["_customer"].to_numpy()))
+                                          if parts[0]["source"].eq("rule").any() else 0),
+              "customers_with_recommendations": int(np.count_nonzero(run_starts(customer)))}
+    descriptions = pd.Index(describe(items, names), dtype="str")
+
+    def block(rows: slice) -> pd.DataFrame:
+        top = take_rows(parts, order[rows], [c for c in parts[0].columns if c != "_customer"])
+        item = top.pop("_item").to_numpy()
+        return top.assign(**{
+            s.CUSTOMER_ID: ids.take(customer[rows]).array, s.STOCK_CODE: items.take(item).array,
+            "rank": rank[rows], "description": descriptions.take(item).array,
+        })[RECOMMENDATION_COLUMNS]
+
+    def blocks() -> Iterator[pd.DataFrame]:
+        for start in range(0, len(order), BLOCK_ROWS):
+            yield block(slice(start, start + BLOCK_ROWS))
+        parts.clear()
+
+    # the first row of each part: the types of the whole table (best sellers alone have empty "because" lists)
+    firsts = np.sort([np.flatnonzero(order == offset)[0] for offset in offsets[:-1] if offset < len(order)])
+    sample = (pd.concat([block(slice(i, i + 1)) for i in firsts], ignore_index=True) if len(firsts)
+              else block(slice(0, 0)))
+    return Blocks(blocks(), sample), counts
 
 
 def _holds(matrix: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:

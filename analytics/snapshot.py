@@ -11,7 +11,7 @@ import hashlib
 import io
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -24,9 +24,12 @@ from analytics.errors import SnapshotError
 from analytics.schema import SCHEMA_VERSION, TABLES
 
 __all__ = [
+    "BLOCK_ROWS",
+    "Blocks",
     "Snapshot",
     "SnapshotEncoder",
     "encode_table",
+    "encode_blocks",
     "decode_table",
     "encode_snapshot",
     "make_version",
@@ -56,6 +59,55 @@ def encode_table(frame: pd.DataFrame) -> bytes:
     sink = io.BytesIO()
     pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), sink, compression="zstd",
                    row_group_size=ROW_GROUP_ROWS)
+    return sink.getvalue()
+
+
+BLOCK_ROWS = 524_288
+"""Rows of a large table built at once (64 row groups): its blocks, not the table, are held (``Blocks``)."""
+
+
+@dataclass
+class Blocks:
+    """A table given as consecutive blocks of rows, so that it is never held whole (the largest tables at
+    1 M customers: ``recommendations``, ``segment_history``).
+
+    Attributes:
+        frames: the blocks, read once, in row order.
+        sample: a few rows with the whole table's column types (e.g. the first row of each kind of row: a
+            block of best sellers alone has only empty lists where the table has lists of text).
+        rows: rows read so far (the table's rows once read).
+    """
+
+    frames: Iterable[pd.DataFrame]
+    sample: pd.DataFrame
+    rows: int = 0
+
+    def __iter__(self) -> Iterator[pd.DataFrame]:
+        for frame in self.frames:
+            self.rows += len(frame)
+            yield frame
+
+    def concat(self) -> pd.DataFrame:
+        """The whole table (for callers that hold their tables: tests, the Spark parity check)."""
+        frames = list(self)
+        return pd.concat(frames, ignore_index=True) if frames else self.sample.iloc[:0]
+
+
+def encode_blocks(blocks: Blocks) -> bytes:
+    """``encode_table`` of the concatenated blocks, the same bytes, holding one block at a time: rows are
+    carried over to the next block so that every row group but the last has ROW_GROUP_ROWS rows."""
+    schema = pa.Schema.from_pandas(blocks.sample, preserve_index=False)
+    sink = io.BytesIO()
+    with pq.ParquetWriter(sink, schema, compression="zstd") as writer:
+        pending = schema.empty_table()
+        for frame in blocks:
+            pending = pa.concat_tables([pending, pa.Table.from_pandas(frame, schema=schema, preserve_index=False)])
+            full = len(pending) // ROW_GROUP_ROWS * ROW_GROUP_ROWS
+            if full:
+                writer.write_table(pending.slice(0, full).combine_chunks(), row_group_size=ROW_GROUP_ROWS)
+                pending = pending.slice(full)
+        if len(pending) or not blocks.rows:
+            writer.write_table(pending.combine_chunks(), row_group_size=ROW_GROUP_ROWS)
     return sink.getvalue()
 
 
@@ -107,20 +159,23 @@ class SnapshotEncoder:
         self.entries: dict[str, dict[str, Any]] = {}
         self.seconds = 0.0  # spent encoding
 
-    def add(self, name: str, frame: pd.DataFrame) -> None:
-        """Encode one table (``encode_table``) and record its rows, bytes, sha256 and column types.
+    def add(self, name: str, table: pd.DataFrame | Blocks) -> None:
+        """Encode one table (``encode_table``, or ``encode_blocks``: the same bytes) and record its rows, bytes,
+        sha256 and column types.
 
         Raises:
             SnapshotError: a declared column is missing, or the table was already added.
         """
         if name in self.entries:
             raise SnapshotError(f"Snapshot table '{name}' was encoded twice.")
+        frame = table.sample if isinstance(table, Blocks) else table
         _check_columns(name, frame)
         start = time.perf_counter()
-        blob = encode_table(frame)
+        blob = encode_blocks(table) if isinstance(table, Blocks) else encode_table(table)
         pa.default_memory_pool().release_unused()  # the Arrow copy of the frame, back to the system
         self.blobs[name] = blob
-        self.entries[name] = {"rows": int(len(frame)), "bytes": len(blob), "sha256": hashlib.sha256(blob).hexdigest(),
+        rows = table.rows if isinstance(table, Blocks) else len(table)
+        self.entries[name] = {"rows": int(rows), "bytes": len(blob), "sha256": hashlib.sha256(blob).hexdigest(),
                               "columns": {str(c): str(t) for c, t in frame.dtypes.items()}}
         self.seconds += time.perf_counter() - start
 

@@ -31,7 +31,7 @@ from analytics.logs import bind, configure_logging, event
 from analytics.pipeline import build_snapshot
 from analytics.segments import load_scheme
 from analytics.settings import ENGINES, Settings, load_settings
-from analytics.snapshot import SnapshotEncoder, make_version, manifest_json
+from analytics.snapshot import Blocks, SnapshotEncoder, make_version, manifest_json
 from jobs.engine import make_engine
 from jobs.fetch import display_location, local_input
 from jobs.memory import release_memory
@@ -91,9 +91,9 @@ def _refresh(settings: Settings, store: Store, lock: Any, version: str, record: 
         event(log, "stage done", stage=name, seconds=seconds, **rows)
         release_memory()  # what the stage freed, before the next one allocates
 
-    def emit(name: str, frame: pd.DataFrame) -> None:
+    def emit(name: str, table: pd.DataFrame | Blocks) -> None:
         release_memory()  # what building the table freed, before encoding it
-        encoder.add(name, frame)
+        encoder.add(name, table)
 
     t = time.perf_counter()
     with local_input(settings.input.path, settings.input.max_mb) as path:

@@ -15,6 +15,7 @@ from analytics._categories import (
     isin,
     run_starts,
     sorted_codes,
+    take_rows,
     text_of,
 )
 
@@ -72,3 +73,11 @@ def test_text_of_a_categorical_is_pandas_own_conversion():
     taken = pd.Series(text_of(np.array([2, -1, 0]), pd.Index(["x", "y", "z"], dtype="str")))
     assert taken.dtype == "str" and taken.isna().tolist() == [False, True, False]
     assert taken.dropna().tolist() == ["z", "x"]
+
+
+def test_take_rows_reads_rows_numbered_across_the_parts_in_the_order_asked():
+    first = pd.DataFrame({"a": [10, 11, 12], "b": ["x", "y", "z"], "c": [0.5, 1.5, 2.5]})
+    second = pd.DataFrame({"a": [20, 21], "b": ["v", "w"], "c": [3.5, 4.5]})
+    taken = take_rows([first, second], np.array([3, 0, 4, 2, 1]), ["b", "a"])
+    assert taken.to_dict("list") == {"b": ["v", "x", "w", "z", "y"], "a": [20, 10, 21, 12, 11]}
+    assert take_rows([first, second], np.array([], dtype=np.int64), ["a"]).empty

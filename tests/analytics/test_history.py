@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import partial
 
 import numpy as np
@@ -47,7 +48,8 @@ def _history(sales: pd.DataFrame, as_of: str, periods: int, scorer, scheme, acti
     as_of = pd.Timestamp(as_of)
     ends = period_ends(as_of, sales["invoice_date"].min(), HistoryParams(period="month", periods=periods))
     current = assign_segments(scorer(summarise_customers(sales, as_of)), scheme)
-    return ends, build_history(customer_states(sales, ends[:-1]), current, ends, scorer, scheme, active_days)
+    built = build_history(customer_states(sales, ends[:-1]), current, ends, scorer, scheme, active_days)
+    return ends, replace(built, segments=built.segments.concat())  # the table, held whole
 
 
 @pytest.fixture
@@ -239,7 +241,6 @@ def test_scheme_ranking_top_and_at_risk():
 
 
 def test_pipeline_with_fixed_scoring_and_weekly_periods(bundled_lines):
-    from dataclasses import replace
 
     from analytics.pipeline import build_snapshot
     from analytics.segments import load_scheme

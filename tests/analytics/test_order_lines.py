@@ -19,7 +19,7 @@ def cleaned(lines):
 
 
 def test_order_lines_hold_every_line_of_known_customers_grouped_by_customer(cleaned, lines):
-    table = order_lines(cleaned.sales, cleaned.returns, product_names(lines))
+    table = order_lines(cleaned.sales, cleaned.returns, product_names(lines)).concat()
     assert list(table.columns) == list(s.TABLES["order_lines"])
     # Kept: A's 3 sale lines + its return C5, B's 2, C's 1, E's postage and 2 spoon lines at £3 (E's £0 spoon line,
     # D's zero-quantity line and the 2 guest lines of invoice 7 are not sales of known customers): 10 lines.
