@@ -89,17 +89,10 @@ def customer_products(sales: pd.DataFrame, names: pd.Series, top: int = USUAL_PR
     description, orders (distinct invoices with the product), quantity (units bought), last_bought (date of
     the last order with it); by customer, then rank (ties: the last bought, then the stock code first).
     """
-    columns = [s.CUSTOMER_ID, s.STOCK_CODE, s.INVOICE, s.QUANTITY, s.INVOICE_DATE]  # copied: only those read
-    goods = sales.loc[~sales["is_service"].to_numpy(), columns] if "is_service" in sales.columns else sales
-    customer, customers = sorted_codes(goods[s.CUSTOMER_ID])  # codes sort like the text
-    item, items = sorted_codes(goods[s.STOCK_CODE])
-    pair, keys = group_codes(customer * len(items) + item)  # one group per (customer, product) bought
-    orders = np.bincount(pair[first_occurrence(pair, goods[s.INVOICE])], minlength=len(keys))
-    quantity = np.bincount(pair, weights=goods[s.QUANTITY].to_numpy(dtype=float), minlength=len(keys))
-    dates = goods[s.INVOICE_DATE].to_numpy()
-    last = np.full(len(keys), np.iinfo(np.int64).min)
-    np.maximum.at(last, pair, dates.view(np.int64))
-    who, what = keys // len(items), keys % len(items)
+    goods = ~sales["is_service"].to_numpy() if "is_service" in sales.columns else np.ones(len(sales), dtype=bool)
+    (customer, customers), (item, items) = (sorted_codes(sales[name]) for name in (s.CUSTOMER_ID, s.STOCK_CODE))
+    who, what, orders, quantity, last = _usual_products(sales, goods, customer, item, len(items))  # per pair
+    del customer, item
     order = np.lexsort((what, -last, -quantity, -orders, who))
     rank = rank_within(who[order])
     order, rank = order[rank <= top], rank[rank <= top]
@@ -107,5 +100,17 @@ def customer_products(sales: pd.DataFrame, names: pd.Series, top: int = USUAL_PR
         s.CUSTOMER_ID: text_of(who[order], customers), "rank": rank.astype("int64"),
         s.STOCK_CODE: text_of(what[order], items), s.DESCRIPTION: describe_codes(what[order], items, names),
         "orders": orders[order].astype("int64"), "quantity": quantity[order].round().astype("int64"),
-        "last_bought": last[order].view(dates.dtype),
+        "last_bought": last[order].view(sales[s.INVOICE_DATE].to_numpy().dtype),
     })[list(s.TABLES["customer_products"])]
+
+
+def _usual_products(sales: pd.DataFrame, goods: np.ndarray, customer: np.ndarray, item: np.ndarray,
+                    n_items: int) -> tuple[np.ndarray, ...]:
+    """Per (customer, product) bought on the ``goods`` lines: customer and product codes, orders, units, last
+    date (int64). A function of its own, so that its line-sized arrays are gone before the table is built."""
+    pair, keys = group_codes(customer[goods] * n_items + item[goods])  # one group per (customer, product) bought
+    orders = np.bincount(pair[first_occurrence(pair, sorted_codes(sales[s.INVOICE])[0][goods])], minlength=len(keys))
+    quantity = np.bincount(pair, weights=sales[s.QUANTITY].to_numpy(dtype=float)[goods], minlength=len(keys))
+    last = np.full(len(keys), np.iinfo(np.int64).min)
+    np.maximum.at(last, pair, sales[s.INVOICE_DATE].to_numpy().view(np.int64)[goods])
+    return keys // n_items, keys % n_items, orders, quantity, last
