@@ -39,7 +39,8 @@ log = logging.getLogger(__name__)
 KEEP_VERSIONS = 3  # version directories kept besides the served ones (a page pinned to an older version still reads)
 ABANDONED_AFTER_S = 3600.0  # a temporary file not written to for this long was left by a killed copy or build
 PRUNE_AFTER_S = 600.0  # a version directory is removed only when untouched for this long (other apps may share it)
-MEMORY_LIMIT = "128MB"  # DuckDB's buffer memory per worker, index blocks cached included (sorts spill beyond it)
+MEMORY_LIMIT = "64MB"  # DuckDB's buffer memory per worker, index blocks cached included (128 MB: workers near 400 MB)
+SPILL_DIR = ".spill"  # under the cache directory: where a sort or join larger than MEMORY_LIMIT spills (not the cwd)
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
 
 
@@ -94,7 +95,8 @@ class LocalTables:
         if not self.root.is_dir():
             return
         kept = {v for v in keep if v}
-        versions = sorted((p for p in self.root.iterdir() if p.is_dir()), key=lambda p: p.name, reverse=True)
+        versions = sorted((p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith(".")),
+                          key=lambda p: p.name, reverse=True)  # .spill: DuckDB's temporary files
         for stale in versions[KEEP_VERSIONS:]:
             if stale.name not in kept and time.time() - stale.stat().st_mtime > PRUNE_AFTER_S:
                 shutil.rmtree(stale, ignore_errors=True)
@@ -158,7 +160,9 @@ class LocalTables:
         database after a fork (gunicorn preloads the app, then forks the workers)."""
         with self._lock:
             if self._connection is None or self._pid != os.getpid():
-                self._connection = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "threads": 2})
+                self.root.mkdir(parents=True, exist_ok=True)  # DuckDB creates the spill directory, not its parent
+                self._connection = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "threads": 2,
+                                                          "temp_directory": str(self.root / SPILL_DIR)})
                 self._connection.execute("SET parquet_metadata_cache = true")  # once the parquet extension is loaded
                 self._pid = os.getpid()
                 self._attached = {}

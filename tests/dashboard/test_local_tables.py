@@ -12,7 +12,7 @@ import pytest
 
 from analytics.errors import SnapshotError
 from analytics.snapshot import encode_table
-from dashboard.local_tables import KEEP_VERSIONS, PRUNE_AFTER_S, LocalTables
+from dashboard.local_tables import KEEP_VERSIONS, PRUNE_AFTER_S, SPILL_DIR, LocalTables
 
 FRAME = pd.DataFrame({"customer_id": ["a", "b", "c'"], "total": [1.5, 2.0, 4.0]})
 DATA = encode_table(FRAME)
@@ -91,9 +91,11 @@ def test_prune_keeps_the_served_and_the_newest_versions(tmp_path):
         (tmp_path / name).mkdir()
         os.utime(tmp_path / name, (old, old))
     (tmp_path / "20260100T000000Z-recent").mkdir()  # oldest name but touched just now: another app may use it
+    (tmp_path / SPILL_DIR).mkdir()  # DuckDB's temporary files: not a version
+    os.utime(tmp_path / SPILL_DIR, (old, old))
     local.prune(keep={names[0], None})
     left = sorted(p.name for p in tmp_path.iterdir())
-    assert left == sorted(["20260100T000000Z-recent", names[0], *names[-KEEP_VERSIONS:]])
+    assert left == sorted(["20260100T000000Z-recent", SPILL_DIR, names[0], *names[-KEEP_VERSIONS:]])
 
 
 def test_prune_removes_temporary_files_a_killed_copy_left_behind(tmp_path):
@@ -129,3 +131,16 @@ def test_tables_are_encoded_in_small_row_groups_with_statistics(tmp_path):
     assert meta.num_row_groups == 3
     stats = meta.row_group(1).column(0).statistics
     assert (stats.min, stats.max) == (f"{ROW_GROUP_ROWS:06d}", f"{2 * ROW_GROUP_ROWS - 1:06d}")
+
+
+def test_a_query_larger_than_the_memory_limit_spills_under_the_cache_directory(tmp_path, monkeypatch):
+    """A join of 3 M text keys needs more than MEMORY_LIMIT: it spills into the cache directory, never into the
+    working directory (read-only in a container)."""
+    work = tmp_path / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    local = LocalTables(tmp_path / "cache")
+    rows = local.query("SELECT count(*) AS n FROM (SELECT md5(i::VARCHAR) AS k FROM range(3000000) t(i)) a "
+                       "JOIN (SELECT md5(i::VARCHAR) AS k FROM range(3000000) t(i)) b USING (k)")
+    assert rows["n"].tolist() == [3_000_000]
+    assert (tmp_path / "cache" / SPILL_DIR).is_dir() and not any(work.iterdir())
