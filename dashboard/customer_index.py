@@ -33,7 +33,6 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import duckdb
 import pyarrow.parquet as pq
 
 __all__ = ["INDEXED_TABLES", "ROW_COLUMN", "PUBLISHED_VIEW", "index_file", "build", "IndexBuilds", "main"]
@@ -61,6 +60,8 @@ def build(source: Path, target: Path, memory: str = BUILD_MEMORY) -> int:
     Raises:
         duckdb.Error: the file cannot be read, or has no ``customer_id`` column.
     """
+    import duckdb  # in the builder process: the app imports DuckDB only on its first query
+
     temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     spill = target.with_name(f".{target.stem}.{os.getpid()}.spill")
     temp.unlink(missing_ok=True)
@@ -159,6 +160,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"usage: python -m dashboard.customer_index VERSION_DIR TABLE... (tables: {', '.join(INDEXED_TABLES)})",
               file=sys.stderr)
         return 2
+    import duckdb
+
     if hasattr(os, "nice"):
         os.nice(BUILD_NICE)
     version_dir, failed = Path(args[0]), 0

@@ -8,6 +8,9 @@ the pages they read live once in the OS page cache, not in each worker's heap.
 
 The copies are the dashboard's "last good copy": while the store is down, pages keep answering from the
 files of the version they serve. Old versions are pruned when a newer one is served.
+
+DuckDB is imported on the first query, not with the app: the first page reads only small tables (0.1 s
+off every start-up, docs/PERFORMANCE.md section 6).
 """
 
 from __future__ import annotations
@@ -24,13 +27,15 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import duckdb
 import pandas as pd
 import pyarrow as pa
 
 from analytics.errors import SnapshotError
+
+if TYPE_CHECKING:
+    import duckdb
 
 __all__ = ["LocalTables", "default_cache_dir", "KEEP_VERSIONS"]
 
@@ -116,6 +121,8 @@ class LocalTables:
 
     def arrow(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
         """:meth:`query`'s rows as an Arrow table (no Python object per value: for long single columns)."""
+        import duckdb  # on first use (module docstring)
+
         cursor = self._cursor()
         try:
             result: pa.Table = cursor.sql(sql, params=list(params)).to_arrow_table()
@@ -127,6 +134,8 @@ class LocalTables:
 
     def attached(self, path: Path) -> str:
         """The name under which queries read the DuckDB file ``path`` (attached read-only on first use)."""
+        import duckdb
+
         key = str(path)
         self._cursor().close()  # this process's connection exists
         with self._lock:
@@ -145,7 +154,9 @@ class LocalTables:
         kept = {v for v in keep if v}
         with self._lock:
             if self._connection is None or self._pid != os.getpid():
-                return
+                return  # no query yet in this process (DuckDB not even imported)
+            import duckdb
+
             for key, name in list(self._attached.items()):
                 if Path(key).parent.name not in kept:
                     try:
@@ -158,6 +169,8 @@ class LocalTables:
     def _cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor (its own connection to the shared in-memory database) for the calling thread; a new
         database after a fork (gunicorn preloads the app, then forks the workers)."""
+        import duckdb
+
         with self._lock:
             if self._connection is None or self._pid != os.getpid():
                 self.root.mkdir(parents=True, exist_ok=True)  # DuckDB creates the spill directory, not its parent
