@@ -298,7 +298,7 @@ def large_markdown(report: Mapping[str, Any]) -> str:
            "served version once per machine (digest-verified, atomic), and `dashboard/customer_index.py` builds from "
            "each per-customer copy, in a background process at low priority, a DuckDB file sorted by customer id "
            "(one build per machine). Every worker queries them with DuckDB (`dashboard/queries.py`, "
-           "`data.grid_page`, at most 64 MB of DuckDB memory each, spilling beyond it into the cache directory); "
+           "`data.grid_page`, at most 96 MB of DuckDB memory each, spilling beyond it into the cache directory); "
            "until a file is built, the Parquet copy answers the same rows. Small tables (kpis, segments, rules, …) are read whole and memoized. "
            f"Here the index files were ready {report.get('index_ready_s', '—')} s after the server started (the "
            "latency runs start after that).", "",

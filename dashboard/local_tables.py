@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 KEEP_VERSIONS = 3  # version directories kept besides the served ones (a page pinned to an older version still reads)
 ABANDONED_AFTER_S = 3600.0  # a temporary file not written to for this long was left by a killed copy or build
 PRUNE_AFTER_S = 600.0  # a version directory is removed only when untouched for this long (other apps may share it)
-MEMORY_LIMIT = "64MB"  # DuckDB's buffer memory per worker, index blocks cached included (128 MB: workers near 400 MB)
+MEMORY_LIMIT = "96MB"  # DuckDB buffer memory per worker, index blocks included (128: workers near 400 MB)
 SPILL_DIR = ".spill"  # under the cache directory: where a sort or join larger than MEMORY_LIMIT spills (not the cwd)
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
 
