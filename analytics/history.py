@@ -22,7 +22,7 @@ customers as integer codes until the published table); the scorer runs once for 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,7 +33,7 @@ from analytics._categories import as_text, first_occurrence, positions, sorted_c
 from analytics.errors import ConfigError
 from analytics.segments import SegmentScheme
 from analytics.settings import HistoryParams
-from analytics.snapshot import BLOCK_ROWS, Blocks
+from analytics.snapshot import BLOCK_ROWS, Blocks, row_blocks
 
 __all__ = [
     "MOVEMENTS",
@@ -54,7 +54,6 @@ Scorer = Callable[..., pd.DataFrame]  # scorer(frame, by=column scored group by 
 _DAY = np.int64(86_400_000_000_000)
 _HISTORY_NUMBERS = (("r_score", np.int64), ("f_score", np.int64), ("m_score", np.int64),
                     ("recency_days", np.int64), ("frequency", np.int64), ("monetary", float))
-
 
 
 @dataclass(frozen=True)
@@ -235,12 +234,8 @@ class _Grid:
                 **{name: frame[name].to_numpy()[rows].astype(kind) for name, kind in _HISTORY_NUMBERS},
             })
 
-        def blocks() -> Iterator[pd.DataFrame]:
-            for source in sources:
-                for start in range(0, len(source[1]), BLOCK_ROWS):
-                    yield block(*source, slice(start, start + BLOCK_ROWS))
-
-        return Blocks(blocks(), sample=block(*sources[0 if len(scored) else 1], slice(0, 1)))
+        return Blocks((block(*source, rows) for source in sources for rows in row_blocks(len(source[1]), BLOCK_ROWS)),
+                      sample=block(*sources[0 if len(scored) else 1], slice(0, 1)))
 
     def customer_columns(self) -> pd.DataFrame:
         """previous_segment (latest different segment), segment_since, movement (vs the previous end)."""

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 import pandas as pd
 
 from analytics import schema as s
 from analytics._categories import as_text, first_occurrence, group_codes, rank_within, sorted_codes, take_rows, text_of
 from analytics.products import describe_codes
-from analytics.snapshot import BLOCK_ROWS, Blocks
+from analytics.snapshot import BLOCK_ROWS, Blocks, row_blocks
 
 __all__ = ["USUAL_PRODUCTS", "customer_products", "order_history", "order_lines", "returns_by_customer"]
 
@@ -75,11 +73,7 @@ def order_lines(sales: pd.DataFrame, returns: pd.DataFrame, names: pd.Series) ->
             "total": lines[s.REVENUE].astype("float64"), "is_return": order[rows] >= len(sales),
         })[list(s.TABLES["order_lines"])]
 
-    def blocks() -> Iterator[pd.DataFrame]:
-        for start in range(0, len(order), BLOCK_ROWS):
-            yield block(slice(start, start + BLOCK_ROWS))
-
-    return Blocks(blocks(), sample=block(slice(0, 1)))
+    return Blocks(map(block, row_blocks(len(order), BLOCK_ROWS)), sample=block(slice(0, 1)))
 
 
 def customer_products(sales: pd.DataFrame, names: pd.Series, top: int = USUAL_PRODUCTS) -> pd.DataFrame:

@@ -12,8 +12,6 @@ fill the list. Everything is matrix and array work: no Python loop over rules or
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -23,7 +21,7 @@ from analytics._categories import as_text, first_occurrence, isin, positions, ra
 from analytics.errors import ConfigError
 from analytics.products import describe
 from analytics.settings import RecommendParams
-from analytics.snapshot import BLOCK_ROWS, Blocks
+from analytics.snapshot import BLOCK_ROWS, Blocks, row_blocks
 
 __all__ = ["recommend", "recommend_from_pairs", "recommendation_blocks", "bought_pairs", "RECOMMENDATION_COLUMNS",
            "SCORINGS"]
@@ -96,8 +94,10 @@ def recommendation_blocks(customers: pd.DataFrame, bought: pd.DataFrame, rules: 
     parts = [top]
     if params.fallback == "segment_bestseller":
         parts.append(_bestseller_fill(customers, owned, top, items, params.top_n, targets))
+    with_rules = int(np.count_nonzero(run_starts(top["_customer"].to_numpy())))  # top: by customer
     del top, owned
-    return _finish(parts, ids, items, names)
+    table, with_any = _finish(parts, ids, items, names)
+    return table, {"customers_with_rules": with_rules, "customers_with_recommendations": with_any}
 
 
 def _rule_recommendations(owned: sp.csr_matrix, single: pd.DataFrame, items: pd.Index,
@@ -217,20 +217,16 @@ def _fill_block(short: np.ndarray, segment: np.ndarray, pool: np.ndarray, share:
     return customer[keep], item[keep], score[keep]
 
 
-def _finish(parts: list[pd.DataFrame], ids: pd.Index, items: pd.Index, names: pd.Series
-            ) -> tuple[Blocks, dict[str, int]]:
+def _finish(parts: list[pd.DataFrame], ids: pd.Index, items: pd.Index, names: pd.Series) -> tuple[Blocks, int]:
     """The rows of ``parts`` (rules, then best sellers; each already in rank order and by customer) by customer
-    in the given order, with rank, ids and descriptions, in blocks of ``BLOCK_ROWS``; and the coverage counts.
-    Each block takes its rows from the parts, so the table is never held whole."""
+    in the given order, with rank, ids and descriptions, in blocks of ``BLOCK_ROWS``; and how many customers
+    have a row. Each block takes its rows from the parts, so the table is never held whole."""
     parts = [part for part in parts if len(part)] or parts[:1]
     offsets = np.cumsum([0, *map(len, parts)])
     customer = np.concatenate([part["_customer"].to_numpy() for part in parts])
     order = np.argsort(customer, kind="stable")  # row numbers of the parts, concatenated, in table order
     customer = customer[order]
     rank = rank_within(customer)
-    counts = {"customers_with_rules": int(np.count_nonzero(run_starts(parts[0]["_customer"].to_numpy()))
-                                          if parts[0]["source"].eq("rule").any() else 0),
-              "customers_with_recommendations": int(np.count_nonzero(run_starts(customer)))}
     descriptions = pd.Index(describe(items, names), dtype="str")
 
     def block(rows: slice) -> pd.DataFrame:
@@ -241,16 +237,12 @@ def _finish(parts: list[pd.DataFrame], ids: pd.Index, items: pd.Index, names: pd
             "rank": rank[rows], "description": descriptions.take(item).array,
         })[RECOMMENDATION_COLUMNS]
 
-    def blocks() -> Iterator[pd.DataFrame]:
-        for start in range(0, len(order), BLOCK_ROWS):
-            yield block(slice(start, start + BLOCK_ROWS))
-        parts.clear()
-
     # the first row of each part: the types of the whole table (best sellers alone have empty "because" lists)
     firsts = np.sort([np.flatnonzero(order == offset)[0] for offset in offsets[:-1] if offset < len(order)])
     sample = (pd.concat([block(slice(i, i + 1)) for i in firsts], ignore_index=True) if len(firsts)
               else block(slice(0, 0)))
-    return Blocks(blocks(), sample), counts
+    return (Blocks(map(block, row_blocks(len(order), BLOCK_ROWS)), sample),
+            int(np.count_nonzero(run_starts(customer))))
 
 
 def _holds(matrix: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:

@@ -30,6 +30,7 @@ __all__ = [
     "SnapshotEncoder",
     "encode_table",
     "encode_blocks",
+    "row_blocks",
     "decode_table",
     "encode_snapshot",
     "make_version",
@@ -91,6 +92,11 @@ class Blocks:
         """The whole table (for callers that hold their tables: tests, the Spark parity check)."""
         frames = list(self)
         return pd.concat(frames, ignore_index=True) if frames else self.sample.iloc[:0]
+
+
+def row_blocks(rows: int, size: int) -> Iterator[slice]:
+    """Consecutive slices of at most ``size`` of ``rows`` rows: the blocks a table is built in."""
+    return (slice(start, start + size) for start in range(0, rows, size))
 
 
 def encode_blocks(blocks: Blocks) -> bytes:
@@ -171,10 +177,12 @@ class SnapshotEncoder:
         frame = table.sample if isinstance(table, Blocks) else table
         _check_columns(name, frame)
         start = time.perf_counter()
-        blob = encode_blocks(table) if isinstance(table, Blocks) else encode_table(table)
+        if isinstance(table, Blocks):
+            blob, rows = encode_blocks(table), table.rows  # rows: counted as the blocks were encoded
+        else:
+            blob, rows = encode_table(table), len(table)
         pa.default_memory_pool().release_unused()  # the Arrow copy of the frame, back to the system
         self.blobs[name] = blob
-        rows = table.rows if isinstance(table, Blocks) else len(table)
         self.entries[name] = {"rows": int(rows), "bytes": len(blob), "sha256": hashlib.sha256(blob).hexdigest(),
                               "columns": {str(c): str(t) for c, t in frame.dtypes.items()}}
         self.seconds += time.perf_counter() - start
