@@ -21,8 +21,8 @@ import pyarrow as pa
 
 from analytics import schema as s
 
-__all__ = ["TEXT_KEYS", "as_categories", "as_text", "combined_key", "first_occurrence", "group_codes", "isin",
-           "positions", "rank_within", "run_starts", "shared_codes", "sorted_codes", "take_rows", "text_of"]
+__all__ = ["TEXT_KEYS", "as_categories", "as_text", "categorical", "combined_key", "first_occurrence", "group_codes",
+           "isin", "positions", "rank_within", "run_starts", "shared_codes", "sorted_codes", "take_rows", "text_of"]
 
 TEXT_KEYS = (s.INVOICE, s.STOCK_CODE, s.CUSTOMER_ID, s.DESCRIPTION, s.COUNTRY)
 
@@ -40,6 +40,16 @@ def as_categories(frame: pd.DataFrame) -> pd.DataFrame:
         elif not column.cat.categories.is_monotonic_increasing:
             converted[name] = column.cat.reorder_categories(column.cat.categories.sort_values())
     return frame.assign(**converted) if converted else frame
+
+
+def categorical(codes: np.ndarray, categories: pd.Index) -> pd.Categorical:
+    """``pd.Categorical.from_codes(codes, categories, validate=False)`` for categories known to be distinct
+    (a dictionary, sorted distinct values, customer ids), without pandas hashing every category to check it:
+    2.4 s for the 3.8 M invoice numbers of a 1 M-customer file. Uses pandas' own unchecked constructor of
+    the dtype when it has one (``CategoricalDtype._from_fastpath``), else the checked one."""
+    unchecked = getattr(pd.CategoricalDtype, "_from_fastpath", None)
+    dtype = unchecked(categories, False) if unchecked is not None else pd.CategoricalDtype(categories, ordered=False)
+    return pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
 
 
 def as_text(values: pd.Series | pd.Index) -> pd.Series | pd.Index:

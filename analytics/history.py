@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from analytics import schema as s
-from analytics._categories import as_text, first_occurrence, positions, sorted_codes, text_of
+from analytics._categories import as_text, categorical, first_occurrence, positions, sorted_codes, text_of
 from analytics.errors import ConfigError
 from analytics.segments import SegmentScheme
 from analytics.settings import HistoryParams
@@ -129,7 +129,7 @@ def customer_states(sales: pd.DataFrame, ends: Sequence[pd.Timestamp],
     last_day = latest[who, at] // _DAY * _DAY
     return pd.DataFrame({
         "period": at.astype(np.int64), "period_end": edges[at].astype("datetime64[ns]"),
-        s.CUSTOMER_ID: pd.Categorical.from_codes(who, categories=pd.Index(as_text(ids))),
+        s.CUSTOMER_ID: categorical(who, pd.Index(as_text(ids))),
         "first_purchase": earliest[who, at].astype("datetime64[ns]"),
         "last_purchase": latest[who, at].astype("datetime64[ns]"),
         "recency_days": (edges[at] - last_day) // _DAY,

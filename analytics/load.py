@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from analytics import schema as s
-from analytics._categories import TEXT_KEYS
+from analytics._categories import TEXT_KEYS, categorical
 from analytics._readers import RawTable, open_source
 from analytics.errors import InputDataError
 from analytics.settings import InputParams
@@ -235,8 +235,7 @@ def _to_text(values: pd.Series, drop_point_zero: bool = False) -> pd.Series:
         if drop_point_zero:
             text = text.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
     categories, recode = _sorted_distinct(text.mask(text == ""))
-    return pd.Series(pd.Categorical.from_codes(recode[codes], categories=categories, validate=False),
-                     index=values.index)
+    return pd.Series(categorical(recode[codes], categories), index=values.index)
 
 
 def _sorted_distinct(text: pd.Series) -> tuple[pd.Index, np.ndarray]:

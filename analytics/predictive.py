@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from analytics import schema as s
-from analytics._categories import as_text, first_occurrence, positions, sorted_codes
+from analytics._categories import as_text, categorical, first_occurrence, positions, sorted_codes
 
 __all__ = [
     "FitResult",
@@ -113,7 +113,7 @@ def purchase_days(sales: pd.DataFrame, returns: pd.DataFrame) -> pd.DataFrame:
     back = back[found >= 0].groupby(found[found >= 0]).sum().reindex(gross.index, fill_value=0.0)
     kept = (1 - (back / gross.where(gross > 0)).clip(0, 1)).fillna(0.0)
     return pd.DataFrame({
-        s.CUSTOMER_ID: pd.Categorical.from_codes(who, categories=pd.Index(as_text(ids))),
+        s.CUSTOMER_ID: categorical(who, pd.Index(as_text(ids))),
         "day": day, "value": value * kept.reindex(who).to_numpy(dtype=float),
     })
 
@@ -294,9 +294,12 @@ def _log_likelihood(model: Any, params: dict[str, float]) -> float:
 
 
 def _values(array: Any, ids: pd.Series) -> np.ndarray:
-    """A MAP prediction (chain, draw, customer_id) as an array in the order of ``ids``."""
+    """A MAP prediction (chain, draw, customer_id) as an array in the order of ``ids`` (already in that order
+    when pymc-marketing kept the input's: then no lookup by id)."""
     squeezed = array.squeeze([d for d in ("chain", "draw") if d in array.dims])
-    return np.asarray(squeezed.sel(customer_id=ids.to_numpy()).values, dtype=float)
+    if not np.array_equal(squeezed["customer_id"].to_numpy(), ids.to_numpy()):
+        squeezed = squeezed.sel(customer_id=ids.to_numpy())
+    return np.asarray(squeezed.values, dtype=float)
 
 
 def _scalar(array: Any) -> float:

@@ -3,12 +3,15 @@
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analytics._categories import (
     as_categories,
     as_text,
+    categorical,
     combined_key,
     first_occurrence,
     group_codes,
@@ -18,6 +21,7 @@ from analytics._categories import (
     take_rows,
     text_of,
 )
+from analytics._readers import _categorical
 
 # short runs of repeated values, as the lines of one invoice follow each other
 values = st.lists(st.sampled_from(["b", "a", "c", None]), max_size=30)
@@ -81,3 +85,33 @@ def test_take_rows_reads_rows_numbered_across_the_parts_in_the_order_asked():
     taken = take_rows([first, second], np.array([3, 0, 4, 2, 1]), ["b", "a"])
     assert taken.to_dict("list") == {"b": ["v", "x", "w", "z", "y"], "a": [20, 10, 21, 12, 11]}
     assert take_rows([first, second], np.array([], dtype=np.int64), ["a"]).empty
+
+
+def test_categorical_of_distinct_categories_is_pandas_own():
+    categories = pd.Index(["a", "b", "c"], dtype="str")
+    codes = np.array([2, -1, 0, 2])
+    made = categorical(codes, categories)
+    pd.testing.assert_series_equal(pd.Series(made), pd.Series(pd.Categorical.from_codes(codes, categories=categories)))
+    assert made.dtype == pd.CategoricalDtype(categories) and not made.ordered
+    assert made.tolist()[:3] == ["c", np.nan, "a"]
+
+
+def test_categorical_without_pandas_fast_path(monkeypatch):
+    monkeypatch.delattr(pd.CategoricalDtype, "_from_fastpath")
+    made = categorical(np.array([1, 0]), pd.Index(["x", "y"], dtype="str"))
+    assert made.tolist() == ["y", "x"] and made.dtype == pd.CategoricalDtype(["x", "y"])
+
+
+@pytest.mark.parametrize("distinct", [3, 400], ids=["few values: dictionaries unified", "mostly distinct: re-encoded"])
+def test_a_parquet_dictionary_column_becomes_the_same_categorical(distinct):
+    """Row groups of 100 lines with their own dictionaries; either way of joining them gives the categorical of the
+    text, in order of first appearance, nulls as -1."""
+    values = [None if i % 7 == 3 else f"v{(i * 37) % distinct}" for i in range(500)]
+    sink = pa.BufferOutputStream()
+    pq.write_table(pa.table({"text": values}), sink, row_group_size=100)
+    column = pq.read_table(pa.BufferReader(sink.getvalue()), read_dictionary=["text"]).column("text")
+    assert column.num_chunks == 5
+    made = _categorical(column)
+    expected = pd.Categorical(values, categories=pd.unique(pd.Series([v for v in values if v is not None])))
+    assert made.categories.tolist() == expected.categories.tolist()
+    np.testing.assert_array_equal(made.codes, expected.codes)
