@@ -16,6 +16,7 @@ from analytics._categories import (
     first_occurrence,
     group_codes,
     isin,
+    positions,
     run_starts,
     sorted_codes,
     take_rows,
@@ -115,3 +116,26 @@ def test_a_parquet_dictionary_column_becomes_the_same_categorical(distinct):
     expected = pd.Categorical(values, categories=pd.unique(pd.Series([v for v in values if v is not None])))
     assert made.categories.tolist() == expected.categories.tolist()
     np.testing.assert_array_equal(made.codes, expected.codes)
+
+
+def test_text_positions_and_order_checks_are_pandas_own():
+    """Arrow's lookup and comparison of text give pandas' answers, nulls and non-ASCII text included."""
+    index = pd.Index(["b", "é", "a", "z"], dtype="str")
+    values = pd.Series(["z", None, "é", "q", "a", "z"], dtype="str")
+    expected = index.get_indexer(values)
+    np.testing.assert_array_equal(positions(index, values), expected)
+    np.testing.assert_array_equal(positions(index, values.astype("category")), expected)
+    assert positions(index, values).dtype == np.int64
+    unsorted = pd.Series(["b", "a"], dtype="str").astype(pd.CategoricalDtype(pd.Index(["b", "a"], dtype="str")))
+    assert as_categories(pd.DataFrame({"stock_code": unsorted}))["stock_code"].cat.categories.tolist() == ["a", "b"]
+    ordered = pd.Series(["é", "z", "a"], dtype="str").astype("category")
+    assert ordered.cat.categories.tolist() == ["a", "z", "é"]  # code point order, which Arrow's check agrees with
+    kept = pd.DataFrame({"stock_code": ordered})
+    assert as_categories(kept) is kept
+
+
+def test_positions_of_a_categorical_whose_categories_are_the_index():
+    index = pd.Index(["a", "b", "c"], dtype="str")
+    values = pd.Series(["c", "a", None, "c"], dtype="str").astype(pd.CategoricalDtype(index))
+    np.testing.assert_array_equal(positions(index, values), [2, 0, -1, 2])
+    np.testing.assert_array_equal(positions(index, values.astype("str")), [2, 0, -1, 2])
