@@ -22,6 +22,7 @@ from dashboard import data, i18n, queries
 from dashboard.components.charts import use_chart_theme
 from dashboard.components.client_view import clean_id, customer_href
 from dashboard.health import register_health
+from dashboard.list_export import register_list_export
 from dashboard.security import apply_security
 
 __all__ = ["canonical_client_path", "create_app", "new_data_notice", "search_target"]
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     data.init_app(app.server, settings)
     i18n.init_app(app.server, settings.dashboard.language, cookie_path=app.config.requests_pathname_prefix)
     register_health(app.server, app.config.routes_pathname_prefix)
+    register_list_export(app.server, app.config.routes_pathname_prefix)
     apply_security(app, settings)
     app.layout = functools.partial(_shell, settings.dashboard.new_data_poll_s)
     _declare_language(app)

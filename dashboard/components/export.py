@@ -52,8 +52,9 @@ def neutralise_csv_cell(value: object) -> object:
     return value
 
 
-def to_safe_csv(frame: pd.DataFrame) -> str:
-    """The frame as CSV text (RFC 4180: header row, no index, CRLF line ends) with every text cell neutralised.
+def to_safe_csv(frame: pd.DataFrame, header: bool = True) -> str:
+    """The frame as CSV text (RFC 4180: header row unless ``header`` is False, no index, CRLF line ends) with every
+    text cell neutralised.
 
     Numeric and boolean columns are written unchanged; missing values are empty cells. Cells holding a
     separator, a quote, CR or LF are quoted.
@@ -64,7 +65,7 @@ def to_safe_csv(frame: pd.DataFrame) -> str:
         if not (pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)):
             safe[name] = column.astype(object).map(neutralise_csv_cell)
     safe.columns = [neutralise_csv_cell(str(name)) for name in safe.columns]
-    return safe.to_csv(index=False, lineterminator="\r\n")
+    return safe.to_csv(index=False, header=header, lineterminator="\r\n")
 
 
 def header_label(column: str) -> str:
@@ -95,22 +96,25 @@ def csv_download(frame: pd.DataFrame, filename: str, localised_headers: bool = F
     return {"content": "\ufeff" + to_safe_csv(frame), "filename": filename, "type": "text/csv", "base64": False}
 
 
-def export_buttons(button_id: str, disabled: bool = False, limit: int | None = None) -> list[dbc.Button]:
+def export_buttons(button_id: str, disabled: bool = False, limit: int | None = None,
+                   links: bool = False) -> list[dbc.Button]:
     """``Export CSV`` (the contract's column names, id ``button_id``) and ``CSV, readable headers`` (the columns'
     labels in the page's language, id ``button_id + LOCAL_SUFFIX``), for a list's tools; ``limit``: the most
-    rows one file holds (said in the tooltip)."""
+    rows one file holds (said in the tooltip). ``links``: the buttons are links to a streamed file, whose
+    ``href`` a callback sets (dashboard/list_export.py), instead of buttons whose clicks a callback answers."""
     title = _("Download every row matching the current filters and sort (column names for other tools: "
               "docs/EXPORTS.md)")
     if limit is not None:
         title = _("Download the rows matching the current filters, in the list's order, up to {limit} rows (column "
                   "names for other tools: docs/EXPORTS.md)").format(limit=fmt.count(limit))
+    link = {"external_link": True} if links else {}  # a download, not a page of the app
     return [
         dbc.Button(_("Export CSV"), id=button_id, color="secondary", outline=True, size="sm", disabled=disabled,
-                   title=title),
+                   title=title, **link),
         dbc.Button(_("CSV, readable headers"), id=button_id + LOCAL_SUFFIX, color="link", size="sm",
                    disabled=disabled, class_name="px-1",
                    title=_("The same file with column headers in this page's language, to read in a spreadsheet "
-                           "(not for an import into another tool)")),
+                           "(not for an import into another tool)"), **link),
     ]
 
 

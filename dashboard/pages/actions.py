@@ -25,13 +25,7 @@ from dashboard.components import action_view, audience_form
 from dashboard.components import client_view as cv
 from dashboard.components import prediction_view as pv
 from dashboard.components.charts import segment_names
-from dashboard.components.export import (
-    LOCAL_SUFFIX,
-    csv_download,
-    export_buttons,
-    safe_filename,
-    wants_localised_headers,
-)
+from dashboard.components.export import LOCAL_SUFFIX, export_buttons
 from dashboard.components.grid_query import (
     MAX_BLOCK_ROWS,
     choice_filter_params,
@@ -41,12 +35,10 @@ from dashboard.components.grid_query import (
 )
 from dashboard.components.shell import page_href
 from dashboard.i18n import N_, _
+from dashboard.list_export import export_url
 from dashboard.pages._frame import page_state, page_title, render
 
 dash.register_page(__name__, path="/actions", name=N_("Actions"), title=page_title(N_("Actions")), order=2, nav=True)
-
-EXPORT_MAX_ROWS = 100_000  # most rows one CSV export holds
-
 
 def layout(**query: str) -> html.Div:
     """Page layout for ``/actions?segment=…&view=at-risk|all&filter=…&sort=…`` (filter, sort: the grid's)."""
@@ -107,8 +99,7 @@ def _list_section(segment: str | None, view: str, state: Mapping, currency: str,
     tools = html.Div([
         action_view.view_toggle(view, hrefs, segment),
         audience_form.button(disabled=not scope_rows),
-        *export_buttons("export-csv", not scope_rows, limit=EXPORT_MAX_ROWS),
-        dcc.Loading(dcc.Download(id="export-download"), type="dot", parent_className="d-inline-block ms-2"),
+        *export_buttons("export-csv", not scope_rows, links=True),
     ], className="d-flex flex-wrap align-items-center gap-1")
     header = html.Div([html.H3(title, className="h6 mb-0 me-3", id="list-title"), tools],
                       className="d-flex flex-wrap align-items-center justify-content-between gap-2 mb-2")
@@ -172,7 +163,7 @@ def _grid(currency: str, segment_names: Mapping[str, str], grid_state: Mapping,
     )
 
 
-def _list_frame(version: object, scope: object) -> tuple[str, Mapping, str | None, str]:
+def list_frame(version: object, scope: object) -> tuple[str, Mapping, str | None, str]:
     """The pinned version, its manifest and the validated scope of the customer list."""
     if not isinstance(version, str):
         raise dash.exceptions.PreventUpdate
@@ -205,14 +196,14 @@ def get_rows(request: dict | None, version: str | None, scope: dict | None) -> t
     if not isinstance(request, dict):
         raise dash.exceptions.PreventUpdate
     try:
-        pinned, manifest, segment, view = _list_frame(version, scope)
+        pinned, manifest, segment, view = list_frame(version, scope)
         block, total = _query(pinned, segment, view, request, manifest)
         segments = data.table("segments", str(version))
     except AppError:
         return {"rowData": [], "rowCount": 0}, _("This list cannot be loaded right now.")
     rows_shown = _with_links(action_view.grid_rows(block, manifest.get("currency", ""), segments), scope)
     return {"rowData": rows_shown, "rowCount": total}, action_view.list_count(
-        total, _scope_count(pinned, segment, view), export_limit=EXPORT_MAX_ROWS)
+        total, _scope_count(pinned, segment, view))
 
 
 def _with_links(rows: list[dict], scope: object) -> list[dict]:
@@ -253,7 +244,7 @@ def audience_source(clicks: int | None, request: dict | None, version: str | Non
     if not clicks:
         raise dash.exceptions.PreventUpdate
     try:
-        pinned, manifest, segment, view = _list_frame(version, scope)
+        pinned, manifest, segment, view = list_frame(version, scope)
         request = request if isinstance(request, dict) else {}
         filters = request.get("filterModel") or None
         limit = data.settings().campaigns.max_members + 1  # one more: a too-long list is refused, never cut
@@ -268,26 +259,30 @@ def audience_source(clicks: int | None, request: dict | None, version: str | Non
                                 _("{list} (filtered)").format(list=description) if filters else description)
 
 
-@callback(Output("export-download", "data"), Input("export-csv", "n_clicks"),
-          State("at-risk-grid", "getRowsRequest"), State("page-version", "data"), State("actions-scope", "data"),
-          Input("export-csv" + LOCAL_SUFFIX, "n_clicks"), prevent_initial_call=True)
-def export_csv(clicks: int | None, request: dict | None, version: str | None, scope: dict | None,
-               local_clicks: int | None = None) -> dict:
-    """CSV of the list shown: every row matching the grid's current filters and sort (not just one page), with the
-    campaign columns (docs/EXPORTS.md); "readable headers" writes the columns' labels in the page's language."""
-    if not (clicks or local_clicks) or not isinstance(version, str):
+def list_block(version: str, segment: str | None, view: str, request: Mapping, manifest: Mapping, start: int,
+               end: int) -> tuple[pd.DataFrame, int]:
+    """Rows ``start`` to ``end`` of the list under the grid's filter and sort (the CSV export's blocks,
+    dashboard/list_export.py), and how many rows match."""
+    window = {"filterModel": request.get("filterModel"), "sortModel": request.get("sortModel"),
+              "startRow": start, "endRow": end}
+    return _query(version, segment, view, window, manifest, max_rows=end - start)
+
+
+@callback(Output("export-csv", "href"), Output("export-csv" + LOCAL_SUFFIX, "href"),
+          Input("at-risk-grid", "getRowsRequest"), State("page-version", "data"), State("actions-scope", "data"))
+def export_links(request: dict | None, version: str | None, scope: dict | None) -> tuple[str, str]:
+    """The addresses of the list's CSV, kept in step with the grid's filters and sort: every row matching them,
+    in the list's order, with the campaign columns (docs/EXPORTS.md), streamed by dashboard/list_export.py; the
+    second file heads the columns with their labels in the page's language."""
+    if not isinstance(version, str):
         raise dash.exceptions.PreventUpdate
     try:
-        pinned, manifest, segment, view = _list_frame(version, scope)
-        request = request if isinstance(request, dict) else {}
-        everything = {"filterModel": request.get("filterModel"), "sortModel": request.get("sortModel"),
-                      "startRow": 0, "endRow": EXPORT_MAX_ROWS}
-        block, _total = _query(pinned, segment, view, everything, manifest, max_rows=EXPORT_MAX_ROWS)
-        frame = queries.campaign_export(pinned, block["customer_id"].tolist(), manifest.get("currency", ""))
+        pinned, _manifest, segment, view = list_frame(version, scope)
     except AppError as exc:
         raise dash.exceptions.PreventUpdate from exc
-    name = safe_filename("customers", (segment or "all").lower(), view, version)
-    return csv_download(frame, name, localised_headers=wants_localised_headers("export-csv"))
+    request = request if isinstance(request, dict) else None
+    scope = {"segment": segment, "view": view}
+    return (export_url(pinned, scope, request, readable=False), export_url(pinned, scope, request, readable=True))
 
 
 # The grid's filter and sort go to the address bar (history.replaceState, no reload) as they change, so the

@@ -58,3 +58,13 @@ def page_module(path: str) -> ModuleType:
         if path in (page["path"], page["path_template"]):
             return importlib.import_module(page["module"])
     raise LookupError(f"no page registered for {path!r}")
+
+
+def fetched(href: str) -> dict:
+    """What the browser saves from an export link (dashboard/list_export.py), fetched from the app:
+    ``{"filename", "content"}`` like a ``dcc.Download``'s data."""
+    response = dash.get_app().server.test_client().get(href)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.mimetype == "text/csv"
+    filename = response.headers["Content-Disposition"].split('filename="', 1)[1].rstrip('"')
+    return {"filename": filename, "content": response.get_data(as_text=True)}

@@ -15,7 +15,7 @@ from dashboard.components import action_view
 from dashboard.components import format as fmt
 from dashboard.components import prediction_view as pv
 from dashboard.components.campaign import CAMPAIGN_COLUMNS
-from tests.dashboard.components import find, page_module, text
+from tests.dashboard.components import fetched, find, page_module, text
 
 FIRST_AT_RISK = ["17850", "16745", "15939", "16553", "17061"]  # verified on the bundled data
 
@@ -259,19 +259,24 @@ def read_download(download: dict) -> pd.DataFrame:
                        keep_default_na=False, na_values=[""])
 
 
-def test_a_list_longer_than_an_export_says_so_and_the_file_holds_its_first_rows(page, version, monkeypatch):
-    monkeypatch.setattr(page, "EXPORT_MAX_ROWS", 120)
+def test_a_long_list_is_exported_whole_in_blocks(page, version, monkeypatch):
+    """Blocks of 50 rows: 134 customers in three blocks, one header, the rows of the grid in its order."""
+    from dashboard import list_export
+
     scope = {"segment": None, "view": "at-risk"}
-    response, count = page.get_rows(request(), version, scope)
-    assert response["rowCount"] == 134 and count.startswith("134 customers · an export holds the first 120 ")
-    frame = read_download(page.export_csv(1, request(), version, scope))
+    whole = fetched(page.export_links(request(), version, scope)[0])
+    monkeypatch.setattr(list_export, "BLOCK_ROWS", 50)
+    blocks = fetched(page.export_links(request(), version, scope)[0])
+    assert blocks == whole and blocks["content"].count("\ufeff") == 1
+    assert blocks["content"].count("customer_id,") == 1
+    frame = read_download(blocks)
     assert frame["customer_id"].tolist() == [row["customer_id"] for row in page.get_rows(
-        {**request(), "startRow": 0, "endRow": 120}, version, scope)[0]["rowData"]]
-    assert page.get_rows(request(), version, {"segment": "Can't Lose Them", "view": "at-risk"})[1] == "115 customers"
+        {**request(), "startRow": 0, "endRow": 134}, version, scope)[0]["rowData"]]
+    assert page.get_rows(request(), version, scope)[1] == "134 customers"  # no export limit to warn of
 
 
 def test_export_has_every_row_of_the_list_shown(page, version, customers):
-    download = page.export_csv(1, request(), version, {"segment": None, "view": "at-risk"})
+    download = fetched(page.export_links(request(), version, {"segment": None, "view": "at-risk"})[0])
     assert download["filename"] == f"customers-all-at-risk-{version}.csv"
     frame = read_download(download)
     assert len(frame) == 134  # all pages, not just the 25 rows visible
@@ -295,7 +300,7 @@ def test_export_has_every_row_of_the_list_shown(page, version, customers):
 def test_export_follows_the_grid_filters_sort_and_segment(page, version, customers):
     grid = request(25, 50, sort=[{"colId": "recency_days", "sort": "asc"}],
                    filters={"frequency": {"filterType": "number", "type": "greaterThan", "filter": 2}})
-    download = page.export_csv(1, grid, version, {"segment": "Can't Lose Them", "view": "all"})
+    download = fetched(page.export_links(grid, version, {"segment": "Can't Lose Them", "view": "all"})[0])
     assert download["filename"] == f"customers-cant-lose-them-all-{version}.csv"
     frame = read_download(download)
     expected = customers[(customers["segment"] == "Can't Lose Them") & (customers["frequency"] > 2)]
@@ -305,16 +310,16 @@ def test_export_follows_the_grid_filters_sort_and_segment(page, version, custome
 
 
 def test_export_without_a_grid_request_uses_the_default_order(page, version):
-    frame = read_download(page.export_csv(1, None, version, {"segment": "Loyal"}))
+    frame = read_download(fetched(page.export_links(None, version, {"segment": "Loyal"})[0]))
     # the default order is the risk ranking the backtest chose (prediction_view.risk_sort)
     column, ascending = pv.risk_sort(data.manifest(version))
     ordered = frame[column].is_monotonic_increasing if ascending else frame[column].is_monotonic_decreasing
     assert len(frame) == 17 and ordered
 
 
-def test_export_needs_a_click(page, version):
+def test_export_links_need_a_version(page):
     with pytest.raises(dash.exceptions.PreventUpdate):
-        page.export_csv(None, request(), version, {})
+        page.export_links(request(), None, {})
 
 
 # --- real links (defect 3), exact segment choice (defect 8), the grid state in the URL (section 3) --------

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from dashboard.i18n import use_language
-from tests.dashboard.components import by_id, page_module, text, walk
+from tests.dashboard.components import by_id, fetched, page_module, text, walk
 
 # English words of these pages' own texts: none may remain on a French page (whole words, any case).
 ENGLISH = ["Executive summary", "Gross sales", "Returns", "Net revenue", "Guest sales", "Active customers",
@@ -197,17 +197,8 @@ def test_exports_keep_the_contract_and_offer_readable_headers(dash_app, french):
     page = page_module("/actions")
     version = by_id(page.layout(), "page-version").data
     scope, grid = {"segment": "Champions", "view": "all"}, {"startRow": 0, "endRow": 25}
-    token = _triggered("export-csv")
-    try:
-        contract = page.export_csv(1, grid, version, scope)
-    finally:
-        context_value.reset(token)
+    contract, readable = (fetched(href) for href in page.export_links(grid, version, scope))
     assert _headers(contract) == list(CAMPAIGN_COLUMNS)  # a French page still exports the English names
-    token = _triggered("export-csv-local")
-    try:
-        readable = page.export_csv(None, grid, version, scope, 1)
-    finally:
-        context_value.reset(token)
     headers = _headers(readable)
     assert headers[:3] == ["N° client", "Pays", "Segment"] and "Code produit 1" in headers
     assert len(headers) == len(CAMPAIGN_COLUMNS)

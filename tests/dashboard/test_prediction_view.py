@@ -10,7 +10,7 @@ import pytest
 from dashboard import data
 from dashboard.components import action_view
 from dashboard.components import prediction_view as pv
-from tests.dashboard.components import by_id, find, page_module, text
+from tests.dashboard.components import by_id, fetched, find, page_module, text
 
 BACKTEST = {"split_date": "2011-09-11", "holdout_end": "2011-12-10", "holdout_days": 90, "customers": 3370,
             "buyers": 1921, "new_customers_not_scored": 968,
@@ -108,7 +108,7 @@ def test_predictions_page_shows_the_backtest_and_the_calibration(dash_app, versi
 def test_at_risk_export_has_the_prediction_columns_and_sorts_by_value_at_stake(dash_app, version):
     request = {"startRow": 0, "endRow": 25, "sortModel": [{"colId": "value_at_stake", "sort": "desc"}],
                "filterModel": {}}
-    download = page_module("/actions").export_csv(1, request, version, {"segment": None, "view": "at-risk"})
+    download = fetched(page_module("/actions").export_links(request, version, {"segment": None, "view": "at-risk"})[0])
     exported = pd.read_csv(io.StringIO(download["content"][1:]), dtype={"customer_id": str})
     assert {"value_at_stake", "expected_value_12m", "expected_orders_90d", "p_order_90d", "next_order_date",
             "risk_reason"} <= set(exported.columns)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import time
+from urllib.parse import parse_qs, urlsplit
 
 from dash.testing.wait import until
 from selenium.webdriver.common.action_chains import ActionChains
@@ -70,6 +72,11 @@ def test_at_risk_list_shows_real_rows_and_sorts_on_the_server(dash_duo, live_ser
     dash_duo.wait_for_text_to_equal(FIRST_CELL, "12601")
     dash_duo.find_element(monetary).click()  # descending
     dash_duo.wait_for_text_to_equal(FIRST_CELL, "16029")
+    def export_sort() -> list:  # the export link follows the list's sort
+        href = dash_duo.find_element("#export-csv").get_attribute("href") or "?"
+        return json.loads(parse_qs(urlsplit(href).query).get("sort", ["[]"])[0])
+    until(lambda: [(s["colId"], s["sort"]) for s in export_sort()] == [("monetary", "desc")], timeout=10,
+          msg="the export link did not follow the sort")
 
     click(dash_duo, dash_duo.find_element('.ag-paging-button[aria-label="Next Page"]'))
     dash_duo.wait_for_contains_text(".ag-paging-row-summary-panel", "26 to 50 of 134")
@@ -171,4 +178,12 @@ def test_csv_export_downloads_the_whole_list(dash_duo, live_server):
     assert len(rows) == 134
     assert rows[0]["customer_id"] == "12590" and rows[0]["net_value"] == "9861.38"  # docs/EXPORTS.md columns
     assert rows[0]["product_1_code"] and rows[0]["risk_reason"].startswith("usually orders every")
+    page = dash_duo.driver.current_url
+    os.remove(os.path.join(folder, name))  # (headless Chrome saves a file of the same name over the first)
+    dash_duo.find_element("#export-csv-local").click()  # the readable file: the page stays, the list is still there
+    until(lambda: os.path.exists(os.path.join(folder, name)), timeout=15, msg="no second CSV")
+    assert dash_duo.driver.current_url == page and dash_duo.find_element(FIRST_CELL).text == "12590"
+    time.sleep(0.2)
+    with open(os.path.join(folder, name), encoding="utf-8-sig", newline="") as handle:
+        assert handle.readline().startswith("Customer id,Country,Segment,")
     assert severe_logs(dash_duo) == []
