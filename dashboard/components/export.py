@@ -107,7 +107,7 @@ def export_buttons(button_id: str, disabled: bool = False, limit: int | None = N
     if limit is not None:
         title = _("Download the rows matching the current filters, in the list's order, up to {limit} rows (column "
                   "names for other tools: docs/EXPORTS.md)").format(limit=fmt.count(limit))
-    link = {"external_link": True} if links else {}  # a download, not a page of the app
+    link = {"external_link": True, "download": "customers.csv"} if links else {}  # a download, not a page
     return [
         dbc.Button(_("Export CSV"), id=button_id, color="secondary", outline=True, size="sm", disabled=disabled,
                    title=title, **link),

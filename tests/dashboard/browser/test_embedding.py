@@ -133,8 +133,8 @@ def frame_location(dash_duo) -> tuple[str, dict[str, list[str]]]:
 
 
 def internal_hrefs(dash_duo) -> list[str]:
-    """The raw href of every link on the page that points into the app (not external, not '#')."""
-    hrefs = [a.get_dom_attribute("href") for a in dash_duo.find_elements("a[href]")]
+    """The raw href of every link on the page that points into the app (not external, not '#', not a download)."""
+    hrefs = [a.get_dom_attribute("href") for a in dash_duo.find_elements("a[href]:not([download])")]
     return [h for h in hrefs if h and not h.startswith(("http:", "https:", "mailto:", "#"))]
 
 
@@ -219,6 +219,10 @@ def test_behind_a_proxy_that_strips_the_prefix(dash_duo, published_store, tmp_pa
             assert (path, query.get("segment")) == (PREFIX + "actions", ["Champions"])
             dash_duo.find_element("#view-all").click()
             dash_duo.wait_for_element(FIRST_CELL, timeout=30)  # grid rows: callbacks through the proxy
+            export = dash_duo.find_element("#export-csv").get_dom_attribute("href")  # the list's CSV, via the proxy
+            assert export.startswith(PREFIX + "export/customers.csv?")
+            with urllib.request.urlopen(proxy + export, timeout=30) as response:
+                assert response.status == 200 and response.read().decode("utf-8-sig").startswith("customer_id,")
             assert severe_logs(dash_duo) == []
 
 
