@@ -155,9 +155,8 @@ _PREDICTED = {"value_at_stake": 0.0, "expected_orders_90d": float("nan"), "p_ord
               "next_order_date": pd.NaT, "risk_reason": ""}
 
 
-def list_count(matching: int, in_scope: int, export_limit: int | None = None) -> str:
-    """``19 customers of 134`` (rows matching the grid's filters, of the rows in scope); when more rows match than
-    one CSV export holds (``export_limit``), says so: the file would hold the first ones in the list's order."""
+def list_count(matching: int, in_scope: int) -> str:
+    """``19 customers of 134``: rows matching the grid's filters, of the rows in scope."""
     if not matching:
         return _("No customer matches these filters")
     if matching == in_scope:
@@ -165,9 +164,6 @@ def list_count(matching: int, in_scope: int, export_limit: int | None = None) ->
     else:
         text = (ngettext("%(num)s customer of {total}", "%(num)s customers of {total}", matching)
                 % {"num": fmt.count(matching)}).format(total=fmt.count(in_scope))
-    if export_limit is not None and matching > export_limit:
-        text += " · " + _("an export holds the first {limit} in this order: filter the list (by segment, country, "
-                          "…) to export the rest").format(limit=fmt.count(export_limit))
     return text
 
 

@@ -10,22 +10,20 @@ Headers are the stable English column names (a contract with other tools: docs/E
 opening a file in a spreadsheet, ``csv_download(..., localised_headers=True)`` writes readable headers in the
 request's language instead (``Customer id`` / ``N° client``): :data:`COLUMN_LABELS`, translated through the
 catalogue; a column without a label keeps its name. Pages offer both files with :func:`export_buttons` (``Export
-CSV`` and ``CSV, readable headers``) and pick with :func:`wants_localised_headers` in their export callback.
+CSV`` and ``CSV, readable headers``): links to the streamed file of dashboard/list_export.py.
 """
 
 from __future__ import annotations
 
 import re
 
-import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
 
-from dashboard.components import format as fmt
 from dashboard.i18n import N_, _
 
 __all__ = ["FORMULA_PREFIXES", "COLUMN_LABELS", "neutralise_csv_cell", "to_safe_csv", "safe_filename",
-           "header_label", "csv_download", "export_buttons", "wants_localised_headers", "LOCAL_SUFFIX"]
+           "header_label", "csv_download", "export_buttons", "LOCAL_SUFFIX"]
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -96,18 +94,13 @@ def csv_download(frame: pd.DataFrame, filename: str, localised_headers: bool = F
     return {"content": "\ufeff" + to_safe_csv(frame), "filename": filename, "type": "text/csv", "base64": False}
 
 
-def export_buttons(button_id: str, disabled: bool = False, limit: int | None = None,
-                   links: bool = False) -> list[dbc.Button]:
+def export_buttons(button_id: str, disabled: bool = False) -> list[dbc.Button]:
     """``Export CSV`` (the contract's column names, id ``button_id``) and ``CSV, readable headers`` (the columns'
-    labels in the page's language, id ``button_id + LOCAL_SUFFIX``), for a list's tools; ``limit``: the most
-    rows one file holds (said in the tooltip). ``links``: the buttons are links to a streamed file, whose
-    ``href`` a callback sets (dashboard/list_export.py), instead of buttons whose clicks a callback answers."""
+    labels in the page's language, id ``button_id + LOCAL_SUFFIX``), for a list's tools: links to the list's
+    streamed file (dashboard/list_export.py), whose ``href`` a callback keeps in step with the grid."""
     title = _("Download every row matching the current filters and sort (column names for other tools: "
               "docs/EXPORTS.md)")
-    if limit is not None:
-        title = _("Download the rows matching the current filters, in the list's order, up to {limit} rows (column "
-                  "names for other tools: docs/EXPORTS.md)").format(limit=fmt.count(limit))
-    link = {"external_link": True, "download": "customers.csv"} if links else {}  # a download, not a page
+    link = {"external_link": True, "download": "customers.csv"}  # a download, not a page of the app
     return [
         dbc.Button(_("Export CSV"), id=button_id, color="secondary", outline=True, size="sm", disabled=disabled,
                    title=title, **link),
@@ -116,12 +109,3 @@ def export_buttons(button_id: str, disabled: bool = False, limit: int | None = N
                    title=_("The same file with column headers in this page's language, to read in a spreadsheet "
                            "(not for an import into another tool)"), **link),
     ]
-
-
-def wants_localised_headers(button_id: str) -> bool:
-    """Whether the export callback was triggered by the "readable headers" button of ``button_id`` (False
-    outside a callback)."""
-    try:
-        return dash.ctx.triggered_id == button_id + LOCAL_SUFFIX
-    except dash.exceptions.MissingCallbackContextException:
-        return False

@@ -25,7 +25,7 @@ from dashboard.components import action_view, audience_form
 from dashboard.components import client_view as cv
 from dashboard.components import prediction_view as pv
 from dashboard.components.charts import segment_names
-from dashboard.components.export import LOCAL_SUFFIX, export_buttons
+from dashboard.components.export import LOCAL_SUFFIX, export_buttons, safe_filename
 from dashboard.components.grid_query import (
     MAX_BLOCK_ROWS,
     choice_filter_params,
@@ -35,7 +35,7 @@ from dashboard.components.grid_query import (
 )
 from dashboard.components.shell import page_href
 from dashboard.i18n import N_, _
-from dashboard.list_export import export_url
+from dashboard.list_export import CustomerList, OpenedList, export_url, register_list
 from dashboard.pages._frame import page_state, page_title, render
 
 dash.register_page(__name__, path="/actions", name=N_("Actions"), title=page_title(N_("Actions")), order=2, nav=True)
@@ -99,7 +99,7 @@ def _list_section(segment: str | None, view: str, state: Mapping, currency: str,
     tools = html.Div([
         action_view.view_toggle(view, hrefs, segment),
         audience_form.button(disabled=not scope_rows),
-        *export_buttons("export-csv", not scope_rows, links=True),
+        *export_buttons("export-csv", not scope_rows),
     ], className="d-flex flex-wrap align-items-center gap-1")
     header = html.Div([html.H3(title, className="h6 mb-0 me-3", id="list-title"), tools],
                       className="d-flex flex-wrap align-items-center justify-content-between gap-2 mb-2")
@@ -259,13 +259,22 @@ def audience_source(clicks: int | None, request: dict | None, version: str | Non
                                 _("{list} (filtered)").format(list=description) if filters else description)
 
 
-def list_block(version: str, segment: str | None, view: str, request: Mapping, manifest: Mapping, start: int,
-               end: int) -> tuple[pd.DataFrame, int]:
-    """Rows ``start`` to ``end`` of the list under the grid's filter and sort (the CSV export's blocks,
-    dashboard/list_export.py), and how many rows match."""
+def _open_list(version: str, scope: Mapping[str, str]) -> OpenedList:
+    """The list of ``scope`` (segment, view) at ``version``, for its CSV (dashboard/list_export.py)."""
+    pinned, manifest, segment, view = list_frame(version, scope)
+    return OpenedList(pinned, manifest, safe_filename("customers", (segment or "all").lower(), view, pinned),
+                      (segment, view))
+
+
+def _list_block(opened: OpenedList, request: Mapping, start: int, end: int) -> tuple[pd.DataFrame, int]:
+    """Rows ``start`` to ``end`` of the list under the grid's filter and sort, and how many rows match."""
     window = {"filterModel": request.get("filterModel"), "sortModel": request.get("sortModel"),
               "startRow": start, "endRow": end}
-    return _query(version, segment, view, window, manifest, max_rows=end - start)
+    segment, view = opened.state
+    return _query(opened.version, segment, view, window, opened.manifest, max_rows=end - start)
+
+
+register_list("customers", CustomerList(_open_list, _list_block))
 
 
 @callback(Output("export-csv", "href"), Output("export-csv" + LOCAL_SUFFIX, "href"),
@@ -282,7 +291,8 @@ def export_links(request: dict | None, version: str | None, scope: dict | None) 
         raise dash.exceptions.PreventUpdate from exc
     request = request if isinstance(request, dict) else None
     scope = {"segment": segment, "view": view}
-    return (export_url(pinned, scope, request, readable=False), export_url(pinned, scope, request, readable=True))
+    return (export_url("customers", pinned, scope, request, readable=False),
+            export_url("customers", pinned, scope, request, readable=True))
 
 
 # The grid's filter and sort go to the address bar (history.replaceState, no reload) as they change, so the

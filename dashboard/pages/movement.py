@@ -22,21 +22,15 @@ from dashboard.components import client_view as cv
 from dashboard.components import format as fmt
 from dashboard.components import movement_view as mv
 from dashboard.components.charts import graph, segment_names
-from dashboard.components.export import (
-    LOCAL_SUFFIX,
-    csv_download,
-    export_buttons,
-    safe_filename,
-    wants_localised_headers,
-)
+from dashboard.components.export import LOCAL_SUFFIX, export_buttons, safe_filename
 from dashboard.components.grid_query import MAX_BLOCK_ROWS
 from dashboard.components.shell import page_href
 from dashboard.i18n import N_, _, ngettext
+from dashboard.list_export import CustomerList, OpenedList, export_url, register_list
 from dashboard.pages._frame import page_state, page_title, render_cached
 
 dash.register_page(__name__, path=mv.PATH, name=N_("Movement"), title=page_title(N_("Movement")), order=1.5, nav=True)
 
-EXPORT_MAX_ROWS = 100_000
 PREVIEW = 5  # high-value downgrades shown on the page before "See all"
 _KEYS = ("from", "to", "measure", "list", "from_segment", "to_segment")
 
@@ -162,8 +156,7 @@ def _list_section(version: str, scope: Mapping, state: Mapping, meta: Mapping, c
     title = mv.list_title(scope, scope["from"], scope["to"], names)
     tools = html.Div([
         audience_form.button(disabled=not ids), html.Span(" "),
-        *export_buttons("movement-export", not ids, limit=EXPORT_MAX_ROWS),
-        dcc.Loading(dcc.Download(id="movement-download"), type="dot", parent_className="d-inline-block ms-2"),
+        *export_buttons("movement-export", not ids),
         close,
     ], className="d-flex align-items-center")
     header = html.Div([html.H3(title, className="h6 mb-0 me-3", id="movement-list-title"), tools],
@@ -287,7 +280,7 @@ def get_rows(request: dict | None, version: str | None, scope: dict | None) -> t
         return {"rowData": [], "rowCount": 0}, _("This list cannot be loaded right now.")
     names = segment_names(data.table("segments", str(version)))
     return ({"rowData": mv.grid_rows(block, manifest.get("currency", ""), names), "rowCount": total},
-            action_view.list_count(total, in_scope, export_limit=EXPORT_MAX_ROWS))
+            action_view.list_count(total, in_scope))
 
 
 @callback(Output("url", "href", allow_duplicate=True), Input("movement-grid", "cellClicked"),
@@ -306,26 +299,41 @@ def open_client(cell: dict | None, version: str | None, scope: dict | None) -> s
     return cv.customer_href(customer, page_state(scope if isinstance(scope, dict) else {}))
 
 
-@callback(Output("movement-download", "data"), Input("movement-export", "n_clicks"),
-          State("movement-grid", "getRowsRequest"), State("page-version", "data"), State("movement-scope", "data"),
-          Input("movement-export" + LOCAL_SUFFIX, "n_clicks"), prevent_initial_call=True)
-def export_csv(clicks: int | None, request: dict | None, version: str | None, scope: dict | None,
-               local_clicks: int | None = None) -> dict:
-    """CSV of the list: every row matching the grid's filters and sort, in that order, with the campaign columns
-    of every customer-list export (docs/EXPORTS.md); the file name carries the flow and the two dates. The
-    "readable headers" button writes the columns' labels in the page's language instead of their names."""
-    if not (clicks or local_clicks) or not isinstance(version, str):
-        raise dash.exceptions.PreventUpdate
-    try:
-        rows, manifest, checked = _list_frame(version, scope)
-        request = request if isinstance(request, dict) else {}
-        everything = {"filterModel": request.get("filterModel"), "sortModel": request.get("sortModel"),
-                      "startRow": 0, "endRow": EXPORT_MAX_ROWS}
-        block, _total = _query(rows, version, everything, max_rows=EXPORT_MAX_ROWS)
-        frame = queries.campaign_export(version, block["customer_id"].tolist(), manifest.get("currency", ""))
-    except AppError as exc:
-        raise dash.exceptions.PreventUpdate from exc
+def _open_list(version: str, scope: Mapping[str, str]) -> OpenedList:
+    """The list of ``scope`` (from, to, list, from_segment, to_segment) at ``version``, for its CSV
+    (dashboard/list_export.py); the file name carries the flow and the two dates."""
+    rows, manifest, checked = _list_frame(version, scope)
     what = "high-value-downgrades" if checked["list"] == "downgrades" else \
         f"{checked['from_segment']}-to-{checked['to_segment']}"
-    name = safe_filename("movement", what, str(checked["from"]), str(checked["to"]), version)
-    return csv_download(frame, name, localised_headers=wants_localised_headers("movement-export"))
+    return OpenedList(version, manifest, safe_filename("movement", what, str(checked["from"]), str(checked["to"]),
+                                                       version), rows)
+
+
+def _list_block(opened: OpenedList, request: Mapping, start: int, end: int) -> tuple[pd.DataFrame, int]:
+    """Rows ``start`` to ``end`` of the list under the grid's filter and sort, and how many rows match."""
+    window = {"filterModel": request.get("filterModel"), "sortModel": request.get("sortModel"),
+              "startRow": start, "endRow": end}
+    return _query(opened.state, opened.version, window, max_rows=end - start)
+
+
+register_list("movement", CustomerList(_open_list, _list_block))
+
+
+@callback(Output("movement-export", "href"), Output("movement-export" + LOCAL_SUFFIX, "href"),
+          Input("movement-grid", "getRowsRequest"), State("page-version", "data"), State("movement-scope", "data"))
+def export_links(request: dict | None, version: str | None, scope: dict | None) -> tuple[str, str]:
+    """The addresses of the list's CSV, kept in step with the grid's filters and sort: every row matching them, in
+    that order, with the campaign columns of every customer-list export (docs/EXPORTS.md), streamed by
+    dashboard/list_export.py; the second file heads the columns with their labels in the page's language."""
+    if not isinstance(version, str) or not isinstance(scope, Mapping):
+        raise dash.exceptions.PreventUpdate
+    try:
+        _list_frame(version, scope)
+    except AppError as exc:
+        raise dash.exceptions.PreventUpdate from exc
+    kept = {key: scope.get(key) for key in _KEYS if key != "measure"}
+    request = request if isinstance(request, dict) else None
+    return (export_url("movement", version, kept, request, readable=False),
+            export_url("movement", version, kept, request, readable=True))
+
+

@@ -177,21 +177,11 @@ def test_actions_in_french(dash_app, french):
     assert re.fullmatch(r"\d+ clients", count.replace("\u202f", " "))
 
 
-def _triggered(button: str):
-    """A Dash callback context in which ``button`` was clicked (what Dash sets while a callback runs)."""
-    from dash._callback_context import context_value
-    from dash._utils import AttributeDict
-
-    return context_value.set(AttributeDict(triggered_inputs=[{"prop_id": f"{button}.n_clicks", "value": 1}]))
-
-
 def _headers(download: dict) -> list[str]:
     return download["content"].lstrip("\ufeff").split("\r\n", 1)[0].split(",")
 
 
 def test_exports_keep_the_contract_and_offer_readable_headers(dash_app, french):
-    from dash._callback_context import context_value
-
     from analytics.campaign_columns import CAMPAIGN_COLUMNS
 
     page = page_module("/actions")
@@ -205,9 +195,5 @@ def test_exports_keep_the_contract_and_offer_readable_headers(dash_app, french):
     assert contract["content"].split("\r\n", 1)[1] == readable["content"].split("\r\n", 1)[1]  # same rows
     movement = page_module("/movement")
     scope = by_id(movement.layout(), "movement-scope").data | {"list": "downgrades"}
-    token = _triggered("movement-export-local")
-    try:
-        download = movement.export_csv(None, {}, version, scope, 1)
-    finally:
-        context_value.reset(token)
+    download = fetched(movement.export_links({}, version, scope)[1])
     assert _headers(download)[:3] == ["N° client", "Pays", "Segment"]

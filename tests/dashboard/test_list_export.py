@@ -12,7 +12,7 @@ import pytest
 from dashboard import data, list_export
 from tests.dashboard.components import by_id, page_module
 
-ROUTE = "/" + list_export.ROUTE
+ROUTE = "/export/customers.csv"
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def get(client, **params: str):
 def test_the_address_keeps_the_grid_filter_and_sort_but_not_its_window(dash_app, in_request, version):
     grid = {"startRow": 100, "endRow": 200, "sortModel": [{"colId": "recency_days", "sort": "asc"}],
             "filterModel": {"frequency": {"filterType": "number", "type": "greaterThan", "filter": 9}}}
-    href = list_export.export_url(version, {"segment": "Loyal", "view": "all"}, grid, readable=False)
+    href = list_export.export_url("customers", version, {"segment": "Loyal", "view": "all"}, grid, readable=False)
     assert href.startswith(ROUTE + "?")
     query = {key: values[0] for key, values in parse_qs(urlsplit(href).query).items()}
     assert query["version"] == version and query["segment"] == "Loyal" and query["view"] == "all"
@@ -66,9 +66,9 @@ def test_readable_headers_are_in_the_language_of_the_address(client, version):
     ({"filter": "[1, 2]"}, 400, "must be a JSON object"),
     ({"sort": '{"colId": "x"}'}, 400, "must be a JSON list"),
     ({"filter": "{" + " " * list_export.MAX_MODEL_CHARS + "}"}, 400, "longer than"),
-    ({"version": "20000101T000000Z-000000"}, 404, "No such snapshot version"),
-    ({"version": "../../etc/passwd"}, 404, "No such snapshot version"),
-    ({"version": ""}, 404, "No such snapshot version"),
+    ({"version": "20000101T000000Z-000000"}, 404, "No such list in this snapshot version"),
+    ({"version": "../../etc/passwd"}, 404, "No such list in this snapshot version"),
+    ({"version": ""}, 404, "No such list in this snapshot version"),
 ], ids=["bad JSON", "filter not an object", "sort not a list", "too long", "unknown version", "path", "no version"])
 def test_bad_parameters_get_one_clear_error(client, version, params, status, says):
     response = get(client, **{"version": version, "view": "all", **params})
@@ -80,3 +80,10 @@ def test_an_unknown_column_in_the_filter_or_sort_is_ignored_like_in_the_grid(cli
     odd = get(client, version=version, view="at-risk", filter=json.dumps({"x; DROP": {"filter": 1}}),
               sort=json.dumps([{"colId": "1; SELECT", "sort": "asc"}]))
     assert odd.status_code == 200 and odd.get_data() == plain.get_data()
+
+
+def test_an_unknown_list_or_a_tampered_movement_scope_is_a_404(client, version):
+    assert client.get("/export/everyone.csv", query_string={"version": version}).status_code == 404
+    response = client.get("/export/movement.csv", query_string={
+        "version": version, "list": "flow", "from_segment": "Nobody", "to_segment": "Loyal"})
+    assert response.status_code == 404 and "No such list" in response.get_data(as_text=True)
