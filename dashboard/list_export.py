@@ -105,7 +105,7 @@ def customer_list_csv(name: str) -> Response:
         first, total = customer_list.block(opened, request, 0, BLOCK_ROWS)
     except (AppError, dash.exceptions.PreventUpdate):
         return _text(404, "No such list in this snapshot version: open the page again to export the current list.")
-    log.info("customer list export: list=%s version=%s rows=%d", name, opened.version, total)
+    log.info("customer list exported", extra={"fields": {"list": name, "version": opened.version, "rows": total}})
     body = _csv(customer_list, opened, request, first, total, args.get("headers") == "readable")
     return Response(flask.stream_with_context(body), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{opened.filename}"', "Cache-Control": "no-store"})
