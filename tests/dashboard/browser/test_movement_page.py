@@ -24,6 +24,12 @@ LINK_LABELS = ("return Array.from(document.querySelectorAll('#movement-sankey .s
                ".map(p => p.__data__.link.label)")
 
 
+# whether the element's centre is on screen and the element itself is what a click there reaches
+UNCOVERED = ("const r = arguments[0].getBoundingClientRect();"
+             "const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);"
+             "return hit !== null && (hit === arguments[0] || arguments[0].contains(hit))")
+
+
 def _query(dash_duo) -> dict:
     return {k: v[0] for k, v in parse_qs(urlparse(dash_duo.driver.current_url).query).items()}
 
@@ -48,7 +54,8 @@ def test_clicking_a_sankey_flow_lists_its_customers_and_opens_client_360(dash_du
     assert first == "14646"  # the most valuable customer of the data set leads the list (net value, descending)
     until(lambda: dash_duo.find_element("#movement-export").get_attribute("href"), timeout=10)
     export = dash_duo.find_element("#movement-export")
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", export)
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", export)
+    until(lambda: dash_duo.driver.execute_script(UNCOVERED, export), timeout=10)
     export.click()  # the flow's customers as a file, the page stays
     folder = dash_duo.download_path
     until(lambda: [f for f in os.listdir(folder) if f.endswith(".csv")], timeout=15, msg="no CSV downloaded")
@@ -60,9 +67,7 @@ def test_clicking_a_sankey_flow_lists_its_customers_and_opens_client_360(dash_du
     assert len(rows) == 524 and rows[0]["customer_id"] == first and rows[0]["segment"] == "Champions"
     cell = dash_duo.find_element(FIRST_CELL)
     dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", cell)
-    until(lambda: dash_duo.driver.execute_script(
-        "const r = arguments[0].getBoundingClientRect();"
-        "return document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2) === arguments[0]", cell), timeout=10)
+    until(lambda: dash_duo.driver.execute_script(UNCOVERED, cell), timeout=10)
     cell.click()
     dash_duo.wait_for_text_to_equal("#client-title", first, timeout=20)
     assert urlparse(dash_duo.driver.current_url).path.endswith(f"/client/{first}")
