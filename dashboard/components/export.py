@@ -7,9 +7,9 @@ sums still work; a *string* that starts with ``-`` (``"-x"``, even ``"-1"``) get
 headers are text and are neutralised too.
 
 Headers are the stable English column names (a contract with other tools: docs/EXPORTS.md). For people
-opening a file in a spreadsheet, ``csv_download(..., localised_headers=True)`` writes readable headers in the
-request's language instead (``Customer id`` / ``N° client``): :data:`COLUMN_LABELS`, translated through the
-catalogue; a column without a label keeps its name. Pages offer both files with :func:`export_buttons` (``Export
+opening a file in a spreadsheet, :func:`header_label` gives readable headers in the request's language instead
+(``Customer id`` / ``N° client``): :data:`COLUMN_LABELS`, translated through the catalogue; a column without a
+label keeps its name. Pages offer both files with :func:`export_buttons` (``Export
 CSV`` and ``CSV, readable headers``): links to the streamed file of dashboard/list_export.py.
 """
 
@@ -84,13 +84,8 @@ def safe_filename(*parts: str) -> str:
     return "-".join(slug for slug in slugs if slug)[:150] + ".csv"
 
 
-def csv_download(frame: pd.DataFrame, filename: str, localised_headers: bool = False) -> dict:
-    """``dcc.Download`` data for the frame as safe CSV (UTF-8 with a BOM so spreadsheets read ``£`` right).
-
-    Headers: the column names, or with ``localised_headers`` their readable labels in the current language.
-    """
-    if localised_headers:
-        frame = frame.rename(columns=lambda name: header_label(str(name)))
+def csv_download(frame: pd.DataFrame, filename: str) -> dict:
+    """``dcc.Download`` data for the frame as safe CSV (UTF-8 with a BOM so spreadsheets read ``£`` right)."""
     return {"content": "\ufeff" + to_safe_csv(frame), "filename": filename, "type": "text/csv", "base64": False}
 
 
