@@ -54,11 +54,11 @@ class OpenedList:
 @dataclass(frozen=True)
 class CustomerList:
     """How a page's list is read: ``open(version, scope)`` checks the (untrusted) scope and the version (raising
-    ``AppError`` or ``PreventUpdate``); ``block(opened, request, start, end)`` gives rows ``start`` to ``end`` (with
-    ``customer_id``) under the grid's filter and sort models in ``request``, and how many rows match."""
+    ``AppError`` or ``PreventUpdate``); ``block(opened, window)`` gives the rows (with ``customer_id``) of a grid
+    request ``window`` (filter and sort models, ``startRow``, ``endRow``), and how many rows match."""
 
     open: Callable[[str, Mapping[str, str]], OpenedList]
-    block: Callable[[OpenedList, Mapping[str, Any], int, int], tuple[pd.DataFrame, int]]
+    block: Callable[[OpenedList, Mapping[str, Any]], tuple[pd.DataFrame, int]]
 
 
 _LISTS: dict[str, CustomerList] = {}
@@ -102,7 +102,7 @@ def customer_list_csv(name: str) -> Response:
     scope = {key: value for key, value in args.items() if key not in _OWN}
     try:
         opened = customer_list.open(args.get("version", ""), scope)
-        first, total = customer_list.block(opened, request, 0, BLOCK_ROWS)
+        first, total = customer_list.block(opened, _window(request, 0))
     except (AppError, dash.exceptions.PreventUpdate):
         return _text(404, "No such list in this snapshot version: open the page again to export the current list.")
     log.info("customer list exported", extra={"fields": {"list": name, "version": opened.version, "rows": total}})
@@ -124,7 +124,12 @@ def _csv(customer_list: CustomerList, opened: OpenedList, request: dict, first: 
         start += BLOCK_ROWS
         if start >= total:
             return
-        block, _total = customer_list.block(opened, request, start, start + BLOCK_ROWS)
+        block, _total = customer_list.block(opened, _window(request, start))
+
+
+def _window(request: dict, start: int) -> dict:
+    """The grid request of the block of ``BLOCK_ROWS`` rows from ``start``, under the list's filter and sort."""
+    return {**request, "startRow": start, "endRow": start + BLOCK_ROWS}
 
 
 def _model(text: str | None, kind: type, name: str) -> Any:

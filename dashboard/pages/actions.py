@@ -40,6 +40,7 @@ from dashboard.pages._frame import page_state, page_title, render
 
 dash.register_page(__name__, path="/actions", name=N_("Actions"), title=page_title(N_("Actions")), order=2, nav=True)
 
+
 def layout(**query: str) -> html.Div:
     """Page layout for ``/actions?segment=…&view=at-risk|all&filter=…&sort=…`` (filter, sort: the grid's)."""
     state = page_state(query)
@@ -163,7 +164,7 @@ def _grid(currency: str, segment_names: Mapping[str, str], grid_state: Mapping,
     )
 
 
-def list_frame(version: object, scope: object) -> tuple[str, Mapping, str | None, str]:
+def _list_frame(version: object, scope: object) -> tuple[str, Mapping, str | None, str]:
     """The pinned version, its manifest and the validated scope of the customer list."""
     if not isinstance(version, str):
         raise dash.exceptions.PreventUpdate
@@ -196,7 +197,7 @@ def get_rows(request: dict | None, version: str | None, scope: dict | None) -> t
     if not isinstance(request, dict):
         raise dash.exceptions.PreventUpdate
     try:
-        pinned, manifest, segment, view = list_frame(version, scope)
+        pinned, manifest, segment, view = _list_frame(version, scope)
         block, total = _query(pinned, segment, view, request, manifest)
         segments = data.table("segments", str(version))
     except AppError:
@@ -244,7 +245,7 @@ def audience_source(clicks: int | None, request: dict | None, version: str | Non
     if not clicks:
         raise dash.exceptions.PreventUpdate
     try:
-        pinned, manifest, segment, view = list_frame(version, scope)
+        pinned, manifest, segment, view = _list_frame(version, scope)
         request = request if isinstance(request, dict) else {}
         filters = request.get("filterModel") or None
         limit = data.settings().campaigns.max_members + 1  # one more: a too-long list is refused, never cut
@@ -261,17 +262,16 @@ def audience_source(clicks: int | None, request: dict | None, version: str | Non
 
 def _open_list(version: str, scope: Mapping[str, str]) -> OpenedList:
     """The list of ``scope`` (segment, view) at ``version``, for its CSV (dashboard/list_export.py)."""
-    pinned, manifest, segment, view = list_frame(version, scope)
+    pinned, manifest, segment, view = _list_frame(version, scope)
     return OpenedList(pinned, manifest, safe_filename("customers", (segment or "all").lower(), view, pinned),
                       (segment, view))
 
 
-def _list_block(opened: OpenedList, request: Mapping, start: int, end: int) -> tuple[pd.DataFrame, int]:
-    """Rows ``start`` to ``end`` of the list under the grid's filter and sort, and how many rows match."""
-    window = {"filterModel": request.get("filterModel"), "sortModel": request.get("sortModel"),
-              "startRow": start, "endRow": end}
+def _list_block(opened: OpenedList, window: Mapping) -> tuple[pd.DataFrame, int]:
+    """The rows of a grid request ``window`` of the list, however many it asks for, and how many rows match."""
     segment, view = opened.state
-    return _query(opened.version, segment, view, window, opened.manifest, max_rows=end - start)
+    return _query(opened.version, segment, view, window, opened.manifest,
+                  max_rows=window["endRow"] - window["startRow"])
 
 
 register_list("customers", CustomerList(_open_list, _list_block))
@@ -286,7 +286,7 @@ def export_links(request: dict | None, version: str | None, scope: dict | None) 
     if not isinstance(version, str):
         raise dash.exceptions.PreventUpdate
     try:
-        pinned, _manifest, segment, view = list_frame(version, scope)
+        pinned, _manifest, segment, view = _list_frame(version, scope)
     except AppError as exc:
         raise dash.exceptions.PreventUpdate from exc
     request = request if isinstance(request, dict) else None

@@ -309,11 +309,9 @@ def _open_list(version: str, scope: Mapping[str, str]) -> OpenedList:
                                                        version), rows)
 
 
-def _list_block(opened: OpenedList, request: Mapping, start: int, end: int) -> tuple[pd.DataFrame, int]:
-    """Rows ``start`` to ``end`` of the list under the grid's filter and sort, and how many rows match."""
-    window = {"filterModel": request.get("filterModel"), "sortModel": request.get("sortModel"),
-              "startRow": start, "endRow": end}
-    return _query(opened.state, opened.version, window, max_rows=end - start)
+def _list_block(opened: OpenedList, window: Mapping) -> tuple[pd.DataFrame, int]:
+    """The rows of a grid request ``window`` of the list, however many it asks for, and how many rows match."""
+    return _query(opened.state, opened.version, window, max_rows=window["endRow"] - window["startRow"])
 
 
 register_list("movement", CustomerList(_open_list, _list_block))
