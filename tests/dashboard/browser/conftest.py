@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import os
 import shutil
+import time
 from dataclasses import replace
 
 import pandas as pd
 import pytest
+from dash.testing.wait import until
 from selenium.webdriver.chrome.options import Options
 
 from analytics.errors import InputDataError
@@ -25,6 +30,17 @@ def pytest_setup_options() -> Options:
                  "--window-size=1400,1000"):
         options.add_argument(flag)
     return options
+
+
+def downloaded_csv(dash_duo, prefix: str) -> list[dict]:
+    """The rows of the CSV file whose name starts with ``prefix`` once the browser has saved it."""
+    folder = dash_duo.download_path
+    until(lambda: [f for f in os.listdir(folder) if f.startswith(prefix) and f.endswith(".csv")], timeout=15,
+          msg=f"no {prefix}*.csv downloaded")
+    name = [f for f in os.listdir(folder) if f.startswith(prefix) and f.endswith(".csv")][0]
+    time.sleep(0.2)  # let the browser finish writing
+    with open(os.path.join(folder, name), encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(io.StringIO(handle.read())))
 
 
 def severe_logs(dash_duo) -> list[dict]:

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
-import time
 from urllib.parse import parse_qs, urlsplit
 
 from dash.testing.wait import until
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
-from tests.dashboard.browser.conftest import severe_logs
+from tests.dashboard.browser.conftest import downloaded_csv, severe_logs
 
 FIRST_CELL = '.ag-row[row-index="0"] .ag-cell[col-id="customer_id"]'
 
@@ -168,22 +165,15 @@ def test_clicking_a_segment_in_the_matrix_narrows_the_list(dash_duo, live_server
 def test_csv_export_downloads_the_whole_list(dash_duo, live_server):
     open_list(dash_duo, live_server)
     dash_duo.find_element("#export-csv").click()
-    folder = dash_duo.download_path
-    until(lambda: [f for f in os.listdir(folder) if f.endswith(".csv")], timeout=15, msg="no CSV downloaded")
-    name = next(f for f in os.listdir(folder) if f.endswith(".csv"))
-    assert name.startswith("customers-all-at-risk-")
-    time.sleep(0.2)  # let the browser finish writing
-    with open(os.path.join(folder, name), encoding="utf-8-sig", newline="") as handle:
-        rows = list(csv.DictReader(io.StringIO(handle.read())))
+    rows = downloaded_csv(dash_duo, "customers-all-at-risk-")
     assert len(rows) == 134
     assert rows[0]["customer_id"] == "12590" and rows[0]["net_value"] == "9861.38"  # docs/EXPORTS.md columns
     assert rows[0]["product_1_code"] and rows[0]["risk_reason"].startswith("usually orders every")
     page = dash_duo.driver.current_url
-    os.remove(os.path.join(folder, name))  # (headless Chrome saves a file of the same name over the first)
+    for name in os.listdir(dash_duo.download_path):  # (headless Chrome saves a file of the same name over the first)
+        os.remove(os.path.join(dash_duo.download_path, name))
     dash_duo.find_element("#export-csv-local").click()  # the readable file: the page stays, the list is still there
-    until(lambda: os.path.exists(os.path.join(folder, name)), timeout=15, msg="no second CSV")
+    readable = downloaded_csv(dash_duo, "customers-all-at-risk-")
     assert dash_duo.driver.current_url == page and dash_duo.find_element(FIRST_CELL).text == "12590"
-    time.sleep(0.2)
-    with open(os.path.join(folder, name), encoding="utf-8-sig", newline="") as handle:
-        assert handle.readline().startswith("Customer id,Country,Segment,")
+    assert list(readable[0])[:3] == ["Customer id", "Country", "Segment"] and len(readable) == 134
     assert severe_logs(dash_duo) == []

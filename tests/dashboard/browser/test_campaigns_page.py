@@ -3,11 +3,7 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import os
 import shutil
-import time
 from dataclasses import replace
 
 import pytest
@@ -16,7 +12,7 @@ from dash.testing.wait import until
 from analytics.settings import load_settings
 from jobs.refresh import run
 from jobs.store import open_store
-from tests.dashboard.browser.conftest import severe_logs
+from tests.dashboard.browser.conftest import downloaded_csv, severe_logs
 from tests.dashboard.conftest import gunicorn
 
 TOKEN = "campaign-browser-token-9c2e"
@@ -35,16 +31,6 @@ def campaign_settings(published_store, tmp_path_factory):
 def campaign_server(campaign_settings):
     with gunicorn({"STORE_URL": campaign_settings.store.url, "OPS_TOKEN": TOKEN}) as url:
         yield url
-
-
-def downloaded_csv(dash_duo, prefix: str) -> list[dict]:
-    folder = dash_duo.download_path
-    until(lambda: [f for f in os.listdir(folder) if f.startswith(prefix) and f.endswith(".csv")], timeout=15,
-          msg=f"no {prefix}*.csv downloaded")
-    name = [f for f in os.listdir(folder) if f.startswith(prefix) and f.endswith(".csv")][0]
-    time.sleep(0.2)  # let the browser finish writing
-    with open(os.path.join(folder, name), encoding="utf-8-sig", newline="") as handle:
-        return list(csv.DictReader(io.StringIO(handle.read())))
 
 
 def test_create_an_audience_from_the_at_risk_list_export_it_and_see_it_after_a_refresh(

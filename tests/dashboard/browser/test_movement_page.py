@@ -3,14 +3,11 @@ customers of a flow and on to Client 360, and the Client 360 segment timeline.""
 
 from __future__ import annotations
 
-import csv
-import os
-import time
 from urllib.parse import parse_qs, urlparse
 
 from dash.testing.wait import until
 
-from tests.dashboard.browser.conftest import severe_logs
+from tests.dashboard.browser.conftest import downloaded_csv, severe_logs
 
 FIRST_CELL = '.movement-grid .ag-row[row-index="0"] .ag-cell[col-id="customer_id"]'
 # a click on the flow labelled arguments[0], dispatched on its SVG path (Plotly's drag layer sits above the flows
@@ -57,13 +54,7 @@ def test_clicking_a_sankey_flow_lists_its_customers_and_opens_client_360(dash_du
     dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", export)
     until(lambda: dash_duo.driver.execute_script(UNCOVERED, export), timeout=10)
     export.click()  # the flow's customers as a file, the page stays
-    folder = dash_duo.download_path
-    until(lambda: [f for f in os.listdir(folder) if f.endswith(".csv")], timeout=15, msg="no CSV downloaded")
-    name = next(f for f in os.listdir(folder) if f.endswith(".csv"))
-    assert name.startswith("movement-Champions-to-Champions-2011-11-10-2011-12-10-")
-    time.sleep(0.2)  # let the browser finish writing
-    with open(os.path.join(folder, name), encoding="utf-8-sig", newline="") as handle:
-        rows = list(csv.DictReader(handle))
+    rows = downloaded_csv(dash_duo, "movement-Champions-to-Champions-2011-11-10-2011-12-10-")
     assert len(rows) == 524 and rows[0]["customer_id"] == first and rows[0]["segment"] == "Champions"
     cell = dash_duo.find_element(FIRST_CELL)
     dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", cell)
