@@ -28,13 +28,28 @@ from analytics.risk import yearly_value
 from analytics.risk_reasons import explain_risk
 from analytics.settings import PredictiveParams, RiskParams
 
-__all__ = ["MIN_REPEAT_CUSTOMERS", "Predictions", "predict_values"]
+__all__ = ["FORECAST_COLUMNS", "MIN_REPEAT_CUSTOMERS", "Forecast", "Predictions", "forecast", "predict_values",
+           "with_forecast"]
 
 log = logging.getLogger(__name__)
 
+FORECAST_COLUMNS = {"sales": (s.CUSTOMER_ID, s.INVOICE, s.INVOICE_DATE, s.REVENUE),
+                    "returns": (s.CUSTOMER_ID, s.REVENUE)}
+"""The line columns ``forecast`` reads."""
 MIN_REPEAT_CUSTOMERS = 20  # fewer customers with a repeat purchase: no fit (the estimates would be noise)
 # Recoverable failures of a fit on odd data (the refresh publishes without predictions, with the reason).
 _FIT_ERRORS = (ValueError, FloatingPointError, ArithmeticError, RuntimeError, np.linalg.LinAlgError)
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """What the models give before it is joined to the customers: each customer's predictions (None
+    without a fit), the two backtest tables and the meta. Needs only the lines, so a refresh can compute it
+    in a second process while it scores the customers (``build_snapshot``'s ``aside``)."""
+
+    predicted: pd.DataFrame | None
+    tables: dict[str, pd.DataFrame]
+    meta: dict
 
 
 @dataclass(frozen=True)
@@ -48,7 +63,7 @@ class Predictions:
 
 def predict_values(customers: pd.DataFrame, sales: pd.DataFrame, returns: pd.DataFrame, as_of: pd.Timestamp,
                    params: PredictiveParams, risk: RiskParams, currency: str) -> Predictions:
-    """Fit, predict and backtest; explain the at-risk list.
+    """Fit, predict and backtest; explain the at-risk list: ``with_forecast(customers, forecast(...))``.
 
     Args:
         customers: the scored customers (customer_id, frequency, recency_days, usual_gap_days, at_risk,
@@ -56,6 +71,17 @@ def predict_values(customers: pd.DataFrame, sales: pd.DataFrame, returns: pd.Dat
         sales, returns: cleaned sale and return lines.
         as_of: the analysis date (exclusive end of the observation).
         params: ``predictive`` settings; risk: ``risk`` settings; currency: money symbol of the reasons.
+
+    Raises:
+        ConfigError: a negative holdout or discount rate.
+    """
+    return with_forecast(customers, forecast(sales, returns, as_of, params, risk), currency)
+
+
+def forecast(sales: pd.DataFrame, returns: pd.DataFrame, as_of: pd.Timestamp, params: PredictiveParams,
+             risk: RiskParams) -> Forecast:
+    """Fit the models, predict every customer who bought, and backtest them (``predict_values``' arguments;
+    ``sales`` needs customer_id, invoice, invoice_date and revenue, ``returns`` customer_id and revenue).
 
     Raises:
         ConfigError: a negative holdout or discount rate.
@@ -70,10 +96,15 @@ def predict_values(customers: pd.DataFrame, sales: pd.DataFrame, returns: pd.Dat
         meta.update(fits)
         if params.holdout_days:
             tables, meta["backtest"] = _backtest(days, sales, as_of, params, risk)
-    with_predictions = _with_predictions(customers, predicted)
-    meta["p_alive_published"] = bool(with_predictions["p_alive"].notna().any())
+    return Forecast(predicted=predicted, tables=tables, meta=meta)
+
+
+def with_forecast(customers: pd.DataFrame, forecast: Forecast, currency: str) -> Predictions:
+    """The customers with the prediction columns and the at-risk reasons (``currency``: their money symbol)."""
+    with_predictions = _with_predictions(customers, forecast.predicted)
+    meta = {**forecast.meta, "p_alive_published": bool(with_predictions["p_alive"].notna().any())}
     explained = with_predictions.assign(risk_reason=explain_risk(with_predictions, currency))
-    return Predictions(customers=explained, tables=tables, meta=meta)
+    return Predictions(customers=explained, tables=forecast.tables, meta=meta)
 
 
 def _fit_and_predict(summary: pd.DataFrame, params: PredictiveParams) -> tuple[pd.DataFrame | None, dict]:

@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from types import MappingProxyType
 from typing import Any, TextIO
 
-__all__ = ["configure_logging", "bind", "event"]
+__all__ = ["configure_logging", "bind", "bound", "event"]
 
 _BOUND: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar("log_fields", default=MappingProxyType({}))
 _RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "fields"}
@@ -43,6 +43,11 @@ def bind(**fields: Any) -> Iterator[None]:
         yield
     finally:
         _BOUND.reset(token)
+
+
+def bound() -> dict[str, Any]:
+    """The fields bound here (to bind them again in another process)."""
+    return dict(_BOUND.get())
 
 
 def event(logger: logging.Logger, message: str, level: int = logging.INFO, **fields: Any) -> None:

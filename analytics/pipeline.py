@@ -17,13 +17,14 @@ import pandas as pd
 
 from analytics import schema as s
 from analytics._categories import as_categories
+from analytics.aside import Aside, Later
 from analytics.audiences import Audience
 from analytics.blocklist import blocklist_report
 from analytics.clean import clean_transactions
 from analytics.cutpoints import cutpoint_table, frozen_cutpoints, jsonable
 from analytics.engines import Engine, PandasEngine
 from analytics.evaluate import evaluate_recommendations
-from analytics.forecast import predict_values
+from analytics.forecast import FORECAST_COLUMNS, forecast, with_forecast
 from analytics.history import History, build_history, customer_states, drift_share, history_periods, period_ends
 from analytics.kpis import (
     headline_kpis,
@@ -43,20 +44,20 @@ from analytics.scoring import Scoring, scorings
 from analytics.segment_rules import SEGMENT_RULE_COLUMNS, mine_segment_rules
 from analytics.segments import SegmentScheme, assign_segments
 from analytics.settings import Settings
-from analytics.snapshot import Blocks, Snapshot
+from analytics.snapshot import Blocks, Encoded, Snapshot, decode_table, encode
 from analytics.uplift import measure_campaigns
 
 __all__ = ["build_snapshot", "StageHook", "TableSink"]
 
 StageHook = Callable[[str, float, Mapping[str, int]], None]
-TableSink = Callable[[str, "pd.DataFrame | Blocks"], None]
+TableSink = Callable[[str, "pd.DataFrame | Blocks | Encoded"], None]
 _LIBRARIES = ("pandas", "numpy", "pyarrow", "mlxtend", "scipy", "pymc-marketing", "pymc", "pytensor")
 
 
 def build_snapshot(lines: pd.DataFrame | Callable[[], pd.DataFrame], settings: Settings, scheme: SegmentScheme,
                    source: Mapping[str, Any] | None = None, on_stage: StageHook | None = None,
                    audiences: Sequence[Audience] = (), engine: Engine | None = None,
-                   emit: TableSink | None = None) -> Snapshot:
+                   emit: TableSink | None = None, aside: Aside | None = None) -> Snapshot:
     """Run every analytics stage on canonical transaction lines.
 
     Args:
@@ -72,8 +73,12 @@ def build_snapshot(lines: pd.DataFrame | Callable[[], pd.DataFrame], settings: S
         emit: called with each snapshot table as soon as it is built (e.g. ``SnapshotEncoder.add``), which is
             then dropped: the returned snapshot has no tables, only the meta. The largest tables come as
             ``Blocks`` of rows, which ``emit`` must read before returning. Default: the snapshot holds them.
+        aside: runs what needs only the cleaned lines (the forecast, the usual products and order lines) from
+            the end of cleaning to the stages that use it, e.g. in a second process; default: ``Later``, in this
+            process when it is used. ``emit`` then gets the usual products and order lines ``Encoded``.
     """
     engine = engine or PandasEngine()
+    aside = aside or Later()
     timer = _StageTimer(on_stage)
     tables = _Tables(emit)
     if callable(lines):
@@ -91,6 +96,11 @@ def build_snapshot(lines: pd.DataFrame | Callable[[], pd.DataFrame], settings: S
                              "price ≤ 0, or has no customer id. Check the input file and the column mapping.")
     with timer.stage("rfm") as rows:
         as_of = as_of_date(cleaned.sales, settings.rfm.as_of)
+        forecasting = aside.submit(forecast, cleaned.sales[list(FORECAST_COLUMNS["sales"])],
+                                   cleaned.returns[list(FORECAST_COLUMNS["returns"])], as_of, settings.predictive,
+                                   settings.risk)
+        tabling = aside.submit(_order_tables, cleaned.sales[[*_ORDER_LINE_COLUMNS, s.INVOICE_DATE, "is_service"]],
+                               cleaned.returns[list(_ORDER_LINE_COLUMNS)], names)
         ends = period_ends(as_of, cleaned.sales[s.INVOICE_DATE].min(), settings.history)
         # the customers at the earlier period ends, valued like the current ones (net of returns, or gross)
         returns = cleaned.returns if settings.rfm.monetary == "net" else None
@@ -149,8 +159,8 @@ def build_snapshot(lines: pd.DataFrame | Callable[[], pd.DataFrame], settings: S
         coverage = _coverage(counts, len(customers))
         del recommendations
     with timer.stage("predictions") as rows:
-        predictions = predict_values(customers, cleaned.sales, cleaned.returns, as_of, settings.predictive,
-                                     settings.risk, settings.dashboard.currency)
+        predictions = with_forecast(customers, forecasting.result(), settings.dashboard.currency)
+        del forecasting
         customers = predictions.customers
         rows.update(customers=int(customers["expected_orders_90d"].notna().sum()),
                     backtest_customers=(predictions.meta.get("backtest") or {}).get("customers", 0))
@@ -169,10 +179,9 @@ def build_snapshot(lines: pd.DataFrame | Callable[[], pd.DataFrame], settings: S
         tables.put("rules", rules)
         tables.put("segment_rules", segment_rules)
         tables.put("orders", line_tables.pop("orders"))
-        # usual products first: what the order lines' text leaves in Arrow's pool until the next table would
-        # add to their peak
-        tables.put("customer_products", customer_products(cleaned.sales, names))
-        tables.put("order_lines", order_lines(cleaned.sales, cleaned.returns, names))
+        for name, table in tabling.result().items():  # usual products and order lines, encoded
+            tables.put(name, table)
+        del tabling
         tables.put("kpis", headline_kpis(customers, cleaned.sales, cleaned.returns, settings.rfm.active_days,
                                          cleaned.guest_sales))
         tables.put("pareto", pareto_curve(customers["monetary"]))
@@ -236,6 +245,17 @@ def _history(states: pd.DataFrame, customers: pd.DataFrame, ends: list[pd.Timest
     return history, meta
 
 
+_ORDER_LINE_COLUMNS = (s.CUSTOMER_ID, s.INVOICE, s.STOCK_CODE, s.QUANTITY, s.UNIT_PRICE, s.REVENUE)
+
+
+def _order_tables(sales: pd.DataFrame, returns: pd.DataFrame, names: pd.Series) -> dict[str, Encoded]:
+    """The customers' usual products and their orders' lines, encoded (a task of ``build_snapshot``'s aside)."""
+    # usual products first: what the order lines' text leaves in Arrow's pool until the next table would add to
+    # their peak
+    return {"customer_products": encode(customer_products(sales, names)),
+            "order_lines": encode(order_lines(sales, returns, names))}
+
+
 def _coverage(counts: Mapping[str, int], n_customers: int) -> dict[str, float]:
     """Share of customers with at least one rule-based recommendation, and how many have any."""
     return {"rule_based_share": counts["customers_with_rules"] / n_customers if n_customers else 0.0,
@@ -260,12 +280,13 @@ class _Tables:
         self.held: dict[str, pd.DataFrame] = {}
         self.rows: dict[str, int] = {}
 
-    def put(self, name: str, table: pd.DataFrame | Blocks) -> None:
+    def put(self, name: str, table: pd.DataFrame | Blocks | Encoded) -> None:
         if self.emit is None:
-            self.held[name] = table.concat() if isinstance(table, Blocks) else table
+            self.held[name] = (table.concat() if isinstance(table, Blocks)
+                               else decode_table(table.data) if isinstance(table, Encoded) else table)
         else:
             self.emit(name, table)
-        self.rows[name] = table.rows if isinstance(table, Blocks) else len(table)
+        self.rows[name] = table.rows if isinstance(table, (Blocks, Encoded)) else len(table)
 
 
 class _StageTimer:

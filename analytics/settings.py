@@ -28,6 +28,7 @@ __all__ = [
     "Settings",
     "CUTPOINT_METRICS",
     "ENGINES",
+    "PARALLEL",
     "load_settings",
 ]
 
@@ -195,6 +196,7 @@ class SchedulerParams:
 
 
 ENGINES = ("pandas", "spark")
+PARALLEL = ("auto", "always", "never")
 
 
 @dataclass(frozen=True)
@@ -202,10 +204,18 @@ class RefreshParams:
     """How the refresh job computes the line-scale aggregates (``python -m jobs.refresh --engine``)."""
 
     engine: str = "pandas"  # pandas | spark (optional: requirements-spark.txt, README "Spark engine")
+    # the forecast, usual products and order lines in a second process, beside the other stages: always, never, or
+    # auto: with 2 CPUs or more, at least parallel_min_lines input lines (below, a process costs more than it saves)
+    # and parallel_min_available_mb of memory available (it adds up to 2.4 GB at 1 M customers: PERFORMANCE.md 8.4)
+    parallel: str = "auto"
+    parallel_min_lines: int = 1_000_000
+    parallel_min_available_mb: int = 8_000
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
             raise ConfigError(f"refresh.engine {self.engine!r} is not one of {list(ENGINES)}.")
+        if self.parallel not in PARALLEL:
+            raise ConfigError(f"refresh.parallel {self.parallel!r} is not one of {list(PARALLEL)}.")
 
 
 @dataclass(frozen=True)
@@ -267,6 +277,7 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "DASHBOARD_LANGUAGE": ("dashboard", "language"),
     "DASHBOARD_CACHE_DIR": ("dashboard", "cache_dir"),
     "REFRESH_CRON": ("scheduler", "cron"),
+    "REFRESH_PARALLEL": ("refresh", "parallel"),
     "SCHEDULER_TIMEZONE": ("scheduler", "timezone"),
     "DASH_URL_BASE_PATHNAME": ("web", "url_base_pathname"),
     "DASH_REQUESTS_PATHNAME_PREFIX": ("web", "requests_pathname_prefix"),

@@ -26,8 +26,10 @@ from analytics.schema import SCHEMA_VERSION, TABLES
 __all__ = [
     "BLOCK_ROWS",
     "Blocks",
+    "Encoded",
     "Snapshot",
     "SnapshotEncoder",
+    "encode",
     "encode_table",
     "encode_blocks",
     "row_blocks",
@@ -117,6 +119,27 @@ def encode_blocks(blocks: Blocks) -> bytes:
     return sink.getvalue()
 
 
+@dataclass(frozen=True)
+class Encoded:
+    """A table already encoded (``encode``), e.g. in the refresh's second process: its Parquet bytes, rows and
+    column types, as ``SnapshotEncoder.add`` records them."""
+
+    data: bytes
+    rows: int
+    columns: dict[str, str]
+
+
+def encode(table: pd.DataFrame | Blocks) -> Encoded:
+    """``encode_table`` (or ``encode_blocks``: the same bytes) with the table's rows and column types."""
+    frame = table.sample if isinstance(table, Blocks) else table
+    if isinstance(table, Blocks):
+        data, rows = encode_blocks(table), table.rows  # rows: counted as the blocks were encoded
+    else:
+        data, rows = encode_table(table), len(table)
+    pa.default_memory_pool().release_unused()  # the Arrow copy of the frame, back to the system
+    return Encoded(data=data, rows=int(rows), columns={str(c): str(t) for c, t in frame.dtypes.items()})
+
+
 def decode_table(data: bytes) -> pd.DataFrame:
     """Read Parquet bytes back into a DataFrame.
 
@@ -146,8 +169,10 @@ def validate_tables(tables: Mapping[str, pd.DataFrame]) -> None:
         _check_columns(name, tables[name])
 
 
-def _check_columns(name: str, frame: pd.DataFrame) -> None:
-    missing = [c for c in TABLES.get(name, ()) if c not in frame.columns]
+def _check_columns(name: str, table: pd.DataFrame | Mapping[str, str]) -> None:
+    """``table``: a frame, or an encoded table's column types."""
+    columns = table.columns if isinstance(table, pd.DataFrame) else table
+    missing = [c for c in TABLES.get(name, ()) if c not in columns]
     if missing:
         raise SnapshotError(f"Snapshot table '{name}' lacks column(s) {missing}.")
 
@@ -165,27 +190,24 @@ class SnapshotEncoder:
         self.entries: dict[str, dict[str, Any]] = {}
         self.seconds = 0.0  # spent encoding
 
-    def add(self, name: str, table: pd.DataFrame | Blocks) -> None:
-        """Encode one table (``encode_table``, or ``encode_blocks``: the same bytes) and record its rows, bytes,
-        sha256 and column types.
+    def add(self, name: str, table: pd.DataFrame | Blocks | Encoded) -> None:
+        """Encode one table (``encode``), unless it comes encoded, and record its rows, bytes, sha256 and column
+        types.
 
         Raises:
             SnapshotError: a declared column is missing, or the table was already added.
         """
         if name in self.entries:
             raise SnapshotError(f"Snapshot table '{name}' was encoded twice.")
-        frame = table.sample if isinstance(table, Blocks) else table
-        _check_columns(name, frame)
-        start = time.perf_counter()
-        if isinstance(table, Blocks):
-            blob, rows = encode_blocks(table), table.rows  # rows: counted as the blocks were encoded
-        else:
-            blob, rows = encode_table(table), len(table)
-        pa.default_memory_pool().release_unused()  # the Arrow copy of the frame, back to the system
-        self.blobs[name] = blob
-        self.entries[name] = {"rows": int(rows), "bytes": len(blob), "sha256": hashlib.sha256(blob).hexdigest(),
-                              "columns": {str(c): str(t) for c, t in frame.dtypes.items()}}
-        self.seconds += time.perf_counter() - start
+        if not isinstance(table, Encoded):
+            _check_columns(name, table.sample if isinstance(table, Blocks) else table)
+            start = time.perf_counter()
+            table = encode(table)
+            self.seconds += time.perf_counter() - start
+        _check_columns(name, table.columns)
+        self.blobs[name] = table.data
+        self.entries[name] = {"rows": table.rows, "bytes": len(table.data),
+                              "sha256": hashlib.sha256(table.data).hexdigest(), "columns": dict(table.columns)}
 
     def finish(self, meta: Mapping[str, Any], version: str,
                created_at: datetime | None = None) -> tuple[dict[str, bytes], dict]:

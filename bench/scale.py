@@ -4,9 +4,11 @@
     python -m bench.scale --retailer 1000000 [--input FILE]   # 1 M customers: time and peak RSS per stage
 
 ``--retailer N`` refreshes the retailer-shaped file of N customers (``python -m bench.synth --retailer N``,
-cached in ``bench/out``, or ``--input``) once, sampling the process's RSS every 50 ms: each stage gets its
-seconds (from the job's log) and the peak RSS while it ran; the whole run its wall and CPU time and peak
-RSS (``wait4``), against ``TARGET_SECONDS`` and ``TARGET_RSS_MB``. Writes ``bench/out/retailer.json``.
+cached in ``bench/out``, or ``--input``) once, sampling the RSS of the job and its second process
+(``refresh.parallel``) every 50 ms: each stage gets its seconds (from the job's log) and the peak of that sum
+while it ran; the whole run its wall and CPU time (``wait4``: the second process included) and peak RSS (the
+sampled sum, or the job's own ``wait4`` peak if higher), against ``TARGET_SECONDS`` and ``TARGET_RSS_MB``. The
+job inherits this process's environment (e.g. ``GLIBC_TUNABLES``, ``REFRESH_PARALLEL``). Writes ``bench/out/retailer.json``.
 
 For each size: generate the file (``python -m bench.synth``, cached in ``bench/out``), then run the
 refresh job as its own process, ``python -m jobs.refresh --input FILE --store file://TMP``, measuring
@@ -76,7 +78,7 @@ def retailer(path: Path, rss_limit_mb: float = 12_000, timeout_s: float = 3_600)
             if pid:
                 break
             try:
-                samples.append((time.time(), watched.memory_info().rss / 2 ** 20))
+                samples.append((time.time(), _tree_rss_mb(watched)))
             except psutil.NoSuchProcess:
                 pass
             if killed is None and (samples and samples[-1][1] > rss_limit_mb or time.time() - start > timeout_s):
@@ -94,9 +96,22 @@ def retailer(path: Path, rss_limit_mb: float = 12_000, timeout_s: float = 3_600)
         during = [rss for at, rss in samples if begin <= at <= end + 0.05]
         stages[match.group(2)] = {"seconds": float(match.group(3)), "peak_rss_mb": round(max(during, default=0.0), 1)}
         begin = end
+    # the job's second process (refresh.parallel) runs beside it: the peak is of the sampled sum, or the job's own
+    peak = max(usage.ru_maxrss / 1024, max((rss for _, rss in samples), default=0.0))
     return {"input": str(path), "seconds": round(seconds, 2), "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
-            "peak_rss_mb": round(usage.ru_maxrss / 1024, 1), "stages": stages,
-            "met": seconds < TARGET_SECONDS and usage.ru_maxrss / 1024 < TARGET_RSS_MB}
+            "peak_rss_mb": round(peak, 1), "job_peak_rss_mb": round(usage.ru_maxrss / 1024, 1), "stages": stages,
+            "met": seconds < TARGET_SECONDS and peak < TARGET_RSS_MB}
+
+
+def _tree_rss_mb(process: psutil.Process) -> float:
+    """RSS of ``process`` and its children, in MiB (a child that just ended counts for nothing)."""
+    total = process.memory_info().rss
+    for child in process.children(recursive=True):
+        try:
+            total += child.memory_info().rss
+        except psutil.NoSuchProcess:
+            pass
+    return total / 2 ** 20
 
 
 def exponent(sizes: list[int], values: list[float]) -> float:
@@ -190,7 +205,8 @@ def _retailer(customers: int, given: str | None, argv: list[str] | None) -> int:
                "targets": {"seconds": TARGET_SECONDS, "peak_rss_mb": TARGET_RSS_MB, "met": run["met"]}}
     write_results("retailer", results)
     print_table([{"stage": name, **stage} for name, stage in run["stages"].items()], ["stage", "seconds", "peak_rss_mb"])
-    print(f"whole process: {run['seconds']:.1f} s wall, {run['cpu_s']:.1f} s CPU, peak RSS {run['peak_rss_mb']:,.0f} MB "
+    print(f"whole run: {run['seconds']:.1f} s wall, {run['cpu_s']:.1f} s CPU, peak RSS {run['peak_rss_mb']:,.0f} MB "
+          f"(the job alone: {run['job_peak_rss_mb']:,.0f} MB) "
           f"(targets {TARGET_SECONDS:.0f} s, {TARGET_RSS_MB:,.0f} MB: {'met' if run['met'] else 'not met'})")
     return 0
 

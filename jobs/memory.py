@@ -9,10 +9,11 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 from collections.abc import Callable
+from pathlib import Path
 
 import pyarrow as pa
 
-__all__ = ["release_memory"]
+__all__ = ["available_mb", "release_memory"]
 
 
 def _malloc_trim() -> Callable[[int], int] | None:
@@ -31,3 +32,21 @@ def release_memory() -> None:
     pa.default_memory_pool().release_unused()
     if _TRIM is not None:
         _TRIM(0)
+
+
+def available_mb(meminfo: Path = Path("/proc/meminfo"), cgroup: Path = Path("/sys/fs/cgroup")) -> float | None:
+    """Memory the job may still take, in MiB: the machine's available memory (``MemAvailable``), or less under a
+    container's limit (cgroup v2 ``memory.max`` − ``memory.current``); None where neither can be read (not Linux)."""
+    found = []
+    try:
+        fields = dict(line.split(":", 1) for line in meminfo.read_text().splitlines() if ":" in line)
+        found.append(int(fields["MemAvailable"].split()[0]) / 1024)
+    except (OSError, KeyError, ValueError):
+        pass
+    try:
+        limit = (cgroup / "memory.max").read_text().strip()
+        if limit != "max":
+            found.append((int(limit) - int((cgroup / "memory.current").read_text())) / 2 ** 20)
+    except (OSError, ValueError):
+        pass
+    return min(found) if found else None

@@ -31,7 +31,8 @@ from analytics.logs import bind, configure_logging, event
 from analytics.pipeline import build_snapshot
 from analytics.segments import load_scheme
 from analytics.settings import ENGINES, Settings, load_settings
-from analytics.snapshot import Blocks, SnapshotEncoder, make_version, manifest_json
+from analytics.snapshot import Blocks, Encoded, SnapshotEncoder, make_version, manifest_json
+from jobs.aside import choose_aside
 from jobs.engine import make_engine
 from jobs.fetch import display_location, local_input
 from jobs.memory import release_memory
@@ -91,7 +92,7 @@ def _refresh(settings: Settings, store: Store, lock: Any, version: str, record: 
         event(log, "stage done", stage=name, seconds=seconds, **rows)
         release_memory()  # what the stage freed, before the next one allocates
 
-    def emit(name: str, table: pd.DataFrame | Blocks) -> None:
+    def emit(name: str, table: pd.DataFrame | Blocks | Encoded) -> None:
         release_memory()  # what building the table freed, before encoding it
         encoder.add(name, table)
 
@@ -105,8 +106,11 @@ def _refresh(settings: Settings, store: Store, lock: Any, version: str, record: 
     audiences = load_audiences(store)
     # the pipeline takes the lines out of `loaded` (so it can release them once cleaned), and each table is
     # encoded as soon as it is built, then dropped: the job never holds every table (docs/PERFORMANCE.md, 8)
-    snapshot = build_snapshot(loaded.pop, settings, scheme, source=source, on_stage=on_stage,
-                              audiences=audiences, engine=make_engine(settings.refresh.engine), emit=emit)
+    # the forecast may run in a second process, beside the stages that score the customers (jobs/aside.py)
+    with choose_aside(settings.refresh, source["rows"], settings.log_format) as aside:
+        snapshot = build_snapshot(loaded.pop, settings, scheme, source=source, on_stage=on_stage,
+                                  audiences=audiences, engine=make_engine(settings.refresh.engine), emit=emit,
+                                  aside=aside)
     for rule in snapshot.meta["cleaning"]:
         event(log, "cleaning", rule=rule["rule"], rows=rule["rows"], effect=rule["effect"])
     history = snapshot.meta["history"]

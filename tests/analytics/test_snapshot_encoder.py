@@ -17,7 +17,15 @@ from analytics.pipeline import build_snapshot
 from analytics.schema import TABLES
 from analytics.segments import load_scheme
 from analytics.settings import load_settings
-from analytics.snapshot import ROW_GROUP_ROWS, Blocks, SnapshotEncoder, encode_blocks, encode_snapshot, encode_table
+from analytics.snapshot import (
+    ROW_GROUP_ROWS,
+    Blocks,
+    SnapshotEncoder,
+    encode,
+    encode_blocks,
+    encode_snapshot,
+    encode_table,
+)
 from tests.conftest import handmade_lines
 
 CREATED = datetime(2026, 1, 2, tzinfo=timezone.utc)
@@ -120,3 +128,19 @@ def test_tables_built_in_small_blocks_encode_like_the_held_snapshot(settings, bu
         assert encoder.entries[name]["rows"] == len(held.tables[name])
     assert emitted.meta["coverage"] == held.meta["coverage"]
     assert emitted.meta["rows"]["history"]["segment_history"] == len(held.tables["segment_history"])
+
+
+def test_a_table_encoded_elsewhere_is_recorded_like_one_encoded_here():
+    whole = _listing(10_000)
+    encoded = encode(Blocks(iter([whole.iloc[:3_000], whole.iloc[3_000:]]), sample=whole.iloc[[0, 999]]))
+    assert encoded.rows == 10_000 and encoded.columns["score"] == "float64"
+    encoder, reference = SnapshotEncoder(), SnapshotEncoder()
+    encoder.add("recommendations", encoded)
+    reference.add("recommendations", whole)
+    assert encoder.blobs == reference.blobs and encoder.entries == reference.entries
+    assert encoder.seconds == 0  # encoded elsewhere: not counted as this encoder's time
+
+
+def test_an_encoded_table_without_a_declared_column_is_refused():
+    with pytest.raises(SnapshotError, match="'kpis' lacks column"):
+        SnapshotEncoder().add("kpis", encode(pd.DataFrame({"kpi": ["x"]})))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 import sys
 from dataclasses import replace
@@ -163,3 +164,25 @@ def test_refresh_logs_the_segment_drift_under_both_scorings(tmp_path, capsys, li
         open_store(_settings(store_url).store).current_version()))
     assert len(history) == len(manifest["history"]["period_ends"]) - 1
     assert f"changed_without_purchase_quantiles={round(manifest['history']['drift']['quantiles'], 4)}" in line
+
+
+def test_the_second_process_publishes_the_same_snapshot(published_store, tmp_path, capfd, monkeypatch):
+    monkeypatch.setenv("REFRESH_PARALLEL", "always")  # the bundled file is below parallel_min_lines
+    assert refresh_main(["--store", "file://" + str(tmp_path)]) == 0
+    logged = capfd.readouterr().err
+    assert logged.count('msg="task sent to the second process"') == 2
+    assert re.search(r'msg="second process task done" run_id=\w+ .*task=forecast seconds=', logged)
+    assert re.search(r'msg="second process task done" run_id=\w+ .*task=_order_tables seconds=', logged)
+    apart, inline = (_manifest(open_store(_settings(url).store))
+                     for url in ("file://" + str(tmp_path), published_store))
+    assert {name: entry["sha256"] for name, entry in apart["tables"].items()} == {
+        name: entry["sha256"] for name, entry in inline["tables"].items()}
+    assert _fits(apart) == _fits(inline) and _fits(apart)["customers"] > 2_000
+
+
+def _manifest(store):
+    return parse_manifest(store.read_manifest(store.current_version()))
+
+
+def _fits(manifest):
+    return {key: value for key, value in manifest["predictive"]["bgnbd"].items() if key != "fit_seconds"}

@@ -1,0 +1,160 @@
+"""Running parts of the refresh in a second process, beside the stages that score the customers.
+
+At 1 M customers the forecast (analytics.forecast.forecast: the models' fits, predictions and backtest) and the
+customers' usual products and order lines take a third of a refresh on one core while the other core idles; they
+need only the cleaned lines, so they can run from the end of cleaning to the stages that publish them
+(docs/PERFORMANCE.md, 8.4). :func:`choose_aside` picks ``SecondProcess`` or ``analytics.aside.Later`` from
+``refresh.parallel``.
+
+The process is spawned (not forked: forking a process that runs Arrow's and BLAS's thread pools is unsafe), with
+the job's log format and the fields bound when it starts, and runs its tasks one after the other, in the order they were
+submitted. Their arguments and values go by pickle through its private pipes: data this job built, never read from
+outside. A process that dies (killed for lack of memory, say) fails the refresh with one error; one whose results
+were not all read when the refresh ends (it failed) is terminated. It costs memory: up to 2.4 GB beside the job at
+1 M customers, so ``auto`` wants ``refresh.parallel_min_available_mb`` available.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from multiprocessing.connection import Connection
+from typing import Any
+
+from analytics.aside import Aside, Later, Pending
+from analytics.errors import AppError
+from analytics.logs import bind, bound, configure_logging, event
+from analytics.settings import RefreshParams
+from jobs.memory import available_mb
+
+__all__ = ["SecondProcess", "choose_aside"]
+
+log = logging.getLogger("jobs.aside")
+
+
+class SecondProcess:
+    """Runs tasks in one spawned process, started at once (it imports while the job goes on); ``close`` ends it."""
+
+    def __init__(self, log_format: str = "logfmt") -> None:
+        context = multiprocessing.get_context("spawn")
+        task_out, task_in = context.Pipe(duplex=False)
+        self._results, result_in = context.Pipe(duplex=False)
+        self.process = context.Process(target=_serve, args=(task_out, result_in, log_format, bound()),
+                                       name="refresh-aside", daemon=True)
+        self.process.start()
+        task_out.close()
+        result_in.close()  # the child's end: the job sees end-of-file if the child dies
+        # the arguments (hundreds of MB at 1 M customers) are written by a thread, so the job goes on at once
+        self._outbox: queue.SimpleQueue[tuple[Callable[..., Any], tuple[Any, ...]] | None] = queue.SimpleQueue()
+        threading.Thread(target=_send, args=(self._outbox, task_in), name="aside-send", daemon=True).start()
+        self._outcomes: list[tuple[str, Any]] = []  # read from the process, in submission order
+        self._submitted = 0
+        self.closed = False
+
+    def submit(self, task: Callable[..., Any], *args: Any) -> Pending:
+        self._outbox.put((task, args))
+        self._submitted += 1
+        event(log, "task sent to the second process", task=_name(task), pid=self.process.pid)
+        return _Result(self, self._submitted - 1)
+
+    def close(self) -> None:
+        """End the process: at once if some result was not read (the refresh failed), else once it is idle."""
+        if self.closed:
+            return
+        self._outbox.put(None)
+        if len(self._outcomes) < self._submitted and self.process.is_alive():
+            self.process.terminate()
+        self.process.join()
+        self._results.close()
+        self.closed = True
+
+    def outcome(self, index: int) -> Any:
+        """The value of the ``index``-th task submitted (raises its error), read from the process if need be."""
+        while len(self._outcomes) <= index:
+            try:
+                self._outcomes.append(self._results.recv())
+            except EOFError:
+                self.process.join()
+                raise AppError(f"The refresh's second process ended without a result (exit code "
+                               f"{self.process.exitcode}: killed for lack of memory?). Set refresh.parallel: never "
+                               f"to run everything in the job's process.") from None
+        status, value = self._outcomes[index]
+        if status == "error":
+            raise value
+        return value
+
+
+@contextmanager
+def choose_aside(params: RefreshParams, input_lines: int, log_format: str = "logfmt") -> Iterator[Aside]:
+    """``SecondProcess`` when ``refresh.parallel`` is always, or auto with 2 CPUs or more, at least
+    ``parallel_min_lines`` input lines and ``parallel_min_available_mb`` available; else ``Later``. The choice
+    is logged; the process is closed on leaving the block."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    available = available_mb()
+    wanted = params.parallel == "always" or (
+        params.parallel == "auto" and cpus >= 2 and input_lines >= params.parallel_min_lines
+        and available is not None and available >= params.parallel_min_available_mb)
+    event(log, "second process" if wanted else "no second process", parallel=params.parallel, cpus=cpus,
+          input_lines=input_lines, available_mb=None if available is None else round(available))
+    if not wanted:
+        yield Later()
+        return
+    aside = SecondProcess(log_format)
+    try:
+        yield aside
+    finally:
+        aside.close()
+
+
+class _Result:
+    def __init__(self, owner: SecondProcess, index: int) -> None:
+        self.owner, self.index = owner, index
+
+    def result(self) -> Any:
+        return self.owner.outcome(self.index)
+
+
+def _name(task: Callable[..., Any]) -> str:
+    return getattr(task, "__name__", type(task).__name__)
+
+
+def _send(outbox: queue.SimpleQueue, connection: Connection) -> None:
+    """The job's sending thread: each task to the process, until ``None``."""
+    try:
+        while (message := outbox.get()) is not None:
+            connection.send(message)
+            del message
+    except OSError:  # the process is gone: the next result() says so
+        pass
+    finally:
+        connection.close()
+
+
+def _serve(tasks: Connection, results: Connection, log_format: str, fields: dict[str, Any]) -> None:
+    """The second process: run each task it is sent, send back its value or error, until the job closes."""
+    configure_logging(log_format)
+    with bind(**fields):
+        while True:
+            try:
+                task, args = tasks.recv()
+            except EOFError:
+                break
+            start = time.perf_counter()
+            try:
+                outcome: tuple[str, Any] = ("value", task(*args))
+            except Exception as exc:  # the job raises it: it decides what a failure means
+                outcome = ("error", exc)
+            del args
+            event(log, "second process task done", task=_name(task), seconds=round(time.perf_counter() - start, 3))
+            try:
+                results.send(outcome)
+            except Exception as exc:  # a value or an error that cannot be pickled: its description
+                results.send(("error", RuntimeError(f"{_name(task)}: {type(exc).__name__}: {exc}")))
+            del outcome
+    results.close()

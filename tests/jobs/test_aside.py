@@ -1,0 +1,142 @@
+"""The refresh's second process: a task's value or error comes back, a dead or abandoned process is handled, and
+the choice between it and running later in this process follows refresh.parallel."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import replace
+
+import pandas as pd
+import pytest
+
+from analytics.aside import Later
+from analytics.errors import AppError, ConfigError
+from analytics.logs import bind
+from analytics.settings import RefreshParams
+from jobs import aside as aside_module
+from jobs.aside import SecondProcess, choose_aside
+from jobs.memory import available_mb
+
+
+def _pid_and_total(frame: pd.DataFrame) -> tuple[int, float]:
+    return os.getpid(), float(frame["revenue"].sum())
+
+
+def _refuse(message: str) -> None:
+    raise ConfigError(message)
+
+
+def _die() -> None:
+    os._exit(3)
+
+
+def _sleep(seconds: float) -> None:
+    time.sleep(seconds)
+
+
+def _log_something() -> str:
+    import logging
+
+    from analytics.logs import event
+    event(logging.getLogger("tests.aside"), "from the second process", answer=42)
+    return "logged"
+
+
+def test_a_task_runs_in_another_process_and_returns_its_value():
+    aside = SecondProcess()
+    frame = pd.DataFrame({"revenue": [1.5, 2.25, -0.75]})
+    pending = aside.submit(_pid_and_total, frame)
+    pid, total = pending.result()
+    assert pid != os.getpid() and total == 3.0
+    assert pending.result() == (pid, total)  # read once, kept
+    aside.close()
+
+
+def test_the_tasks_error_is_raised_in_the_job_with_its_type_and_message():
+    aside = SecondProcess()
+    pending = aside.submit(_refuse, "refresh.parallel is wrong")
+    with pytest.raises(ConfigError, match="refresh.parallel is wrong"):
+        pending.result()
+    aside.close()
+
+
+def test_a_process_that_dies_fails_the_refresh_with_one_clear_error():
+    aside = SecondProcess()
+    pending = aside.submit(_die)
+    with pytest.raises(AppError, match=r"second process ended without a result \(exit code 3"):
+        pending.result()
+    aside.close()
+
+
+def test_closing_terminates_a_process_whose_result_was_not_read():
+    aside = SecondProcess()
+    aside.submit(_sleep, 60)
+    process = aside.process
+    start = time.perf_counter()
+    aside.close()
+    assert not process.is_alive() and time.perf_counter() - start < 10
+    assert aside.closed
+    aside.close()  # once is enough
+
+
+def test_tasks_run_one_after_the_other_in_one_process_and_are_read_in_any_order():
+    aside = SecondProcess()
+    first = aside.submit(_pid_and_total, pd.DataFrame({"revenue": [1.0, 2.0]}))
+    second = aside.submit(_pid_and_total, pd.DataFrame({"revenue": [10.0]}))
+    failing = aside.submit(_refuse, "third")
+    assert second.result()[1] == 10.0 and first.result()[1] == 3.0
+    assert first.result()[0] == second.result()[0] != os.getpid()
+    with pytest.raises(ConfigError, match="third"):
+        failing.result()
+    process = aside.process
+    aside.close()
+    assert process.exitcode == 0  # it ended by itself once every result was read
+
+
+def test_the_second_process_logs_with_the_jobs_format_and_bound_fields(capfd):
+    with bind(run_id="abc123"):  # the fields bound when the process starts
+        aside = SecondProcess(log_format="json")
+    assert aside.submit(_log_something).result() == "logged"
+    aside.close()
+    lines = [line for line in capfd.readouterr().err.splitlines() if "from the second process" in line]
+    assert len(lines) == 1 and '"run_id": "abc123"' in lines[0] and '"answer": 42' in lines[0]
+
+
+@pytest.mark.parametrize(("parallel", "lines", "cpus", "available", "second"), [
+    ("never", 50_000_000, 8, 64_000, False),
+    ("always", 10, 1, 100, True),
+    ("auto", 999_999, 8, 64_000, False),
+    ("auto", 1_000_000, 2, 8_000, True),
+    ("auto", 1_000_000, 1, 64_000, False),
+    ("auto", 1_000_000, 2, 7_999, False),  # a small machine or container: memory before speed
+    ("auto", 1_000_000, 2, None, False),  # memory unknown
+])
+def test_refresh_parallel_chooses_the_second_process(monkeypatch, caplog, parallel, lines, cpus, available, second):
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cpus)), raising=False)
+    monkeypatch.setattr(aside_module, "available_mb", lambda: available)
+    with caplog.at_level("INFO", logger="jobs.aside"), choose_aside(replace(RefreshParams(), parallel=parallel),
+                                                                    lines) as aside:
+        assert isinstance(aside, SecondProcess if second else Later)
+    choice = next(record for record in caplog.records if record.name == "jobs.aside")
+    assert choice.getMessage() == ("second process" if second else "no second process")
+    assert choice.fields == {"parallel": parallel, "cpus": cpus, "input_lines": lines, "available_mb": available}
+
+
+def test_available_memory_is_the_machines_or_the_containers_if_lower(tmp_path):
+    meminfo = tmp_path / "meminfo"
+    meminfo.write_text("MemTotal:       24683776 kB\nMemAvailable:   16777216 kB\n")
+    cgroup = tmp_path / "cgroup"
+    cgroup.mkdir()
+    assert available_mb(meminfo, cgroup) == 16_384  # no cgroup files: the machine's
+    (cgroup / "memory.max").write_text("max\n")
+    assert available_mb(meminfo, cgroup) == 16_384  # no limit
+    (cgroup / "memory.max").write_text(f"{6 * 2 ** 30}\n")
+    (cgroup / "memory.current").write_text(f"{2 * 2 ** 30}\n")
+    assert available_mb(meminfo, cgroup) == 4_096  # a 6 GiB container using 2 GiB
+    assert available_mb(tmp_path / "none", tmp_path / "none") is None
+
+
+def test_an_unknown_parallel_setting_is_refused():
+    with pytest.raises(ConfigError, match="refresh.parallel 'yes' is not one of"):
+        RefreshParams(parallel="yes")
