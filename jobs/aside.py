@@ -31,7 +31,7 @@ from analytics.aside import Aside, Later, Pending
 from analytics.errors import AppError
 from analytics.logs import bind, bound, configure_logging, event
 from analytics.settings import RefreshParams
-from jobs.memory import available_mb
+from jobs.memory import available_mb, release_memory
 
 __all__ = ["SecondProcess", "choose_aside"]
 
@@ -157,4 +157,5 @@ def _serve(tasks: Connection, results: Connection, log_format: str, fields: dict
             except Exception as exc:  # a value or an error that cannot be pickled: its description
                 results.send(("error", RuntimeError(f"{_name(task)}: {type(exc).__name__}: {exc}")))
             del outcome
+            release_memory()  # what the task held, back to the system while the process waits for the next one
     results.close()
