@@ -43,6 +43,7 @@ def _log_something() -> str:
     return "logged"
 
 
+@pytest.mark.server  # a spawned process
 def test_a_task_runs_in_another_process_and_returns_its_value():
     aside = SecondProcess()
     frame = pd.DataFrame({"revenue": [1.5, 2.25, -0.75]})
@@ -53,6 +54,7 @@ def test_a_task_runs_in_another_process_and_returns_its_value():
     aside.close()
 
 
+@pytest.mark.server  # a spawned process
 def test_the_tasks_error_is_raised_in_the_job_with_its_type_and_message():
     aside = SecondProcess()
     pending = aside.submit(_refuse, "refresh.parallel is wrong")
@@ -61,6 +63,7 @@ def test_the_tasks_error_is_raised_in_the_job_with_its_type_and_message():
     aside.close()
 
 
+@pytest.mark.server  # a spawned process
 def test_a_process_that_dies_fails_the_refresh_with_one_clear_error():
     aside = SecondProcess()
     pending = aside.submit(_die)
@@ -69,6 +72,7 @@ def test_a_process_that_dies_fails_the_refresh_with_one_clear_error():
     aside.close()
 
 
+@pytest.mark.server  # a spawned process
 def test_closing_terminates_a_process_whose_result_was_not_read():
     aside = SecondProcess()
     aside.submit(_sleep, 60)
@@ -80,6 +84,7 @@ def test_closing_terminates_a_process_whose_result_was_not_read():
     aside.close()  # once is enough
 
 
+@pytest.mark.server  # a spawned process
 def test_tasks_run_one_after_the_other_in_one_process_and_are_read_in_any_order():
     aside = SecondProcess()
     first = aside.submit(_pid_and_total, pd.DataFrame({"revenue": [1.0, 2.0]}))
@@ -94,6 +99,7 @@ def test_tasks_run_one_after_the_other_in_one_process_and_are_read_in_any_order(
     assert process.exitcode == 0  # it ended by itself once every result was read
 
 
+@pytest.mark.server  # a spawned process
 def test_the_second_process_logs_with_the_jobs_format_and_bound_fields(capfd):
     with bind(run_id="abc123"):  # the fields bound when the process starts
         aside = SecondProcess(log_format="json")
@@ -103,6 +109,7 @@ def test_the_second_process_logs_with_the_jobs_format_and_bound_fields(capfd):
     assert len(lines) == 1 and '"run_id": "abc123"' in lines[0] and '"answer": 42' in lines[0]
 
 
+@pytest.mark.server  # a spawned process when chosen
 @pytest.mark.parametrize(("parallel", "lines", "cpus", "available", "second"), [
     ("never", 50_000_000, 8, 64_000, False),
     ("always", 10, 1, 100, True),
