@@ -75,7 +75,7 @@ def build_snapshot(lines: pd.DataFrame | Callable[[], pd.DataFrame], settings: S
             ``Blocks`` of rows, which ``emit`` must read before returning. Default: the snapshot holds them.
         aside: runs what needs only the cleaned lines (the forecast, the usual products and order lines) from
             the end of cleaning to the stages that use it, e.g. in a second process; default: ``Later``, in this
-            process when it is used. ``emit`` then gets the usual products and order lines ``Encoded``.
+            process when it is used. ``emit`` gets these two tables ``Encoded`` (to be built in either place).
     """
     engine = engine or PandasEngine()
     aside = aside or Later()
