@@ -27,20 +27,9 @@ from typing import Any
 
 import psutil
 
-from bench._common import OUT, ROOT, machine, print_table, write_results
+from bench._common import OUT, ROOT, machine, print_table, tree_rss, write_results
 
 PYTHONS = {"pandas": Path(sys.executable), "spark": ROOT / ".venv-spark" / "bin" / "python"}
-
-
-def tree_rss(process: psutil.Process) -> int:
-    """RSS of a process and every descendant, in bytes (processes ending meanwhile count 0)."""
-    total = 0
-    for each in [process, *process.children(recursive=True)]:
-        try:
-            total += each.memory_info().rss
-        except psutil.NoSuchProcess:
-            pass
-    return total
 
 
 def adopt_orphans() -> None:

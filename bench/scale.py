@@ -12,9 +12,10 @@ job inherits this process's environment (e.g. ``GLIBC_TUNABLES``, ``REFRESH_PARA
 
 For each size: generate the file (``python -m bench.synth``, cached in ``bench/out``), then run the
 refresh job as its own process, ``python -m jobs.refresh --input FILE --store file://TMP``, measuring
-its wall time, CPU time and peak RSS (``wait4`` rusage; the run is killed above 7.5 GB); the fastest
-of ``--repeat`` runs is kept (the machine is shared). The bundled file is measured the same way. The growth exponent is the slope of log(time) and log(memory) against
-log(lines) over the synthetic sizes (1 = linear). Writes ``bench/out/scale.json`` and the plot
+its wall time, CPU time and peak RSS (``bench._common.measure``: the job and its second process; the run is
+killed above 7.5 GB); the fastest of ``--repeat`` runs is kept (the machine is shared). The bundled file is
+measured the same way. The growth exponent is the slope of log(time) and log(memory) against log(lines) over
+the synthetic sizes (1 = linear). Writes ``bench/out/scale.json`` and the plot
 ``docs/scale.png``.
 """
 
@@ -34,7 +35,7 @@ from pathlib import Path
 import numpy as np
 import psutil
 
-from bench._common import BUNDLED, OUT, ROOT, machine, measure, print_table, write_results
+from bench._common import BUNDLED, OUT, ROOT, machine, measure, print_table, tree_rss, write_results
 from bench.synth import REAL_LINES
 
 SIZES = (1_000_000, 5_000_000, 10_000_000)
@@ -78,7 +79,7 @@ def retailer(path: Path, rss_limit_mb: float = 12_000, timeout_s: float = 3_600)
             if pid:
                 break
             try:
-                samples.append((time.time(), _tree_rss_mb(watched)))
+                samples.append((time.time(), tree_rss(watched) / 2 ** 20))
             except psutil.NoSuchProcess:
                 pass
             if killed is None and (samples and samples[-1][1] > rss_limit_mb or time.time() - start > timeout_s):
@@ -101,17 +102,6 @@ def retailer(path: Path, rss_limit_mb: float = 12_000, timeout_s: float = 3_600)
     return {"input": str(path), "seconds": round(seconds, 2), "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
             "peak_rss_mb": round(peak, 1), "job_peak_rss_mb": round(usage.ru_maxrss / 1024, 1), "stages": stages,
             "met": seconds < TARGET_SECONDS and peak < TARGET_RSS_MB}
-
-
-def _tree_rss_mb(process: psutil.Process) -> float:
-    """RSS of ``process`` and its children, in MiB (a child that just ended counts for nothing)."""
-    total = process.memory_info().rss
-    for child in process.children(recursive=True):
-        try:
-            total += child.memory_info().rss
-        except psutil.NoSuchProcess:
-            pass
-    return total / 2 ** 20
 
 
 def exponent(sizes: list[int], values: list[float]) -> float:
