@@ -105,7 +105,12 @@ def choose_aside(params: RefreshParams, input_lines: int, log_format: str = "log
     if not wanted:
         yield Later()
         return
-    aside = SecondProcess(log_format)
+    try:
+        aside = SecondProcess(log_format)
+    except OSError as exc:  # no process to be had (memory, process limit): the refresh runs as with ``never``
+        event(log, "second process could not start", level=logging.WARNING, error=str(exc)[:200])
+        yield Later()
+        return
     try:
         yield aside
     finally:

@@ -130,6 +130,19 @@ def test_refresh_parallel_chooses_the_second_process(monkeypatch, caplog, parall
     assert choice.fields == {"parallel": parallel, "cpus": cpus, "input_lines": lines, "available_mb": available}
 
 
+def test_a_second_process_that_cannot_start_leaves_the_work_in_the_job(monkeypatch, caplog):
+    def refuse(log_format):
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(aside_module, "SecondProcess", refuse)
+    with caplog.at_level("INFO", logger="jobs.aside"), choose_aside(replace(RefreshParams(), parallel="always"),
+                                                                    10) as aside:
+        assert isinstance(aside, Later)
+    warning = next(record for record in caplog.records if record.levelname == "WARNING")
+    assert warning.getMessage() == "second process could not start"
+    assert warning.fields == {"error": "[Errno 11] Resource temporarily unavailable"}
+
+
 def test_available_memory_is_the_machines_or_the_containers_if_lower(tmp_path):
     meminfo = tmp_path / "meminfo"
     meminfo.write_text("MemTotal:       24683776 kB\nMemAvailable:   16777216 kB\n")
