@@ -131,11 +131,11 @@ class Encoded:
 
 def encode(table: pd.DataFrame | Blocks) -> Encoded:
     """``encode_table`` (or ``encode_blocks``: the same bytes) with the table's rows and column types."""
-    frame = table.sample if isinstance(table, Blocks) else table
     if isinstance(table, Blocks):
-        data, rows = encode_blocks(table), table.rows  # rows: counted as the blocks were encoded
+        frame, data = table.sample, encode_blocks(table)
+        rows = table.rows  # counted as the blocks were encoded
     else:
-        data, rows = encode_table(table), len(table)
+        frame, data, rows = table, encode_table(table), len(table)
     pa.default_memory_pool().release_unused()  # the Arrow copy of the frame, back to the system
     return Encoded(data=data, rows=int(rows), columns={str(c): str(t) for c, t in frame.dtypes.items()})
 
@@ -199,12 +199,13 @@ class SnapshotEncoder:
         """
         if name in self.entries:
             raise SnapshotError(f"Snapshot table '{name}' was encoded twice.")
-        if not isinstance(table, Encoded):
+        if isinstance(table, Encoded):
+            _check_columns(name, table.columns)
+        else:  # checked before the time is spent encoding it
             _check_columns(name, table.sample if isinstance(table, Blocks) else table)
             start = time.perf_counter()
             table = encode(table)
             self.seconds += time.perf_counter() - start
-        _check_columns(name, table.columns)
         self.blobs[name] = table.data
         self.entries[name] = {"rows": table.rows, "bytes": len(table.data),
                               "sha256": hashlib.sha256(table.data).hexdigest(), "columns": dict(table.columns)}
