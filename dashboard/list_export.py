@@ -4,7 +4,7 @@
 
 ``<list>`` is a list a page registered (:func:`register_list`): ``customers`` (Actions: segment, view) and
 ``movement`` (Movement: from, to, list, from_segment, to_segment). The page's two export buttons are links to
-this address (:func:`export_url`, kept in step with the grid by a callback); the browser saves the file as it
+this address (:func:`export_urls`, kept in step with the grid by a callback); the browser saves the file as it
 arrives while the worker holds one block of ``BLOCK_ROWS`` customers at a time (at 1 M customers the whole list
 is about 300 MB of CSV, which a callback's download would hold whole, several times). Rows and their order are
 the list's as shown: the grid's filter and sort applied by the grid's own SQL; columns: the campaign columns
@@ -32,7 +32,8 @@ from dashboard import queries
 from dashboard.components.export import header_label, to_safe_csv
 from dashboard.i18n import current_language
 
-__all__ = ["BLOCK_ROWS", "CustomerList", "OpenedList", "export_url", "register_list", "register_list_export"]
+__all__ = ["BLOCK_ROWS", "CustomerList", "OpenedList", "export_url", "export_urls", "register_list",
+           "register_list_export"]
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,14 @@ def register_list(name: str, customer_list: CustomerList) -> None:
 def register_list_export(server: Flask, routes_prefix: str = "/") -> None:
     """Serve the lists' CSV under Dash's routes prefix (``app.config.routes_pathname_prefix``)."""
     server.add_url_rule(routes_prefix + "export/<name>.csv", endpoint="customer_list_csv", view_func=customer_list_csv)
+
+
+def export_urls(name: str, version: str, scope: Mapping[str, Any], request: Any) -> tuple[str, str]:
+    """The addresses of the two export buttons (``components.export.export_buttons``): the file with the contract's
+    column names, and the one with readable headers; ``request``: the grid's last request (anything else: none)."""
+    request = request if isinstance(request, dict) else None
+    return (export_url(name, version, scope, request, readable=False),
+            export_url(name, version, scope, request, readable=True))
 
 
 def export_url(name: str, version: str, scope: Mapping[str, Any], request: Mapping[str, Any] | None,

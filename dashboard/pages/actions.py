@@ -35,7 +35,7 @@ from dashboard.components.grid_query import (
 )
 from dashboard.components.shell import page_href
 from dashboard.i18n import N_, _
-from dashboard.list_export import CustomerList, OpenedList, export_url, register_list
+from dashboard.list_export import CustomerList, OpenedList, export_urls, register_list
 from dashboard.pages._frame import page_state, page_title, render
 
 dash.register_page(__name__, path="/actions", name=N_("Actions"), title=page_title(N_("Actions")), order=2, nav=True)
@@ -289,10 +289,7 @@ def export_links(request: dict | None, version: str | None, scope: dict | None) 
         pinned, _manifest, segment, view = _list_frame(version, scope)
     except AppError as exc:
         raise dash.exceptions.PreventUpdate from exc
-    request = request if isinstance(request, dict) else None
-    scope = {"segment": segment, "view": view}
-    return (export_url("customers", pinned, scope, request, readable=False),
-            export_url("customers", pinned, scope, request, readable=True))
+    return export_urls("customers", pinned, {"segment": segment, "view": view}, request)
 
 
 # The grid's filter and sort go to the address bar (history.replaceState, no reload) as they change, so the

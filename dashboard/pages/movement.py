@@ -26,7 +26,7 @@ from dashboard.components.export import LOCAL_SUFFIX, export_buttons, safe_filen
 from dashboard.components.grid_query import MAX_BLOCK_ROWS
 from dashboard.components.shell import page_href
 from dashboard.i18n import N_, _, ngettext
-from dashboard.list_export import CustomerList, OpenedList, export_url, register_list
+from dashboard.list_export import CustomerList, OpenedList, export_urls, register_list
 from dashboard.pages._frame import page_state, page_title, render_cached
 
 dash.register_page(__name__, path=mv.PATH, name=N_("Movement"), title=page_title(N_("Movement")), order=1.5, nav=True)
@@ -329,9 +329,6 @@ def export_links(request: dict | None, version: str | None, scope: dict | None) 
         _list_frame(version, scope)
     except AppError as exc:
         raise dash.exceptions.PreventUpdate from exc
-    kept = {key: scope.get(key) for key in _KEYS if key != "measure"}
-    request = request if isinstance(request, dict) else None
-    return (export_url("movement", version, kept, request, readable=False),
-            export_url("movement", version, kept, request, readable=True))
+    return export_urls("movement", version, {key: scope.get(key) for key in _KEYS if key != "measure"}, request)
 
 
