@@ -53,7 +53,13 @@ class SecondProcess:
         # the arguments (hundreds of MB at 1 M customers) are written by a thread, so the job goes on at once
         self._outbox: queue.SimpleQueue[tuple[Callable[..., Any], tuple[Any, ...]] | None] = queue.SimpleQueue()
         threading.Thread(target=_send, args=(self._outbox, task_in), name="aside-send", daemon=True).start()
-        self._outcomes: list[tuple[str, Any]] = []  # read from the process, in submission order
+        # the values are read by a thread as soon as they are sent: the process would otherwise wait, unable to
+        # start its next task, until the job asks for the value
+        self._outcomes: list[tuple[str, Any]] = []  # in submission order
+        self._arrived = threading.Condition()
+        self._ended = False  # the process closed its end: no more values
+        self._receiver = threading.Thread(target=self._receive, name="aside-receive", daemon=True)
+        self._receiver.start()
         self._submitted = 0
         self.closed = False
 
@@ -68,26 +74,43 @@ class SecondProcess:
         if self.closed:
             return
         self._outbox.put(None)
-        if len(self._outcomes) < self._submitted and self.process.is_alive():
+        with self._arrived:
+            unfinished = len(self._outcomes) < self._submitted
+        if unfinished and self.process.is_alive():
             self.process.terminate()
         self.process.join()
+        self._receiver.join()
         self._results.close()
         self.closed = True
 
     def outcome(self, index: int) -> Any:
         """The value of the ``index``-th task submitted (raises its error), read from the process if need be."""
-        while len(self._outcomes) <= index:
-            try:
-                self._outcomes.append(self._results.recv())
-            except EOFError:
-                self.process.join()
-                raise AppError(f"The refresh's second process ended without a result (exit code "
-                               f"{self.process.exitcode}: killed for lack of memory?). Set refresh.parallel: never "
-                               f"to run everything in the job's process.") from None
+        with self._arrived:
+            self._arrived.wait_for(lambda: len(self._outcomes) > index or self._ended)
+            arrived = len(self._outcomes) > index
+        if not arrived:
+            self.process.join()
+            raise AppError(f"The refresh's second process ended without a result (exit code "
+                           f"{self.process.exitcode}: killed for lack of memory?). Set refresh.parallel: never "
+                           f"to run everything in the job's process.")
         status, value = self._outcomes[index]
         if status == "error":
             raise value
         return value
+
+    def _receive(self) -> None:
+        """The job's receiving thread: each value from the process as it is sent, until the process ends."""
+        while True:
+            try:
+                outcome = self._results.recv()
+            except (EOFError, OSError):
+                break
+            with self._arrived:
+                self._outcomes.append(outcome)
+                self._arrived.notify_all()
+        with self._arrived:
+            self._ended = True
+            self._arrived.notify_all()
 
 
 @contextmanager

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -33,6 +34,15 @@ def _die() -> None:
 
 def _sleep(seconds: float) -> None:
     time.sleep(seconds)
+
+
+def _large_value(size: int) -> bytes:
+    return b"x" * size
+
+
+def _touch(path: str) -> str:
+    Path(path).touch()
+    return path
 
 
 def _log_something() -> str:
@@ -97,6 +107,21 @@ def test_tasks_run_one_after_the_other_in_one_process_and_are_read_in_any_order(
     process = aside.process
     aside.close()
     assert process.exitcode == 0  # it ended by itself once every result was read
+
+
+@pytest.mark.server  # a spawned process
+def test_the_next_task_starts_before_the_job_reads_the_previous_value(tmp_path):
+    # a value larger than a pipe's buffer: the process could not start the next task until the job read it
+    aside = SecondProcess()
+    large = aside.submit(_large_value, 8 * 2**20)
+    marker = tmp_path / "second-task-ran"
+    touched = aside.submit(_touch, str(marker))
+    deadline = time.monotonic() + 30
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert marker.exists()
+    assert len(large.result()) == 8 * 2**20 and touched.result() == str(marker)
+    aside.close()
 
 
 @pytest.mark.server  # a spawned process
