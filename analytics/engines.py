@@ -1,9 +1,11 @@
 """The seam between the pipeline and the engine that computes the line-scale aggregates.
 
 An engine turns the transaction lines into the per-customer summary (R/F/M with returns) and the
-order, product and monthly tables. :class:`PandasEngine` (the default) calls the analytics functions;
-``analytics_spark.SparkEngine`` (optional install) computes the same tables on Apache Spark. Everything
-customer-level (scores, segments, history, rules, recommendations, predictions) stays shared code.
+product and monthly tables. :class:`PandasEngine` (the default) calls the analytics functions; the
+pipeline then builds the order table from the cleaned lines (in the second process, when there is one).
+``analytics_spark.SparkEngine`` (optional install) computes the same tables, the order table included, on
+Apache Spark. Everything customer-level (scores, segments, history, rules, recommendations, predictions)
+stays shared code.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import pandas as pd
 
 from analytics.clean import CleanResult
 from analytics.kpis import monthly_trend
-from analytics.orders import order_history, returns_by_customer
+from analytics.orders import returns_by_customer
 from analytics.products import product_monthly, summarise_products
 from analytics.rfm import summarise_customers, with_returns
 from analytics.rules import Baskets
@@ -22,7 +24,7 @@ from analytics.settings import Settings
 
 __all__ = ["Engine", "LineTables", "PandasEngine"]
 
-LineTables = dict[str, pd.DataFrame]  # snapshot table name -> table: orders, products, product_monthly, monthly
+LineTables = dict[str, pd.DataFrame]  # snapshot table name -> table: products, product_monthly, monthly (orders)
 
 
 class Engine(Protocol):
@@ -30,6 +32,7 @@ class Engine(Protocol):
 
     name: str
     reads_lines: bool  # whether ``customers`` and ``tables`` read ``lines`` (else they get an empty frame)
+    builds_orders: bool  # whether ``tables`` returns ``orders`` (else the pipeline builds it from the cleaned lines)
 
     def customers(self, lines: pd.DataFrame, cleaned: CleanResult, as_of: pd.Timestamp,
                   settings: Settings) -> pd.DataFrame:
@@ -38,7 +41,7 @@ class Engine(Protocol):
 
     def tables(self, lines: pd.DataFrame, cleaned: CleanResult, baskets: Baskets, names: pd.Series,
                settings: Settings) -> LineTables:
-        """The snapshot tables orders, products, product_monthly and monthly."""
+        """The snapshot tables products, product_monthly and monthly, and orders if ``builds_orders``."""
         ...
 
 
@@ -47,6 +50,7 @@ class PandasEngine:
 
     name = "pandas"
     reads_lines = False  # only the cleaned frames
+    builds_orders = False  # ``orders.order_history`` of the cleaned lines, which the pipeline may run aside
 
     def customers(self, lines: pd.DataFrame, cleaned: CleanResult, as_of: pd.Timestamp,
                   settings: Settings) -> pd.DataFrame:
@@ -58,6 +62,5 @@ class PandasEngine:
         return {
             "products": summarise_products(cleaned.sales, baskets, names),
             "product_monthly": product_monthly(cleaned.sales),
-            "orders": order_history(cleaned.sales, cleaned.returns),
             "monthly": monthly_trend(cleaned.sales, cleaned.returns),
         }

@@ -34,7 +34,7 @@ from analytics.kpis import (
     segment_top_products,
     summarise_segments,
 )
-from analytics.orders import customer_products, order_lines
+from analytics.orders import customer_products, order_history, order_lines
 from analytics.products import product_buyers, product_names
 from analytics.recommend import bought_pairs, recommendation_blocks
 from analytics.rfm import as_of_date
@@ -100,7 +100,8 @@ def build_snapshot(lines: pd.DataFrame | Callable[[], pd.DataFrame], settings: S
                                    cleaned.returns[list(FORECAST_COLUMNS["returns"])], as_of, settings.predictive,
                                    settings.risk)
         tabling = aside.submit(_order_tables, cleaned.sales[[*_ORDER_LINE_COLUMNS, s.INVOICE_DATE, "is_service"]],
-                               cleaned.returns[list(_ORDER_LINE_COLUMNS)], names)
+                               cleaned.returns[[*_ORDER_LINE_COLUMNS, s.INVOICE_DATE]], names,
+                               not engine.builds_orders)
         ends = period_ends(as_of, cleaned.sales[s.INVOICE_DATE].min(), settings.history)
         # the customers at the earlier period ends, valued like the current ones (net of returns, or gross)
         returns = cleaned.returns if settings.rfm.monetary == "net" else None
@@ -178,8 +179,9 @@ def build_snapshot(lines: pd.DataFrame | Callable[[], pd.DataFrame], settings: S
         del bought
         tables.put("rules", rules)
         tables.put("segment_rules", segment_rules)
-        tables.put("orders", line_tables.pop("orders"))
-        for name, table in tabling.result().items():  # usual products and order lines, encoded
+        if engine.builds_orders:
+            tables.put("orders", line_tables.pop("orders"))
+        for name, table in tabling.result().items():  # (orders,) usual products and order lines, encoded
             tables.put(name, table)
         del tabling
         tables.put("kpis", headline_kpis(customers, cleaned.sales, cleaned.returns, settings.rfm.active_days,
@@ -248,11 +250,14 @@ def _history(states: pd.DataFrame, customers: pd.DataFrame, ends: list[pd.Timest
 _ORDER_LINE_COLUMNS = (s.CUSTOMER_ID, s.INVOICE, s.STOCK_CODE, s.QUANTITY, s.UNIT_PRICE, s.REVENUE)
 
 
-def _order_tables(sales: pd.DataFrame, returns: pd.DataFrame, names: pd.Series) -> dict[str, Encoded]:
-    """The customers' usual products and their orders' lines, encoded (a task of ``build_snapshot``'s aside)."""
-    # usual products first: what the order lines' text leaves in Arrow's pool until the next table would add to
-    # their peak
-    return {"customer_products": encode(customer_products(sales, names)),
+def _order_tables(sales: pd.DataFrame, returns: pd.DataFrame, names: pd.Series,
+                  with_orders: bool) -> dict[str, Encoded]:
+    """The customers' orders (``with_orders``: the engine does not build them), usual products and their orders'
+    lines, encoded (a task of ``build_snapshot``'s aside)."""
+    orders = {"orders": encode(order_history(sales, returns))} if with_orders else {}
+    # usual products before the order lines: what the order lines' text leaves in Arrow's pool until the next
+    # table would add to their peak
+    return {**orders, "customer_products": encode(customer_products(sales, names)),
             "order_lines": encode(order_lines(sales, returns, names))}
 
 

@@ -21,6 +21,7 @@ class SparkEngine:
 
     name = "spark"
     reads_lines = True  # the lines are loaded and cleaned in Spark
+    builds_orders = True
 
     def __init__(self, master: str | None = None, shuffle_partitions: int | None = None) -> None:
         self.spark = spark_session(master, shuffle_partitions)

@@ -10,6 +10,7 @@ from pandas.testing import assert_frame_equal
 from analytics._categories import as_categories
 from analytics.clean import clean_transactions
 from analytics.engines import PandasEngine
+from analytics.orders import order_history
 from analytics.products import product_names
 from analytics.rfm import as_of_date
 from analytics.rules import basket_matrix
@@ -29,6 +30,7 @@ def both(engine):
     for each in (PandasEngine(), engine):
         results.append({"customers": each.customers(lines, cleaned, as_of, settings),
                         **each.tables(lines, cleaned, baskets, names, settings)})
+    results[0]["orders"] = order_history(cleaned.sales, cleaned.returns)  # the pipeline's, for the pandas engine
     return results
 
 
