@@ -1,7 +1,7 @@
 """Running parts of the refresh in a second process, beside the stages that score the customers.
 
 At 1 M customers the forecast (analytics.forecast.forecast: the models' fits, predictions and backtest) and the
-customers' usual products and order lines take a third of a refresh on one core while the other core idles; they
+customers' orders, usual products and order lines take a third of a refresh on one core while the other core idles; they
 need only the cleaned lines, so they can run from the end of cleaning to the stages that publish them
 (docs/PERFORMANCE.md, 8.4). :func:`choose_aside` picks ``SecondProcess`` or ``analytics.aside.Later`` from
 ``refresh.parallel``.
