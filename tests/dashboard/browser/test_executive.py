@@ -1,6 +1,5 @@
 """Executive summary in a real browser, served by gunicorn on the bundled snapshot."""
 
-from dash.testing.wait import until
 
 from tests.dashboard.browser.conftest import severe_logs
 
@@ -43,9 +42,10 @@ def test_segment_moves_the_80_20_figure(dash_duo, live_server):
     dash_duo.wait_for_text_to_equal("#pareto-share", "27.2 %", timeout=20)
     dash_duo.server_url = live_server + "/?segment=Champions"
     dash_duo.wait_for_text_to_equal("#pareto-share", "38.4 %", timeout=20)
-    # the figures are drawn after the page's text: wait for them (the page also shows the movement line now)
-    until(lambda: "Champions" in dash_duo.find_element("#pareto-graph").text, timeout=10)
-    until(lambda: "Champions" in dash_duo.find_element("#monthly-graph").text, timeout=10)
+    # the figures are drawn after the page's text: wait for them (the page also shows the movement line now); a
+    # figure drawn again between finding it and reading it is looked for again (dash's wait ignores stale elements)
+    dash_duo.wait_for_contains_text("#pareto-graph", "Champions", timeout=10)
+    dash_duo.wait_for_contains_text("#monthly-graph", "Champions", timeout=10)
     assert severe_logs(dash_duo) == []
 
 

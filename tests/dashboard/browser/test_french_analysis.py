@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from dash.testing.wait import until
 
 from tests.dashboard.browser.conftest import severe_logs
 from tests.dashboard.test_french_pages import english_left
@@ -77,7 +76,7 @@ def test_actions_grid_in_french(dash_duo, live_server):
     dash_duo.wait_for_element('.at-risk-grid .ag-row[row-index="0"]', timeout=30)
     headers = [e.text for e in dash_duo.find_elements(".at-risk-grid .ag-header-cell-text")]
     assert "Client" in headers and "Score de risque" in headers and "Dernier achat" in headers
-    until(lambda: " sur " in dash_duo.find_element(".at-risk-grid .ag-paging-row-summary-panel").text, timeout=15)
+    dash_duo.wait_for_contains_text(".at-risk-grid .ag-paging-row-summary-panel", " sur ", timeout=15)
     segment = dash_duo.find_element('.at-risk-grid .ag-row[row-index="0"] .ag-cell[col-id="segment"]').text
     assert segment == "À ne pas perdre"
     dates = dash_duo.find_element('.at-risk-grid .ag-row[row-index="0"] .ag-cell[col-id="last_purchase"]').text
