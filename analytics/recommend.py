@@ -162,7 +162,8 @@ def _applicable(owned: sp.csr_matrix, single: pd.DataFrame, items: pd.Index
     applies = hits.data == sizes[hits.col]
     customer, rule = hits.row[applies].astype(np.int64), hits.col[applies].astype(np.int64)
     item = items.get_indexer(single["consequents"].str[0])[rule]  # type: ignore[arg-type]  # pandas-stubs: array-likes work
-    new = ~_holds(owned, customer, item)
+    consequents = np.unique(item)  # what the customers bought is read among the consequents only
+    new = ~_holds(owned[:, consequents].tocsr(), customer, np.searchsorted(consequents, item))
     return customer[new], item[new], rule[new]
 
 
@@ -193,7 +194,9 @@ def _bestseller_fill(customers: pd.DataFrame, owned: sp.csr_matrix, chosen: pd.D
     short = targets[missing[targets] > 0]
     recommended = (chosen["_customer"] * len(items) + chosen["_item"]).to_numpy()
     step = max(1, _FILL_PAIRS // pool.shape[1])  # customers at a time: memory bounded by _FILL_PAIRS candidates
-    parts = [_fill_block(block, segment, pool, share, owned, recommended, missing, len(items))
+    pooled = np.unique(pool)  # what the customers bought is read among the pools' items only
+    owned_pooled = owned[:, pooled].tocsr()
+    parts = [_fill_block(block, segment, pool, share, (owned_pooled, pooled), recommended, missing, len(items))
              for block in np.array_split(short, max(1, -(-len(short) // step)))]
     customer, item, score = (np.concatenate([part[i] for part in parts]) for i in range(3))
     del parts
@@ -204,13 +207,16 @@ def _bestseller_fill(customers: pd.DataFrame, owned: sp.csr_matrix, chosen: pd.D
                          "because_codes": no_rule.copy(), "source": "segment_bestseller"}, copy=False)
 
 
-def _fill_block(short: np.ndarray, segment: np.ndarray, pool: np.ndarray, share: np.ndarray, owned: sp.csr_matrix,
-                recommended: np.ndarray, missing: np.ndarray, n_items: int) -> tuple[np.ndarray, ...]:
-    """The best sellers of customers ``short`` (ascending): their segment's pool, less what they bought or were
-    recommended, the first ``missing`` of each (customer, item, score)."""
+def _fill_block(short: np.ndarray, segment: np.ndarray, pool: np.ndarray, share: np.ndarray,
+                owned: tuple[sp.csr_matrix, np.ndarray], recommended: np.ndarray, missing: np.ndarray,
+                n_items: int) -> tuple[np.ndarray, ...]:
+    """The best sellers of customers ``short`` (ascending): their segment's pool, less what they bought
+    (``owned``: the purchases' columns of the items in the pools, and those items, sorted) or were recommended,
+    the first ``missing`` of each (customer, item, score)."""
     customer, item = np.repeat(short, pool.shape[1]), pool[segment[short]].ravel()
     score = share[segment[customer], item]
-    taken = _holds(owned, customer, item) | isin(customer * n_items + item, recommended)
+    bought, pooled = owned
+    taken = _holds(bought, customer, np.searchsorted(pooled, item)) | isin(customer * n_items + item, recommended)
     free = (score > 0) & ~taken
     customer, item, score = customer[free], item[free], score[free]
     keep = rank_within(customer) <= missing[customer]
