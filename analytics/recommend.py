@@ -163,7 +163,7 @@ def _applicable(owned: sp.csr_matrix, single: pd.DataFrame, items: pd.Index
     customer, rule = hits.row[applies].astype(np.int64), hits.col[applies].astype(np.int64)
     item = items.get_indexer(single["consequents"].str[0])[rule]  # type: ignore[arg-type]  # pandas-stubs: array-likes work
     consequents = np.unique(item)  # what the customers bought is read among the consequents only
-    new = ~_holds(owned[:, consequents].tocsr(), customer, np.searchsorted(consequents, item))
+    new = ~_holds(owned[:, consequents].tocsr(), customer, item, consequents)
     return customer[new], item[new], rule[new]
 
 
@@ -196,7 +196,7 @@ def _bestseller_fill(customers: pd.DataFrame, owned: sp.csr_matrix, chosen: pd.D
     step = max(1, _FILL_PAIRS // pool.shape[1])  # customers at a time: memory bounded by _FILL_PAIRS candidates
     pooled = np.unique(pool)  # what the customers bought is read among the pools' items only
     owned_pooled = owned[:, pooled].tocsr()
-    parts = [_fill_block(block, segment, pool, share, (owned_pooled, pooled), recommended, missing, len(items))
+    parts = [_fill_block(block, segment, pool, share, owned_pooled, pooled, recommended, missing, len(items))
              for block in np.array_split(short, max(1, -(-len(short) // step)))]
     customer, item, score = (np.concatenate([part[i] for part in parts]) for i in range(3))
     del parts
@@ -208,15 +208,14 @@ def _bestseller_fill(customers: pd.DataFrame, owned: sp.csr_matrix, chosen: pd.D
 
 
 def _fill_block(short: np.ndarray, segment: np.ndarray, pool: np.ndarray, share: np.ndarray,
-                owned: tuple[sp.csr_matrix, np.ndarray], recommended: np.ndarray, missing: np.ndarray,
+                owned_pooled: sp.csr_matrix, pooled: np.ndarray, recommended: np.ndarray, missing: np.ndarray,
                 n_items: int) -> tuple[np.ndarray, ...]:
     """The best sellers of customers ``short`` (ascending): their segment's pool, less what they bought
-    (``owned``: the purchases' columns of the items in the pools, and those items, sorted) or were recommended,
-    the first ``missing`` of each (customer, item, score)."""
+    (``owned_pooled``: the purchases' columns of the items ``pooled``) or were recommended, the first
+    ``missing`` of each (customer, item, score)."""
     customer, item = np.repeat(short, pool.shape[1]), pool[segment[short]].ravel()
     score = share[segment[customer], item]
-    bought, pooled = owned
-    taken = _holds(bought, customer, np.searchsorted(pooled, item)) | isin(customer * n_items + item, recommended)
+    taken = _holds(owned_pooled, customer, item, pooled) | isin(customer * n_items + item, recommended)
     free = (score > 0) & ~taken
     customer, item, score = customer[free], item[free], score[free]
     keep = rank_within(customer) <= missing[customer]
@@ -251,12 +250,16 @@ def _finish(parts: list[pd.DataFrame], ids: pd.Index, items: pd.Index, names: pd
             int(np.count_nonzero(run_starts(customer))))
 
 
-def _holds(matrix: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+def _holds(matrix: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray, columns: np.ndarray | None = None
+           ) -> np.ndarray:
     """True where matrix[row, col] is non-zero, for aligned arrays of rows and columns.
 
-    The rows are read in dense blocks of at most ``_BLOCK_BYTES`` (looking each value up in the sparse
-    rows, ``matrix[rows, cols]``, is five times slower).
+    ``columns``: the sorted column numbers ``matrix`` was cut to (``cols`` are looked up among them), so that
+    its dense blocks are only as wide as the columns asked about. The rows are read in dense blocks of at most
+    ``_BLOCK_BYTES`` (looking each value up in the sparse rows, ``matrix[rows, cols]``, is five times slower).
     """
+    if columns is not None:
+        cols = np.searchsorted(columns, cols)
     order = np.argsort(rows, kind="stable") if np.any(rows[1:] < rows[:-1]) else slice(None)
     rows, cols = rows[order], cols[order]
     step = max(1, _BLOCK_BYTES // max(matrix.shape[1], 1))

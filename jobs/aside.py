@@ -84,7 +84,7 @@ class SecondProcess:
         self.closed = True
 
     def outcome(self, index: int) -> Any:
-        """The value of the ``index``-th task submitted (raises its error), read from the process if need be."""
+        """The value of the ``index``-th task submitted (raises its error), once the receiving thread has it."""
         with self._arrived:
             self._arrived.wait_for(lambda: len(self._outcomes) > index or self._ended)
             arrived = len(self._outcomes) > index
