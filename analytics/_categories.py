@@ -14,6 +14,7 @@ the sums are the same to the bit.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,7 +23,8 @@ import pyarrow.compute as pc
 
 from analytics import schema as s
 
-__all__ = ["TEXT_KEYS", "as_categories", "as_text", "categorical", "combined_key", "first_occurrence", "group_codes",
+__all__ = ["TEXT_KEYS", "as_categories", "as_text", "categorical", "combined_key", "concat_rows", "first_occurrence",
+           "group_codes",
            "isin", "positions", "rank_within", "run_starts", "shared_codes", "sorted_codes", "take_rows", "text_of"]
 
 TEXT_KEYS = (s.INVOICE, s.STOCK_CODE, s.CUSTOMER_ID, s.DESCRIPTION, s.COUNTRY)
@@ -189,13 +191,28 @@ def first_occurrence(*columns: pd.Series | np.ndarray) -> np.ndarray:
     return first
 
 
+def concat_rows(parts: Sequence[pd.DataFrame], columns: Sequence[str]) -> pd.DataFrame:
+    """``pd.concat`` of the parts' ``columns``, numbered 0, 1, 2... A categorical whose parts share one dtype (cut
+    from one frame) is put together by its codes: pandas would hash and check its categories on every call, even
+    of a few rows (1.5 s and 600 MB for the 3.8 M invoice numbers of a 1 M-customer file)."""
+    joined: dict[str, Any] = {}  # columns: Series or Categorical
+    for name in columns:
+        dtype = parts[0][name].dtype
+        if isinstance(dtype, pd.CategoricalDtype) and all(part[name].dtype is dtype for part in parts):
+            codes = np.concatenate([part[name].cat.codes.to_numpy() for part in parts])
+            joined[name] = pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
+        else:
+            joined[name] = pd.concat([part[name] for part in parts], ignore_index=True)
+    return pd.DataFrame(joined, columns=list(columns))
+
+
 def take_rows(parts: Sequence[pd.DataFrame], rows: np.ndarray, columns: Sequence[str]) -> pd.DataFrame:
     """``columns`` of the rows ``rows`` (numbered across ``parts`` put one after the other), in that order,
     without putting the parts together (a block of a large table built from its sources)."""
     offsets = np.cumsum([0, *map(len, parts)])
     part = np.searchsorted(offsets, rows, side="right") - 1
-    taken = pd.concat([frame[list(columns)].take(rows[part == k] - offsets[k]) for k, frame in enumerate(parts)],
-                      ignore_index=True)  # part 0's rows, then part 1's...
+    taken = concat_rows([frame[list(columns)].take(rows[part == k] - offsets[k]) for k, frame in enumerate(parts)],
+                        columns)  # part 0's rows, then part 1's...
     placed = np.empty(len(rows), dtype=np.int64)
     placed[np.argsort(part, kind="stable")] = np.arange(len(rows))
     return taken.take(placed).reset_index(drop=True)

@@ -34,7 +34,7 @@ from analytics.kpis import (
     segment_top_products,
     summarise_segments,
 )
-from analytics.orders import customer_products, order_history, order_lines
+from analytics.orders import by_customer_blocks, customer_products, order_history, order_lines
 from analytics.products import product_buyers, product_names
 from analytics.recommend import bought_pairs, recommendation_blocks
 from analytics.rfm import as_of_date
@@ -253,12 +253,14 @@ _ORDER_LINE_COLUMNS = (s.CUSTOMER_ID, s.INVOICE, s.STOCK_CODE, s.QUANTITY, s.UNI
 def _order_tables(sales: pd.DataFrame, returns: pd.DataFrame, names: pd.Series,
                   with_orders: bool) -> dict[str, Encoded]:
     """The customers' orders (``with_orders``: the engine does not build them), usual products and their orders'
-    lines, encoded (a task of ``build_snapshot``'s aside)."""
-    orders = {"orders": encode(order_history(sales, returns))} if with_orders else {}
+    lines, encoded (a task of ``build_snapshot``'s aside); each built block of customers by block."""
+    orders = {"orders": encode(by_customer_blocks(order_history, sales, returns))} if with_orders else {}
     # usual products before the order lines: what the order lines' text leaves in Arrow's pool until the next
     # table would add to their peak
-    return {**orders, "customer_products": encode(customer_products(sales, names)),
-            "order_lines": encode(order_lines(sales, returns, names))}
+    usual = by_customer_blocks(lambda sold, _: customer_products(sold, names), sales, returns)
+    return {**orders, "customer_products": encode(usual),
+            "order_lines": encode(by_customer_blocks(lambda sold, returned: order_lines(sold, returned, names),
+                                                     sales, returns))}
 
 
 def _coverage(counts: Mapping[str, int], n_customers: int) -> dict[str, float]:

@@ -9,9 +9,10 @@ need only the cleaned lines, so they can run from the end of cleaning to the sta
 The process is spawned (not forked: forking a process that runs Arrow's and BLAS's thread pools is unsafe), with
 the job's log format and the fields bound when it starts, and runs its tasks one after the other, in the order they were
 submitted. Their arguments and values go by pickle through its private pipes: data this job built, never read from
-outside. A process that dies (killed for lack of memory, say) fails the refresh with one error; one whose results
-were not all read when the refresh ends (it failed) is terminated. It costs memory: up to 2.4 GB beside the job at
-1 M customers, so ``auto`` wants ``refresh.parallel_min_available_mb`` available.
+outside; the arrays' memory is written to the pipe as it is (pickle protocol 5), not copied into one pickle first. A
+process that dies (killed for lack of memory, say) fails the refresh with one error; one whose results were not all
+read when the refresh ends (it failed) is terminated. It costs memory: up to 2 GB beside the job at 1 M customers, so
+``auto`` wants ``refresh.parallel_min_available_mb`` available.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import pickle  # noqa: S403  # the job's own pipes to its child, as multiprocessing's Connection.recv
 import queue
 import threading
 import time
@@ -102,7 +104,7 @@ class SecondProcess:
         """The job's receiving thread: each value from the process as it is sent, until the process ends."""
         while True:
             try:
-                outcome = self._results.recv()
+                outcome = _receive(self._results)
             except (EOFError, OSError):
                 break
             with self._arrived:
@@ -156,12 +158,32 @@ def _send(outbox: queue.SimpleQueue, connection: Connection) -> None:
     """The job's sending thread: each task to the process, until ``None``."""
     try:
         while (message := outbox.get()) is not None:
-            connection.send(message)
+            _write(connection, message)
             del message
     except OSError:  # the process is gone: the next result() says so
         pass
     finally:
         connection.close()
+
+
+def _write(connection: Connection, message: Any) -> None:
+    """Send ``message`` by pickle protocol 5: the pickle without the arrays' memory, then that memory as it is.
+    ``pickle.dumps`` alone would first copy every array into one bytes object (hundreds of MB at 1 M customers,
+    held until the other process reads them all)."""
+    buffers: list[pickle.PickleBuffer] = []
+    header = pickle.dumps(message, protocol=5, buffer_callback=buffers.append)
+    connection.send((header, [buffer.raw().nbytes for buffer in buffers]))
+    for buffer in buffers:
+        connection.send_bytes(buffer.raw())
+
+
+def _receive(connection: Connection) -> Any:
+    """A message sent by ``_write``; its arrays are read into memory of their own (writable)."""
+    header, sizes = connection.recv()
+    buffers = [bytearray(size) for size in sizes]
+    for buffer in buffers:
+        connection.recv_bytes_into(buffer)
+    return pickle.loads(header, buffers=buffers)  # noqa: S301  # written by this job or its child (_write)
 
 
 def _serve(tasks: Connection, results: Connection, log_format: str, fields: dict[str, Any]) -> None:
@@ -170,7 +192,7 @@ def _serve(tasks: Connection, results: Connection, log_format: str, fields: dict
     with bind(**fields):
         while True:
             try:
-                task, args = tasks.recv()
+                task, args = _receive(tasks)
             except EOFError:
                 break
             start = time.perf_counter()
@@ -181,9 +203,9 @@ def _serve(tasks: Connection, results: Connection, log_format: str, fields: dict
             del args
             event(log, "second process task done", task=_name(task), seconds=round(time.perf_counter() - start, 3))
             try:
-                results.send(outcome)
+                _write(results, outcome)
             except Exception as exc:  # a value or an error that cannot be pickled: its description
-                results.send(("error", RuntimeError(f"{_name(task)}: {type(exc).__name__}: {exc}")))
+                _write(results, ("error", RuntimeError(f"{_name(task)}: {type(exc).__name__}: {exc}")))
             del outcome
             release_memory()  # what the task held, back to the system while the process waits for the next one
     results.close()

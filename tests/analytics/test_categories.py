@@ -13,6 +13,7 @@ from analytics._categories import (
     as_text,
     categorical,
     combined_key,
+    concat_rows,
     first_occurrence,
     group_codes,
     isin,
@@ -86,6 +87,21 @@ def test_take_rows_reads_rows_numbered_across_the_parts_in_the_order_asked():
     taken = take_rows([first, second], np.array([3, 0, 4, 2, 1]), ["b", "a"])
     assert taken.to_dict("list") == {"b": ["v", "x", "w", "z", "y"], "a": [20, 10, 21, 12, 11]}
     assert take_rows([first, second], np.array([], dtype=np.int64), ["a"]).empty
+
+
+def test_concat_rows_puts_categoricals_of_one_dtype_together_by_their_codes():
+    frame = pd.DataFrame({"k": pd.Categorical(["b", "a", "c", "a"], categories=["a", "b", "c"]), "n": [1, 2, 3, 4]})
+    first, second = frame.iloc[:3], frame.iloc[3:]
+    joined = concat_rows([second, first], ["n", "k"])
+    assert list(joined.columns) == ["n", "k"] and joined.index.tolist() == [0, 1, 2, 3]
+    assert joined["k"].dtype is frame["k"].dtype  # the same categories, not a union of them
+    assert joined["k"].tolist() == ["a", "b", "a", "c"] and joined["n"].tolist() == [4, 1, 2, 3]
+    pd.testing.assert_frame_equal(joined, pd.concat([second, first], ignore_index=True)[["n", "k"]])
+    # categoricals of different categories (or text): pandas' own concatenation
+    other = pd.DataFrame({"k": pd.Categorical(["d"]), "n": [5]})
+    mixed = concat_rows([first, other], ["k"])
+    assert mixed["k"].tolist() == ["b", "a", "c", "d"]
+    pd.testing.assert_frame_equal(mixed, pd.concat([first[["k"]], other[["k"]]], ignore_index=True))
 
 
 def test_categorical_of_distinct_categories_is_pandas_own():

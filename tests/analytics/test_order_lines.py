@@ -6,10 +6,12 @@ import pandas as pd
 import pytest
 
 from analytics import schema as s
+from analytics._categories import as_categories
 from analytics.clean import clean_transactions
-from analytics.orders import customer_products, order_lines
+from analytics.orders import _customer_ranges, by_customer_blocks, customer_products, order_history, order_lines
 from analytics.products import product_names
 from analytics.settings import load_settings
+from analytics.snapshot import Blocks
 
 
 @pytest.fixture
@@ -47,3 +49,34 @@ def test_usual_products_rank_by_orders_then_units_and_skip_services(cleaned, lin
     e = table[table["customer_id"] == "E"]
     assert e["stock_code"].tolist() == ["Z"] and e["quantity"].tolist() == [4]  # POST (postage) is a service
     assert customer_products(cleaned.sales, product_names(lines), top=1)["rank"].max() == 1
+
+
+def test_customer_ranges_split_the_lines_by_customer_id_into_ranges_of_about_so_many_lines():
+    ids = pd.Series(list("ddddaabbbceeffg"), dtype="category")  # a 2, b 3, c 1, d 4, e 2, f 2, g 1 lines
+    sales = pd.DataFrame({s.CUSTOMER_ID: ids, "line": range(15)})
+    returns = sales.iloc[[14, 4]].reset_index(drop=True)  # a return of g's, then of a's: g 2 lines, a 3
+    ranges = [([str(c) for c in sold[s.CUSTOMER_ID]], [str(c) for c in returned[s.CUSTOMER_ID]])
+              for sold, returned in _customer_ranges(sales, returns, 4)]
+    # 17 lines, 4 a range: a+b (6 lines) reach 4, c+d (11) reach 8, e (13) reaches 12, then f and g
+    assert ranges == [(["a", "a", "b", "b", "b"], ["a"]), (["d", "d", "d", "d", "c"], []), (["e", "e"], []),
+                      (["f", "f", "g"], ["g"])]
+    assert [list(part[1]["line"]) for part in _customer_ranges(sales, returns, 4)][0] == [4]  # lines keep order
+    assert len(list(_customer_ranges(sales, returns, 17))) == 1
+
+
+@pytest.mark.parametrize("table", ["orders", "customer_products", "order_lines"])
+def test_order_tables_built_by_blocks_of_customers_equal_the_tables_built_at_once(bundled_lines, table):
+    settings = load_settings({})
+    lines = as_categories(bundled_lines)
+    cleaned = clean_transactions(lines, settings.cleaning, settings.baskets)
+    names = product_names(lines)
+    build = {"orders": order_history,
+             "customer_products": lambda sold, _: customer_products(sold, names),
+             "order_lines": lambda sold, returned: order_lines(sold, returned, names)}[table]  # itself in blocks
+    blocks = by_customer_blocks(build, cleaned.sales, cleaned.returns, lines=60_000)
+    whole = build(cleaned.sales, cleaned.returns)
+    whole = whole.concat() if isinstance(whole, Blocks) else whole
+    frames = list(blocks)
+    assert len(frames) == 7  # 397,884 sale and 8,905 return lines, about 60,000 a block
+    pd.testing.assert_frame_equal(pd.concat(frames, ignore_index=True), whole)
+    assert blocks.rows == len(whole) and list(blocks.sample.dtypes) == list(whole.dtypes)

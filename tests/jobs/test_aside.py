@@ -125,6 +125,33 @@ def test_the_next_task_starts_before_the_job_reads_the_previous_value(tmp_path):
 
 
 @pytest.mark.server  # a spawned process
+def test_a_frames_arrays_go_through_the_pipe_as_they_are_not_inside_the_pickle():
+    import multiprocessing
+
+    import numpy as np
+
+    lines = pd.DataFrame({"quantity": np.arange(200_000, dtype=np.int64), "price": np.linspace(0, 1, 200_000),
+                          "customer": pd.Categorical(np.arange(200_000) % 7).rename_categories(list("abcdefg")),
+                          "text": pd.array([f"id{i}" for i in range(200_000)], dtype="str")})
+    receiving, sending = multiprocessing.Pipe(duplex=False)
+    sent: list[bytes] = []
+    headers: list[bytes] = []
+    send, send_bytes = sending.send, sending.send_bytes
+    sending.send = lambda message: (headers.append(message[0]), send(message))  # type: ignore[method-assign]
+    sending.send_bytes = lambda data: (sent.append(bytes(data)), send_bytes(data))  # type: ignore[method-assign]
+    writer = aside_module.threading.Thread(target=aside_module._write, args=(sending, (len, (lines,))))
+    writer.start()
+    task, (received,) = aside_module._receive(receiving)
+    writer.join()
+    pd.testing.assert_frame_equal(received, lines)
+    assert task is len
+    received.loc[0, "quantity"] = -1  # its own memory: writable
+    assert lines.loc[0, "quantity"] == 0
+    # the 3.2 MB of numbers and the Arrow text went as buffers of their own; the pickle holds only their layout
+    assert sum(map(len, sent)) > 3_200_000 and max(map(len, sent)) >= 1_600_000
+    assert len(headers) == 1 and len(headers[0]) < 10_000
+
+
 def test_the_second_process_logs_with_the_jobs_format_and_bound_fields(capfd):
     with bind(run_id="abc123"):  # the fields bound when the process starts
         aside = SecondProcess(log_format="json")
