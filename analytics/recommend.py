@@ -32,6 +32,8 @@ FALLBACKS = ("segment_bestseller", "none")
 _FALLBACK_POOL = 60  # best sellers considered per segment
 _BLOCK_BYTES = 1 << 24  # dense block of customer rows read at once by _holds
 _FILL_PAIRS = 2_000_000  # (customer, best seller) candidates examined at once by the fill (memory: ~25 bytes each)
+# each part's source, one byte a row until a block of the table is built (as text: 260 MB for 10 M best sellers)
+_SOURCES = pd.CategoricalDtype(["rule", "segment_bestseller"])
 
 
 def bought_pairs(sales: pd.DataFrame) -> pd.DataFrame:
@@ -125,7 +127,7 @@ def _rule_recommendations(owned: sp.csr_matrix, single: pd.DataFrame, items: pd.
         "_customer": customer[keep], "_item": item[keep], "score": score[keep],
         "confidence": confidence[best[keep]], "lift": lift[best[keep]],
         "because": single["antecedent_names"].to_numpy()[best[keep]],
-        "because_codes": single["antecedents"].to_numpy()[best[keep]], "source": "rule",
+        "because_codes": single["antecedents"].to_numpy()[best[keep]], "source": _source("rule", len(keep)),
     })
 
 
@@ -204,7 +206,8 @@ def _bestseller_fill(customers: pd.DataFrame, owned: sp.csr_matrix, chosen: pd.D
     no_rule.fill([])  # one empty list shared by every best-seller row (read-only): 10 M lists cost seconds
     return pd.DataFrame({"_customer": customer, "_item": item, "score": score,
                          "confidence": np.nan, "lift": np.nan, "because": no_rule,
-                         "because_codes": no_rule.copy(), "source": "segment_bestseller"}, copy=False)
+                         "because_codes": no_rule.copy(), "source": _source("segment_bestseller", len(customer))},
+                        copy=False)
 
 
 def _fill_block(short: np.ndarray, segment: np.ndarray, pool: np.ndarray, share: np.ndarray,
@@ -239,7 +242,7 @@ def _finish(parts: list[pd.DataFrame], ids: pd.Index, items: pd.Index, names: pd
         item = top.pop("_item").to_numpy()
         return top.assign(**{
             s.CUSTOMER_ID: ids.take(customer[rows]).array, s.STOCK_CODE: items.take(item).array,
-            "rank": rank[rows], "description": descriptions.take(item).array,
+            "rank": rank[rows], "description": descriptions.take(item).array, "source": as_text(top["source"]),
         })[RECOMMENDATION_COLUMNS]
 
     # the first row of each part: the types of the whole table (best sellers alone have empty "because" lists)
@@ -285,5 +288,10 @@ def _empty() -> pd.DataFrame:
         "_customer": pd.Series(dtype=np.int64), "_item": pd.Series(dtype=np.int64),
         "score": pd.Series(dtype=float), "confidence": pd.Series(dtype=float), "lift": pd.Series(dtype=float),
         "because": pd.Series(dtype=object), "because_codes": pd.Series(dtype=object),
-        "source": pd.Series(dtype="str"),
+        "source": _source("rule", 0),
     })
+
+
+def _source(name: str, rows: int) -> pd.Categorical:
+    """A part's ``source`` column: ``rows`` times ``name``."""
+    return pd.Categorical.from_codes(np.full(rows, _SOURCES.categories.get_loc(name), dtype=np.int8), dtype=_SOURCES)
