@@ -49,7 +49,8 @@ def by_customer_blocks(build: Callable[[pd.DataFrame, pd.DataFrame], pd.DataFram
 
 def _customer_ranges(sales: pd.DataFrame, returns: pd.DataFrame, lines: int) -> Iterator[tuple[pd.DataFrame, ...]]:
     """The sale and return lines of consecutive ranges of customers (by id) of about ``lines`` lines each (one
-    range at least; lines without a customer id in none), each range's lines in their order."""
+    range at least), each range's lines in their order. Lines without a customer id (cleaned lines have none) are
+    in no range when there are several."""
     if len(sales) + len(returns) <= lines:
         yield sales, returns
         return

@@ -253,7 +253,7 @@ _ORDER_LINE_COLUMNS = (s.CUSTOMER_ID, s.INVOICE, s.STOCK_CODE, s.QUANTITY, s.UNI
 def _order_tables(sales: pd.DataFrame, returns: pd.DataFrame, names: pd.Series,
                   with_orders: bool) -> dict[str, Encoded]:
     """The customers' orders (``with_orders``: the engine does not build them), usual products and their orders'
-    lines, encoded (a task of ``build_snapshot``'s aside); each built block of customers by block."""
+    lines, encoded (a task of ``build_snapshot``'s aside); each built one block of customers at a time."""
     orders = {"orders": encode(by_customer_blocks(order_history, sales, returns))} if with_orders else {}
     # usual products before the order lines: what the order lines' text leaves in Arrow's pool until the next
     # table would add to their peak
