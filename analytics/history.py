@@ -202,9 +202,10 @@ class _Grid:
         self.top = pd.Index(self.names).get_indexer(list(scheme.top()))
         self.at_risk = pd.Index(self.names).get_indexer(list(scheme.at_risk()))
         n, p = len(ids), len(ends)
-        self.rank = np.full((n, p), -1, dtype=np.int64)
-        self.frequency = np.zeros((n, p), dtype=np.int64)
-        self.recency = np.full((n, p), np.iinfo(np.int64).max)
+        # types as narrow as their values (ranks, orders, days): 12 M cells at 1 M customers, 170 MB less than int64
+        self.rank = np.full((n, p), -1, dtype=np.int16)
+        self.frequency = np.zeros((n, p), dtype=np.int32)
+        self.recency = np.full((n, p), np.iinfo(np.int32).max, dtype=np.int32)  # the maximum: not a customer yet
         self.monetary = np.zeros((n, p), dtype=float)
         self.first_purchase = first_purchase
 
