@@ -11,7 +11,7 @@ the job's log format and the fields bound when it starts, and runs its tasks one
 submitted. Their arguments and values go by pickle through its private pipes: data this job built, never read from
 outside; the arrays' memory is written to the pipe as it is (pickle protocol 5), not copied into one pickle first. A
 process that dies (killed for lack of memory, say) fails the refresh with one error; one whose results were not all
-read when the refresh ends (it failed) is terminated. It costs memory: up to 2 GB beside the job at 1 M customers, so
+read when the refresh ends (it failed) is terminated. It costs memory: up to 1.7 GB beside the job at 1 M customers, so
 ``auto`` wants ``refresh.parallel_min_available_mb`` available.
 """
 
