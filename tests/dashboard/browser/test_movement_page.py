@@ -6,6 +6,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlparse
 
 from dash.testing.wait import until
+from selenium.common.exceptions import StaleElementReferenceException
 
 from tests.dashboard.browser.conftest import downloaded_csv, severe_logs
 
@@ -65,12 +66,21 @@ def test_clicking_a_sankey_flow_lists_its_customers_and_opens_client_360(dash_du
     assert severe_logs(dash_duo) == []
 
 
+def _first_line(dash_duo, selector: str) -> str | None:
+    """The first line of an element's text, or None while it is being drawn anew (a stale element)."""
+    try:
+        return dash_duo.find_element(selector).text.splitlines()[0]
+    except (StaleElementReferenceException, IndexError):
+        return None
+
+
 def test_matrix_cell_and_measure_switch_keep_the_state_in_the_url(dash_duo, live_server):
     dash_duo.server_url = f"{live_server}/movement?measure=value"
     dash_duo.wait_for_element("#movement-sankey .sankey-link", timeout=30)
-    assert "Net value (£) moving from 10 Nov 2011" in dash_duo.find_element("#movement-sankey .gtitle").text
+    # dash's waits look the element up again: the figure may be drawn anew between finding and reading it
+    dash_duo.wait_for_contains_text("#movement-sankey .gtitle", "Net value (£) moving from 10 Nov 2011", timeout=20)
+    until(lambda: _first_line(dash_duo, "#cell-loyal--cant-lose-them") == "180", timeout=20)
     cell = dash_duo.find_element("#cell-loyal--cant-lose-them")
-    assert cell.text.splitlines()[0] == "180"
     dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click()", cell)
     until(lambda: _query(dash_duo).get("to_segment") == "Can't Lose Them", timeout=15)
     assert _query(dash_duo)["measure"] == "value"
