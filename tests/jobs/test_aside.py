@@ -36,6 +36,20 @@ def _sleep(seconds: float) -> None:
     time.sleep(seconds)
 
 
+class _Pickled:
+    """Records when the job pickles it."""
+
+    at: list[float] = []
+
+    def __reduce__(self) -> tuple:
+        _Pickled.at.append(time.monotonic())
+        return (_Pickled, ())
+
+
+def _ignore(_: object) -> None:
+    return None
+
+
 def _large_value(size: int) -> bytes:
     return b"x" * size
 
@@ -150,6 +164,20 @@ def test_a_frames_arrays_go_through_the_pipe_as_they_are_not_inside_the_pickle()
     # the 3.2 MB of numbers and the Arrow text went as buffers of their own; the pickle holds only their layout
     assert sum(map(len, sent)) > 3_200_000 and max(map(len, sent)) >= 1_600_000
     assert len(headers) == 1 and len(headers[0]) < 10_000
+
+
+def test_a_tasks_arguments_are_pickled_once_the_process_sent_the_values_of_the_tasks_before():
+    _Pickled.at.clear()
+    aside = SecondProcess()
+    try:
+        start = time.monotonic()
+        first = aside.submit(_sleep, 1.0)
+        second = aside.submit(_ignore, _Pickled())
+        assert second.result() is None and first.result() is None
+    finally:
+        aside.close()
+    # pickled (and held pickled) only once the process was done sleeping, not while it slept
+    assert len(_Pickled.at) == 1 and _Pickled.at[0] - start >= 0.9
 
 
 def test_the_second_process_logs_with_the_jobs_format_and_bound_fields(capfd):
