@@ -24,8 +24,8 @@ import pyarrow.compute as pc
 from analytics import schema as s
 
 __all__ = ["TEXT_KEYS", "as_categories", "as_text", "categorical", "combined_key", "concat_rows", "first_occurrence",
-           "group_codes",
-           "isin", "positions", "rank_within", "run_starts", "shared_codes", "sorted_codes", "take_rows", "text_of"]
+           "group_codes", "isin", "positions", "rank_within", "run_starts", "shared_codes", "sorted_codes", "take_rows",
+           "text_of"]
 
 TEXT_KEYS = (s.INVOICE, s.STOCK_CODE, s.CUSTOMER_ID, s.DESCRIPTION, s.COUNTRY)
 

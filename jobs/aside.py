@@ -90,7 +90,7 @@ class SecondProcess:
     def outcome(self, index: int) -> Any:
         """The value of the ``index``-th task submitted (raises its error), once the receiving thread has it."""
         with self._arrived:
-            self._arrived.wait_for(lambda: len(self._outcomes) > index or self._ended)
+            self._arrived.wait_for(partial(self._idle_after, index + 1))
             arrived = len(self._outcomes) > index
         if not arrived:
             self.process.join()
