@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from itertools import chain
 
 import numpy as np
@@ -22,8 +22,8 @@ from analytics._categories import (
 from analytics.products import describe_codes
 from analytics.snapshot import BLOCK_ROWS, Blocks, row_blocks
 
-__all__ = ["BLOCK_LINES", "USUAL_PRODUCTS", "by_customer_blocks", "customer_products", "order_history", "order_lines",
-           "returns_by_customer"]
+__all__ = ["BLOCK_LINES", "USUAL_PRODUCTS", "by_customer_blocks", "customer_products", "customer_ranges",
+           "order_history", "order_lines", "range_lines", "returns_by_customer"]
 
 USUAL_PRODUCTS = 10  # products kept per customer in customer_products
 BLOCK_LINES = 250_000
@@ -32,12 +32,14 @@ them built at once, 530 MB block by block, and 10 % less time (docs/PERFORMANCE.
 
 
 def by_customer_blocks(build: Callable[[pd.DataFrame, pd.DataFrame], pd.DataFrame | Blocks], sales: pd.DataFrame,
-                       returns: pd.DataFrame, lines: int = BLOCK_LINES) -> Blocks:
-    """``build(sales, returns)`` of consecutive ranges of customers (by id) of about ``lines`` lines each, as the
-    blocks of one table: the same rows in the same order as ``build`` of all the lines, for a ``build`` whose
-    rows are sorted by customer id and depend on that customer's lines only (each range's lines keep their order).
-    The first range is built at once (its first row is the table's sample), the others as the blocks are read."""
-    results = (build(*part) for part in _customer_ranges(sales, returns, lines))
+                       returns: pd.DataFrame, ranges: Sequence[np.ndarray] | None = None) -> Blocks:
+    """``build(sales, returns)`` of consecutive ranges of customers (``customer_ranges``, by default of
+    ``BLOCK_LINES``), as the blocks of one table: the same rows in the same order as ``build`` of all the lines, for
+    a ``build`` whose rows are sorted by customer id and depend on that customer's lines only (each range's lines
+    keep their order). The first range is built at once (its first row is the table's sample), the others as the
+    blocks are read."""
+    ranges = customer_ranges(sales, returns) if ranges is None else ranges
+    results = (build(*part) for part in range_lines(sales, returns, ranges))
     first = next(results)
 
     def frames() -> Iterator[pd.DataFrame]:
@@ -47,25 +49,34 @@ def by_customer_blocks(build: Callable[[pd.DataFrame, pd.DataFrame], pd.DataFram
     return Blocks(frames(), sample=first.sample if isinstance(first, Blocks) else first.iloc[:1])
 
 
-def _customer_ranges(sales: pd.DataFrame, returns: pd.DataFrame, lines: int) -> Iterator[tuple[pd.DataFrame, ...]]:
-    """The sale and return lines of consecutive ranges of customers (by id) of about ``lines`` lines each (one
-    range at least), each range's lines in their order. Lines without a customer id (cleaned lines have none) are
-    in no range when there are several."""
-    if len(sales) + len(returns) <= lines:
-        yield sales, returns
-        return
+def customer_ranges(sales: pd.DataFrame, returns: pd.DataFrame, lines: int = BLOCK_LINES) -> list[np.ndarray]:
+    """The line numbers (the sale lines 0, 1..., then the return lines) of consecutive ranges of customers (by id)
+    of about ``lines`` lines each (one range at least), each range's lines in their order. Lines without a customer
+    id (cleaned lines have none) are in no range when there are several. Computed once for the three order tables:
+    one stable sort of a 2-byte range number per line (a radix sort: 0.1 s for 11 M lines, 1.2 s on 8 bytes)."""
+    total = len(sales) + len(returns)
+    if total <= lines:
+        return [np.arange(total)]
     codes, distinct = sorted_codes(concat_rows([sales, returns], [s.CUSTOMER_ID])[s.CUSTOMER_ID])  # sorted like ids
     through = np.cumsum(np.bincount(codes[codes >= 0], minlength=len(distinct)))  # lines of customers 0..i
     # each range ends with the customer whose lines reach the next multiple of ``lines``
     reach = np.arange(1, -(-int(through[-1]) // lines) if len(through) else 1) * lines
     bounds = np.unique(np.r_[0, np.searchsorted(through, reach) + 1, len(distinct)])
-    line_range = np.searchsorted(bounds, codes, side="right") - 1  # -1: no customer id
+    range_of = np.r_[np.repeat(np.arange(len(bounds) - 1), np.diff(bounds)), -1]  # by customer code; -1: no id
+    line_range = range_of.astype(np.int16 if len(bounds) < 2 ** 15 else np.int64)[codes]
     del codes
-    by_range = np.argsort(line_range, kind="stable")  # line numbers, range by range, in order within each
-    starts = np.searchsorted(line_range[by_range], np.arange(len(bounds)))
-    del line_range
-    for first, end in zip(starts[:-1], starts[1:]):
-        rows = by_range[first:end]
+    by_range = np.argsort(line_range, kind="stable").astype(np.int32 if total < 2 ** 31 else np.int64)
+    starts = np.searchsorted(line_range[by_range], np.arange(len(bounds)))  # starts[0]: the lines without an id
+    return np.split(by_range[starts[0]:], starts[1:-1] - starts[0])
+
+
+def range_lines(sales: pd.DataFrame, returns: pd.DataFrame,
+                ranges: Sequence[np.ndarray]) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+    """The sale and return lines of each range of ``customer_ranges``."""
+    if len(ranges) == 1 and len(ranges[0]) == len(sales) + len(returns):
+        yield sales, returns
+        return
+    for rows in ranges:
         sold = rows < len(sales)
         yield sales.take(rows[sold]), returns.take(rows[~sold] - len(sales))
 

@@ -34,7 +34,7 @@ from analytics.kpis import (
     segment_top_products,
     summarise_segments,
 )
-from analytics.orders import by_customer_blocks, customer_products, order_history, order_lines
+from analytics.orders import by_customer_blocks, customer_products, customer_ranges, order_history, order_lines
 from analytics.products import product_buyers, product_names
 from analytics.recommend import bought_pairs, recommendation_blocks
 from analytics.rfm import as_of_date
@@ -254,13 +254,14 @@ def _order_tables(sales: pd.DataFrame, returns: pd.DataFrame, names: pd.Series,
                   with_orders: bool) -> dict[str, Encoded]:
     """The customers' orders (``with_orders``: the engine does not build them), usual products and their orders'
     lines, encoded (a task of ``build_snapshot``'s aside); each built one block of customers at a time."""
-    orders = {"orders": encode(by_customer_blocks(order_history, sales, returns))} if with_orders else {}
+    ranges = customer_ranges(sales, returns)  # one sort of the lines for the three tables
+    orders = {"orders": encode(by_customer_blocks(order_history, sales, returns, ranges))} if with_orders else {}
     # usual products before the order lines: what the order lines' text leaves in Arrow's pool until the next
     # table would add to their peak
-    usual = by_customer_blocks(lambda sold, _: customer_products(sold, names), sales, returns)
+    usual = by_customer_blocks(lambda sold, _: customer_products(sold, names), sales, returns, ranges)
     return {**orders, "customer_products": encode(usual),
             "order_lines": encode(by_customer_blocks(lambda sold, returned: order_lines(sold, returned, names),
-                                                     sales, returns))}
+                                                     sales, returns, ranges))}
 
 
 def _coverage(counts: Mapping[str, int], n_customers: int) -> dict[str, float]:

@@ -23,8 +23,8 @@ from analytics import schema as s
 from analytics._categories import as_text, first_occurrence, group_codes, run_starts, sorted_codes, text_of
 from analytics.errors import ConfigError
 
-__all__ = ["MONETARY_BASES", "as_of_date", "quintile_scores", "rfm_cells", "score_rfm", "summarise_customers",
-           "with_returns"]
+__all__ = ["MONETARY_BASES", "as_of_date", "min_ranks_within", "quintile_scores", "rfm_cells", "score_rfm",
+           "summarise_customers", "with_returns"]
 
 MONETARY_BASES = ("net", "gross")
 
@@ -95,12 +95,32 @@ def quintile_scores(values: pd.Series, higher_is_better: bool = True, groups: pd
     n: int | np.ndarray
     if groups is None:
         ranks, n = values.rank(method="min", ascending=higher_is_better).to_numpy(), len(values)
-    else:
+    elif values.isna().any():
         grouped = values.groupby(groups)
         ranks = grouped.rank(method="min", ascending=higher_is_better).to_numpy()
         n = grouped.transform("size").to_numpy()
+    else:
+        group = pd.factorize(groups)[0]
+        ranks, n = min_ranks_within(values.to_numpy(), group, higher_is_better), np.bincount(group)[group]
     scores = 1 + np.floor(5 * (ranks - 1) / n)
     return pd.Series(scores.astype("int8"), index=values.index)
+
+
+def min_ranks_within(values: np.ndarray, group: np.ndarray, ascending: bool = True) -> np.ndarray:
+    """``groupby(group).rank(method="min", ascending=ascending)`` of values without nulls, by two sorts: the
+    values, then (stable) their group numbers (two bytes when they fit: a radix sort). 2-3 times faster than pandas on
+    the 6 M states of a 1 M-customer history (docs/PERFORMANCE.md, 8.7)."""
+    key = values if ascending else -values
+    order = np.argsort(key)  # equal values share their rank: their order does not matter
+    narrow = group.astype(np.int16) if len(group) and group.max() < 2 ** 15 else group
+    order = order[np.argsort(narrow[order], kind="stable")]  # by group, then value
+    key, narrow = key[order], narrow[order]
+    where = np.arange(len(key))
+    run = np.maximum.accumulate(np.where(run_starts(key) | run_starts(narrow), where, 0))  # first of equal values
+    first = np.maximum.accumulate(np.where(run_starts(narrow), where, 0))  # first of the group
+    ranks = np.empty(len(key))
+    ranks[order] = run - first + 1
+    return ranks
 
 
 def score_rfm(customers: pd.DataFrame, by: str | None = None) -> pd.DataFrame:

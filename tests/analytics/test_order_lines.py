@@ -8,7 +8,14 @@ import pytest
 from analytics import schema as s
 from analytics._categories import as_categories
 from analytics.clean import clean_transactions
-from analytics.orders import _customer_ranges, by_customer_blocks, customer_products, order_history, order_lines
+from analytics.orders import (
+    by_customer_blocks,
+    customer_products,
+    customer_ranges,
+    order_history,
+    order_lines,
+    range_lines,
+)
 from analytics.products import product_names
 from analytics.settings import load_settings
 from analytics.snapshot import Blocks
@@ -56,12 +63,16 @@ def test_customer_ranges_split_the_lines_by_customer_id_into_ranges_of_about_so_
     sales = pd.DataFrame({s.CUSTOMER_ID: ids, "line": range(15)})
     returns = sales.iloc[[14, 4]].reset_index(drop=True)  # a return of g's, then of a's: g 2 lines, a 3
     ranges = [([str(c) for c in sold[s.CUSTOMER_ID]], [str(c) for c in returned[s.CUSTOMER_ID]])
-              for sold, returned in _customer_ranges(sales, returns, 4)]
+              for sold, returned in range_lines(sales, returns, customer_ranges(sales, returns, 4))]
     # 17 lines, 4 a range: a+b (6 lines) reach 4, c+d (11) reach 8, e (13) reaches 12, then f and g
     assert ranges == [(["a", "a", "b", "b", "b"], ["a"]), (["d", "d", "d", "d", "c"], []), (["e", "e"], []),
                       (["f", "f", "g"], ["g"])]
-    assert [list(part[1]["line"]) for part in _customer_ranges(sales, returns, 4)][0] == [4]  # lines keep order
-    assert len(list(_customer_ranges(sales, returns, 17))) == 1
+    first_returns = next(range_lines(sales, returns, customer_ranges(sales, returns, 4)))[1]
+    assert list(first_returns["line"]) == [4]  # lines keep their order
+    assert len(customer_ranges(sales, returns, 17)) == 1
+    with_guest = pd.concat([sales, pd.DataFrame({s.CUSTOMER_ID: pd.Categorical([None], dtype=ids.dtype),
+                                                 "line": [15]})], ignore_index=True)
+    assert [len(rows) for rows in customer_ranges(with_guest, returns, 4)] == [6, 5, 2, 4]  # no range has line 15
 
 
 @pytest.mark.parametrize("table", ["orders", "customer_products", "order_lines"])
@@ -73,7 +84,8 @@ def test_order_tables_built_by_blocks_of_customers_equal_the_tables_built_at_onc
     build = {"orders": order_history,
              "customer_products": lambda sold, _: customer_products(sold, names),
              "order_lines": lambda sold, returned: order_lines(sold, returned, names)}[table]  # itself in blocks
-    blocks = by_customer_blocks(build, cleaned.sales, cleaned.returns, lines=60_000)
+    ranges = customer_ranges(cleaned.sales, cleaned.returns, 60_000)
+    blocks = by_customer_blocks(build, cleaned.sales, cleaned.returns, ranges)
     whole = build(cleaned.sales, cleaned.returns)
     whole = whole.concat() if isinstance(whole, Blocks) else whole
     frames = list(blocks)

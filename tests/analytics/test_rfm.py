@@ -3,13 +3,14 @@ E (F=1, M=30, R=3); as-of 2024-01-11."""
 
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analytics.clean import clean_transactions
-from analytics.rfm import as_of_date, quintile_scores, score_rfm, summarise_customers
+from analytics.rfm import as_of_date, min_ranks_within, quintile_scores, score_rfm, summarise_customers
 from analytics.settings import BasketParams, CleaningParams
 
 
@@ -63,3 +64,29 @@ def test_scores_in_range_monotonic_and_order_free(raw):
     assert quintile_scores(shuffled).sort_index().equals(scores)
     low_is_good = quintile_scores(values, higher_is_better=False)
     assert pd.DataFrame({"v": values, "s": low_is_good}).sort_values("v")["s"].is_monotonic_decreasing
+
+
+def test_min_ranks_within_groups_by_hand():
+    values = np.array([30.0, 10.0, 10.0, 20.0, 5.0, 5.0, 7.0])
+    group = np.array([0, 0, 0, 0, 1, 1, 1])
+    # group 0: 10, 10 share rank 1, 20 is 3rd, 30 4th; group 1: 5, 5 rank 1, 7 rank 3
+    assert min_ranks_within(values, group).tolist() == [4, 1, 1, 3, 1, 1, 3]
+    # descending: 30 first, 20 second, the two 10s share rank 3; 7 first, the two 5s share rank 2
+    assert min_ranks_within(values, group, ascending=False).tolist() == [1, 3, 3, 2, 2, 2, 1]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(min_value=0, max_value=3), st.integers(min_value=-5, max_value=5)),
+                min_size=1, max_size=60), st.booleans())
+def test_min_ranks_within_groups_equal_pandas_grouped_min_rank(rows, ascending):
+    group, values = (np.array(column) for column in zip(*rows))
+    for kind in (np.int64, np.float64):
+        expected = pd.Series(values.astype(kind)).groupby(group).rank(method="min", ascending=ascending)
+        assert min_ranks_within(values.astype(kind), group, ascending).tolist() == expected.tolist()
+
+
+def test_grouped_quintiles_score_each_group_apart():
+    values = pd.Series([1.0, 2, 3, 4, 5, 50, 40, 30, 20, 10])
+    groups = pd.Series(["b"] * 5 + ["a"] * 5)
+    assert quintile_scores(values, groups=groups).tolist() == [1, 2, 3, 4, 5, 5, 4, 3, 2, 1]
+    assert quintile_scores(values, higher_is_better=False, groups=groups).tolist() == [5, 4, 3, 2, 1, 1, 2, 3, 4, 5]
