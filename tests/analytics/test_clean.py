@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from analytics.clean import clean_transactions, is_service_code
+from analytics.clean import clean_transactions, count_exact_duplicates, is_service_code
 from analytics.settings import BasketParams, CleaningParams
 
 
@@ -53,3 +53,14 @@ def test_bundled_data_gives_published_figures(bundled_lines):
     assert report["input_lines"] == 541_909
     assert report["exact_duplicates"] == 5_268
     assert report["cancellations"] == 9_288
+
+
+def test_exact_duplicates_count_every_repeat_of_a_line_wherever_it_is():
+    lines = pd.DataFrame({
+        "invoice": ["2", "1", "2", "1", "2", "3", "1"],
+        "stock_code": ["A", "A", "A", "B", "A", "A", "A"],
+        "quantity": [1, 1, 1, 1, 1, 1, 2],
+    })
+    # invoice 2 / A three times (2 repeats); invoice 1 / A twice but with another quantity: not a duplicate
+    assert count_exact_duplicates(lines) == 2
+    assert count_exact_duplicates(lines[["quantity"]]) == 5  # no keys: compared in full (six 1s)
