@@ -20,6 +20,7 @@ times the holdout days; the same for value), and rankings by frequency and by re
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -172,16 +173,18 @@ def _with_rhythm(scored: pd.DataFrame, sales: pd.DataFrame, split: pd.Timestamp,
     customers = score_risk(summarise_customers(before[[s.CUSTOMER_ID, s.INVOICE, s.INVOICE_DATE, s.REVENUE]],
                                                 split), risk)
     value = (customers["monetary"].rank(pct=True) + customers["frequency"].rank(pct=True)) / 2
-    at_split = customers.assign(high_value=value >= risk.min_value_score,
-                                **{s.CUSTOMER_ID: customers[s.CUSTOMER_ID].astype("str")}).set_index(s.CUSTOMER_ID)
-    ids = scored[s.CUSTOMER_ID]
+    row = positions(pd.Index(customers[s.CUSTOMER_ID].astype("str")), scored[s.CUSTOMER_ID])  # -1: not a customer
+    known = row >= 0  # at the split (each customer's row found once, not once per column)
+
+    def at_split(column: np.ndarray, missing: Any) -> np.ndarray:
+        return np.where(known, column[row], missing)
+
+    risk_score = at_split(customers["risk_score"].to_numpy(dtype=float), 0.0)
     return scored.assign(
-        risk_score=at_split["risk_score"].reindex(ids).fillna(0.0).to_numpy(),
-        at_risk=at_split["at_risk"].reindex(ids).fillna(False).astype(bool).to_numpy(),
-        high_value=at_split["high_value"].reindex(ids).fillna(False).astype(bool).to_numpy(),
+        risk_score=risk_score, at_risk=at_split(customers["at_risk"].to_numpy(dtype=bool), False),
+        high_value=at_split((value >= risk.min_value_score).to_numpy(), False),
         risk_recency=scored["recency_at_split"], risk_bgnbd=1 - scored["p_order"],
-        risk_rhythm=at_split["risk_score"].reindex(ids).fillna(0.0).to_numpy()
-        + scored["recency_at_split"].to_numpy() * 1e-6,  # equal scores: the longer silence first
+        risk_rhythm=risk_score + scored["recency_at_split"].to_numpy() * 1e-6,  # equal scores: the longer silence first
     )
 
 
