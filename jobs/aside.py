@@ -17,6 +17,7 @@ read when the refresh ends (it failed) is terminated. It costs memory: up to 1.7
 
 from __future__ import annotations
 
+import gc
 import itertools
 import logging
 import multiprocessing
@@ -220,5 +221,8 @@ def _serve(tasks: Connection, results: Connection, log_format: str, fields: dict
             except Exception as exc:  # a value or an error that cannot be pickled: its description
                 _write(results, ("error", RuntimeError(f"{_name(task)}: {type(exc).__name__}: {exc}")))
             del outcome
-            release_memory()  # what the task held, back to the system while the process waits for the next one
+            # what the task held, back to the system while the process waits for the next one; the forecast leaves
+            # reference cycles (pymc's and xarray's objects) that held 600 MB until a full collection happened to run
+            gc.collect()
+            release_memory()
     results.close()
