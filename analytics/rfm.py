@@ -20,7 +20,15 @@ import numpy as np
 import pandas as pd
 
 from analytics import schema as s
-from analytics._categories import as_text, first_occurrence, group_codes, run_starts, sorted_codes, text_of
+from analytics._categories import (
+    as_text,
+    first_occurrence,
+    group_codes,
+    rank_within,
+    run_starts,
+    sorted_codes,
+    text_of,
+)
 from analytics.errors import ConfigError
 
 __all__ = ["MONETARY_BASES", "as_of_date", "min_ranks_within", "quintile_scores", "rfm_cells", "score_rfm",
@@ -115,11 +123,9 @@ def min_ranks_within(values: np.ndarray, group: np.ndarray, ascending: bool = Tr
     narrow = group.astype(np.int16) if len(group) and group.max() < 2 ** 15 else group
     order = order[np.argsort(narrow[order], kind="stable")]  # by group, then value
     key, narrow = key[order], narrow[order]
-    where = np.arange(len(key))
-    run = np.maximum.accumulate(np.where(run_starts(key) | run_starts(narrow), where, 0))  # first of equal values
-    first = np.maximum.accumulate(np.where(run_starts(narrow), where, 0))  # first of the group
+    run = np.maximum.accumulate(np.where(run_starts(key) | run_starts(narrow), np.arange(len(key)), 0))
     ranks = np.empty(len(key))
-    ranks[order] = run - first + 1
+    ranks[order] = rank_within(narrow)[run]  # the position in its group of the first of its equal values
     return ranks
 
 
