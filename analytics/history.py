@@ -104,37 +104,51 @@ def customer_states(sales: pd.DataFrame, ends: Sequence[pd.Timestamp],
     customer, ids = sorted_codes(sales[s.CUSTOMER_ID])
     n, p = len(ids), len(ends)
     edges = np.asarray([e.value for e in ends], dtype=np.int64)
-    dates = sales[s.INVOICE_DATE].to_numpy().astype("datetime64[ns]").astype(np.int64)
+    revenue, invoices, earliest, latest = _by_cell(sales, customer, edges, n)
+    del customer  # the lines' arrays are gone before the cells' running totals (11 M cells at 1 M customers)
+    netted = returns is not None and not returns.empty
+    if returns is not None and netted:
+        revenue += _returns_by_cell(returns, ids, edges)
+    # totals and bounds up to each end, in place: by customer (rows), then period (columns)
+    frequency = np.cumsum(invoices.reshape(n, p), axis=1, out=invoices.reshape(n, p))
+    monetary = np.cumsum(revenue.reshape(n, p), axis=1, out=revenue.reshape(n, p))
+    if netted:  # net value, floored at 0 as the customers' net value is
+        np.maximum(monetary, 0.0, out=monetary)
+    earliest = np.minimum.accumulate(earliest.reshape(n, p), axis=1, out=earliest.reshape(n, p))
+    latest = np.maximum.accumulate(latest.reshape(n, p), axis=1, out=latest.reshape(n, p))
+    at, who = np.nonzero((frequency > 0).T)  # by period, then customer (codes sort like the ids)
+    last = latest[who, at]
+    del latest
+    period_end = edges[at]
+    return pd.DataFrame({
+        "period": at, "period_end": period_end.view("datetime64[ns]"),
+        s.CUSTOMER_ID: categorical(who, pd.Index(as_text(ids))),
+        "first_purchase": earliest[who, at].view("datetime64[ns]"),
+        "last_purchase": last.view("datetime64[ns]"),
+        "recency_days": (period_end - last // _DAY * _DAY) // _DAY,
+        "frequency": frequency[who, at], "monetary": monetary[who, at],
+    }, copy=False)  # no copy of the 6 M rows into blocks
+
+
+def _by_cell(sales: pd.DataFrame, customer: np.ndarray, edges: np.ndarray,
+             n: int) -> tuple[np.ndarray, ...]:
+    """Per (customer, period) cell, customer-major: revenue, invoices, and the earliest and latest sale dates (as
+    int64 ns; none: the int64 bounds) of the sale lines dated in the period (after the previous end)."""
+    p = len(edges)
+    dates = sales[s.INVOICE_DATE].to_numpy().astype("datetime64[ns]", copy=False).view(np.int64)
     period = np.searchsorted(edges, dates, side="right")  # the first end after the line; p: after them all
     keep = period < p
     key = customer[keep] * p + period[keep]
     revenue = np.bincount(key, weights=sales[s.REVENUE].to_numpy(dtype=float)[keep], minlength=n * p)
-    netted = False
-    if returns is not None and not returns.empty:
-        revenue += _returns_by_cell(returns, ids, edges)
-        netted = True
     first = first_occurrence(customer, sales[s.INVOICE]) & keep
     invoices = np.bincount(customer[first] * p + period[first], minlength=n * p)
+    del first, period
+    dates = dates[keep]
     earliest = np.full(n * p, np.iinfo(np.int64).max)
     latest = np.full(n * p, np.iinfo(np.int64).min)
-    np.minimum.at(earliest, key, dates[keep])
-    np.maximum.at(latest, key, dates[keep])
-    frequency = np.cumsum(invoices.reshape(n, p), axis=1)
-    monetary = np.cumsum(revenue.reshape(n, p), axis=1)
-    if netted:  # net value, floored at 0 as the customers' net value is
-        monetary = np.maximum(monetary, 0.0)
-    earliest = np.minimum.accumulate(earliest.reshape(n, p), axis=1)
-    latest = np.maximum.accumulate(latest.reshape(n, p), axis=1)
-    at, who = np.nonzero((frequency > 0).T)  # by period, then customer (codes sort like the ids)
-    last_day = latest[who, at] // _DAY * _DAY
-    return pd.DataFrame({
-        "period": at.astype(np.int64), "period_end": edges[at].astype("datetime64[ns]"),
-        s.CUSTOMER_ID: categorical(who, pd.Index(as_text(ids))),
-        "first_purchase": earliest[who, at].astype("datetime64[ns]"),
-        "last_purchase": latest[who, at].astype("datetime64[ns]"),
-        "recency_days": (edges[at] - last_day) // _DAY,
-        "frequency": frequency[who, at].astype(np.int64), "monetary": monetary[who, at],
-    })
+    np.minimum.at(earliest, key, dates)
+    np.maximum.at(latest, key, dates)
+    return revenue, invoices, earliest, latest
 
 
 def _returns_by_cell(returns: pd.DataFrame, ids: pd.Index, edges: np.ndarray) -> np.ndarray:
