@@ -73,6 +73,10 @@ def test_min_ranks_within_groups_by_hand():
     assert min_ranks_within(values, group).tolist() == [4, 1, 1, 3, 1, 1, 3]
     # descending: 30 first, 20 second, the two 10s share rank 3; 7 first, the two 5s share rank 2
     assert min_ranks_within(values, group, ascending=False).tolist() == [1, 3, 3, 2, 2, 2, 1]
+    # the same values as integers (a small range: counted, not sorted)
+    days = values.astype(np.int64)
+    assert min_ranks_within(days, group).tolist() == [4, 1, 1, 3, 1, 1, 3]
+    assert min_ranks_within(days, group, ascending=False).tolist() == [1, 3, 3, 2, 2, 2, 1]
 
 
 @settings(max_examples=200, deadline=None)
@@ -80,9 +84,10 @@ def test_min_ranks_within_groups_by_hand():
                 min_size=1, max_size=60), st.booleans())
 def test_min_ranks_within_groups_equal_pandas_grouped_min_rank(rows, ascending):
     group, values = (np.array(column) for column in zip(*rows))
-    for kind in (np.int64, np.float64):
-        expected = pd.Series(values.astype(kind)).groupby(group).rank(method="min", ascending=ascending)
-        assert min_ranks_within(values.astype(kind), group, ascending).tolist() == expected.tolist()
+    # small integers are counted; integers of a wide range and floats are sorted
+    for column in (values, values * 10 ** 12, values.astype(np.float64)):
+        expected = pd.Series(column).groupby(group).rank(method="min", ascending=ascending)
+        assert min_ranks_within(column, group, ascending).tolist() == expected.tolist()
 
 
 def test_grouped_quintiles_score_each_group_apart():
