@@ -35,7 +35,7 @@ from analytics.snapshot import Blocks, Encoded, SnapshotEncoder, make_version, m
 from jobs.aside import choose_aside
 from jobs.engine import make_engine
 from jobs.fetch import display_location, local_input
-from jobs.memory import release_memory
+from jobs.memory import release_memory, reuse_freed_memory
 from jobs.store import Store, open_store
 
 __all__ = ["run", "main", "parse_mapping", "load_audiences"]
@@ -86,6 +86,7 @@ def run(settings: Settings, trigger: str = "manual", store: Store | None = None,
 def _refresh(settings: Settings, store: Store, lock: Any, version: str, record: dict) -> dict[str, int]:
     timings: dict[str, float] = {}
     encoder = SnapshotEncoder()
+    reuse_freed_memory()  # stages reuse what they free; each stage end returns it (release_memory)
 
     def on_stage(name: str, seconds: float, rows: Mapping[str, int]) -> None:
         timings[name] = seconds
