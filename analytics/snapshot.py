@@ -11,7 +11,7 @@ import hashlib
 import io
 import json
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -185,8 +185,9 @@ class SnapshotEncoder:
     ``encode_snapshot`` is ``add`` for each table, then ``finish``.
     """
 
-    def __init__(self) -> None:
-        self.blobs: dict[str, bytes] = {}
+    def __init__(self, blobs: MutableMapping[str, bytes] | None = None) -> None:
+        """``blobs``: where each table's bytes wait for ``finish`` (default: a dict, in memory)."""
+        self.blobs: MutableMapping[str, bytes] = {} if blobs is None else blobs
         self.entries: dict[str, dict[str, Any]] = {}
         self.seconds = 0.0  # spent encoding
 
@@ -211,8 +212,8 @@ class SnapshotEncoder:
                               "sha256": hashlib.sha256(table.data).hexdigest(), "columns": dict(table.columns)}
 
     def finish(self, meta: Mapping[str, Any], version: str,
-               created_at: datetime | None = None) -> tuple[dict[str, bytes], dict]:
-        """The encoded tables and the manifest (tables' entries, content digest, ``meta``).
+               created_at: datetime | None = None) -> tuple[Mapping[str, bytes], dict]:
+        """The encoded tables (``blobs``) and the manifest (tables' entries, content digest, ``meta``).
 
         Raises:
             SnapshotError: a declared table was not added.
@@ -230,7 +231,7 @@ class SnapshotEncoder:
             "tables": dict(self.entries),
             **_jsonable(dict(meta)),
         }
-        return dict(self.blobs), manifest
+        return self.blobs, manifest
 
 
 def encode_snapshot(snapshot: Snapshot, version: str,
@@ -244,7 +245,8 @@ def encode_snapshot(snapshot: Snapshot, version: str,
     encoder = SnapshotEncoder()
     for name, frame in snapshot.tables.items():
         encoder.add(name, frame)
-    return encoder.finish(snapshot.meta, version, created_at)
+    blobs, manifest = encoder.finish(snapshot.meta, version, created_at)
+    return dict(blobs), manifest
 
 
 def parse_manifest(data: bytes | str) -> dict:

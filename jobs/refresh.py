@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
+from tempfile import TemporaryDirectory
 from typing import Any
 
 import pandas as pd
@@ -36,6 +37,7 @@ from jobs.aside import choose_aside
 from jobs.engine import make_engine
 from jobs.fetch import display_location, local_input
 from jobs.memory import release_memory, reuse_freed_memory
+from jobs.spool import TableSpool
 from jobs.store import Store, open_store
 
 __all__ = ["run", "main", "parse_mapping", "load_audiences"]
@@ -72,7 +74,8 @@ def run(settings: Settings, trigger: str = "manual", store: Store | None = None,
             event(log, "refresh started", input=record["input"], store=repr(store), fence=lock.fence)
             t0 = time.perf_counter()
             try:
-                rows = _refresh(settings, store, lock, version, record)
+                with TemporaryDirectory(prefix="refresh-tables-") as spool:  # the encoded tables, until published
+                    rows = _refresh(settings, store, lock, version, record, Path(spool))
             except AppError as exc:
                 _finish(store, record, "failed", error=str(exc))
                 raise
@@ -83,9 +86,10 @@ def run(settings: Settings, trigger: str = "manual", store: Store | None = None,
     return version
 
 
-def _refresh(settings: Settings, store: Store, lock: Any, version: str, record: dict) -> dict[str, int]:
+def _refresh(settings: Settings, store: Store, lock: Any, version: str, record: dict,
+             spool: Path) -> dict[str, int]:
     timings: dict[str, float] = {}
-    encoder = SnapshotEncoder()
+    encoder = SnapshotEncoder(TableSpool(spool))  # each table's bytes on disk once encoded, not in memory
     reuse_freed_memory()  # stages reuse what they free; each stage end returns it (release_memory)
 
     def on_stage(name: str, seconds: float, rows: Mapping[str, int]) -> None:
@@ -129,7 +133,8 @@ def _refresh(settings: Settings, store: Store, lock: Any, version: str, record: 
     blobs, manifest = encoder.finish(meta, version=version)
     # the tables were encoded within the stages that built them (encoding_ms: their total)
     on_stage("serialize", round(time.perf_counter() - t, 3),
-             {"bytes": sum(map(len, blobs.values())), "encoding_ms": round(encoder.seconds * 1000)})
+             {"bytes": sum(entry["bytes"] for entry in manifest["tables"].values()),
+              "encoding_ms": round(encoder.seconds * 1000)})
 
     t = time.perf_counter()
     store.publish(lock, version, blobs, manifest_json(manifest))
