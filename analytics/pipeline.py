@@ -181,9 +181,6 @@ def build_snapshot(lines: pd.DataFrame | Callable[[], pd.DataFrame], settings: S
         tables.put("segment_rules", segment_rules)
         if engine.builds_orders:
             tables.put("orders", line_tables.pop("orders"))
-        for name, table in tabling.result().items():  # (orders,) usual products and order lines, encoded
-            tables.put(name, table)
-        del tabling
         tables.put("kpis", headline_kpis(customers, cleaned.sales, cleaned.returns, settings.rfm.active_days,
                                          cleaned.guest_sales))
         tables.put("pareto", pareto_curve(customers["monetary"]))
@@ -194,6 +191,10 @@ def build_snapshot(lines: pd.DataFrame | Callable[[], pd.DataFrame], settings: S
         tables.put("score_cutpoints", cutpoint_table(history_meta["cutpoints_in_use"]))
         for name, frame in predictions.tables.items():
             tables.put(name, frame)
+        # last: the order tables may still be being built aside
+        for name, table in tabling.result().items():  # (orders,) usual products and order lines, encoded
+            tables.put(name, table)
+        del tabling
         rows.update(tables.rows)
     with timer.stage("campaigns") as rows:
         campaigns = measure_campaigns(audiences, cleaned.sales, cleaned.returns, customers, segments,
