@@ -198,9 +198,10 @@ def _scored_grid(states: pd.DataFrame, current: pd.DataFrame, ends: Sequence[pd.
     ids = pd.Index(current[s.CUSTOMER_ID])
     now = names.get_indexer(pd.Index(current["segment"]))
     grid = _Grid(ids, ends, scheme, names, current["first_purchase"].to_numpy())
-    grid.fill(positions(ids, states[s.CUSTOMER_ID]), states["period"].to_numpy(dtype=np.int64), segment, scored)
+    who = positions(ids, states[s.CUSTOMER_ID])
+    grid.fill(who, states["period"].to_numpy(dtype=np.int64), segment, scored)
     grid.fill(np.arange(len(ids)), np.full(len(ids), len(ends) - 1), now, current)
-    return grid, scored.assign(_segment=segment)
+    return grid, scored.assign(_segment=segment, _who=who)  # each state's customer row, for the table
 
 
 class _Grid:
@@ -235,7 +236,7 @@ class _Grid:
         blocks of rows (7.3 M rows at 1 M customers)."""
         end = np.datetime64(pd.Timestamp(self.ends[-1]).as_unit("ns").asm8)
         sources = [
-            (scored, positions(self.ids, scored[s.CUSTOMER_ID]), scored["_segment"].to_numpy(),
+            (scored, scored["_who"].to_numpy(), scored["_segment"].to_numpy(),
              scored["period_end"].to_numpy().astype("datetime64[ns]")),
             (current, np.arange(len(self.ids)), self.segment_names.get_indexer(pd.Index(current["segment"])),
              np.full(len(current), end)),
