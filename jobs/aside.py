@@ -6,19 +6,17 @@ need only the cleaned lines, so they can run from the end of cleaning to the sta
 (docs/PERFORMANCE.md, 8.4). :func:`choose_aside` picks ``SecondProcess`` or ``analytics.aside.Later`` from
 ``refresh.parallel``.
 
-The process is spawned (not forked: forking a process that runs Arrow's and BLAS's thread pools is unsafe), with
-the job's log format and the fields bound when it starts, and runs its tasks one after the other, in the order they were
-submitted. Their arguments and values go by pickle through its private pipes: data this job built, never read from
-outside; the arrays' memory is written to the pipe as it is (pickle protocol 5), not copied into one pickle first. A
-process that dies (killed for lack of memory, say) fails the refresh with one error; one whose results were not all
-read when the refresh ends (it failed) is terminated. It costs memory: up to 1.7 GB beside the job at 1 M customers, so
-``auto`` wants ``refresh.parallel_min_available_mb`` available.
+The tasks run one after the other, in the order they were submitted, each in a process of its own, spawned (not
+forked: forking a process that runs Arrow's and BLAS's thread pools is unsafe) with the job's log format and the fields
+bound when the first starts. Their arguments and values go by pickle through private pipes: data this job built, never
+read from outside; the arrays' memory is written to the pipe as it is (pickle protocol 5), not copied into one pickle
+first. A process that dies (killed for lack of memory, say) fails the refresh with one error; one whose result was not
+read when the refresh ends (it failed) is terminated. It costs memory: up to 1.3 GB beside the job at 1 M customers,
+so ``auto`` wants ``refresh.parallel_min_available_mb`` available.
 """
 
 from __future__ import annotations
 
-import gc
-import itertools
 import logging
 import multiprocessing
 import os
@@ -28,15 +26,15 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import partial
 from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from typing import Any
 
 from analytics.aside import Aside, Later, Pending
 from analytics.errors import AppError
 from analytics.logs import bind, bound, configure_logging, event
 from analytics.settings import RefreshParams
-from jobs.memory import available_mb, release_memory
+from jobs.memory import available_mb
 
 __all__ = ["SecondProcess", "choose_aside"]
 
@@ -44,99 +42,123 @@ log = logging.getLogger("jobs.aside")
 
 
 class SecondProcess:
-    """Runs tasks in one spawned process, started at once (it imports while the job goes on); ``close`` ends it."""
+    """Runs tasks one after the other, each in a spawned process of its own (the first is started at once: it imports
+    while the job goes on); ``close`` ends them.
+
+    A process ends once it has sent its task's value, so what a task's libraries keep (the forecast's pymc and
+    pytensor: 490 MB) is not held through the next task (docs/PERFORMANCE.md, 8.8). The next process is started then:
+    it imports for about a second.
+    """
 
     def __init__(self, log_format: str = "logfmt") -> None:
-        context = multiprocessing.get_context("spawn")
-        task_out, task_in = context.Pipe(duplex=False)
-        self._results, result_in = context.Pipe(duplex=False)
-        self.process = context.Process(target=_serve, args=(task_out, result_in, log_format, bound()),
-                                       name="refresh-aside", daemon=True)
-        self.process.start()
-        task_out.close()
-        result_in.close()  # the child's end: the job sees end-of-file if the child dies
-        # the values are read by a thread as soon as they are sent: the process would otherwise wait, unable to
-        # start its next task, until the job asks for the value
+        self._context = multiprocessing.get_context("spawn")
+        self._log_format, self._fields = log_format, bound()
+        self.processes: list[BaseProcess] = []
         self._outcomes: list[tuple[str, Any]] = []  # in submission order
         self._arrived = threading.Condition()
-        self._ended = False  # the process closed its end: no more values
-        self._receiver = threading.Thread(target=self._receive, name="aside-receive", daemon=True)
-        self._receiver.start()
-        # the arguments (hundreds of MB at 1 M customers) are written by a thread, so the job goes on at once
+        self._closing = False
+        self._first: _Worker | None = self._start()
+        # a thread sends each task, then reads its value as soon as it is sent: the next process need not wait until
+        # the job asks for the value, and the arguments (hundreds of MB at 1 M customers) are written while the job
+        # goes on
         self._outbox: queue.SimpleQueue[tuple[Callable[..., Any], tuple[Any, ...]] | None] = queue.SimpleQueue()
-        threading.Thread(target=self._send, args=(task_in,), name="aside-send", daemon=True).start()
+        self._thread = threading.Thread(target=self._run, name="aside", daemon=True)
+        self._thread.start()
         self._submitted = 0
         self.closed = False
+
+    @property
+    def process(self) -> BaseProcess:
+        """The process started last."""
+        return self.processes[-1]
 
     def submit(self, task: Callable[..., Any], *args: Any) -> Pending:
         self._outbox.put((task, args))
         self._submitted += 1
-        event(log, "task sent to the second process", task=_name(task), pid=self.process.pid)
+        event(log, "task sent to the second process", task=_name(task))
         return _Result(self, self._submitted - 1)
 
     def close(self) -> None:
-        """End the process: at once if some result was not read (the refresh failed), else once it is idle."""
+        """End the processes: at once if some result was not read (the refresh failed), else once they are idle."""
         if self.closed:
             return
         self._outbox.put(None)
         with self._arrived:
-            unfinished = len(self._outcomes) < self._submitted
-        if unfinished and self.process.is_alive():
-            self.process.terminate()
-        self.process.join()
-        self._receiver.join()
-        self._results.close()
+            if len(self._outcomes) < self._submitted:
+                self._closing = True
+                for process in self.processes:
+                    if process.is_alive():
+                        process.terminate()
+        self._thread.join()
+        for process in self.processes:
+            process.join()
         self.closed = True
 
     def outcome(self, index: int) -> Any:
-        """The value of the ``index``-th task submitted (raises its error), once the receiving thread has it."""
+        """The value of the ``index``-th task submitted (raises its error), once the thread has it."""
         with self._arrived:
-            self._arrived.wait_for(partial(self._idle_after, index + 1))
-            arrived = len(self._outcomes) > index
-        if not arrived:
-            self.process.join()
-            raise AppError(f"The refresh's second process ended without a result (exit code "
-                           f"{self.process.exitcode}: killed for lack of memory?). Set refresh.parallel: never "
-                           f"to run everything in the job's process.")
-        status, value = self._outcomes[index]
+            self._arrived.wait_for(lambda: len(self._outcomes) > index)
+            status, value = self._outcomes[index]
         if status == "error":
             raise value
         return value
 
-    def _send(self, connection: Connection) -> None:
-        """The job's sending thread: each task to the process once it has sent the values of the tasks before, until
-        ``None``. A task's arguments are pickled only then: what cannot go as it is (a frame's columns cut from a
-        larger block) would otherwise be held pickled while the process works (230 MB at 1 M customers)."""
-        try:
-            for sent in itertools.count():
-                if (message := self._outbox.get()) is None:
-                    break
-                with self._arrived:
-                    self._arrived.wait_for(partial(self._idle_after, sent))
-                _write(connection, message)
-                del message
-        except OSError:  # the process is gone: the next result() says so
-            pass
-        finally:
-            connection.close()
+    def _start(self) -> _Worker:
+        """A new process running ``_serve``, and the job's ends of its pipes."""
+        task_out, task_in = self._context.Pipe(duplex=False)
+        results, result_in = self._context.Pipe(duplex=False)
+        process = self._context.Process(target=_serve, args=(task_out, result_in, self._log_format, self._fields),
+                                        name="refresh-aside", daemon=True)
+        process.start()
+        task_out.close()
+        result_in.close()  # the child's end: the job sees end-of-file if the child dies
+        with self._arrived:
+            self.processes.append(process)
+            if self._closing:  # close() came while it started: it would run its task to the end
+                process.terminate()
+        return _Worker(process, task_in, results)
 
-    def _idle_after(self, sent: int) -> bool:
-        """Whether the process sent the values of the first ``sent`` tasks (or ended)."""
-        return len(self._outcomes) >= sent or self._ended
-
-    def _receive(self) -> None:
-        """The job's receiving thread: each value from the process as it is sent, until the process ends."""
-        while True:
-            try:
-                outcome = _receive(self._results)
-            except (EOFError, OSError):
-                break
+    def _run(self) -> None:
+        """The job's thread: each task, in a new process once the task before sent its value, until ``None``. A
+        task's arguments are pickled only then: what cannot go as it is (a frame's columns cut from a larger block)
+        would otherwise be held pickled while the process before works (230 MB at 1 M customers)."""
+        worker, self._first = self._first, None
+        while (message := self._outbox.get()) is not None and not self._closing:
+            worker = worker or self._start()
+            outcome = worker.run(message)
+            del message
+            worker = None
             with self._arrived:
                 self._outcomes.append(outcome)
                 self._arrived.notify_all()
-        with self._arrived:
-            self._ended = True
-            self._arrived.notify_all()
+        if worker is not None:  # started, never given a task: it ends at the end of its pipe
+            worker.tasks.close()
+            worker.results.close()
+
+
+class _Worker:
+    """A spawned process and the job's ends of its pipes."""
+
+    def __init__(self, process: BaseProcess, tasks: Connection, results: Connection) -> None:
+        self.process, self.tasks, self.results = process, tasks, results
+
+    def run(self, message: tuple[Callable[..., Any], tuple[Any, ...]]) -> tuple[str, Any]:
+        """Send the one task, read its value or error; the process then ends."""
+        try:
+            _write(self.tasks, message)
+        except OSError:  # the process is gone: reading says so
+            pass
+        finally:
+            self.tasks.close()
+        try:
+            outcome = _receive(self.results)
+        except (EOFError, OSError):
+            self.process.join()
+            outcome = ("error", AppError(
+                f"The refresh's second process ended without a result (exit code {self.process.exitcode}: killed "
+                f"for lack of memory?). Set refresh.parallel: never to run everything in the job's process."))
+        self.results.close()
+        return outcome
 
 
 @contextmanager
@@ -201,28 +223,22 @@ def _receive(connection: Connection) -> Any:
 
 
 def _serve(tasks: Connection, results: Connection, log_format: str, fields: dict[str, Any]) -> None:
-    """The second process: run each task it is sent, send back its value or error, until the job closes."""
+    """A second process: run the one task it is sent, send back its value or error, and end (nothing sent: end)."""
     configure_logging(log_format)
     with bind(**fields):
-        while True:
-            try:
-                task, args = _receive(tasks)
-            except EOFError:
-                break
-            start = time.perf_counter()
-            try:
-                outcome: tuple[str, Any] = ("value", task(*args))
-            except Exception as exc:  # the job raises it: it decides what a failure means
-                outcome = ("error", exc)
-            del args
-            event(log, "second process task done", task=_name(task), seconds=round(time.perf_counter() - start, 3))
-            try:
-                _write(results, outcome)
-            except Exception as exc:  # a value or an error that cannot be pickled: its description
-                _write(results, ("error", RuntimeError(f"{_name(task)}: {type(exc).__name__}: {exc}")))
-            del outcome
-            # what the task held, back to the system while the process waits for the next one; the forecast leaves
-            # reference cycles (pymc's and xarray's objects) that held 600 MB until a full collection happened to run
-            gc.collect()
-            release_memory()
+        try:
+            task, args = _receive(tasks)
+        except EOFError:
+            return
+        start = time.perf_counter()
+        try:
+            outcome: tuple[str, Any] = ("value", task(*args))
+        except Exception as exc:  # the job raises it: it decides what a failure means
+            outcome = ("error", exc)
+        del args
+        event(log, "second process task done", task=_name(task), seconds=round(time.perf_counter() - start, 3))
+        try:
+            _write(results, outcome)
+        except Exception as exc:  # a value or an error that cannot be pickled: its description
+            _write(results, ("error", RuntimeError(f"{_name(task)}: {type(exc).__name__}: {exc}")))
     results.close()

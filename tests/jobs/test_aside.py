@@ -100,7 +100,7 @@ def test_a_task_runs_in_another_process_and_returns_its_value():
 
 
 @pytest.mark.server  # a spawned process
-def test_what_a_task_left_in_reference_cycles_is_freed_before_the_next_task():
+def test_what_a_task_left_is_not_held_through_the_next_task():
     aside = SecondProcess()
     aside.submit(_leave_a_cycle).result()
     assert aside.submit(_cycles_alive).result() == 0  # the forecast's cycles held 600 MB through the order tables
@@ -129,27 +129,30 @@ def test_a_process_that_dies_fails_the_refresh_with_one_clear_error():
 def test_closing_terminates_a_process_whose_result_was_not_read():
     aside = SecondProcess()
     aside.submit(_sleep, 60)
+    aside.submit(_pid_and_total, pd.DataFrame({"revenue": [1.0]}))  # never started
     process = aside.process
     start = time.perf_counter()
     aside.close()
     assert not process.is_alive() and time.perf_counter() - start < 10
-    assert aside.closed
+    assert aside.closed and aside.processes == [process]
     aside.close()  # once is enough
 
 
 @pytest.mark.server  # a spawned process
-def test_tasks_run_one_after_the_other_in_one_process_and_are_read_in_any_order():
+def test_tasks_run_one_after_the_other_each_in_a_new_process_and_are_read_in_any_order():
     aside = SecondProcess()
     first = aside.submit(_pid_and_total, pd.DataFrame({"revenue": [1.0, 2.0]}))
     second = aside.submit(_pid_and_total, pd.DataFrame({"revenue": [10.0]}))
     failing = aside.submit(_refuse, "third")
     assert second.result()[1] == 10.0 and first.result()[1] == 3.0
-    assert first.result()[0] == second.result()[0] != os.getpid()
     with pytest.raises(ConfigError, match="third"):
         failing.result()
-    process = aside.process
+    assert [process.pid for process in aside.processes][:2] == [first.result()[0], second.result()[0]]
+    assert len({process.pid for process in aside.processes} | {os.getpid()}) == 4
+    aside.processes[0].join(timeout=10)  # it ended once it had sent its value, before the job closed
+    assert aside.processes[0].exitcode == 0
     aside.close()
-    assert process.exitcode == 0  # it ended by itself once every result was read
+    assert [process.exitcode for process in aside.processes] == [0, 0, 0]
 
 
 @pytest.mark.server  # a spawned process
