@@ -124,8 +124,12 @@ class SecondProcess:
         would otherwise be held pickled while the process before works (230 MB at 1 M customers)."""
         worker, self._first = self._first, None
         while (message := self._outbox.get()) is not None and not self._closing:
-            worker = worker or self._start()
-            outcome = worker.run(message)
+            try:
+                worker = worker or self._start()
+                outcome = worker.run(message)
+            except OSError as exc:  # no process to be had (memory, process limit)
+                outcome = ("error", AppError(f"The refresh's second process could not start ({exc}). Set "
+                                             "refresh.parallel: never to run everything in the job's process."))
             del message
             worker = None
             with self._arrived:

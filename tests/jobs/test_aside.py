@@ -34,6 +34,10 @@ def _die() -> None:
     os._exit(3)
 
 
+def _refuse_to_start(*args: object, **kwargs: object) -> None:
+    raise OSError(11, "Resource temporarily unavailable")
+
+
 def _sleep(seconds: float) -> None:
     time.sleep(seconds)
 
@@ -122,6 +126,16 @@ def test_a_process_that_dies_fails_the_refresh_with_one_clear_error():
     pending = aside.submit(_die)
     with pytest.raises(AppError, match=r"second process ended without a result \(exit code 3"):
         pending.result()
+    aside.close()
+
+
+@pytest.mark.server  # a spawned process
+def test_a_next_process_that_cannot_start_fails_its_task_with_one_clear_error(monkeypatch):
+    aside = SecondProcess()
+    assert aside.submit(_pid_and_total, pd.DataFrame({"revenue": [1.0]})).result()[1] == 1.0
+    monkeypatch.setattr(aside._context, "Process", _refuse_to_start)
+    with pytest.raises(AppError, match=r"could not start \(\[Errno 11\] Resource temporarily unavailable\)"):
+        aside.submit(_pid_and_total, pd.DataFrame({"revenue": [2.0]})).result()
     aside.close()
 
 
