@@ -131,10 +131,12 @@ class SecondProcess:
                 outcome = ("error", AppError(f"The refresh's second process could not start ({exc}). Set "
                                              "refresh.parallel: never to run everything in the job's process."))
             del message
-            worker = None
             with self._arrived:
                 self._outcomes.append(outcome)
                 self._arrived.notify_all()
+            if worker is not None:  # its memory back before the next process takes the next task's arguments
+                worker.process.join()
+            worker = None
         if worker is not None:  # started, never given a task: it ends at the end of its pipe
             worker.tasks.close()
             worker.results.close()
