@@ -206,7 +206,7 @@ class RefreshParams:
     engine: str = "pandas"  # pandas | spark (optional: requirements-spark.txt, README "Spark engine")
     # the forecast, usual products and order lines in a second process, beside the other stages: always, never, or
     # auto: with 2 CPUs or more, at least parallel_min_lines input lines (below, a process costs more than it saves)
-    # and parallel_min_available_mb of memory available (it adds up to 1.6 GB at 1 M customers: PERFORMANCE.md 8.6)
+    # and parallel_min_available_mb of memory available (it adds up to 1.5 GB at 1 M customers: PERFORMANCE.md 8.8)
     parallel: str = "auto"
     parallel_min_lines: int = 1_000_000
     parallel_min_available_mb: int = 8_000
