@@ -82,6 +82,8 @@ def run(settings: Settings, trigger: str = "manual", store: Store | None = None,
             except Exception as exc:  # a bug: record it, then let the CLI report it
                 _finish(store, record, "failed", error=f"internal error: {type(exc).__name__}: {exc}")
                 raise
+            finally:  # what a failed run held, back to the system too: the scheduler's process lives on
+                release_memory()
         _finish(store, record, "success", rows=rows, seconds=round(time.perf_counter() - t0, 3))
     return version
 

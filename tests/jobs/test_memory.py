@@ -42,3 +42,14 @@ def test_a_freed_array_is_reused_until_the_memory_is_released():
     assert default["again"] > pages * 0.9  # by default each large array is mapped, and zeroed, afresh
     assert reused["again"] < pages * 0.05  # kept in the heap: its pages are already there
     assert reused["after_release"] > pages * 0.9  # release_memory handed them back to the system
+
+
+def test_a_failed_refresh_returns_its_memory_too(tmp_path, monkeypatch):
+    from jobs import refresh
+
+    released = []
+    monkeypatch.setattr(refresh, "release_memory", lambda: released.append("now"))
+    bad = tmp_path / "bad.csv"
+    bad.write_text("InvoiceNo,StockCode,Quantity,InvoiceDate,UnitPrice\n1,A,1,2011-01-01,2.0\n", encoding="utf-8")
+    assert refresh.main(["--store", "file://" + str(tmp_path / "store"), "--input", str(bad)]) == 2
+    assert released  # the scheduler runs refreshes in its own long-lived process
