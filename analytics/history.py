@@ -106,13 +106,13 @@ def customer_states(sales: pd.DataFrame, ends: Sequence[pd.Timestamp],
     edges = np.asarray([e.value for e in ends], dtype=np.int64)
     revenue, invoices, earliest, latest = _by_cell(sales, customer, edges, n)
     del customer  # the lines' arrays are gone before the cells' running totals (11 M cells at 1 M customers)
-    netted = returns is not None and not returns.empty
-    if returns is not None and netted:
-        revenue += _returns_by_cell(returns, ids, edges)
+    returned = returns if returns is not None and not returns.empty else None
+    if returned is not None:
+        revenue += _returns_by_cell(returned, ids, edges)
     # totals and bounds up to each end, in place: by customer (rows), then period (columns)
     frequency = np.cumsum(invoices.reshape(n, p), axis=1, out=invoices.reshape(n, p))
     monetary = np.cumsum(revenue.reshape(n, p), axis=1, out=revenue.reshape(n, p))
-    if netted:  # net value, floored at 0 as the customers' net value is
+    if returned is not None:  # net value, floored at 0 as the customers' net value is
         np.maximum(monetary, 0.0, out=monetary)
     earliest = np.minimum.accumulate(earliest.reshape(n, p), axis=1, out=earliest.reshape(n, p))
     latest = np.maximum.accumulate(latest.reshape(n, p), axis=1, out=latest.reshape(n, p))

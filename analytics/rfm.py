@@ -123,7 +123,8 @@ def min_ranks_within(values: np.ndarray, group: np.ndarray, ascending: bool = Tr
     (docs/PERFORMANCE.md, 8.7 and 8.8).
     """
     if len(values) and values.dtype.kind in "iu":
-        low, width, groups = int(values.min()), int(values.max()) - int(values.min()) + 1, int(group.max()) + 1
+        low, high, groups = int(values.min()), int(values.max()), int(group.max()) + 1  # Python ints: no overflow
+        width = high - low + 1
         if width * groups <= 4 * len(values):
             return _counted_min_ranks(values - low, group, width, groups, ascending)
     key = values if ascending else -values

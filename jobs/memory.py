@@ -18,23 +18,16 @@ __all__ = ["available_mb", "release_memory", "reuse_freed_memory"]
 _M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4  # glibc's mallopt parameters (<malloc.h>)
 
 
-def _malloc_trim() -> Callable[[int], int] | None:
-    """glibc's ``malloc_trim`` (None elsewhere: macOS, musl)."""
+def _glibc(name: str) -> Callable[..., int] | None:
+    """The C library's function ``name`` where it is glibc's (None elsewhere: macOS, musl)."""
     try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+        return getattr(ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6"), name)
     except (OSError, AttributeError):
         return None
 
 
-_TRIM = _malloc_trim()
-
-
-def _mallopt() -> Callable[[int, int], int] | None:
-    """glibc's ``mallopt`` (None elsewhere)."""
-    try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
-    except (OSError, AttributeError):
-        return None
+_TRIM = _glibc("malloc_trim")
+_MALLOPT = _glibc("mallopt")
 
 
 def reuse_freed_memory() -> None:
@@ -45,10 +38,9 @@ def reuse_freed_memory() -> None:
     (as 2 MB pages: numpy asks for them): at 1 M customers that zeroing alone took 17 s of the refresh's 129 s of
     CPU (docs/PERFORMANCE.md, 8.8). A no-op where glibc is not the C library.
     """
-    mallopt = _mallopt()
-    if mallopt is not None:
-        mallopt(_M_MMAP_MAX, 0)  # large blocks from the heap too, not from mappings of their own
-        mallopt(_M_TRIM_THRESHOLD, 2 ** 28)  # up to 256 MiB of free heap top kept until release_memory
+    if _MALLOPT is not None:
+        _MALLOPT(_M_MMAP_MAX, 0)  # large blocks from the heap too, not from mappings of their own
+        _MALLOPT(_M_TRIM_THRESHOLD, 2 ** 28)  # up to 256 MiB of free heap top kept until release_memory
 
 
 def release_memory() -> None:
